@@ -1,0 +1,3 @@
+from industry_clusters.cli import main
+
+main(prog_name="industry-clusters")

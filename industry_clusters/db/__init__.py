@@ -1,0 +1,115 @@
+"""Connections, the SQL-file runner and advisory locks.
+
+Every connection sets ``application_name=industry-clusters`` so a DBA can see who
+is connected. Connection failures become one-line :class:`UserError` messages with
+the password removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from industry_clusters.config import APPLICATION_NAME, Target, redact, resolve
+from industry_clusters.errors import LockedError, UserError
+from industry_clusters.paths import SQL_DIR
+
+
+def describe(target: Target) -> str:
+    """``user@host:port/dbname (source)`` without the password."""
+    try:
+        d = psycopg.conninfo.conninfo_to_dict(target.conninfo)
+    except psycopg.ProgrammingError:
+        return f"<unparseable connection string> ({target.source})"
+    where = d.get("host") or d.get("hostaddr") or "default host"
+    if d.get("port"):
+        where += f":{d['port']}"
+    who = f"{d['user']}@" if d.get("user") else ""
+    db = d.get("dbname") or (f"service {d['service']}" if d.get("service") else "default database")
+    return f"{who}{where}/{db} ({target.source})"
+
+
+def _connect_error(target: Target, exc: Exception) -> UserError:
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+    reason = lines[0] if lines else type(exc).__name__
+    # libpq prefixes "connection failed: connection to server at ... failed: <why>"
+    reason = reason.rsplit(" failed: ", 1)[-1]
+    hint = ("start it with 'industry-clusters db start' or set --database-url"
+            if target.source == "local cluster"
+            else "check --database-url / DATABASE_URL / PG* settings")
+    if "password" in reason.lower() or "authentication" in reason.lower():
+        hint = "check the user name and password"
+    return UserError(redact(f"cannot connect to {describe(target)}: {reason}; {hint}"))
+
+
+def connect(target: Target | str | None = None, *, autocommit: bool = False,
+            **kwargs) -> psycopg.Connection:
+    """Open a psycopg connection to ``target`` (a Target, a URL, or None to resolve)."""
+    if not isinstance(target, Target):
+        target = resolve(target)
+    try:
+        return psycopg.connect(target.conninfo, autocommit=autocommit,
+                               application_name=APPLICATION_NAME, **kwargs)
+    except psycopg.OperationalError as exc:
+        raise _connect_error(target, exc) from None
+    except psycopg.ProgrammingError as exc:  # malformed conninfo
+        raise UserError(redact(f"invalid connection string ({target.source}): {exc}")) from None
+
+
+def sql_file(relpath: str, **params) -> sql.Composable:
+    """The SQL in ``sql/<relpath>``, as a psycopg ``sql.SQL`` template.
+
+    ``{name}`` placeholders are replaced by ``params[name]`` as quoted literals (never
+    pasted as text); literal braces in the files are written ``{{ }}``.
+    """
+    text = (SQL_DIR / relpath).read_text(encoding="utf-8")
+    return sql.SQL(text).format(**{k: sql.Literal(v) for k, v in params.items()})  # type: ignore[arg-type]
+
+
+def run_sql_file(conn: psycopg.Connection, relpath: str, **params) -> None:
+    """Execute ``sql/<relpath>`` (all its statements) on ``conn``."""
+    conn.execute(sql_file(relpath, **params))
+
+
+def sql_files(folder: str) -> list[str]:
+    """The ``.sql`` files of ``sql/<folder>`` in name order (their run order)."""
+    return [f"{folder}/{p.name}" for p in sorted((SQL_DIR / folder).glob("*.sql"))]
+
+
+# Advisory lock keys: one per job that must not run twice at once.
+LOCKS = {"load": 0x1C_0001, "cluster": 0x1C_0002, "nightly": 0x1C_0003}
+
+
+@contextlib.contextmanager
+def advisory_lock(conn: psycopg.Connection, job: str) -> Iterator[None]:
+    """Hold the session-level advisory lock of ``job``; refuse if someone else does."""
+    key = LOCKS[job]
+    got = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
+    if not got:
+        holder = conn.execute(
+            "SELECT a.pid, a.application_name, a.backend_start FROM pg_locks l "
+            "JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' "
+            "AND l.objid = %s AND l.granted", (key & 0xFFFFFFFF,)).fetchone()
+        who = f" (backend pid {holder[0]}, {holder[1] or 'unknown client'}, " \
+              f"since {holder[2]:%Y-%m-%d %H:%M:%S})" if holder else ""
+        if not conn.autocommit:
+            conn.rollback()
+        raise LockedError(f"another {job} is running{who}; wait for it to finish, "
+                          "or stop it, then try again")
+    try:
+        yield
+    finally:
+        if not conn.closed and not conn.broken:
+            if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+                conn.rollback()
+            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+            if not conn.autocommit:
+                conn.commit()
+
+
+def project_root() -> Path:
+    return SQL_DIR.parent

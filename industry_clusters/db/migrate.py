@@ -1,0 +1,196 @@
+"""Schema lifecycle: alembic revisions that apply the files in ``sql/``.
+
+Revisions live in ``migrations/versions``; each names the ``sql/`` files it runs
+(``run_files``). Files are psycopg templates: ``{srid}`` is the projected SRID, fixed
+at ``db init`` (``--srid``, default 4547) and kept in ``registry.settings``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import psycopg
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from industry_clusters.config import DEFAULT_SRID, Target, resolve
+from industry_clusters.db import connect, describe, sql_file
+from industry_clusters.errors import UserError
+from industry_clusters.paths import MIGRATIONS_DIR, check_layout
+
+_SRID_KEY = "industry_clusters.srid"
+
+
+def engine(target: Target | str | None) -> sa.Engine:
+    if not isinstance(target, Target):
+        target = resolve(target)
+    return sa.create_engine("postgresql+psycopg://", creator=lambda: connect(target),
+                            poolclass=sa.pool.NullPool)
+
+
+def _config(conn: sa.Connection | None = None, srid: int | None = None) -> Config:
+    check_layout()
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = conn
+    cfg.attributes["srid"] = srid
+    return cfg
+
+
+def check_projected_srid(conn: psycopg.Connection, srid: int) -> None:
+    """Refuse an unknown or geographic SRID: eps must be in metres."""
+    row = conn.execute("SELECT proj4text, srtext FROM spatial_ref_sys WHERE srid = %s",
+                       (srid,)).fetchone()
+    if row is None:
+        raise UserError(f"SRID {srid} is not in spatial_ref_sys; choose a projected CRS "
+                        f"in metres (default {DEFAULT_SRID})")
+    proj4, srtext = row
+    if "+proj=longlat" in (proj4 or "") or (srtext or "").upper().startswith(("GEOGCS", "GEOGCRS")):
+        raise UserError(f"SRID {srid} is geographic (degrees); eps must be in metres: choose a "
+                        f"projected CRS such as {DEFAULT_SRID}")
+    if "+units=m" not in (proj4 or "") and "+proj=" in (proj4 or ""):
+        raise UserError(f"SRID {srid} is not in metres; choose a projected CRS in metres")
+
+
+def _srid_for(conn: psycopg.Connection) -> int:
+    """The SRID of an initialised schema, else the one asked for at init, else default."""
+    have = conn.execute("SELECT to_regclass('registry.settings') IS NOT NULL").fetchone()[0]
+    if have:
+        return conn.execute("SELECT projected_srid FROM registry.settings").fetchone()[0]
+    from alembic import context
+
+    asked = context.config.attributes.get("srid") or context.get_x_argument(as_dictionary=True).get("srid")
+    srid = int(asked or os.environ.get("INDUSTRY_CLUSTERS_SRID") or DEFAULT_SRID)
+    check_projected_srid(conn, srid)
+    return srid
+
+
+def run_files(*relpaths: str) -> None:
+    """Run ``sql/`` files inside the current alembic migration (its transaction)."""
+    from alembic import op
+
+    raw: psycopg.Connection = op.get_bind().connection.dbapi_connection  # type: ignore[assignment]
+    srid = _srid_for(raw)
+    for rel in relpaths:
+        raw.execute(sql_file(rel, srid=srid))
+
+
+def ensure_postgis(conn: psycopg.Connection) -> str:
+    """Create the PostGIS extension if it is missing; return its version."""
+    have = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'postgis'").fetchone()
+    if have:
+        return have[0]
+    available = conn.execute(
+        "SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'").fetchone()
+    dbname = conn.info.dbname
+    if not available:
+        raise UserError(f"PostGIS is not installed on the server of database {dbname}; install "
+                        "postgresql-15-postgis-3 (or your version's package) and run db init again")
+    try:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    except psycopg.errors.InsufficientPrivilege:
+        conn.rollback()
+        raise UserError(f"not allowed to create the PostGIS extension in database {dbname}; ask a "
+                        "superuser to run: CREATE EXTENSION postgis") from None
+    conn.commit()
+    return conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'postgis'").fetchone()[0]
+
+
+def require_postgis(conn: psycopg.Connection) -> None:
+    if not conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone():
+        raise UserError(f"PostGIS is not enabled in database {conn.info.dbname}; "
+                        "run 'industry-clusters db init'")
+
+
+def _with_alembic(target: Target | str | None, fn, srid: int | None = None) -> None:
+    with engine(target).connect() as conn:
+        raw: psycopg.Connection = conn.connection.dbapi_connection  # type: ignore[assignment]
+        require_postgis(raw)
+        cfg = _config(conn, srid)
+        fn(cfg)
+        conn.commit()
+
+
+def upgrade(target=None, revision: str = "head", srid: int | None = None) -> None:
+    _with_alembic(target, lambda cfg: command.upgrade(cfg, revision), srid)
+
+
+def downgrade(target=None, revision: str = "-1") -> None:
+    _with_alembic(target, lambda cfg: command.downgrade(cfg, revision))
+
+
+def init(target=None, srid: int | None = None) -> None:
+    """Create PostGIS (if allowed), then upgrade to the newest schema. Harmless to repeat."""
+    with connect(target) as conn:
+        ensure_postgis(conn)
+        if srid is not None:
+            have = conn.execute("SELECT to_regclass('registry.settings') IS NOT NULL").fetchone()[0]
+            if have:
+                current = conn.execute("SELECT projected_srid FROM registry.settings").fetchone()[0]
+                if current != srid:
+                    raise UserError(f"the schema already uses SRID {current}; the projected SRID "
+                                    "is fixed at first init (db downgrade base to start over)")
+    upgrade(target, "head", srid)
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+@dataclass
+class Status:
+    database: str
+    server_version: str
+    postgis_version: str | None
+    revision: str | None
+    head: str
+    srid: int | None
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.revision == self.head
+
+
+def status(target=None) -> Status:
+    if not isinstance(target, Target):
+        target = resolve(target)
+    with connect(target) as conn:
+        server = conn.execute("SHOW server_version").fetchone()[0]
+        pg = conn.execute("SELECT extversion FROM pg_extension WHERE extname='postgis'").fetchone()
+        rev = current_revision(conn)
+        srid = None
+        if _readable(conn, "registry.settings"):
+            srid = conn.execute("SELECT projected_srid FROM registry.settings").fetchone()[0]
+    return Status(describe(target), server, pg[0] if pg else None, rev, head_revision(), srid)
+
+
+def _readable(conn: psycopg.Connection, relation: str) -> bool:
+    """``relation`` (schema.table) exists and this role may read it."""
+    schema = relation.split(".")[0]
+    return conn.execute(
+        "SELECT CASE WHEN NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = %(s)s) "
+        "  OR NOT has_schema_privilege(%(s)s, 'USAGE') THEN false "
+        "  WHEN to_regclass(%(r)s) IS NULL THEN false "
+        "  ELSE has_table_privilege(%(r)s, 'SELECT') END",
+        {"r": relation, "s": schema}).fetchone()[0]
+
+
+def current_revision(conn: psycopg.Connection) -> str | None:
+    if not _readable(conn, "public.alembic_version"):
+        return None
+    row = conn.execute("SELECT version_num FROM public.alembic_version").fetchone()
+    return row[0] if row else None
+
+
+def require_schema(conn: psycopg.Connection) -> None:
+    """Refuse to work on a database whose schema is missing or behind the code."""
+    require_postgis(conn)
+    rev, head = current_revision(conn), head_revision()
+    if rev != head:
+        what = "not initialised" if rev is None else f"at revision {rev}, the code needs {head}"
+        raise UserError(f"database {conn.info.dbname} is {what}; run 'industry-clusters db init' "
+                        "(or db upgrade)")
+

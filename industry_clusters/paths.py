@@ -1,0 +1,18 @@
+"""Where the project's SQL and migrations live (top-level ``sql/`` and ``migrations/``)."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SQL_DIR = ROOT / "sql"
+MIGRATIONS_DIR = ROOT / "migrations"
+
+
+def check_layout() -> None:
+    from industry_clusters.errors import UserError
+
+    for p in (SQL_DIR, MIGRATIONS_DIR):
+        if not p.is_dir():
+            raise UserError(
+                f"{p} is missing: install industry-clusters from its checkout "
+                "(pip install -e .), which keeps sql/ and migrations/ beside the package"
+            )

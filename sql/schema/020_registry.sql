@@ -1,0 +1,212 @@
+-- Registry tables: what the loader writes. Template: {srid} is the projected SRID.
+-- Re-runnable: CREATE ... IF NOT EXISTS; comments are re-applied.
+
+CREATE TABLE IF NOT EXISTS registry.settings (
+    id boolean PRIMARY KEY DEFAULT true CHECK (id),
+    projected_srid integer NOT NULL,
+    region_name text NOT NULL,
+    region_xmin double precision NOT NULL,
+    region_ymin double precision NOT NULL,
+    region_xmax double precision NOT NULL,
+    region_ymax double precision NOT NULL,
+    CHECK (region_xmin < region_xmax AND region_ymin < region_ymax)
+);
+COMMENT ON TABLE registry.settings IS 'One row: the projected SRID fixed at db init, and the region extent (WGS-84 lon/lat) outside which coordinates are rejected.';
+COMMENT ON COLUMN registry.settings.id IS 'Always true: the table has one row.';
+COMMENT ON COLUMN registry.settings.projected_srid IS 'SRID of the projected geometries (metres); eps is measured in it. Fixed at db init.';
+COMMENT ON COLUMN registry.settings.region_name IS 'Name of the study region (default Foshan).';
+COMMENT ON COLUMN registry.settings.region_xmin IS 'Region extent, west longitude (WGS-84).';
+COMMENT ON COLUMN registry.settings.region_ymin IS 'Region extent, south latitude (WGS-84).';
+COMMENT ON COLUMN registry.settings.region_xmax IS 'Region extent, east longitude (WGS-84).';
+COMMENT ON COLUMN registry.settings.region_ymax IS 'Region extent, north latitude (WGS-84).';
+-- Default region: Foshan with a ~5 km margin (district boundaries span lon 112.39-113.39,
+-- lat 22.64-23.57). Change it with UPDATE for another city.
+INSERT INTO registry.settings (projected_srid, region_name, region_xmin, region_ymin, region_xmax, region_ymax)
+VALUES ({srid}, 'Foshan', 112.33, 22.58, 113.45, 23.63)
+ON CONFLICT (id) DO NOTHING;
+
+CREATE TABLE IF NOT EXISTS registry.sectors (
+    sector_id smallint PRIMARY KEY,
+    code text NOT NULL UNIQUE,
+    name_en text NOT NULL,
+    name_zh text NOT NULL,
+    gbt4754 text NOT NULL
+);
+COMMENT ON TABLE registry.sectors IS 'Industry sector groups clustered separately, as in the reference study.';
+COMMENT ON COLUMN registry.sectors.sector_id IS 'Integer key.';
+COMMENT ON COLUMN registry.sectors.code IS 'Short code used on the command line (--sectors).';
+COMMENT ON COLUMN registry.sectors.name_en IS 'English name.';
+COMMENT ON COLUMN registry.sectors.name_zh IS 'Chinese name.';
+COMMENT ON COLUMN registry.sectors.gbt4754 IS 'GB/T 4754 divisions the group covers.';
+INSERT INTO registry.sectors VALUES
+    (1, 'comms', 'Communications, electronics and digital', '通信电子与数字', 'division 39, plus firms labelled digital'),
+    (2, 'software', 'Information transmission, software and IT services', '信息传输、软件和信息技术服务', 'section I, divisions 63-65')
+ON CONFLICT (sector_id) DO NOTHING;
+
+CREATE TABLE IF NOT EXISTS registry.load_runs (
+    load_run_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind text NOT NULL CHECK (kind IN ('enterprises', 'districts')),
+    status text NOT NULL DEFAULT 'running'
+        CHECK (status IN ('running', 'succeeded', 'failed', 'abandoned', 'skipped')),
+    started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at timestamptz,
+    file_name text NOT NULL,
+    file_sha256 text NOT NULL,
+    file_bytes bigint NOT NULL,
+    format text NOT NULL,
+    crs text NOT NULL,
+    encoding text,
+    mapping jsonb NOT NULL DEFAULT '{{}}',
+    full_refresh boolean NOT NULL DEFAULT true,
+    rows_read bigint,
+    rows_accepted bigint,
+    rows_rejected bigint,
+    rejected_by_reason jsonb,
+    rows_inserted bigint,
+    rows_updated bigint,
+    rows_unchanged bigint,
+    rows_deactivated bigint,
+    duration_s numeric(12, 3),
+    error text,
+    backend_pid integer NOT NULL DEFAULT pg_backend_pid(),
+    db_user text NOT NULL DEFAULT current_user,
+    CHECK (status <> 'succeeded' OR rows_read = rows_accepted + rows_rejected)
+);
+COMMENT ON TABLE registry.load_runs IS 'One row per load: file, hash, counts by outcome and reason, timing, status (running -> succeeded | failed | abandoned; skipped when the file was already loaded).';
+COMMENT ON COLUMN registry.load_runs.load_run_id IS 'Integer key.';
+COMMENT ON COLUMN registry.load_runs.kind IS 'enterprises (load) or districts (load-districts).';
+COMMENT ON COLUMN registry.load_runs.status IS 'running, succeeded, failed, abandoned (process died; marked at the next start) or skipped (same content already loaded).';
+COMMENT ON COLUMN registry.load_runs.started_at IS 'When the load started.';
+COMMENT ON COLUMN registry.load_runs.finished_at IS 'When the load ended (any outcome).';
+COMMENT ON COLUMN registry.load_runs.file_name IS 'Input file name as given.';
+COMMENT ON COLUMN registry.load_runs.file_sha256 IS 'SHA-256 of the file content: the same content is not loaded twice without --force.';
+COMMENT ON COLUMN registry.load_runs.file_bytes IS 'File size in bytes.';
+COMMENT ON COLUMN registry.load_runs.format IS 'csv, xlsx, geojson or gpkg.';
+COMMENT ON COLUMN registry.load_runs.crs IS 'Coordinate system of the input: wgs84, gcj02, bd09 or cgcs2000.';
+COMMENT ON COLUMN registry.load_runs.encoding IS 'Text encoding used for CSV input.';
+COMMENT ON COLUMN registry.load_runs.mapping IS 'Field -> input column mapping used.';
+COMMENT ON COLUMN registry.load_runs.full_refresh IS 'True when enterprises missing from the file were marked inactive.';
+COMMENT ON COLUMN registry.load_runs.rows_read IS 'Data rows read from the file; always rows_accepted + rows_rejected.';
+COMMENT ON COLUMN registry.load_runs.rows_accepted IS 'Rows that passed screening.';
+COMMENT ON COLUMN registry.load_runs.rows_rejected IS 'Rows excluded or invalid; each is in registry.rejects.';
+COMMENT ON COLUMN registry.load_runs.rejected_by_reason IS 'Rejected row counts by reason code.';
+COMMENT ON COLUMN registry.load_runs.rows_inserted IS 'Accepted rows that created a new enterprise.';
+COMMENT ON COLUMN registry.load_runs.rows_updated IS 'Accepted rows that changed an existing enterprise.';
+COMMENT ON COLUMN registry.load_runs.rows_unchanged IS 'Accepted rows identical to the stored enterprise.';
+COMMENT ON COLUMN registry.load_runs.rows_deactivated IS 'Enterprises marked inactive because a full refresh did not contain them.';
+COMMENT ON COLUMN registry.load_runs.duration_s IS 'Wall-clock duration in seconds.';
+COMMENT ON COLUMN registry.load_runs.error IS 'Error message of a failed load.';
+COMMENT ON COLUMN registry.load_runs.backend_pid IS 'Server process of the loading session (to detect abandoned runs).';
+COMMENT ON COLUMN registry.load_runs.db_user IS 'Database role that ran the load.';
+
+CREATE TABLE IF NOT EXISTS registry.reason_codes (
+    reason text PRIMARY KEY,
+    description text NOT NULL
+);
+COMMENT ON TABLE registry.reason_codes IS 'Why a row was rejected: every code used in registry.rejects.';
+COMMENT ON COLUMN registry.reason_codes.reason IS 'Reason code.';
+COMMENT ON COLUMN registry.reason_codes.description IS 'What it means.';
+
+CREATE TABLE IF NOT EXISTS registry.rejects (
+    reject_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    load_run_id bigint NOT NULL REFERENCES registry.load_runs ON DELETE CASCADE,
+    line_no bigint NOT NULL,
+    reason text NOT NULL REFERENCES registry.reason_codes,
+    message text NOT NULL,
+    credit_code text,
+    raw jsonb NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rejects_load_run_idx ON registry.rejects (load_run_id, reason);
+COMMENT ON TABLE registry.rejects IS 'Every row a load did not accept, with why and the raw row as read.';
+COMMENT ON COLUMN registry.rejects.reject_id IS 'Integer key.';
+COMMENT ON COLUMN registry.rejects.load_run_id IS 'The load that read the row.';
+COMMENT ON COLUMN registry.rejects.line_no IS 'Record number in the file (1 = first data row).';
+COMMENT ON COLUMN registry.rejects.reason IS 'Reason code (registry.reason_codes).';
+COMMENT ON COLUMN registry.rejects.message IS 'Human-readable explanation.';
+COMMENT ON COLUMN registry.rejects.credit_code IS 'Unified social credit code as read, if any.';
+COMMENT ON COLUMN registry.rejects.raw IS 'The row as read: input column -> value.';
+
+CREATE TABLE IF NOT EXISTS registry.enterprises (
+    enterprise_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    credit_code text NOT NULL UNIQUE,
+    name text NOT NULL,
+    status text NOT NULL,
+    active boolean NOT NULL DEFAULT true,
+    inactive_since date,
+    industry_code text,
+    sector_id smallint NOT NULL REFERENCES registry.sectors,
+    digital_label boolean NOT NULL DEFAULT false,
+    business_scope text,
+    capital_raw text,
+    capital_amount numeric,
+    capital_currency text,
+    capital_cny numeric,
+    established date,
+    size_class text CHECK (size_class IN ('micro', 'small', 'medium', 'large')),
+    size_class_source text CHECK (size_class_source IN ('file', 'derived')),
+    digital_transformation boolean,
+    registered_district text,
+    address text,
+    source_crs text NOT NULL,
+    source_x double precision NOT NULL,
+    source_y double precision NOT NULL,
+    geom geometry(Point, 4326) NOT NULL,
+    geom_proj geometry(Point, {srid}) GENERATED ALWAYS AS (ST_Transform(geom, {srid})) STORED,
+    district_code text,
+    first_load_run_id bigint NOT NULL REFERENCES registry.load_runs,
+    last_load_run_id bigint NOT NULL REFERENCES registry.load_runs,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS enterprises_geom_idx ON registry.enterprises USING gist (geom);
+CREATE INDEX IF NOT EXISTS enterprises_geom_proj_idx ON registry.enterprises USING gist (geom_proj);
+CREATE INDEX IF NOT EXISTS enterprises_sector_idx ON registry.enterprises (sector_id) WHERE active;
+COMMENT ON TABLE registry.enterprises IS 'Accepted enterprises, upserted by credit code. Enterprises missing from a full refresh are kept, marked inactive with the date.';
+COMMENT ON COLUMN registry.enterprises.enterprise_id IS 'Integer key, stable across loads.';
+COMMENT ON COLUMN registry.enterprises.credit_code IS 'Unified social credit code (GB 32100, 18 characters, check digit verified).';
+COMMENT ON COLUMN registry.enterprises.name IS 'Enterprise name.';
+COMMENT ON COLUMN registry.enterprises.status IS 'Operating status as registered (e.g. 存续, 在业).';
+COMMENT ON COLUMN registry.enterprises.active IS 'False when deregistered or missing from the latest full refresh.';
+COMMENT ON COLUMN registry.enterprises.inactive_since IS 'Date the enterprise was marked inactive.';
+COMMENT ON COLUMN registry.enterprises.industry_code IS 'GB/T 4754 industry code as given.';
+COMMENT ON COLUMN registry.enterprises.sector_id IS 'Sector group (registry.sectors) from the industry code or business-scope keywords.';
+COMMENT ON COLUMN registry.enterprises.digital_label IS 'True when labelled digital (joins the comms group, as in the study).';
+COMMENT ON COLUMN registry.enterprises.business_scope IS 'Business scope text.';
+COMMENT ON COLUMN registry.enterprises.capital_raw IS 'Registered capital as given (e.g. 1000万人民币).';
+COMMENT ON COLUMN registry.enterprises.capital_amount IS 'Registered capital in its own currency, units (not 万).';
+COMMENT ON COLUMN registry.enterprises.capital_currency IS 'ISO 4217 currency of capital_amount.';
+COMMENT ON COLUMN registry.enterprises.capital_cny IS 'Registered capital in CNY (registry.currency_rates).';
+COMMENT ON COLUMN registry.enterprises.established IS 'Establishment date.';
+COMMENT ON COLUMN registry.enterprises.size_class IS 'micro, small, medium or large.';
+COMMENT ON COLUMN registry.enterprises.size_class_source IS 'file (given) or derived (registry.size_thresholds).';
+COMMENT ON COLUMN registry.enterprises.digital_transformation IS 'Digital-transformation flag from the file, when given.';
+COMMENT ON COLUMN registry.enterprises.registered_district IS 'District as registered (所属区县).';
+COMMENT ON COLUMN registry.enterprises.address IS 'Registered address.';
+COMMENT ON COLUMN registry.enterprises.source_crs IS 'Coordinate system of the input coordinates.';
+COMMENT ON COLUMN registry.enterprises.source_x IS 'Longitude (or x) as given.';
+COMMENT ON COLUMN registry.enterprises.source_y IS 'Latitude (or y) as given.';
+COMMENT ON COLUMN registry.enterprises.geom IS 'Location, WGS-84 (converted in the database from the input CRS).';
+COMMENT ON COLUMN registry.enterprises.geom_proj IS 'Location in the projected SRID (metres), generated from geom; clustered on.';
+COMMENT ON COLUMN registry.enterprises.district_code IS 'District code: from loaded boundaries when present, else matched from the registered district.';
+COMMENT ON COLUMN registry.enterprises.first_load_run_id IS 'Load that first accepted the enterprise.';
+COMMENT ON COLUMN registry.enterprises.last_load_run_id IS 'Latest load that accepted the enterprise.';
+COMMENT ON COLUMN registry.enterprises.updated_at IS 'Last change.';
+
+CREATE TABLE IF NOT EXISTS registry.districts (
+    district_id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    code text NOT NULL UNIQUE,
+    name text NOT NULL,
+    geom geometry(MultiPolygon, 4326) NOT NULL,
+    geom_proj geometry(MultiPolygon, {srid}) GENERATED ALWAYS AS (ST_Multi(ST_Transform(geom, {srid}))) STORED,
+    source_crs text NOT NULL,
+    load_run_id bigint NOT NULL REFERENCES registry.load_runs
+);
+CREATE INDEX IF NOT EXISTS districts_geom_idx ON registry.districts USING gist (geom);
+CREATE INDEX IF NOT EXISTS districts_geom_proj_idx ON registry.districts USING gist (geom_proj);
+COMMENT ON TABLE registry.districts IS 'District boundaries (load-districts), converted to WGS-84.';
+COMMENT ON COLUMN registry.districts.district_id IS 'Integer key.';
+COMMENT ON COLUMN registry.districts.code IS 'District code (GB/T 2260, e.g. 440604).';
+COMMENT ON COLUMN registry.districts.name IS 'District name.';
+COMMENT ON COLUMN registry.districts.geom IS 'Boundary, WGS-84.';
+COMMENT ON COLUMN registry.districts.geom_proj IS 'Boundary in the projected SRID.';
+COMMENT ON COLUMN registry.districts.source_crs IS 'Coordinate system of the input boundaries.';
+COMMENT ON COLUMN registry.districts.load_run_id IS 'Load that wrote the boundary.';

@@ -1,0 +1,25 @@
+-- Privileges of the two group roles. Re-runnable; skipped when the roles do not exist.
+--   industry_clusters_reader : USAGE + SELECT on publish, nothing else.
+--   industry_clusters_loader : read/write the registry and clustering tables, read
+--                              publish, run the refresh function; no CREATE anywhere.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'industry_clusters_reader') THEN
+        REVOKE ALL ON SCHEMA registry, clustering FROM industry_clusters_reader;
+        GRANT USAGE ON SCHEMA publish TO industry_clusters_reader;
+        GRANT SELECT ON ALL TABLES IN SCHEMA publish TO industry_clusters_reader;
+        GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA publish TO industry_clusters_reader;
+    END IF;
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'industry_clusters_loader') THEN
+        GRANT USAGE ON SCHEMA registry, clustering, publish TO industry_clusters_loader;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA registry, clustering
+            TO industry_clusters_loader;
+        GRANT USAGE ON ALL SEQUENCES IN SCHEMA registry, clustering TO industry_clusters_loader;
+        GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA registry, clustering, publish
+            TO industry_clusters_loader;
+        GRANT SELECT ON ALL TABLES IN SCHEMA publish TO industry_clusters_loader;
+    END IF;
+END
+$$;
+-- Functions are executable by PUBLIC by default; internal ones are not for the public.
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA registry, clustering FROM PUBLIC;

@@ -1,0 +1,184 @@
+"""Foundation: migrations, db init, connection errors, help texts."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from helpers import assert_one_line_error, run_cli
+from industry_clusters.cli import cli
+from industry_clusters.db import migrate
+
+OUR_SCHEMAS = ("registry", "clustering", "publish")
+
+
+def _schemas(url: str) -> set[str]:
+    with psycopg.connect(url) as c:
+        rows = c.execute("SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)",
+                         (list(OUR_SCHEMAS),)).fetchall()
+    return {r[0] for r in rows}
+
+
+def test_migrations_up_down_up(empty_db_url):
+    migrate.init(empty_db_url)
+    assert _schemas(empty_db_url) == set(OUR_SCHEMAS)
+    with psycopg.connect(empty_db_url) as c:
+        c.execute("INSERT INTO registry.reason_codes VALUES ('x', 'y')")
+    migrate.downgrade(empty_db_url, "base")
+    assert _schemas(empty_db_url) == set()
+    assert migrate.status(empty_db_url).revision is None
+    migrate.upgrade(empty_db_url, "head")
+    assert _schemas(empty_db_url) == set(OUR_SCHEMAS)
+    st = migrate.status(empty_db_url)
+    assert st.up_to_date and st.srid == 4547
+    with psycopg.connect(empty_db_url) as c:  # the downgrade really dropped the data
+        assert c.execute("SELECT count(*) FROM registry.reason_codes WHERE reason='x'"
+                         ).fetchone()[0] == 0
+
+
+def test_db_init_twice_is_harmless(db_url):
+    for _ in range(2):
+        r = run_cli("db", "init", url=db_url)
+        assert r.exit_code == 0, r.output
+        assert "SRID 4547" in r.output
+    with psycopg.connect(db_url) as c:
+        assert c.execute("SELECT count(*) FROM registry.settings").fetchone()[0] == 1
+        assert c.execute("SELECT count(*) FROM registry.sectors").fetchone()[0] == 2
+
+
+def test_every_table_and_column_is_commented(db_url):
+    with psycopg.connect(db_url) as c:
+        missing = c.execute("""
+            SELECT n.nspname || '.' || cl.relname || coalesce('.' || a.attname, '')
+            FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace
+            LEFT JOIN pg_attribute a ON a.attrelid = cl.oid AND a.attnum > 0
+                 AND NOT a.attisdropped
+            WHERE n.nspname = ANY(%s) AND cl.relkind IN ('r', 'v', 'm', 'p')
+              AND col_description(cl.oid, coalesce(a.attnum, 0)) IS NULL
+              AND (a.attnum IS NOT NULL OR obj_description(cl.oid, 'pg_class') IS NULL)
+            ORDER BY 1""", (list(OUR_SCHEMAS),)).fetchall()
+    assert missing == []
+
+
+def test_geographic_srid_is_refused(empty_db_url):
+    r = run_cli("db", "init", "--srid", "4326", url=empty_db_url)
+    assert_one_line_error(r, "SRID 4326 is geographic", "metres")
+    r = run_cli("db", "init", "--srid", "999999", url=empty_db_url)
+    assert_one_line_error(r, "SRID 999999 is not in spatial_ref_sys")
+    assert _schemas(empty_db_url) == set()
+
+
+def test_srid_cannot_change_after_init(db_url):
+    r = run_cli("db", "init", "--srid", "32649", url=db_url)
+    assert_one_line_error(r, "already uses SRID 4547")
+
+
+def test_other_projected_srid(empty_db_url):
+    r = run_cli("db", "init", "--srid", "32649", url=empty_db_url)  # UTM 49N
+    assert r.exit_code == 0, r.output
+    with psycopg.connect(empty_db_url) as c:
+        typ = c.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE "
+                        "attrelid = 'registry.enterprises'::regclass AND attname='geom_proj'"
+                        ).fetchone()[0]
+    assert typ == "geometry(Point,32649)"
+
+
+def test_status_reports_database_postgis_revision(db_url):
+    r = run_cli("db", "status", url=db_url)
+    assert r.exit_code == 0, r.output
+    assert "postgis:        3." in r.output
+    assert f"schema:         {migrate.head_revision()} (up to date)" in r.output
+    assert conninfo_to_dict(db_url)["dbname"] in r.output
+
+
+def test_unreachable_database_is_one_line(tmp_path):
+    r = run_cli("db", "status", url="postgresql://someone:s3cret@127.0.0.1:1/nothing")
+    line = assert_one_line_error(r, "cannot connect to someone@127.0.0.1:1/nothing")
+    assert "s3cret" not in line
+
+
+def test_wrong_password_is_one_line_and_hides_it(pg_server, db_url):
+    if pg_server.tcp is None:
+        pytest.skip("the test server has no TCP endpoint with password authentication")
+    host, port = pg_server.tcp
+    with pg_server.admin() as c:
+        c.execute("DROP ROLE IF EXISTS ic_pw_test")
+        c.execute("CREATE ROLE ic_pw_test LOGIN PASSWORD 'right-one'")
+    try:
+        dbname = conninfo_to_dict(db_url)["dbname"]
+        bad = f"postgresql://ic_pw_test:Wr0ng-pa55@{host}:{port}/{dbname}"
+        line = assert_one_line_error(run_cli("db", "status", url=bad),
+                                     "password authentication failed")
+        assert "Wr0ng-pa55" not in line
+        good = f"postgresql://ic_pw_test:right-one@{host}:{port}/{dbname}"
+        ok = run_cli("db", "status", url=good)
+        assert ok.exit_code == 0, ok.output
+    finally:
+        with pg_server.admin() as c:
+            c.execute("DROP ROLE IF EXISTS ic_pw_test")
+
+
+def test_missing_postgis_is_one_line(pg_server, empty_db_url):
+    assert_one_line_error(run_cli("db", "upgrade", url=empty_db_url),
+                          "PostGIS is not enabled", "db init")
+    # A role that may not create extensions gets told whom to ask.
+    dbname = conninfo_to_dict(empty_db_url)["dbname"]
+    with pg_server.admin() as c:
+        c.execute("DROP ROLE IF EXISTS ic_nopriv")
+        c.execute("CREATE ROLE ic_nopriv LOGIN PASSWORD 'x'")
+        c.execute(sql.SQL("GRANT CREATE ON DATABASE {} TO ic_nopriv").format(
+            sql.Identifier(dbname)))
+    try:
+        with psycopg.connect(empty_db_url) as c:
+            c.execute("GRANT ALL ON SCHEMA public TO ic_nopriv")
+        url = psycopg.conninfo.make_conninfo(empty_db_url, user="ic_nopriv", password="x")
+        if pg_server.tcp:
+            url = psycopg.conninfo.make_conninfo(url, host=pg_server.tcp[0],
+                                                 port=str(pg_server.tcp[1]))
+        assert_one_line_error(run_cli("db", "init", url=url),
+                              "not allowed to create the PostGIS extension",
+                              "CREATE EXTENSION postgis")
+    finally:
+        with pg_server.admin() as c:
+            c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(dbname)))
+            c.execute("DROP OWNED BY ic_nopriv")
+            c.execute("DROP ROLE IF EXISTS ic_nopriv")
+
+
+def test_commands_refuse_an_uninitialised_database(empty_db_url):
+    with psycopg.connect(empty_db_url, autocommit=True) as c:
+        c.execute("CREATE EXTENSION postgis")
+    from industry_clusters.db import connect
+    from industry_clusters.errors import UserError
+
+    with connect(empty_db_url) as c, pytest.raises(UserError, match="not initialised"):
+        migrate.require_schema(c)
+
+
+def _all_commands(group, prefix=()):
+    for name, cmd in group.commands.items():
+        yield (*prefix, name), cmd
+        if hasattr(cmd, "commands"):
+            yield from _all_commands(cmd, (*prefix, name))
+
+
+def test_every_command_has_help():
+    names = []
+    for path, cmd in _all_commands(cli):
+        assert (cmd.help or "").strip(), f"{' '.join(path)} has no help text"
+        r = run_cli(*path, "--help")
+        assert r.exit_code == 0 and "Usage:" in r.output, path
+        names.append(" ".join(path))
+    assert "db init" in names and len(names) >= 7
+
+
+def test_python_dash_m_runs():
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-m", "industry_clusters", "--help"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0 and "industry-clusters" in p.stdout
