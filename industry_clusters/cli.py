@@ -8,6 +8,7 @@ usage errors exit 2.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import click
 import psycopg
@@ -15,6 +16,8 @@ import psycopg
 from industry_clusters import __version__
 from industry_clusters.config import local_pgdata, redact, resolve
 from industry_clusters.errors import UserError
+from industry_clusters.load import CRS_CHOICES
+from industry_clusters.load.readers import ENCODINGS, FORMATS
 
 
 class _Group(click.Group):
@@ -149,6 +152,82 @@ def db_downgrade(app: App, revision: str) -> None:
 
     migrate.downgrade(app.target, revision)
     app.say(f"schema at {migrate.status(app.target).revision or 'base (empty)'}")
+
+
+# -- load ----------------------------------------------------------------------
+def _progress_bar(app: App, label: str):
+    """A progress callback drawing a bar on a terminal (nothing under --quiet or cron)."""
+    import sys
+
+    if app.quiet or not sys.stderr.isatty():
+        return None, None
+    bar = click.progressbar(length=1, label=label, file=sys.stderr, show_eta=True)
+    bar.__enter__()
+
+    def update(done: int, total: int) -> None:
+        bar.length = max(total, 1)
+        bar.update(done - bar.pos)
+
+    return update, bar
+
+
+@cli.command("load")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Input format. [default: from the extension]")
+@click.option("--crs", type=click.Choice(CRS_CHOICES), required=False,
+              help="Coordinate system of the coordinates (required): gcj02 for Amap geocodes, "
+                   "bd09 for Baidu, wgs84 for GPS, cgcs2000.")
+@click.option("--encoding", type=click.Choice(ENCODINGS), default="auto",
+              help="Text encoding of a CSV file.")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
+              help="Take FIELD from COLUMN instead of the preset headers (repeatable).")
+@click.option("--force", is_flag=True,
+              help="Load even if this content was loaded before, and accept a refresh that "
+                   "deactivates many enterprises.")
+@click.option("--incremental", is_flag=True,
+              help="A partial file: do not mark enterprises missing from it inactive.")
+@pass_app
+def load_cmd(app: App, file: Path, fmt, crs, encoding, maps, force, incremental) -> None:
+    """Load a registry export (CSV, XLSX, GeoJSON, GeoPackage), screened as in the study.
+
+    Every row ends up accepted or in registry.rejects with a reason. One load is one
+    transaction; an advisory lock refuses a second concurrent load.
+    """
+    from industry_clusters.load import columns, load_file
+
+    update, bar = _progress_bar(app, f"loading {file.name}")
+    try:
+        result = load_file(app.target, file, crs=crs, fmt=fmt, encoding=encoding,
+                           mapping=columns.parse_map_options(maps), force=force,
+                           full_refresh=not incremental, progress=update)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    app.say(result.summary())
+
+
+@cli.command("load-districts")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--crs", type=click.Choice(CRS_CHOICES), required=False,
+              help="Coordinate system of the polygons (required; DataV/Amap boundaries are "
+                   "gcj02).")
+@click.option("--name-field", default=None, help="Attribute with the district name. "
+              "[default: name / NAME / 名称]")
+@click.option("--code-field", default=None, help="Attribute with the district code. "
+              "[default: adcode / code / 区划代码]")
+@click.option("--layer", default=None, help="Layer of a multi-layer file (GeoPackage).")
+@pass_app
+def load_districts_cmd(app: App, file: Path, crs, name_field, code_field, layer) -> None:
+    """Load district boundaries (any polygon layer GDAL reads), replacing the previous ones.
+
+    Enterprises are then assigned to the district containing them.
+    """
+    from industry_clusters.load.districts import load_districts
+
+    result = load_districts(app.target, file, crs=crs, name_field=name_field,
+                            code_field=code_field, layer=layer)
+    app.say(result.summary())
 
 
 def main(*args, **kwargs):

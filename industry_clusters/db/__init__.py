@@ -61,12 +61,16 @@ def connect(target: Target | str | None = None, *, autocommit: bool = False,
 
 
 def sql_file(relpath: str, **params) -> sql.Composable:
-    """The SQL in ``sql/<relpath>``, as a psycopg ``sql.SQL`` template.
+    """The SQL in ``sql/<relpath>``.
 
-    ``{name}`` placeholders are replaced by ``params[name]`` as quoted literals (never
-    pasted as text); literal braces in the files are written ``{{ }}``.
+    With ``params`` the file is a psycopg ``sql.SQL`` template: ``{name}`` becomes the
+    quoted literal ``params[name]`` (never pasted as text) and literal braces are
+    written ``{{ }}``. Only ``sql/schema/`` files are templates (``{srid}``); the others
+    run as written.
     """
     text = (SQL_DIR / relpath).read_text(encoding="utf-8")
+    if not params:
+        return sql.SQL(text)  # type: ignore[arg-type]
     return sql.SQL(text).format(**{k: sql.Literal(v) for k, v in params.items()})  # type: ignore[arg-type]
 
 

@@ -110,8 +110,7 @@ class LocalCluster:
         }
         with open(self.datadir / "postgresql.auto.conf", "a", encoding="utf-8") as f:
             f.write("# written by industry-clusters\n")
-            for k, v in conf.items():
-                f.write(f"{k} = {v}\n")
+            f.writelines(f"{k} = {v}\n" for k, v in conf.items())
 
     def start(self) -> None:
         self.init()

@@ -62,7 +62,8 @@ def _srid_for(conn: psycopg.Connection) -> int:
         return conn.execute("SELECT projected_srid FROM registry.settings").fetchone()[0]
     from alembic import context
 
-    asked = context.config.attributes.get("srid") or context.get_x_argument(as_dictionary=True).get("srid")
+    asked = (context.config.attributes.get("srid")
+             or context.get_x_argument(as_dictionary=True).get("srid"))
     srid = int(asked or os.environ.get("INDUSTRY_CLUSTERS_SRID") or DEFAULT_SRID)
     check_projected_srid(conn, srid)
     return srid
@@ -75,7 +76,9 @@ def run_files(*relpaths: str) -> None:
     raw: psycopg.Connection = op.get_bind().connection.dbapi_connection  # type: ignore[assignment]
     srid = _srid_for(raw)
     for rel in relpaths:
-        raw.execute(sql_file(rel, srid=srid))
+        # sql/schema files are templates of the projected SRID; the others are plain SQL.
+        params = {"srid": srid} if rel.startswith("schema/") else {}
+        raw.execute(sql_file(rel, **params))
 
 
 def ensure_postgis(conn: psycopg.Connection) -> str:
@@ -96,7 +99,8 @@ def ensure_postgis(conn: psycopg.Connection) -> str:
         raise UserError(f"not allowed to create the PostGIS extension in database {dbname}; ask a "
                         "superuser to run: CREATE EXTENSION postgis") from None
     conn.commit()
-    return conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'postgis'").fetchone()[0]
+    return conn.execute(
+        "SELECT extversion FROM pg_extension WHERE extname = 'postgis'").fetchone()[0]
 
 
 def require_postgis(conn: psycopg.Connection) -> None:

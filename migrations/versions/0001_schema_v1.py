@@ -18,6 +18,7 @@ def upgrade() -> None:
         "schema/010_schemas_roles.sql",
         "schema/020_registry.sql",
         "schema/030_clustering.sql",
+        "schema/040_run_log.sql",
         "schema/090_grants.sql",
     )
 

@@ -134,7 +134,7 @@ CREATE TABLE IF NOT EXISTS registry.enterprises (
     active boolean NOT NULL DEFAULT true,
     inactive_since date,
     industry_code text,
-    sector_id smallint NOT NULL REFERENCES registry.sectors,
+    sector_id smallint NOT NULL,
     digital_label boolean NOT NULL DEFAULT false,
     business_scope text,
     capital_raw text,
@@ -153,13 +153,14 @@ CREATE TABLE IF NOT EXISTS registry.enterprises (
     geom geometry(Point, 4326) NOT NULL,
     geom_proj geometry(Point, {srid}) GENERATED ALWAYS AS (ST_Transform(geom, {srid})) STORED,
     district_code text,
-    first_load_run_id bigint NOT NULL REFERENCES registry.load_runs,
-    last_load_run_id bigint NOT NULL REFERENCES registry.load_runs,
+    district_name text,
+    -- No foreign keys on the columns above: per-row FK triggers would double the cost of
+    -- a bulk load; the loader only writes ids it has just checked (sectors via rules).
+    first_load_run_id bigint NOT NULL,
+    last_load_run_id bigint NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS enterprises_geom_idx ON registry.enterprises USING gist (geom);
 CREATE INDEX IF NOT EXISTS enterprises_geom_proj_idx ON registry.enterprises USING gist (geom_proj);
-CREATE INDEX IF NOT EXISTS enterprises_sector_idx ON registry.enterprises (sector_id) WHERE active;
 COMMENT ON TABLE registry.enterprises IS 'Accepted enterprises, upserted by credit code. Enterprises missing from a full refresh are kept, marked inactive with the date.';
 COMMENT ON COLUMN registry.enterprises.enterprise_id IS 'Integer key, stable across loads.';
 COMMENT ON COLUMN registry.enterprises.credit_code IS 'Unified social credit code (GB 32100, 18 characters, check digit verified).';
@@ -186,9 +187,10 @@ COMMENT ON COLUMN registry.enterprises.source_x IS 'Longitude (or x) as given.';
 COMMENT ON COLUMN registry.enterprises.source_y IS 'Latitude (or y) as given.';
 COMMENT ON COLUMN registry.enterprises.geom IS 'Location, WGS-84 (converted in the database from the input CRS).';
 COMMENT ON COLUMN registry.enterprises.geom_proj IS 'Location in the projected SRID (metres), generated from geom; clustered on.';
-COMMENT ON COLUMN registry.enterprises.district_code IS 'District code: from loaded boundaries when present, else matched from the registered district.';
+COMMENT ON COLUMN registry.enterprises.district_code IS 'Code of the district boundary containing the enterprise (NULL without boundaries).';
+COMMENT ON COLUMN registry.enterprises.district_name IS 'District: the boundary containing the enterprise when boundaries are loaded, else the registered district.';
 COMMENT ON COLUMN registry.enterprises.first_load_run_id IS 'Load that first accepted the enterprise.';
-COMMENT ON COLUMN registry.enterprises.last_load_run_id IS 'Latest load that accepted the enterprise.';
+COMMENT ON COLUMN registry.enterprises.last_load_run_id IS 'Latest load that inserted or changed the enterprise.';
 COMMENT ON COLUMN registry.enterprises.updated_at IS 'Last change.';
 
 CREATE TABLE IF NOT EXISTS registry.districts (

@@ -1,0 +1,376 @@
+"""A synthetic registry export shaped like Tianyancha/Qichacha data for Foshan.
+
+The real registry is proprietary, so the demo plants clusters calibrated to the
+study's Table 1 (counts, largest and mean sizes per district and sector) around
+approximate town centres, scatters background firms, and adds ~8,000 rows the
+screening must exclude. Coordinates are written in GCJ-02, as Amap geocoding
+returns them, so the loader's conversion is exercised.
+
+Planted clusters are tight discs (every member within eps of every other); background
+firms of the same sector are kept more than eps away from them, so the planted
+membership is exactly what DBSCAN(eps=500 m, min points=30) should find. The ground
+truth (planted cluster of each credit code) is written beside the registry file.
+
+Deterministic: the same seed and scale give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from industry_clusters.demo.study import DISTRICTS, POOL, TABLE1
+
+HEADERS = ["企业名称", "统一社会信用代码", "登记状态", "成立日期", "注册资本", "国标行业",
+           "企业标签", "经营范围", "所属区县", "注册地址", "企业规模", "数字化转型", "经度", "纬度"]
+
+# Approximate town/subdistrict centres (WGS-84), public geographic facts.
+TOWNS = {
+    "440604": [("祖庙街道", 113.114, 23.030), ("石湾镇街道", 113.095, 23.005),
+               ("张槎街道", 113.075, 23.045), ("南庄镇", 113.010, 23.015),
+               ("南庄东", 113.040, 23.000)],
+    "440605": [("桂城街道", 113.150, 23.030), ("大沥镇", 113.110, 23.100),
+               ("狮山镇", 113.000, 23.130), ("里水镇", 113.150, 23.200),
+               ("西樵镇", 112.950, 22.930), ("九江镇", 112.990, 22.840),
+               ("丹灶镇", 112.920, 23.040), ("罗村街道", 113.050, 23.080)],
+    "440606": [("大良街道", 113.250, 22.840), ("容桂街道", 113.280, 22.780),
+               ("伦教街道", 113.210, 22.840), ("北滘镇", 113.200, 22.920),
+               ("陈村镇", 113.240, 22.960), ("乐从镇", 113.090, 22.960),
+               ("龙江镇", 113.080, 22.880), ("勒流街道", 113.150, 22.850)],
+    "440607": [("西南街道", 112.880, 23.170), ("云东海街道", 112.850, 23.200),
+               ("白坭镇", 112.930, 23.250), ("乐平镇", 112.980, 23.300),
+               ("芦苞镇", 112.900, 23.340)],
+    "440608": [("荷城街道", 112.890, 22.900), ("杨和镇", 112.790, 22.930),
+               ("明城镇", 112.760, 22.980)],
+}
+# Share of background firms by district (urban core denser).
+DISTRICT_WEIGHT = {"440604": 0.22, "440605": 0.36, "440606": 0.27, "440607": 0.08,
+                   "440608": 0.07}
+
+ORIGIN = (113.0, 23.0)
+M_PER_DEG_X = 111320.0 * math.cos(math.radians(23.0))
+M_PER_DEG_Y = 110574.0
+EPS = 500.0
+MIN_CLUSTER = 35
+CELL = 1050.0  # grid spacing of planted cluster centres (metres)
+
+ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+CODES_39 = ["C3911", "C3912", "C3913", "C3921", "C3922", "C3931", "C3932", "C3940", "C3951",
+            "C3961", "C3971", "C3972", "C3981", "C3982", "C3990"]
+CODES_SOFT = ["I6311", "I6312", "I6319", "I6321", "I6410", "I6421", "I6422", "I6429", "I6431",
+              "I6434", "I6440", "I6450", "I6490", "I6511", "I6513", "I6519", "I6520", "I6531",
+              "I6540", "I6550", "I6560", "I6571", "I6579", "I6591", "I6599"]
+CODES_OTHER = ["F5179", "F5191", "L7212", "M7520", "C3489", "C3853", "M7320", "F5261"]
+CODES_NONDIGITAL = ["C3311", "C3331", "F5123", "G5411", "H6210", "E4710", "C1810", "K7010"]
+SCOPE_39 = ["通信设备制造", "电子元件制造", "计算机整机制造", "电子产品制造", "集成电路制造",
+            "智能终端设备制造", "光电子器件制造"]
+SCOPE_SOFT = ["软件开发", "信息技术咨询服务", "信息系统集成服务", "互联网信息服务",
+              "数据处理和存储支持服务", "云计算装备技术服务", "人工智能应用软件开发"]
+SCOPE_DIGITAL = ["数字内容制作服务", "数字文化创意软件开发", "数字技术服务", "工业互联网数据服务"]
+SCOPE_OTHER = ["五金产品批发", "金属制品销售", "餐饮服务", "普通货物仓储服务", "服装制造",
+               "建筑材料销售", "日用百货销售"]
+WORDS = list("华创远恒信达科迅捷智联鼎盛佳源宏图博通瑞丰泰和星辰云海天启鹏程明德安康立新")
+SUFFIX = {"comms": ["电子科技", "通信技术", "智能设备", "电子"],
+          "digital": ["数字科技", "数据服务", "数字技术"],
+          "software": ["软件", "信息技术", "网络科技", "数据科技", "云计算"],
+          "other": ["五金", "贸易", "实业", "餐饮管理", "物流"]}
+SIZE_P = {"micro": 0.38, "small": 0.22, "medium": 0.25, "large": 0.15}
+SIZES, SIZE_W = list(SIZE_P), list(SIZE_P.values())
+CAPITAL_MEAN_WAN = {"micro": 100, "small": 500, "medium": 1500, "large": 5000}
+DT_RATE = {"micro": 0.12, "small": 0.12, "medium": 0.35, "large": 0.60}
+SIZE_ZH = {"micro": "微型", "small": "小型", "medium": "中型", "large": "大型"}
+EXCLUDED = {"status": 2600, "non_digital": 2400, "capital": 1300, "coord_missing": 350,
+            "coord_swapped": 200, "coord_outside": 150, "credit_invalid": 400, "duplicate": 600}
+
+
+def check_digit(first17: str) -> str:
+    total = sum(ALPHABET.index(c) * w for c, w in zip(first17, WEIGHTS, strict=True))
+    return ALPHABET[(31 - total % 31) % 31]
+
+
+def wgs84_to_gcj02(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The published GCJ-02 forward formula, vectorised: simulates Amap geocoding."""
+    x, y = lon - 105.0, lat - 35.0
+    d = 20 * np.sin(6 * x * np.pi) + 20 * np.sin(2 * x * np.pi)
+    dlat = (d + 20 * np.sin(y * np.pi) + 40 * np.sin(y * np.pi / 3) + 160 * np.sin(y * np.pi / 12)
+            + 320 * np.sin(y * np.pi / 30)) * 2 / 3
+    dlat += -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+    dlon = (d + 20 * np.sin(x * np.pi) + 40 * np.sin(x * np.pi / 3) + 150 * np.sin(x * np.pi / 12)
+            + 300 * np.sin(x * np.pi / 30)) * 2 / 3
+    dlon += 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+    a, ee = 6378245.0, 0.00669342162296594323
+    rad = lat / 180 * np.pi
+    magic = 1 - ee * np.sin(rad) ** 2
+    sm = np.sqrt(magic)
+    dlat = dlat * 180 / ((a * (1 - ee)) / (magic * sm) * np.pi)
+    dlon = dlon * 180 / (a / sm * np.cos(rad) * np.pi)
+    return lon + dlon, lat + dlat
+
+
+def _to_m(lon, lat):
+    return (np.asarray(lon) - ORIGIN[0]) * M_PER_DEG_X, (np.asarray(lat) - ORIGIN[1]) * M_PER_DEG_Y
+
+
+def _to_deg(x, y):
+    return ORIGIN[0] + np.asarray(x) / M_PER_DEG_X, ORIGIN[1] + np.asarray(y) / M_PER_DEG_Y
+
+
+def cluster_sizes(rng: np.random.Generator, k: int, largest: int, mean: float) -> list[int]:
+    """k sizes with the given maximum and (to rounding) mean, all >= MIN_CLUSTER."""
+    if k == 1:
+        return [largest]
+    rest = round(k * mean) - largest
+    # A scaled-down table may ask for the impossible: keep the rest attainable.
+    rest = min(max(rest, (k - 1) * MIN_CLUSTER), (k - 1) * (largest - 1))
+    raw = rng.lognormal(0, 0.55, k - 1)
+    sizes = np.clip(np.round(raw / raw.sum() * rest), MIN_CLUSTER, largest - 1).astype(int)
+    i = 0
+    while sizes.sum() != rest:  # settle rounding and clipping on the adjustable sizes
+        step = 1 if sizes.sum() < rest else -1
+        j = i % (k - 1)
+        if MIN_CLUSTER <= sizes[j] + step <= largest - 1:
+            sizes[j] += step
+        i += 1
+    return [largest, *sorted(sizes.tolist(), reverse=True)]
+
+
+@dataclass
+class Planted:
+    key: str
+    sector: str
+    district: str
+    town: str
+    x: float
+    y: float
+    size: int
+
+    @property
+    def radius(self) -> float:
+        # Every member within 2r <= 374 m of every other (< eps): all are core points.
+        return 40.0 + 6.0 * math.sqrt(self.size)
+
+
+def plant_clusters(rng: np.random.Generator, scale: float) -> list[Planted]:
+    planted: list[Planted] = []
+    for sector in ("comms", "software"):
+        taken: set[tuple[int, int]] = set()
+        for (sec, dcode), (k, largest, mean) in TABLE1.items():
+            if sec != sector:
+                continue
+            # Scaled down: fewer clusters of the same shape. Scaled up (benchmarks): the
+            # table's clusters repeated.
+            kk = max(1, round(k * scale))
+            sizes: list[int] = []
+            while len(sizes) < kk:
+                sizes += cluster_sizes(rng, min(k, kk), largest, mean)
+            sizes = sizes[:kk]
+            towns = TOWNS[dcode]
+            for i, size in enumerate(sizes):
+                name, lon, lat = towns[i % len(towns)]
+                tx, ty = _to_m(lon, lat)
+                cell = _nearest_free_cell(float(tx), float(ty), taken)
+                taken.add(cell)
+                jx, jy = rng.uniform(-50, 50, 2)
+                planted.append(Planted(f"{sector}-{dcode}-{i + 1:03d}", sector, dcode, name,
+                                       cell[0] * CELL + jx, cell[1] * CELL + jy, int(size)))
+    return planted
+
+
+def _nearest_free_cell(x: float, y: float, taken: set) -> tuple[int, int]:
+    cx, cy = round(x / CELL), round(y / CELL)
+    for r in range(200):
+        ring = [(cx + dx, cy + dy) for dx in range(-r, r + 1) for dy in range(-r, r + 1)
+                if max(abs(dx), abs(dy)) == r]
+        ring.sort(key=lambda c: ((c[0] * CELL - x) ** 2 + (c[1] * CELL - y) ** 2, c))
+        for c in ring:
+            if c not in taken:
+                return c
+    raise RuntimeError("no free cell for a planted cluster")
+
+
+def _background(rng: np.random.Generator, n: int, centres: np.ndarray, dcodes: list[str]):
+    """n points within 14 km of random towns, none within eps of a planted cluster."""
+    towns = [(d, t) for d in dcodes for t in TOWNS[d]]
+    weight = np.array([DISTRICT_WEIGHT[d] / len(TOWNS[d]) for d, _ in towns])
+    xs, ys, idx = [], [], []
+    have = 0
+    while have < n:
+        m = (n - have) * 2 + 100
+        ti = rng.choice(len(towns), m, p=weight / weight.sum())
+        tx, ty = _to_m([towns[i][1][1] for i in ti], [towns[i][1][2] for i in ti])
+        rr = 14000 * np.sqrt(rng.random(m))
+        th = rng.uniform(0, 2 * np.pi, m)
+        x, y = tx + rr * np.cos(th), ty + rr * np.sin(th)
+        keep = np.ones(m, bool)
+        for cx, cy, cr in centres:  # a few hundred clusters: vectorised per cluster
+            keep &= np.hypot(x - cx, y - cy) >= cr + EPS + 60
+        x, y, ti = x[keep], y[keep], ti[keep]
+        take = min(n - have, len(x))
+        xs.append(x[:take]), ys.append(y[:take]), idx.append(ti[:take])
+        have += take
+    ti = np.concatenate(idx) if idx else np.array([], int)
+    return (np.concatenate(xs) if xs else np.array([]), np.concatenate(ys) if ys else np.array([]),
+            [towns[i][0] for i in ti], [towns[i][1][0] for i in ti])
+
+
+@dataclass
+class Generated:
+    registry: Path
+    truth: Path
+    records: int
+    planted: int
+
+
+def generate(out_dir: Path, *, seed: int = 2024, scale: float = 1.0,
+             name: str = "foshan_registry.csv") -> Generated:
+    """Write ``name`` (the registry export) and ``<stem>.truth.csv`` into ``out_dir``."""
+    rng = np.random.default_rng(seed)
+    pr = random.Random(seed)  # per-row attribute draws: plain Python is faster per call
+    out_dir.mkdir(parents=True, exist_ok=True)
+    planted = plant_clusters(rng, scale)
+    rows: list[list[str]] = []
+    truth: list[tuple[str, str]] = []
+    serial = iter(range(10**8))
+
+    def credit_code(dcode: str) -> str:
+        body = "91" + dcode + f"MA{next(serial):07d}"[:9]
+        body = body[:8] + "".join(ALPHABET[int(c)] if c.isdigit() else c for c in body[8:17])
+        return body + check_digit(body)
+
+    def firm(kind: str, dcode: str, town: str, lon: float, lat: float) -> list[str]:
+        size = pr.choices(SIZES, SIZE_W)[0]
+        capital = CAPITAL_MEAN_WAN[size] * pr.lognormvariate(-0.18, 0.6)
+        if pr.random() < 0.04:
+            cap = f"{capital / 7.12:.1f}万美元"
+        elif pr.random() < 0.5:
+            cap = f"{capital:.0f}万人民币"
+        else:
+            cap = f"{capital:,.1f} 万元" if capital >= 1000 else f"{capital:.1f}万元"
+        if kind == "comms":
+            code, tags, scope = pr.choice(CODES_39), "高新技术企业", pr.choice(SCOPE_39)
+        elif kind == "digital":
+            code, tags = pr.choice(CODES_OTHER), "数字经济;专精特新"
+            scope = pr.choice(SCOPE_DIGITAL)
+        elif kind == "software":
+            code, tags, scope = pr.choice(CODES_SOFT), "", pr.choice(SCOPE_SOFT)
+        else:
+            code, tags, scope = pr.choice(CODES_NONDIGITAL), "", pr.choice(SCOPE_OTHER)
+        if kind != "other" and pr.random() < 0.05:
+            code = ""  # no industry code: the business scope decides
+        year = pr.randrange(1995, 2025)
+        date = f"{year}-{pr.randrange(1, 13):02d}-{pr.randrange(1, 29):02d}"
+        if pr.random() < 0.1:
+            date = date.replace("-0", "/").replace("-", "/")
+        d_zh = DISTRICTS[dcode][0]
+        nm = ("佛山市" + "".join(pr.choices(WORDS, k=2)) + pr.choice(SUFFIX[kind]) + "有限公司")
+        return [nm, credit_code(dcode), pr.choices(["存续", "在业", "存续（在营、开业、在册）"],
+                                                    [0.7, 0.25, 0.05])[0],
+                date, cap, code, tags, f"{scope}；{pr.choice(SCOPE_OTHER)}" if kind == "other"
+                else f"{scope}；技术服务", d_zh,
+                f"广东省佛山市{d_zh}{town}{''.join(pr.choices(WORDS, k=2))}路"
+                f"{pr.randrange(1, 300)}号",
+                "" if pr.random() < 0.1 else SIZE_ZH[size],
+                "是" if pr.random() < DT_RATE[size] else "否", f"{lon:.6f}", f"{lat:.6f}"]
+
+    def to_gcj(x, y):
+        lon, lat = _to_deg(x, y)
+        return wgs84_to_gcj02(np.asarray(lon, float), np.asarray(lat, float))
+
+    # Planted cluster members.
+    kinds_39 = ("comms", "digital")
+    share_39 = POOL["division_39"] / (POOL["division_39"] + POOL["digital_label"])
+    counts = {"comms": 0, "digital": 0, "software": 0}
+    for p in planted:
+        r = p.radius * np.sqrt(rng.random(p.size))
+        t = rng.uniform(0, 2 * np.pi, p.size)
+        lon, lat = to_gcj(p.x + r * np.cos(t), p.y + r * np.sin(t))
+        for i in range(p.size):
+            kind = p.sector if p.sector == "software" else \
+                kinds_39[0] if rng.random() < share_39 else kinds_39[1]
+            counts[kind] += 1
+            rows.append(firm(kind, p.district, p.town, lon[i], lat[i]))
+            truth.append((rows[-1][1], p.key))
+
+    # Background firms: spread over the towns' surroundings, never within eps of a
+    # planted cluster of their own sector group.
+    targets = {"comms": POOL["division_39"], "digital": POOL["digital_label"],
+               "software": POOL["software"]}
+    centres = {s: np.array([(p.x, p.y, p.radius) for p in planted if p.sector == s])
+               for s in ("comms", "software")}
+    dcodes = list(DISTRICT_WEIGHT)
+    for kind, target in targets.items():
+        n = max(0, round(target * scale) - counts[kind])
+        group = "software" if kind == "software" else "comms"
+        xs, ys, ds, ts = _background(rng, n, centres[group], dcodes)
+        lon, lat = to_gcj(xs, ys)
+        for i in range(n):
+            rows.append(firm(kind, ds[i], ts[i], lon[i], lat[i]))
+            truth.append((rows[-1][1], ""))
+
+    # Rows the screening must exclude.
+    n_ok = len(rows)
+    excluded = {k: round(v * scale) for k, v in EXCLUDED.items()}
+    for _ in range(excluded["status"]):
+        r = list(rows[int(rng.integers(n_ok))])
+        r[1] = credit_code(rng.choice(dcodes))
+        r[2] = rng.choice(["注销", "吊销，未注销", "迁出", "停业", "清算", "撤销"])
+        rows.append(r)
+    for _ in range(excluded["non_digital"]):
+        dcode = rng.choice(dcodes, p=list(DISTRICT_WEIGHT.values()))
+        town = TOWNS[dcode][int(rng.integers(len(TOWNS[dcode])))]
+        lon, lat = wgs84_to_gcj02(np.array([town[1] + rng.normal(0, 0.05)]),
+                                  np.array([town[2] + rng.normal(0, 0.05)]))
+        rows.append(firm("other", dcode, town[0], lon[0], lat[0]))
+    bad_capital = ["", "0万人民币", "-20万人民币", "未公开", "50万XYZ币", "壹佰万元"]
+    for i in range(excluded["capital"]):
+        r = list(rows[int(rng.integers(n_ok))])
+        r[1], r[4] = credit_code(rng.choice(dcodes)), bad_capital[i % len(bad_capital)]
+        rows.append(r)
+    for what in ("coord_missing", "coord_swapped", "coord_outside"):
+        for _ in range(excluded[what]):
+            r = list(rows[int(rng.integers(n_ok))])
+            r[1] = credit_code(rng.choice(dcodes))
+            if what == "coord_missing":
+                r[12], r[13] = "", ""
+            elif what == "coord_swapped":
+                r[12], r[13] = r[13], r[12]
+            else:
+                r[12], r[13] = f"{116.4 + rng.random():.6f}", f"{39.9 + rng.random():.6f}"
+            rows.append(r)
+    for _ in range(excluded["credit_invalid"]):
+        r = list(rows[int(rng.integers(n_ok))])
+        code = credit_code(rng.choice(dcodes))
+        r[1] = code[:17] + ALPHABET[(ALPHABET.index(code[17]) + 1) % 31]
+        rows.append(r)
+    # Duplicates: exact copies of accepted rows, placed after their original.
+    order = rng.permutation(len(rows))
+    dup_src = rng.choice(n_ok, excluded["duplicate"], replace=False)
+    rows_sorted = [rows[i] for i in order]
+    position = {int(i): p for p, i in enumerate(order)}
+    inserts = sorted(((position[int(s)], rows[int(s)]) for s in dup_src), key=lambda t: t[0])
+    out_rows: list[list[str]] = []
+    j = 0
+    for p, row in enumerate(rows_sorted):
+        out_rows.append(row)
+        while j < len(inserts) and inserts[j][0] == p:
+            out_rows.append(list(inserts[j][1]))
+            j += 1
+
+    registry = out_dir / name
+    with open(registry, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(HEADERS)
+        w.writerows(out_rows)
+    truth_path = registry.with_suffix(".truth.csv")
+    with open(truth_path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["credit_code", "planted_cluster"])
+        w.writerows(sorted(truth))
+    return Generated(registry, truth_path, len(out_rows), len(planted))

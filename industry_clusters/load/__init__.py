@@ -1,0 +1,194 @@
+"""Load: a registry export -> registry.enterprises, screened as in the study.
+
+``load_file`` streams the file into a temporary staging table with ``COPY``, lets
+the database screen every row (``registry.screen_load``: rules live in tables users
+can edit), records rejects, and upserts the accepted rows (``registry.merge_load``),
+all in one transaction. The load run row is committed first, so a killed load is
+visible afterwards (marked abandoned at the next start) while its data is not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from industry_clusters.db import advisory_lock, connect, migrate
+from industry_clusters.errors import UserError
+from industry_clusters.load import columns
+from industry_clusters.load.readers import FORMATS, detect_format, open_source
+
+CRS_CHOICES = ("wgs84", "gcj02", "bd09", "cgcs2000")
+
+
+@dataclass
+class LoadResult:
+    load_run_id: int | None
+    status: str  # succeeded | skipped
+    file: str
+    counts: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    previous_run_id: int | None = None
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.counts.get("read", 0) / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        if self.status == "skipped":
+            return (f"{self.file}: already loaded with the same content (load run "
+                    f"{self.previous_run_id}); nothing to do (--force loads it again)")
+        c = self.counts
+        parts = [f"load run {self.load_run_id}: read {c['read']}, accepted {c['accepted']}, "
+                 f"rejected {c['rejected']}"]
+        if c.get("by_reason"):
+            parts.append("(" + ", ".join(f"{k} {v}" for k, v in c["by_reason"].items()) + ")")
+        parts.append(f"; inserted {c['inserted']}, updated {c['updated']}, unchanged "
+                     f"{c['unchanged']}, deactivated {c['deactivated']}; "
+                     f"{self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)")
+        return " ".join(parts)
+
+
+def file_digest(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+def _check_file(path: Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: no such file")
+    if not path.is_file():
+        raise UserError(f"{path}: not a file")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read it ({exc.strerror})") from None
+    return path
+
+
+def _check_crs(crs: str | None) -> str:
+    if not crs:
+        raise UserError("say which coordinate system the coordinates are in: --crs gcj02 for "
+                        "Amap geocodes, bd09 for Baidu, wgs84 for GPS, cgcs2000")
+    if crs not in CRS_CHOICES:
+        raise UserError(f"unknown --crs {crs!r}; choose one of {', '.join(CRS_CHOICES)}")
+    return crs
+
+
+def start_run(conn: psycopg.Connection, kind: str, path: Path, digest: str, size: int,
+              fmt: str, crs: str, encoding: str | None, mapping: dict,
+              full_refresh: bool) -> int:
+    """Commit a 'running' load-run row (conn in autocommit) and return its id."""
+    return conn.execute(
+        "INSERT INTO registry.load_runs (kind, file_name, file_sha256, file_bytes, format, crs,"
+        " encoding, mapping, full_refresh) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " RETURNING load_run_id",
+        (kind, str(path), digest, size, fmt, crs, encoding, Jsonb(mapping), full_refresh),
+    ).fetchone()[0]
+
+
+def fail_run(conn: psycopg.Connection, run_id: int, error: str) -> None:
+    if conn.broken or conn.closed:
+        return  # the database went away: the next start marks the run abandoned
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        conn.rollback()
+    conn.execute("SELECT registry.finish_load(%s, 'failed', '{}'::jsonb, %s)",
+                 (run_id, error[:2000]))
+    if not conn.autocommit:
+        conn.commit()
+
+
+def load_file(target, path, *, crs: str | None, fmt: str | None = None,
+              encoding: str = "auto", mapping: dict[str, str] | None = None,
+              force: bool = False, full_refresh: bool = True,
+              max_deactivate: float = 0.5,
+              progress: Callable[[int, int], None] | None = None) -> LoadResult:
+    """Load one registry export. Raises UserError for anything the user can fix."""
+    path = _check_file(path)
+    fmt = detect_format(path, fmt)
+    if fmt not in FORMATS:
+        raise UserError(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    crs = _check_crs(crs)
+    t0 = time.monotonic()
+    digest, size = file_digest(path)
+
+    with connect(target, autocommit=True) as conn:
+        migrate.require_schema(conn)
+        conn.execute("SELECT registry.abandon_dead_runs()")
+        with advisory_lock(conn, "load"):
+            prev = conn.execute(
+                "SELECT max(load_run_id) FROM registry.load_runs WHERE kind = 'enterprises' "
+                "AND file_sha256 = %s AND status = 'succeeded'", (digest,)).fetchone()[0]
+            if prev and not force:
+                return LoadResult(None, "skipped", path.name, previous_run_id=prev)
+            source = open_source(path, fmt, encoding)
+            fields = columns.resolve(source.headers, mapping, source.implicit, path.name)
+            run_id = start_run(conn, "enterprises", path, digest, size, fmt, crs,
+                               source.encoding, {k: source.headers[v] for k, v in fields.items()},
+                               full_refresh)
+            try:
+                counts = _load_transaction(conn, run_id, source, fields, crs, full_refresh,
+                                           max_deactivate, force, size, progress)
+            except BaseException as exc:
+                msg = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+                fail_run(conn, run_id, msg)
+                raise
+    return LoadResult(run_id, "succeeded", path.name, counts, time.monotonic() - t0)
+
+
+def _load_transaction(conn, run_id, source, fields, crs, full_refresh, max_deactivate,
+                      force, size, progress) -> dict:
+    headers = columns.unique_headers(source.headers)
+    conn.autocommit = False
+    try:
+        with conn.transaction():
+            conn.execute("SELECT registry.begin_load()")
+            n = 0
+            with conn.cursor().copy(
+                    "COPY load_staging (line_no, raw, pre_reason, pre_message) FROM STDIN") as cp:
+                dumps = json.dumps
+                for n, rec in enumerate(source.records, 1):
+                    cp.write_row((n, dumps(rec.values, ensure_ascii=False),
+                                  rec.reason, rec.message))
+                    if progress and n % 20000 == 0:
+                        progress(source.position(), size)
+            if progress:
+                progress(size, size)
+            if n == 0 and full_refresh:
+                raise UserError("the file has a header but no data rows; a full refresh would "
+                                "mark every enterprise inactive (use --incremental to load it)")
+            counts = conn.execute("SELECT registry.screen_load(%s, %s, %s)",
+                                  (run_id, Jsonb(fields), headers)).fetchone()[0]
+            active_before = conn.execute(
+                "SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0]
+            merged = conn.execute("SELECT registry.merge_load(%s, %s, %s)",
+                                  (run_id, crs, full_refresh)).fetchone()[0]
+            counts.update(merged)
+            if full_refresh and not force:
+                if active_before and counts["deactivated"] > max_deactivate * active_before:
+                    raise UserError(
+                        f"this full refresh would mark {counts['deactivated']} of "
+                        f"{active_before} active enterprises inactive (more than "
+                        f"{max_deactivate:.0%}); is the file complete? Use --force to accept, "
+                        "or --incremental for a partial file")
+            if not counts["read"] == counts["accepted"] + counts["rejected"] == n:
+                raise RuntimeError(f"row accounting broke: {n} streamed, {counts}")
+            conn.execute("SELECT registry.finish_load(%s, 'succeeded', %s)",
+                         (run_id, Jsonb(counts)))
+    finally:
+        if not conn.closed:
+            conn.autocommit = True
+    return counts

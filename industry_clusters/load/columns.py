@@ -1,0 +1,119 @@
+"""Column presets: which input column holds which field.
+
+Headers are matched after normalisation (case, spaces, underscores and any
+parenthesised unit such as ``注册资本(万元)`` are ignored). ``--map FIELD=COLUMN``
+overrides a preset. The result is a field -> 0-based column index mapping that the
+screening SQL reads (``registry.screen_load``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from industry_clusters.errors import UserError
+
+# field -> accepted headers (Chinese registry exports first, then English).
+PRESETS: dict[str, tuple[str, ...]] = {
+    "credit_code": ("统一社会信用代码", "社会信用代码", "信用代码", "credit_code",
+                    "unified_social_credit_code", "uscc", "creditcode"),
+    "name": ("企业名称", "公司名称", "名称", "name", "company_name", "enterprise_name"),
+    "status": ("登记状态", "经营状态", "企业状态", "status", "operating_status",
+               "registration_status"),
+    "industry_code": ("国标行业", "所属行业", "行业代码", "国民经济行业", "industry_code",
+                      "industry", "gbt4754"),
+    "business_scope": ("经营范围", "business_scope", "scope"),
+    "tags": ("企业标签", "标签", "tags", "labels", "label"),
+    "capital": ("注册资本", "registered_capital", "capital"),
+    "established": ("成立日期", "establishment_date", "established", "founded"),
+    "district": ("所属区县", "区县", "所属地区", "district", "county"),
+    "address": ("注册地址", "企业地址", "地址", "address", "registered_address"),
+    "lon": ("经度", "longitude", "lon", "lng"),
+    "lat": ("纬度", "latitude", "lat"),
+    "size_class": ("企业规模", "规模", "size_class", "enterprise_size", "size"),
+    "digital_transformation": ("数字化转型", "是否数字化转型", "digital_transformation"),
+}
+REQUIRED = ("credit_code", "name", "status", "capital", "lon", "lat")
+# At least one of these must be present to decide the sector.
+SECTOR_SOURCES = ("industry_code", "business_scope", "tags")
+FIELDS = tuple(PRESETS)
+
+_PAREN = re.compile(r"[(（][^)）]*[)）]")
+_SPACE = re.compile(r"[\s_\-]+")
+
+
+def normalise(header: str) -> str:
+    return _SPACE.sub("", _PAREN.sub("", header.replace("\ufeff", ""))).lower()
+
+
+def unique_headers(headers: list[str]) -> list[str]:
+    """Header names made unique for the raw record (``名称``, ``名称#2``), blanks named."""
+    seen: dict[str, int] = {}
+    out = []
+    for i, h in enumerate(headers, 1):
+        h = h.strip() or f"column_{i}"
+        seen[h] = seen.get(h, 0) + 1
+        out.append(h if seen[h] == 1 else f"{h}#{seen[h]}")
+    return out
+
+
+def parse_map_options(items: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """``("name=公司", ...)`` -> {"name": "公司"}, refusing unknown fields."""
+    out = {}
+    for item in items:
+        field, sep, column = item.partition("=")
+        field = field.strip()
+        if not sep or not field or not column.strip():
+            raise UserError(f"--map {item!r}: write FIELD=COLUMN, e.g. --map name=公司名称")
+        if field not in PRESETS:
+            raise UserError(f"--map {item!r}: unknown field {field!r}; fields are "
+                            + ", ".join(FIELDS))
+        out[field] = column.strip()
+    return out
+
+
+def resolve(headers: list[str], overrides: dict[str, str] | None = None,
+            implicit: dict[str, int] | None = None, source: str = "the file") -> dict[str, int]:
+    """Map fields to column indices; one-line errors for missing or ambiguous columns.
+
+    ``implicit`` supplies fields the reader provides itself (the point geometry of a
+    GeoJSON/GeoPackage gives lon/lat) when no column is mapped to them.
+    """
+    overrides = overrides or {}
+    norm = [normalise(h) for h in headers]
+    mapping: dict[str, int] = {}
+    for field, column in overrides.items():
+        hits = [i for i, h in enumerate(headers) if h.strip() == column]
+        if not hits:
+            hits = [i for i, h in enumerate(norm) if h == normalise(column)]
+        if not hits:
+            raise UserError(f"--map {field}={column}: no column {column!r} in {source}; "
+                            f"headers found: {', '.join(headers)}")
+        if len(hits) > 1:
+            raise UserError(f"--map {field}={column}: column {column!r} appears {len(hits)} "
+                            f"times in the header of {source}; rename one")
+        mapping[field] = hits[0]
+    for field, aliases in PRESETS.items():
+        if field in mapping:
+            continue
+        for alias in aliases:
+            hits = [i for i, h in enumerate(norm) if h == normalise(alias)]
+            if len(hits) > 1:
+                raise UserError(f"column {headers[hits[0]]!r} appears {len(hits)} times in the "
+                                f"header of {source}; rename one or choose with --map "
+                                f"{field}=COLUMN")
+            if hits:
+                mapping[field] = hits[0]
+                break
+    for field, index in (implicit or {}).items():
+        mapping.setdefault(field, index)
+    missing = [f for f in REQUIRED if f not in mapping]
+    if missing:
+        f = missing[0]
+        raise UserError(f"required column {f!r} not found in {source} (looked for "
+                        f"{' / '.join(PRESETS[f][:4])}); headers found: {', '.join(headers)}; "
+                        f"map it with --map {f}=COLUMN")
+    if not any(f in mapping for f in SECTOR_SOURCES):
+        raise UserError(f"{source} has no industry code, label or business scope column to "
+                        f"decide the sector; headers found: {', '.join(headers)}; map one with "
+                        "--map industry_code=COLUMN")
+    return mapping

@@ -1,0 +1,96 @@
+"""District boundaries: any polygon layer GDAL reads -> registry.districts."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from industry_clusters.db import advisory_lock, connect, migrate
+from industry_clusters.errors import UserError
+from industry_clusters.load import (
+    LoadResult,
+    _check_crs,
+    _check_file,
+    fail_run,
+    file_digest,
+    start_run,
+)
+from industry_clusters.load.readers import ogr_text
+
+NAME_FIELDS = ("name", "名称", "district", "区县", "NAME", "Name")
+CODE_FIELDS = ("adcode", "code", "区划代码", "ADCODE", "Code", "district_code")
+
+
+def _pick(fields: list[str], asked: str | None, candidates: tuple[str, ...], what: str,
+          path: Path) -> int:
+    if asked:
+        if asked not in fields:
+            raise UserError(f"--{what}-field {asked}: no such attribute in {path.name}; "
+                            f"attributes: {', '.join(fields)}")
+        return fields.index(asked)
+    for c in candidates:
+        if c in fields:
+            return fields.index(c)
+    raise UserError(f"cannot tell which attribute of {path.name} holds the district {what}; "
+                    f"attributes: {', '.join(fields)}; pass --{what}-field")
+
+
+def load_districts(target, path, *, crs: str | None, name_field: str | None = None,
+                   code_field: str | None = None, layer: str | None = None) -> LoadResult:
+    import pyogrio
+
+    path = _check_file(path)
+    crs = _check_crs(crs)
+    t0 = time.monotonic()
+    try:
+        meta, _, geoms, data = pyogrio.raw.read(path, layer=layer)
+    except Exception as exc:
+        raise UserError(f"{path.name} is not a polygon layer GDAL can read: "
+                        f"{str(exc).splitlines()[0]}") from None
+    fields = [str(f) for f in meta["fields"]]
+    ni = _pick(fields, name_field, NAME_FIELDS, "name", path)
+    ci = _pick(fields, code_field, CODE_FIELDS, "code", path)
+    digest, size = file_digest(path)
+
+    with connect(target, autocommit=True) as conn:
+        migrate.require_schema(conn)
+        conn.execute("SELECT registry.abandon_dead_runs()")
+        with advisory_lock(conn, "load"):
+            run_id = start_run(conn, "districts", path, digest, size, path.suffix.lstrip("."),
+                               crs, None, {"name": fields[ni], "code": fields[ci]}, True)
+            try:
+                conn.autocommit = False
+                with conn.transaction():
+                    conn.execute("SELECT registry.begin_district_load()")
+                    with conn.cursor().copy("COPY district_staging (line_no, name, code, wkb, raw)"
+                                            " FROM STDIN") as cp:
+                        for i in range(len(geoms)):
+                            raw = {f: ogr_text(col[i])
+                                   for f, col in zip(fields, data, strict=True)}
+                            cp.write_row((i + 1, ogr_text(data[ni][i]), ogr_text(data[ci][i]),
+                                          geoms[i],
+                                          json.dumps(raw, ensure_ascii=False)))
+                    counts = conn.execute("SELECT registry.replace_districts(%s, %s)",
+                                          (run_id, crs)).fetchone()[0]
+                    if counts["accepted"] == 0:
+                        raise UserError(f"{path.name} has no usable district polygon; "
+                                        "the previous boundaries are kept")
+                    conn.execute("SELECT registry.finish_load(%s, 'succeeded', %s)",
+                                 (run_id, json.dumps(counts)))
+            except BaseException as exc:
+                conn.autocommit = True
+                fail_run(conn, run_id, str(exc))
+                raise
+            finally:
+                if not conn.closed:
+                    conn.autocommit = True
+    return _DistrictResult(run_id, "succeeded", path.name, counts, time.monotonic() - t0)
+
+
+class _DistrictResult(LoadResult):
+    def summary(self) -> str:
+        c = self.counts
+        return (f"load run {self.load_run_id}: {c['accepted']} district boundaries loaded from "
+                f"{self.file}" + (f", {c['rejected']} rejected ({c['by_reason']})"
+                                  if c["rejected"] else ""))

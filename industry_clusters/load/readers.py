@@ -1,0 +1,252 @@
+"""Streaming readers for registry exports: CSV, XLSX, GeoJSON, GeoPackage.
+
+Each reader yields records as lists of strings, never holding the file in memory.
+Rows the reader cannot take as they are still come out, flagged with a reason
+(``bad_encoding``, ``nul_byte``, ``field_count``, ``malformed_row``) so that the
+load rejects them with the rest: nothing read is dropped.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from industry_clusters.errors import UserError
+
+FORMATS = ("csv", "xlsx", "geojson", "gpkg")
+_EXT = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
+        ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
+ENCODINGS = ("auto", "utf-8", "gb18030")
+GEOMETRY_COLUMNS = ("geometry_lon", "geometry_lat")
+
+csv.field_size_limit(16 * 1024 * 1024)  # huge business-scope fields are legal
+_BAD_CHARS = re.compile("[\x00\udc80-\udcff]")
+
+
+@dataclass
+class Record:
+    values: list[str]
+    reason: str | None = None  # set when the reader could not take the row as it is
+    message: str | None = None
+
+
+@dataclass
+class Source:
+    fmt: str
+    headers: list[str]
+    records: Iterator[Record]
+    encoding: str | None = None
+    implicit: dict[str, int] | None = None  # fields the reader supplies (geometry lon/lat)
+    position: callable = lambda: 0  # bytes consumed so far, for progress
+
+
+def detect_format(path: Path, fmt: str | None) -> str:
+    if fmt:
+        return fmt
+    found = _EXT.get(path.suffix.lower())
+    if not found:
+        raise UserError(f"cannot tell the format of {path.name} from its extension; pass "
+                        f"--format {'|'.join(FORMATS)}")
+    return found
+
+
+def open_source(path: Path, fmt: str, encoding: str = "auto") -> Source:
+    if fmt == "csv":
+        return _csv(path, encoding)
+    if fmt == "xlsx":
+        return _xlsx(path)
+    return _ogr(path, fmt)
+
+
+# -- CSV ------------------------------------------------------------------------
+def detect_encoding(sample: bytes) -> str:
+    """utf-8-sig (BOM), utf-8 or gb18030 (a superset of GBK), from a leading sample.
+
+    The header line decides when it has non-ASCII text (Chinese headers do); else the
+    whole sample. Rows that do not decode later are rejected as bad_encoding.
+    """
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    header = sample.split(b"\n", 1)[0]
+    probe = header if not header.isascii() else sample
+    for enc in ("utf-8", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(enc)().decode(probe, final=False)
+            return enc
+        except UnicodeDecodeError:
+            continue
+    return "utf-8"
+
+
+def _sanitise(values: list[str]) -> tuple[list[str], str, str]:
+    """Make undecodable bytes and NULs visible (\\xNN) and say which it was."""
+    joined = "".join(values)
+    reason = "nul_byte" if "\x00" in joined else "bad_encoding"
+    fixed = [_BAD_CHARS.sub(lambda m: f"\\x{(ord(m.group()) & 0xFF):02x}", v) for v in values]
+    msg = ("the row contains NUL characters (shown as \\x00)" if reason == "nul_byte" else
+           "the row has bytes that are not valid text in this encoding (shown as \\xNN)")
+    return fixed, reason, msg
+
+
+def _csv(path: Path, encoding: str) -> Source:
+    raw = open(path, "rb")  # noqa: SIM115 - closed by the record generator
+    sample = raw.read(1 << 16)
+    if not sample.strip():
+        raw.close()
+        raise UserError(f"{path.name} is empty: expected a header row and data rows")
+    enc = detect_encoding(sample) if encoding == "auto" else encoding
+    if encoding == "utf-8" and sample.startswith(codecs.BOM_UTF8):
+        enc = "utf-8-sig"
+    raw.seek(0)
+    text = io.TextIOWrapper(raw, encoding=enc, errors="surrogateescape", newline="")
+    first = text.readline()
+    if _BAD_CHARS.search(first):
+        raw.close()
+        hint = "gb18030" if enc.startswith("utf") else "utf-8"
+        raise UserError(f"the header of {path.name} is not valid {enc}; try --encoding {hint}")
+    delimiter = max(",;\t|", key=first.count)
+    header = next(csv.reader([first], delimiter=delimiter), [])
+    if not any(h.strip() for h in header):
+        raw.close()
+        raise UserError(f"{path.name} has no header row")
+    width = len(header)
+    reader = csv.reader(text, delimiter=delimiter)
+
+    def records() -> Iterator[Record]:
+        with raw:
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    yield Record([], "malformed_row",
+                                 f"the CSV parser could not read the row: {exc}")
+                    continue
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue  # a blank line is not a record
+                if _BAD_CHARS.search("".join(row)):
+                    values, reason, msg = _sanitise(row)
+                    yield Record(values, reason, msg)
+                elif len(row) != width:
+                    yield Record(row, "field_count",
+                                 f"the row has {len(row)} fields, the header has {width}")
+                else:
+                    yield Record(row)
+
+    return Source("csv", header, records(), enc, position=raw.tell)
+
+
+# -- XLSX -----------------------------------------------------------------------
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, (dt.datetime, dt.date)):
+        return v.date().isoformat() if isinstance(v, dt.datetime) else v.isoformat()
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return str(v)
+
+
+def _xlsx(path: Path) -> Source:
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise UserError(f"{path.name} is not a readable XLSX workbook: {exc}") from None
+    except Exception as exc:  # zipfile.BadZipFile and friends
+        raise UserError(f"{path.name} is not a readable XLSX workbook: {exc}") from None
+    ws = wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    header = [_cell(v) for v in next(rows, ())]
+    while header and not header[-1]:
+        header.pop()
+    if not header:
+        wb.close()
+        raise UserError(f"{path.name}: the first sheet is empty: expected a header row")
+    width = len(header)
+
+    def records() -> Iterator[Record]:
+        try:
+            for row in rows:
+                values = [_cell(v) for v in row]
+                if not any(v.strip() for v in values):
+                    continue
+                extra = values[width:]
+                values = (values + [""] * width)[:width]
+                if any(x.strip() for x in extra):
+                    yield Record(values + extra, "field_count",
+                                 f"the row has values beyond the {width} header columns")
+                elif _BAD_CHARS.search("".join(values)):
+                    fixed, reason, msg = _sanitise(values)
+                    yield Record(fixed, reason, msg)
+                else:
+                    yield Record(values)
+        finally:
+            wb.close()
+
+    return Source("xlsx", header, records())
+
+
+# -- GeoJSON / GeoPackage (GDAL via pyogrio) ---------------------------------------
+def ogr_text(v) -> str:
+    """A value of a GDAL attribute column (numpy scalar, array, date, None) as text."""
+    import numpy as np
+
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    if isinstance(v, np.ndarray):
+        return json.dumps(v.tolist(), ensure_ascii=False)
+    if isinstance(v, np.datetime64):
+        return str(v)[:10]
+    return _cell(v.item() if isinstance(v, np.generic) else v)
+
+
+def _ogr(path: Path, fmt: str, chunk: int = 20000) -> Source:
+    import pyogrio
+    import shapely
+
+    try:
+        info = pyogrio.read_info(path)
+    except Exception as exc:
+        raise UserError(f"{path.name} is not a readable {fmt} file: "
+                        f"{str(exc).splitlines()[0]}") from None
+    fields = [str(f) for f in info["fields"]]
+    total = int(info.get("features") or 0)
+    headers = fields + list(GEOMETRY_COLUMNS)
+    implicit = {"lon": len(fields), "lat": len(fields) + 1}
+
+    def records() -> Iterator[Record]:
+        done = 0
+        while done < total or total < 0:
+            _, _, geoms, data = pyogrio.raw.read(path, skip_features=done, max_features=chunk)
+            n = len(geoms)
+            if n == 0:
+                return
+            pts = shapely.from_wkb(geoms)
+            for i in range(n):
+                g = pts[i]
+                if g is not None and not g.is_empty and g.geom_type == "Point":
+                    xy = [repr(float(g.x)), repr(float(g.y))]
+                else:
+                    xy = ["", ""]
+                values = [ogr_text(col[i]) for col in data] + xy
+                if _BAD_CHARS.search("".join(values)):
+                    fixed, reason, msg = _sanitise(values)
+                    yield Record(fixed, reason, msg)
+                else:
+                    yield Record(values)
+            done += n
+
+    return Source(fmt, headers, records(), implicit=implicit)

@@ -1,0 +1,31 @@
+-- Downgrade of the loader revision: its functions and rule tables.
+DROP FUNCTION IF EXISTS registry.replace_districts(bigint, text);
+DROP FUNCTION IF EXISTS registry.begin_district_load();
+DROP FUNCTION IF EXISTS registry.finish_load(bigint, text, jsonb, text);
+DROP FUNCTION IF EXISTS registry.assign_districts();
+DROP FUNCTION IF EXISTS registry.prepare_district_parts();
+DROP FUNCTION IF EXISTS registry.merge_load(bigint, text, boolean);
+DROP FUNCTION IF EXISTS registry.screen_load(bigint, jsonb, text[]);
+DROP FUNCTION IF EXISTS registry.begin_load();
+DROP FUNCTION IF EXISTS registry.in_region(double precision, double precision);
+DROP FUNCTION IF EXISTS registry.size_class_for(text, numeric);
+DROP FUNCTION IF EXISTS registry.classify_sector(text, text, text);
+DROP FUNCTION IF EXISTS registry.classify_status(text);
+DROP FUNCTION IF EXISTS registry.gbt4754_division(text);
+DROP FUNCTION IF EXISTS registry.parse_date(text);
+DROP FUNCTION IF EXISTS registry.parse_capital(text);
+DROP FUNCTION IF EXISTS registry.credit_code_valid(text);
+DROP TABLE IF EXISTS registry.size_thresholds, registry.currency_rates, registry.value_aliases,
+    registry.sector_rules, registry.status_rules;
+DELETE FROM registry.reason_codes WHERE reason NOT IN (SELECT DISTINCT reason FROM registry.rejects);
+DROP FUNCTION IF EXISTS publish.to_wgs84(geometry, text);
+DROP FUNCTION IF EXISTS publish.to_wgs84(double precision, double precision, text);
+DROP FUNCTION IF EXISTS publish.wgs84_to_bd09(geometry);
+DROP FUNCTION IF EXISTS publish.bd09_to_wgs84(geometry);
+DROP FUNCTION IF EXISTS publish.bd09_to_gcj02_xy(double precision, double precision);
+DROP FUNCTION IF EXISTS publish.gcj02_to_bd09(geometry);
+DROP FUNCTION IF EXISTS publish.gcj02_to_wgs84(geometry);
+DROP FUNCTION IF EXISTS publish.gcj02_to_wgs84_xy(double precision, double precision);
+DROP FUNCTION IF EXISTS publish.wgs84_to_gcj02(geometry);
+DROP FUNCTION IF EXISTS publish.gcj02_offset_lon(double precision, double precision);
+DROP FUNCTION IF EXISTS publish.gcj02_offset_lat(double precision, double precision);

@@ -1,0 +1,161 @@
+-- Parsers and classifiers used by screening. SQL functions written as single
+-- expressions or single SELECTs, so PostgreSQL inlines them into the set-based
+-- screening query (a plpgsql function per row would be ten times slower).
+
+-- GB 32100 unified social credit code: 18 characters, check digit on the first 17.
+CREATE OR REPLACE FUNCTION registry.credit_code_valid(code text)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT code ~ '^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$'
+       AND substr('0123456789ABCDEFGHJKLMNPQRTUWXY',
+             (31 - ((strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 1, 1)) - 1) * 1
+                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 2, 1)) - 1) * 3
+                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 3, 1)) - 1) * 9
+                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 4, 1)) - 1) * 27
+                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 5, 1)) - 1) * 19
+                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 6, 1)) - 1) * 26
+                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 7, 1)) - 1) * 16
+                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 8, 1)) - 1) * 17
+                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 9, 1)) - 1) * 20
+                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 10, 1)) - 1) * 29
+                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 11, 1)) - 1) * 25
+                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 12, 1)) - 1) * 13
+                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 13, 1)) - 1) * 8
+                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 14, 1)) - 1) * 24
+                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 15, 1)) - 1) * 10
+                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 16, 1)) - 1) * 30
+                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 17, 1)) - 1) * 28
+                 ) % 31) % 31 + 1, 1) = substr(code, 18, 1)
+$$;
+COMMENT ON FUNCTION registry.credit_code_valid(text) IS
+    'True when code is a GB 32100 unified social credit code with a correct check digit.';
+
+-- Registered capital: '1000万人民币', '50万美元', '100.5万元', '1,200 万元', '2亿元'.
+-- A bare number with no unit or currency is read as 万元 (registries state capital
+-- in units of ten thousand). problem is NULL when the value is regular.
+CREATE OR REPLACE FUNCTION registry.parse_capital(raw text)
+RETURNS TABLE (amount numeric, currency text, amount_cny numeric, problem text)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    -- OFFSET 0 keeps each step a separate subquery (evaluated once per value after
+    -- inlining); patterns have no capture groups (PostgreSQL's fast regex path).
+    SELECT CASE WHEN p.problem IS NULL AND r.cny_per_unit IS NOT NULL THEN p.amount END,
+           p.currency,
+           CASE WHEN p.problem IS NULL THEN p.amount * r.cny_per_unit END,
+           coalesce(p.problem, CASE WHEN r.cny_per_unit IS NULL
+                                    THEN 'no exchange rate for ' || p.currency END)
+    FROM (
+        SELECT u.amount, cur.value AS currency,
+               CASE WHEN u.s = '' THEN 'missing'
+                    WHEN u.num IS NULL THEN 'unparseable'
+                    WHEN u.num LIKE '-%' THEN 'negative'
+                    WHEN u.amount = 0 THEN 'zero'
+                    WHEN cur.value IS NULL THEN 'unknown currency "' || u.cur || '"'
+               END AS problem
+        FROM (
+            SELECT n.s, n.num, n.cur,
+                   n.num::numeric * CASE n.unit WHEN '亿' THEN 100000000 WHEN '万' THEN 10000
+                                        ELSE CASE WHEN n.cur = '' THEN 10000 ELSE 1 END
+                                    END AS amount
+            FROM (
+                SELECT m.s, m.num,
+                       CASE WHEN left(m.rest, 1) IN ('万', '亿') THEN left(m.rest, 1) END AS unit,
+                       CASE WHEN left(m.rest, 1) IN ('万', '亿') THEN substr(m.rest, 2)
+                            ELSE m.rest END AS cur
+                FROM (
+                    SELECT c.s, x.num, substr(c.s, coalesce(length(x.num), 0) + 1) AS rest
+                    FROM (SELECT regexp_replace(coalesce(raw, ''), '[\s,，()（）]', '', 'g') AS s
+                          OFFSET 0) c
+                    CROSS JOIN LATERAL (
+                        SELECT substring(c.s FROM '^-?[0-9]+(?:\.[0-9]+)?') AS num OFFSET 0) x
+                    OFFSET 0) m
+                OFFSET 0) n
+            OFFSET 0) u
+        LEFT JOIN registry.value_aliases cur
+               ON cur.kind = 'currency' AND cur.alias = lower(u.cur)
+    ) p
+    LEFT JOIN registry.currency_rates r ON r.currency = p.currency
+$$;
+COMMENT ON FUNCTION registry.parse_capital(text) IS
+    'Registered capital text -> amount (units), ISO currency, amount in CNY, and the problem when irregular (missing, zero, negative, unparseable, unknown currency).';
+
+-- Dates: 2015-03-12, 2015/3/12, 2015.3.12, 2015年3月12日, 20150312. Invalid days are bad.
+CREATE OR REPLACE FUNCTION registry.parse_date(raw text)
+RETURNS TABLE (value date, bad boolean)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN ok THEN make_date(y, mo, d) END,
+           (btrim(coalesce(raw, '')) <> '' AND NOT coalesce(ok, false))
+    FROM (
+        SELECT y, mo, d,
+               mo BETWEEN 1 AND 12 AND y BETWEEN 1800 AND 2200 AND d >= 1
+               AND d <= CASE WHEN mo = 2 THEN CASE WHEN (y % 4 = 0 AND y % 100 <> 0) OR y % 400 = 0
+                                                   THEN 29 ELSE 28 END
+                             WHEN mo IN (4, 6, 9, 11) THEN 30 ELSE 31 END AS ok
+        FROM (
+            SELECT CASE WHEN t ~ '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$' THEN split_part(t, '-', 1)::int
+                        WHEN t ~ '^[0-9]{8}$' THEN left(t, 4)::int END AS y,
+                   CASE WHEN t ~ '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$' THEN split_part(t, '-', 2)::int
+                        WHEN t ~ '^[0-9]{8}$' THEN substr(t, 5, 2)::int END AS mo,
+                   CASE WHEN t ~ '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$' THEN split_part(t, '-', 3)::int
+                        WHEN t ~ '^[0-9]{8}$' THEN substr(t, 7, 2)::int END AS d
+            FROM (SELECT split_part(split_part(rtrim(translate(btrim(raw), '/.年月', '----'), '日'),
+                                               ' ', 1), 'T', 1) AS t
+                  OFFSET 0) t0
+            OFFSET 0) n
+    ) x
+$$;
+COMMENT ON FUNCTION registry.parse_date(text) IS
+    'Date text in common registry formats -> date; bad is true for a non-empty value that is not a valid date.';
+
+-- GB/T 4754 division (2 digits) from a code such as I6510, 6510, C39 or '软件业(I65)'.
+CREATE OR REPLACE FUNCTION registry.gbt4754_division(code text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT (regexp_match(upper(code), '(?:^|[^0-9A-Z])[A-T]?([0-9]{2})[0-9]{0,2}(?:[^0-9]|$)'))[1]
+$$;
+COMMENT ON FUNCTION registry.gbt4754_division(text) IS
+    'Two-digit GB/T 4754 division of an industry code (NULL when none is found).';
+
+CREATE OR REPLACE FUNCTION registry.classify_status(status text)
+RETURNS TABLE (active boolean, rule_id integer)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT r.active, r.rule_id FROM registry.status_rules r
+    WHERE status ~* r.pattern
+    ORDER BY r.priority, r.rule_id LIMIT 1
+$$;
+COMMENT ON FUNCTION registry.classify_status(text) IS
+    'The status rule that decides an operating status (no row: unknown).';
+
+CREATE OR REPLACE FUNCTION registry.classify_sector(division text, tags text, scope text)
+RETURNS TABLE (sector_id smallint, digital_label boolean, rule_id integer)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT r.sector_id, r.digital_label, r.rule_id FROM registry.sector_rules r
+    WHERE CASE r.match_on
+            WHEN 'industry_division' THEN division ~ r.pattern
+            WHEN 'tags' THEN tags ~* r.pattern
+            WHEN 'business_scope' THEN division IS NULL AND scope ~* r.pattern
+          END
+    ORDER BY r.priority, r.rule_id LIMIT 1
+$$;
+COMMENT ON FUNCTION registry.classify_sector(text, text, text) IS
+    'The sector rule that makes an enterprise digital, and its sector (no row: non-digital).';
+
+CREATE OR REPLACE FUNCTION registry.size_class_for(given text, capital_cny numeric)
+RETURNS TABLE (size_class text, source text)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(a.value, t.size_class),
+           CASE WHEN a.value IS NOT NULL THEN 'file' WHEN t.size_class IS NOT NULL THEN 'derived' END
+    FROM (SELECT lower(regexp_replace(given, '\s', '', 'g')) AS alias OFFSET 0) g
+    LEFT JOIN registry.value_aliases a ON a.kind = 'size_class' AND a.alias = g.alias
+    LEFT JOIN LATERAL (SELECT s.size_class FROM registry.size_thresholds s
+                       WHERE a.value IS NULL AND s.min_capital_cny <= capital_cny
+                       ORDER BY s.min_capital_cny DESC LIMIT 1) t ON true
+$$;
+COMMENT ON FUNCTION registry.size_class_for(text, numeric) IS
+    'Size class from the file when it is a known spelling, else derived from registered capital (registry.size_thresholds).';
+
+CREATE OR REPLACE FUNCTION registry.in_region(x double precision, y double precision)
+RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT EXISTS (SELECT FROM registry.settings s
+                   WHERE x BETWEEN s.region_xmin AND s.region_xmax
+                     AND y BETWEEN s.region_ymin AND s.region_ymax)
+$$;
+COMMENT ON FUNCTION registry.in_region(double precision, double precision) IS
+    'True when lon/lat lie in the region extent of registry.settings.';

@@ -1,0 +1,73 @@
+-- District boundaries: staged by Python (WKB as read), converted and validated here.
+
+INSERT INTO registry.reason_codes (reason, description) VALUES
+    ('malformed_row', 'The CSV parser could not read the row (e.g. an unterminated quote).'),
+    ('district_code_missing', 'A boundary feature without a district code.'),
+    ('geometry_not_polygon', 'A boundary feature whose geometry is missing or not a polygon.'),
+    ('duplicate_district_code', 'The district code already appeared on an earlier feature.')
+ON CONFLICT (reason) DO UPDATE SET description = EXCLUDED.description;
+
+CREATE OR REPLACE FUNCTION registry.begin_district_load()
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    DROP TABLE IF EXISTS pg_temp.district_staging;
+    CREATE TEMP TABLE district_staging (
+        line_no bigint NOT NULL,
+        name text,
+        code text,
+        wkb bytea,
+        raw jsonb NOT NULL
+    ) ON COMMIT DROP;
+END
+$$;
+COMMENT ON FUNCTION registry.begin_district_load() IS 'Creates the temporary staging table of a district load.';
+
+CREATE OR REPLACE FUNCTION registry.replace_districts(p_run bigint, p_crs text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    counts jsonb;
+BEGIN
+    DROP TABLE IF EXISTS pg_temp.district_screened;
+    CREATE TEMP TABLE district_screened ON COMMIT DROP AS
+    SELECT s.*, g.geom,
+           CASE WHEN nullif(btrim(s.code), '') IS NULL THEN 'district_code_missing'
+                WHEN nullif(btrim(s.name), '') IS NULL THEN 'name_missing'
+                WHEN g.geom IS NULL OR ST_IsEmpty(g.geom) THEN 'geometry_not_polygon'
+                WHEN row_number() OVER (PARTITION BY btrim(s.code) ORDER BY s.line_no) > 1
+                    THEN 'duplicate_district_code'
+           END AS reason
+    FROM district_staging s
+    LEFT JOIN LATERAL (
+        SELECT ST_Multi(ST_CollectionExtract(ST_MakeValid(
+                   publish.to_wgs84(ST_GeomFromWKB(s.wkb), p_crs)), 3)) AS geom
+        WHERE s.wkb IS NOT NULL
+          AND GeometryType(ST_GeomFromWKB(s.wkb)) IN ('POLYGON', 'MULTIPOLYGON')) g ON true;
+
+    INSERT INTO registry.rejects (load_run_id, line_no, reason, message, raw)
+    SELECT p_run, line_no, reason,
+           format('district feature %s: %s', line_no, (SELECT description FROM registry.reason_codes c
+                                                          WHERE c.reason = d.reason)),
+           raw
+      FROM district_screened d WHERE reason IS NOT NULL;
+
+    DELETE FROM registry.districts;
+    INSERT INTO registry.districts (code, name, geom, source_crs, load_run_id)
+    SELECT btrim(code), btrim(name), geom, p_crs, p_run
+      FROM district_screened WHERE reason IS NULL ORDER BY line_no;
+
+    PERFORM registry.assign_districts();
+
+    SELECT jsonb_build_object(
+               'read', count(*),
+               'accepted', count(*) FILTER (WHERE reason IS NULL),
+               'rejected', count(*) FILTER (WHERE reason IS NOT NULL),
+               'by_reason', coalesce((SELECT jsonb_object_agg(reason, n ORDER BY reason)
+                                        FROM (SELECT reason, count(*) AS n FROM district_screened
+                                              WHERE reason IS NOT NULL GROUP BY reason) r),
+                                     '{}'::jsonb))
+      INTO counts FROM district_screened;
+    RETURN counts;
+END
+$$;
+COMMENT ON FUNCTION registry.replace_districts(bigint, text) IS
+    'Replaces registry.districts with the staged boundaries (converted to WGS-84), records rejects, reassigns enterprise districts.';

@@ -1,0 +1,461 @@
+"""Loader: formats, screening rules, coordinate systems, bad input, nightly safety."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psycopg
+import pytest
+
+from helpers import assert_one_line_error, run_cli
+from industry_clusters.errors import LockedError, UserError
+from industry_clusters.load import load_file
+from registry_files import credit_code, row, write_csv
+
+
+def counts_add_up(conn, run_id: int) -> dict:
+    """The run's counts, checked: read = accepted + rejected = accepted + rows in rejects."""
+    read, acc, rej, by_reason, status = conn.execute(
+        "SELECT rows_read, rows_accepted, rows_rejected, rejected_by_reason, status "
+        "FROM registry.load_runs WHERE load_run_id = %s", (run_id,)).fetchone()
+    assert status == "succeeded"
+    assert read == acc + rej
+    n_rejects = conn.execute("SELECT count(*) FROM registry.rejects WHERE load_run_id = %s",
+                             (run_id,)).fetchone()[0]
+    assert n_rejects == rej == sum(by_reason.values())
+    return {"read": read, "accepted": acc, "rejected": rej, "by_reason": by_reason}
+
+
+def reject_reasons(conn, run_id: int) -> dict[str, str]:
+    """credit code (or record number) -> reason, for each reject of the run."""
+    return dict(conn.execute(
+        "SELECT coalesce(credit_code, line_no::text), reason FROM registry.rejects "
+        "WHERE load_run_id = %s", (run_id,)).fetchall())
+
+
+def enterprise(conn, code: str) -> dict:
+    cur = conn.execute("SELECT * FROM registry.enterprises WHERE credit_code = %s", (code,))
+    values = cur.fetchone()
+    assert values is not None, f"{code} was not loaded"
+    return dict(zip([d.name for d in cur.description], values, strict=True))
+
+
+def test_good_rows_are_loaded_with_parsed_fields(tmp_path, db_url, conn):
+    rows = [row(),
+            row(注册资本="50万美元", 企业规模="", 国标行业="C3921", 经营范围="通信设备制造"),
+            row(注册资本="1,200 万元", 成立日期="2015年3月2日", 企业标签="数字经济",
+                国标行业="F5179", 数字化转型="是")]
+    res = load_file(db_url, write_csv(tmp_path / "a.csv", rows), crs="wgs84")
+    assert res.counts["accepted"] == 3 and res.counts["inserted"] == 3
+    counts_add_up(conn, res.load_run_id)
+    a, b, c = (enterprise(conn, r["统一社会信用代码"]) for r in rows)
+    assert (a["sector_id"], a["digital_label"], a["capital_amount"], a["capital_currency"]) == \
+        (2, False, 1000000, "CNY")
+    assert (a["size_class"], a["size_class_source"]) == ("small", "file")
+    assert (b["sector_id"], b["capital_amount"], b["capital_currency"]) == (1, 500000, "USD")
+    assert float(b["capital_cny"]) == pytest.approx(500000 * 7.12)
+    # 356万 CNY derives "small" (registry.size_thresholds: small from 100万, medium from 1000万)
+    assert (b["size_class"], b["size_class_source"]) == ("small", "derived")
+    assert (c["sector_id"], c["digital_label"], c["capital_amount"]) == (1, True, 12000000)
+    assert str(c["established"]) == "2015-03-02" and c["digital_transformation"] is True
+    assert a["active"] and a["district_name"] == "禅城区"
+
+
+@pytest.mark.parametrize("over, reason", [
+    ({"统一社会信用代码": ""}, "credit_code_missing"),
+    ({"统一社会信用代码": "91440604MA00000XYZ"}, "credit_code_invalid"),
+    ({"企业名称": "  "}, "name_missing"),
+    ({"登记状态": "注销"}, "status_inactive"),
+    ({"登记状态": "吊销，未注销"}, "status_inactive"),
+    ({"登记状态": "迁出"}, "status_inactive"),
+    ({"登记状态": "清算"}, "status_inactive"),
+    ({"登记状态": "停业"}, "status_inactive"),
+    ({"登记状态": "神秘状态"}, "status_unknown"),
+    ({"国标行业": "C3311", "经营范围": "金属制品"}, "non_digital"),
+    ({"国标行业": "", "经营范围": "餐饮服务"}, "non_digital"),
+    ({"注册资本": ""}, "capital_irregular"),
+    ({"注册资本": "0万人民币"}, "capital_irregular"),
+    ({"注册资本": "-20万人民币"}, "capital_irregular"),
+    ({"注册资本": "未公开"}, "capital_irregular"),
+    ({"注册资本": "50万XYZ币"}, "capital_irregular"),
+    ({"经度": "", "纬度": ""}, "coordinates_missing"),
+    ({"经度": "abc", "纬度": "23.0"}, "coordinates_missing"),
+    ({"经度": "23.030000", "纬度": "113.114000"}, "coordinates_swapped"),
+    ({"经度": "116.4", "纬度": "39.9"}, "coordinates_outside_region"),
+    ({"成立日期": "2021-02-30"}, "bad_date"),
+])
+def test_each_screening_rule(tmp_path, db_url, conn, over, reason):
+    good, bad = row(), row(**over)
+    res = load_file(db_url, write_csv(tmp_path / "r.csv", [good, bad]), crs="wgs84")
+    counts = counts_add_up(conn, res.load_run_id)
+    assert counts["accepted"] == 1 and counts["by_reason"] == {reason: 1}
+    msg = conn.execute("SELECT message, raw->>'企业名称' FROM registry.rejects").fetchone()
+    assert msg[0] and msg[1] == bad["企业名称"]  # the raw row is kept as read
+
+
+def test_scope_keywords_decide_without_an_industry_code(tmp_path, db_url, conn):
+    soft, comms = row(国标行业="", 经营范围="软件开发；信息技术咨询"), \
+        row(国标行业="", 经营范围="通信设备制造")
+    res = load_file(db_url, write_csv(tmp_path / "s.csv", [soft, comms]), crs="wgs84")
+    assert res.counts["accepted"] == 2
+    assert enterprise(conn, soft["统一社会信用代码"])["sector_id"] == 2
+    assert enterprise(conn, comms["统一社会信用代码"])["sector_id"] == 1
+
+
+def test_rules_are_editable_tables(tmp_path, db_url, conn):
+    conn.execute("INSERT INTO registry.status_rules VALUES (9, 5, '^试营业$', true, 'local')")
+    conn.commit()
+    r = row(登记状态="试营业")
+    res = load_file(db_url, write_csv(tmp_path / "e.csv", [r]), crs="wgs84")
+    assert res.counts["accepted"] == 1
+
+
+def test_duplicates_keep_the_first_row(tmp_path, db_url, conn):
+    a = row(企业名称="第一")
+    b = dict(a, 企业名称="第二")
+    res = load_file(db_url, write_csv(tmp_path / "d.csv", [a, b, row()]), crs="wgs84")
+    assert counts_add_up(conn, res.load_run_id)["by_reason"] == {"duplicate_credit_code": 1}
+    assert enterprise(conn, a["统一社会信用代码"])["name"] == "第一"
+
+
+def test_credit_code_check_digit_agrees_with_python(conn):
+    codes = [credit_code() for _ in range(50)] + ["91350100M000100Y43"]
+    bad = [credit_code(valid=False) for _ in range(50)]
+    got = conn.execute("SELECT array_agg(registry.credit_code_valid(c) ORDER BY o) FROM "
+                       "unnest(%s::text[]) WITH ORDINALITY AS u(c, o)", (codes + bad,)).fetchone()[0]
+    assert got == [True] * len(codes) + [False] * len(bad)
+
+
+# -- encodings and formats -------------------------------------------------------
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_encodings_are_detected(tmp_path, db_url, conn, encoding):
+    r = row(企业名称="佛山市顺德区美的软件有限公司")
+    path = write_csv(tmp_path / "enc.csv", [r, row()], encoding=encoding)
+    res = load_file(db_url, path, crs="wgs84")
+    assert res.counts["accepted"] == 2
+    assert enterprise(conn, r["统一社会信用代码"])["name"] == r["企业名称"]
+
+
+def test_wrong_encoding_is_one_line(tmp_path, db_url):
+    path = write_csv(tmp_path / "gbk.csv", [row()], encoding="gb18030")
+    r = run_cli("load", str(path), "--crs", "wgs84", "--encoding", "utf-8", url=db_url)
+    assert_one_line_error(r, "not valid utf-8", "--encoding gb18030")
+
+
+def test_mixed_encodings_reject_the_bad_rows_only(tmp_path, db_url, conn):
+    good = row(企业名称="佛山市好软件有限公司")
+    gbk = row(企业名称="佛山市坏编码有限公司")
+    path = write_csv(tmp_path / "mixed.csv", [good, row()])
+    with open(path, "ab") as f:  # one row appended in GB18030 to a UTF-8 file
+        f.write(",".join(gbk[h] for h in gbk).encode("gb18030") + b"\n")
+    res = load_file(db_url, path, crs="wgs84")
+    counts = counts_add_up(conn, res.load_run_id)
+    assert counts["accepted"] == 2 and counts["by_reason"] == {"bad_encoding": 1}
+
+
+def test_nul_bytes_and_wrong_field_counts(tmp_path, db_url, conn):
+    path = write_csv(tmp_path / "nul.csv", [row(), row(企业名称="有\x00空字符")])
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("只有,三个,字段\n")
+    res = load_file(db_url, path, crs="wgs84")
+    counts = counts_add_up(conn, res.load_run_id)
+    assert counts["by_reason"] == {"nul_byte": 1, "field_count": 1}
+    raw = conn.execute("SELECT raw FROM registry.rejects WHERE reason='nul_byte'").fetchone()[0]
+    assert raw["企业名称"] == "有\\x00空字符"
+
+
+def test_xlsx(tmp_path, db_url, conn):
+    import openpyxl
+
+    from industry_clusters.demo.synth import HEADERS
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADERS)
+    rows = [row(), row(登记状态="注销")]
+    for r in rows:
+        values = [r[h] for h in HEADERS]
+        values[HEADERS.index("经度")] = float(r["经度"])  # numbers as numbers
+        ws.append(values)
+    wb.save(tmp_path / "r.xlsx")
+    res = load_file(db_url, tmp_path / "r.xlsx", crs="wgs84")
+    assert counts_add_up(conn, res.load_run_id)["by_reason"] == {"status_inactive": 1}
+
+
+@pytest.mark.parametrize("ext", ["geojson", "gpkg"])
+def test_point_layers(tmp_path, db_url, conn, ext):
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    rows = [row(), row(), row(注册资本="")]
+    pts = shapely.points([[113.10, 23.03], [113.11, 23.04], [113.12, 23.05]])
+    fields = ["企业名称", "统一社会信用代码", "登记状态", "注册资本", "国标行业"]
+    data = [np.array([r[f] for r in rows], dtype=object) for f in fields]
+    path = tmp_path / f"p.{ext}"
+    pyogrio.raw.write(path, shapely.to_wkb(pts), data, fields, geometry_type="Point", crs="EPSG:4326",
+                  driver="GeoJSON" if ext == "geojson" else "GPKG")
+    res = load_file(db_url, path, crs="wgs84")
+    assert counts_add_up(conn, res.load_run_id)["by_reason"] == {"capital_irregular": 1}
+    e = enterprise(conn, rows[1]["统一社会信用代码"])
+    assert (e["source_x"], e["source_y"]) == (113.11, 23.04)
+
+
+# -- coordinate systems ----------------------------------------------------------------
+def _points(n=40):
+    import random
+
+    rnd = random.Random(7)
+    return [(112.4 + rnd.random() * 0.9, 22.65 + rnd.random() * 0.9) for _ in range(n)]
+
+
+def test_gcj02_against_an_independent_implementation(conn):
+    import eviltransform
+
+    pts = _points()
+    gcj = [eviltransform.wgs2gcj(lat, lon)[::-1] for lon, lat in pts]
+    got = conn.execute(
+        "SELECT array_agg(ST_Distance(publish.to_wgs84(x, y, 'gcj02')::geography, "
+        "ST_SetSRID(ST_MakePoint(wx, wy), 4326)::geography) ORDER BY o), "
+        "array_agg(ST_Distance(publish.wgs84_to_gcj02(ST_SetSRID(ST_MakePoint(wx, wy), 4326))"
+        "::geography, ST_SetSRID(ST_MakePoint(x, y), 4326)::geography) ORDER BY o) "
+        "FROM unnest(%s::float8[], %s::float8[], %s::float8[], %s::float8[]) "
+        "WITH ORDINALITY AS u(x, y, wx, wy, o)",
+        ([g[0] for g in gcj], [g[1] for g in gcj], [p[0] for p in pts], [p[1] for p in pts])
+    ).fetchone()
+    inverse_err, forward_err = got
+    # Published implementations differ by ~1 cm (eviltransform uses a = 6378137 m where the
+    # usual formula has Krasovsky's 6378245 m); both are far below what matters here.
+    assert max(forward_err) < 0.05
+    assert max(inverse_err) < 0.05  # iterative inverse: well under 1 m
+
+
+def test_bd09_against_an_independent_implementation(conn):
+    import eviltransform
+
+    pts = _points()
+    bd = [eviltransform.wgs2bd(lat, lon)[::-1] for lon, lat in pts]
+    err = conn.execute(
+        "SELECT max(ST_Distance(publish.to_wgs84(x, y, 'bd09')::geography, "
+        "ST_SetSRID(ST_MakePoint(wx, wy), 4326)::geography)) "
+        "FROM unnest(%s::float8[], %s::float8[], %s::float8[], %s::float8[]) AS u(x, y, wx, wy)",
+        ([b[0] for b in bd], [b[1] for b in bd], [p[0] for p in pts], [p[1] for p in pts])
+    ).fetchone()[0]
+    assert err < 0.5
+
+
+def test_loaded_gcj02_lands_on_the_wgs84_position(tmp_path, db_url, conn):
+    import eviltransform
+
+    wlat, wlon = 23.03, 113.114
+    glat, glon = eviltransform.wgs2gcj(wlat, wlon)
+    r = row(经度=f"{glon:.7f}", 纬度=f"{glat:.7f}")
+    load_file(db_url, write_csv(tmp_path / "g.csv", [r]), crs="gcj02")
+    d = conn.execute("SELECT ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint(%s, %s), 4326)"
+                     "::geography), ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint(%s, %s),"
+                     " 4326)::geography) FROM registry.enterprises", (wlon, wlat, glon, glat)
+                     ).fetchone()
+    assert d[0] < 0.1  # within 10 cm of the true position
+    assert 500 < d[1] < 800  # and the GCJ-02 offset (~600 m here) was removed
+
+
+def test_cgcs2000_is_close_to_wgs84(conn):
+    d = conn.execute("SELECT ST_Distance(publish.to_wgs84(113.1, 23.0, 'cgcs2000')::geography, "
+                     "ST_SetSRID(ST_MakePoint(113.1, 23.0), 4326)::geography)").fetchone()[0]
+    assert d < 1.0
+
+
+# -- bad input: one line, nothing loaded ---------------------------------------------
+def test_missing_required_column(tmp_path, db_url):
+    from industry_clusters.demo.synth import HEADERS
+
+    headers = [h for h in HEADERS if h != "注册资本"]
+    path = write_csv(tmp_path / "m.csv", [row()], headers=headers)
+    line = assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", url=db_url),
+                                 "required column 'capital' not found", "--map capital=")
+    assert "企业名称" in line  # the headers found are listed
+
+
+def test_map_option_renames_a_column(tmp_path, db_url, conn):
+    from industry_clusters.demo.synth import HEADERS
+
+    headers = ["公司全称" if h == "企业名称" else h for h in HEADERS]
+    r = row()
+    r["公司全称"] = "映射的名字"
+    path = write_csv(tmp_path / "map.csv", [r], headers=headers)
+    res = run_cli("load", str(path), "--crs", "wgs84", "--map", "name=公司全称", url=db_url)
+    assert res.exit_code == 0, res.output
+    assert enterprise(conn, r["统一社会信用代码"])["name"] == "映射的名字"
+    assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", "--map", "nom=x",
+                                  url=db_url), "unknown field 'nom'")
+
+
+def test_duplicate_header_is_one_line(tmp_path, db_url):
+    from industry_clusters.demo.synth import HEADERS
+
+    path = write_csv(tmp_path / "dup.csv", [row()], headers=HEADERS + ["企业名称"])
+    assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", url=db_url),
+                          "appears 2 times")
+
+
+@pytest.mark.parametrize("content, fragment", [
+    (b"", "is empty"),
+    (b"\n\n", "is empty"),
+])
+def test_empty_files(tmp_path, db_url, content, fragment):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(content)
+    assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", url=db_url), fragment)
+
+
+def test_header_only_refuses_a_full_refresh(tmp_path, db_url, conn):
+    path = write_csv(tmp_path / "h.csv", [])
+    assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", url=db_url),
+                          "no data rows", "--incremental")
+    status = conn.execute("SELECT status FROM registry.load_runs").fetchone()[0]
+    assert status == "failed"
+
+
+def test_crs_is_required_and_files_must_exist(tmp_path, db_url):
+    path = write_csv(tmp_path / "c.csv", [row()])
+    assert_one_line_error(run_cli("load", str(path), url=db_url), "--crs gcj02")
+    assert_one_line_error(run_cli("load", str(tmp_path / "nope.csv"), "--crs", "wgs84",
+                                  url=db_url), "no such file")
+    weird = tmp_path / "data.bin"
+    weird.write_text("x")
+    assert_one_line_error(run_cli("load", str(weird), "--crs", "wgs84", url=db_url),
+                          "--format")
+
+
+# -- nightly safety ------------------------------------------------------------------------
+def test_same_content_is_a_no_op_unless_forced(tmp_path, db_url, conn):
+    path = write_csv(tmp_path / "n.csv", [row(), row()])
+    first = load_file(db_url, path, crs="wgs84")
+    again = load_file(db_url, path, crs="wgs84")
+    assert again.status == "skipped" and again.previous_run_id == first.load_run_id
+    assert conn.execute("SELECT count(*) FROM registry.load_runs").fetchone()[0] == 1
+    forced = load_file(db_url, path, crs="wgs84", force=True)
+    assert forced.counts["unchanged"] == 2 and forced.counts["inserted"] == 0
+
+
+def test_full_refresh_deactivates_missing_and_keeps_history(tmp_path, db_url, conn):
+    a, b, c = row(), row(), row()
+    load_file(db_url, write_csv(tmp_path / "1.csv", [a, b, c]), crs="wgs84")
+    changed = dict(b, 企业名称="改名了")
+    res = load_file(db_url, write_csv(tmp_path / "2.csv", [a, changed]), crs="wgs84")
+    assert (res.counts["unchanged"], res.counts["updated"], res.counts["deactivated"]) == (1, 1, 1)
+    gone = enterprise(conn, c["统一社会信用代码"])
+    assert gone["active"] is False and gone["inactive_since"] is not None
+    assert enterprise(conn, b["统一社会信用代码"])["name"] == "改名了"
+    # deregistered in the next file: inactive with the new status, even incrementally
+    res = load_file(db_url, write_csv(tmp_path / "3.csv", [dict(a, 登记状态="注销")]),
+                    crs="wgs84", full_refresh=False)
+    assert res.counts["deactivated"] == 1
+    assert enterprise(conn, a["统一社会信用代码"])["status"] == "注销"
+    assert enterprise(conn, b["统一社会信用代码"])["active"] is True  # incremental: kept
+
+
+def test_mass_deactivation_is_refused(tmp_path, db_url, conn):
+    rows = [row() for _ in range(10)]
+    load_file(db_url, write_csv(tmp_path / "full.csv", rows), crs="wgs84")
+    with pytest.raises(UserError, match="would mark 8 of 10 active enterprises inactive"):
+        load_file(db_url, write_csv(tmp_path / "cut.csv", rows[:2]), crs="wgs84")
+    assert conn.execute("SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0] == 10
+
+
+def test_a_second_concurrent_load_is_refused(tmp_path, db_url):
+    from industry_clusters.db import LOCKS
+
+    with psycopg.connect(db_url, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (LOCKS["load"],))
+        with pytest.raises(LockedError, match="another load is running"):
+            load_file(db_url, write_csv(tmp_path / "x.csv", [row()]), crs="wgs84")
+        r = run_cli("load", str(tmp_path / "x.csv"), "--crs", "wgs84", url=db_url)
+        assert_one_line_error(r, "another load is running")
+
+
+def test_kill_during_load_leaves_previous_data(tmp_path, db_url, conn):
+    from industry_clusters.demo.synth import generate
+
+    first = write_csv(tmp_path / "first.csv", [row() for _ in range(5)])
+    load_file(db_url, first, crs="wgs84")
+    before = conn.execute("SELECT credit_code, name, active, updated_at FROM registry.enterprises "
+                          "ORDER BY 1").fetchall()
+    big = generate(tmp_path / "big", seed=3, scale=0.5).registry
+    proc = subprocess.Popen([sys.executable, "-m", "industry_clusters", "--database-url", db_url,
+                             "load", str(big), "--crs", "gcj02", "--force"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until the load run has started
+        n = conn.execute("SELECT count(*) FROM registry.load_runs WHERE status='running'"
+                         ).fetchone()[0]
+        conn.rollback()
+        if n:
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    after = conn.execute("SELECT credit_code, name, active, updated_at FROM registry.enterprises "
+                         "ORDER BY 1").fetchall()
+    assert after == before
+    assert conn.execute("SELECT count(*) FROM registry.rejects WHERE load_run_id = "
+                        "(SELECT max(load_run_id) FROM registry.load_runs)").fetchone()[0] == 0
+    conn.rollback()
+    # the next load marks the killed one abandoned, then succeeds
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the server notices the dead client
+        res = None
+        try:
+            res = load_file(db_url, write_csv(tmp_path / "next.csv", [row()]), crs="wgs84",
+                            full_refresh=False)
+            break
+        except LockedError:
+            time.sleep(0.2)
+    assert res is not None and res.status == "succeeded"
+    statuses = [r[0] for r in conn.execute(
+        "SELECT status FROM registry.load_runs ORDER BY load_run_id")]
+    assert statuses == ["succeeded", "abandoned", "succeeded"]
+
+
+def test_progress_is_quiet_for_cron(tmp_path, db_url):
+    path = write_csv(tmp_path / "q.csv", [row()])
+    r = run_cli("--quiet", "load", str(path), "--crs", "wgs84", url=db_url)
+    assert r.exit_code == 0 and r.output == ""
+    r = run_cli("load", str(path), "--crs", "wgs84", url=db_url)
+    assert r.exit_code == 0 and "already loaded" in r.output
+
+
+# -- districts -------------------------------------------------------------------------------
+def test_district_boundaries_assign_enterprises(tmp_path, db_url, conn, shared_data):
+    import eviltransform
+
+    # a firm registered in Chancheng but geocoded inside Nanhai's Guicheng
+    glat, glon = eviltransform.wgs2gcj(23.030, 113.150)
+    r = row(所属区县="禅城区", 经度=f"{glon:.6f}", 纬度=f"{glat:.6f}")
+    load_file(db_url, write_csv(tmp_path / "d.csv", [r, row()]), crs="gcj02")
+    assert enterprise(conn, r["统一社会信用代码"])["district_name"] == "禅城区"  # no boundaries yet
+    res = run_cli("load-districts", str(shared_data), "--crs", "gcj02", url=db_url)
+    assert res.exit_code == 0, res.output
+    assert "5 district boundaries" in res.output
+    e = enterprise(conn, r["统一社会信用代码"])
+    assert (e["district_code"], e["district_name"]) == ("440605", "南海区")
+    area = conn.execute("SELECT sum(ST_Area(geom_proj)) / 1e6 FROM registry.districts").fetchone()[0]
+    assert 3700 < area < 3900  # Foshan: ~3,800 km2
+
+
+def test_district_file_needs_name_and_code(tmp_path, db_url):
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    poly = shapely.box(113.0, 23.0, 113.1, 23.1)
+    path = tmp_path / "d.geojson"
+    pyogrio.raw.write(path, shapely.to_wkb(np.array([poly])), [np.array(["x"], dtype=object)],
+                  ["label"], geometry_type="Polygon", crs="EPSG:4326", driver="GeoJSON")
+    assert_one_line_error(run_cli("load-districts", str(path), "--crs", "wgs84", url=db_url),
+                          "which attribute", "--name-field")
