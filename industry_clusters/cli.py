@@ -14,10 +14,12 @@ import click
 import psycopg
 
 from industry_clusters import __version__
+from industry_clusters.cluster import TIER_METHODS
 from industry_clusters.config import local_pgdata, redact, resolve
 from industry_clusters.errors import UserError
 from industry_clusters.load import CRS_CHOICES
 from industry_clusters.load.readers import ENCODINGS, FORMATS
+from industry_clusters.publish import STATS_VIEWS
 
 
 class _Group(click.Group):
@@ -228,6 +230,69 @@ def load_districts_cmd(app: App, file: Path, crs, name_field, code_field, layer)
     result = load_districts(app.target, file, crs=crs, name_field=name_field,
                             code_field=code_field, layer=layer)
     app.say(result.summary())
+
+
+# -- cluster / refresh / stats -----------------------------------------------------
+def _sectors(value: str | None) -> list[str] | None:
+    return [x.strip() for x in value.split(",") if x.strip()] if value else None
+
+
+@cli.command("cluster")
+@click.option("--eps", type=float, default=500.0, show_default=True,
+              help="DBSCAN eps in metres of the projected SRID.")
+@click.option("--min-points", type=int, default=30, show_default=True,
+              help="DBSCAN min points (a core point has this many within eps, itself included).")
+@click.option("--sectors", default=None, metavar="LIST",
+              help="Comma-separated sector codes (comms,software). [default: all]")
+@click.option("--tiers", "tier_method", type=click.Choice(TIER_METHODS), default="jenks",
+              show_default=True, help="How clusters are split into core / medium / small.")
+@click.option("--tier-core", type=float, default=None,
+              help="quantile: core from this size quantile (0.9); absolute: from this size (200).")
+@click.option("--tier-medium", type=float, default=None,
+              help="quantile: medium from this quantile (0.6); absolute: from this size (80).")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Cluster the enterprises that existed at this date (YYYY-MM-DD).")
+@click.option("--no-refresh", is_flag=True, help="Do not refresh the publish views.")
+@pass_app
+def cluster_cmd(app: App, eps, min_points, sectors, tier_method, tier_core, tier_medium, as_of,
+                no_refresh) -> None:
+    """Cluster enterprises per sector with ST_ClusterDBSCAN, in the database.
+
+    Records the run with its parameters, counts and timings; computes clusters, core
+    and border members, hulls, districts and tiers; refreshes publish. A failed run
+    changes nothing that readers see.
+    """
+    from industry_clusters.cluster import run_clustering
+
+    params = {k: v for k, v in (("core", tier_core), ("medium", tier_medium)) if v is not None}
+    result = run_clustering(app.target, eps=eps, min_points=min_points,
+                            sectors=_sectors(sectors), tier_method=tier_method,
+                            tier_params=params, as_of=as_of.date() if as_of else None,
+                            refresh=not no_refresh)
+    app.say(result.summary())
+
+
+@cli.command("refresh")
+@pass_app
+def refresh_cmd(app: App) -> None:
+    """Refresh the materialized views in publish (concurrently: readers never wait)."""
+    from industry_clusters.cluster import refresh
+
+    refresh(app.target)
+    app.say("publish views refreshed")
+
+
+@cli.command("stats")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--view", "views", multiple=True, type=click.Choice(list(STATS_VIEWS)),
+              help="Only this view (repeatable). [default: all three]")
+@pass_app
+def stats_cmd(app: App, fmt: str, views) -> None:
+    """Print the published statistics (Table 1 per district, tiers, tier structure)."""
+    from industry_clusters.publish import fetch_stats, render
+
+    click.echo(render(fetch_stats(app.target, list(views) or None), fmt), nl=False)
 
 
 def main(*args, **kwargs):

@@ -48,7 +48,12 @@ TOWNS = {
     "440608": [("荷城街道", 112.890, 22.900), ("杨和镇", 112.790, 22.930),
                ("明城镇", 112.760, 22.980)],
 }
-# Share of background firms by district (urban core denser).
+# Where each district's planted clusters are packed around: an interior point of the
+# district (approximate, WGS-84), away from its borders.
+PACK_CENTRE = {"440604": (113.075, 23.020), "440605": (113.000, 23.135),
+               "440606": (113.175, 22.860), "440607": (112.900, 23.250),
+               "440608": (112.850, 22.900)}
+# Share of excluded non-digital firms by district.
 DISTRICT_WEIGHT = {"440604": 0.22, "440605": 0.36, "440606": 0.27, "440607": 0.08,
                    "440608": 0.07}
 
@@ -57,7 +62,6 @@ M_PER_DEG_X = 111320.0 * math.cos(math.radians(23.0))
 M_PER_DEG_Y = 110574.0
 EPS = 500.0
 MIN_CLUSTER = 35
-CELL = 1050.0  # grid spacing of planted cluster centres (metres)
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -158,9 +162,11 @@ class Planted:
 
 
 def plant_clusters(rng: np.random.Generator, scale: float) -> list[Planted]:
+    """Clusters of Table 1, packed greedily around each district's PACK_CENTRE, largest
+    first, each at least eps (+60 m) from its neighbours' edges."""
     planted: list[Planted] = []
     for sector in ("comms", "software"):
-        taken: set[tuple[int, int]] = set()
+        placed = np.empty((0, 3))
         for (sec, dcode), (k, largest, mean) in TABLE1.items():
             if sec != sector:
                 continue
@@ -170,50 +176,73 @@ def plant_clusters(rng: np.random.Generator, scale: float) -> list[Planted]:
             sizes: list[int] = []
             while len(sizes) < kk:
                 sizes += cluster_sizes(rng, min(k, kk), largest, mean)
-            sizes = sizes[:kk]
             towns = TOWNS[dcode]
-            for i, size in enumerate(sizes):
-                name, lon, lat = towns[i % len(towns)]
-                tx, ty = _to_m(lon, lat)
-                cell = _nearest_free_cell(float(tx), float(ty), taken)
-                taken.add(cell)
-                jx, jy = rng.uniform(-50, 50, 2)
-                planted.append(Planted(f"{sector}-{dcode}-{i + 1:03d}", sector, dcode, name,
-                                       cell[0] * CELL + jx, cell[1] * CELL + jy, int(size)))
+            cx, cy = _to_m(*PACK_CENTRE[dcode])
+            cursor = 0
+            for i, size in enumerate(sorted(sizes[:kk], reverse=True)):
+                p = Planted(f"{sector}-{dcode}-{i + 1:03d}", sector, dcode, "", 0.0, 0.0, size)
+                x, y, cursor = _free_spot(float(cx), float(cy), p.radius, placed, cursor)
+                p.x, p.y = x + rng.uniform(-20, 20), y + rng.uniform(-20, 20)
+                p.town = min(towns, key=lambda t: float(np.hypot(*(np.array(_to_m(t[1], t[2]))
+                                                                   - (x, y)))))[0]
+                placed = np.vstack([placed, (p.x, p.y, p.radius)])
+                planted.append(p)
     return planted
 
 
-def _nearest_free_cell(x: float, y: float, taken: set) -> tuple[int, int]:
-    cx, cy = round(x / CELL), round(y / CELL)
-    for r in range(200):
-        ring = [(cx + dx, cy + dy) for dx in range(-r, r + 1) for dy in range(-r, r + 1)
-                if max(abs(dx), abs(dy)) == r]
-        ring.sort(key=lambda c: ((c[0] * CELL - x) ** 2 + (c[1] * CELL - y) ** 2, c))
-        for c in ring:
-            if c not in taken:
-                return c
-    raise RuntimeError("no free cell for a planted cluster")
+_SPIRAL = None
+
+
+def _free_spot(cx: float, cy: float, r: float, placed: np.ndarray,
+               cursor: int = 0) -> tuple[float, float, int]:
+    """The candidate nearest (cx, cy) on a 100 m lattice, from ``cursor`` on, that keeps
+    every placed disc at least eps + 60 m away from a disc of radius r there (the 40 m
+    jitter is within the margin). Returns the spot and the cursor to resume from."""
+    global _SPIRAL
+    if _SPIRAL is None:
+        g = np.arange(-150, 151) * 100.0
+        gx, gy = np.meshgrid(g, g)
+        order = np.argsort(np.hypot(gx, gy).ravel(), kind="stable")
+        _SPIRAL = np.stack([gx.ravel()[order], gy.ravel()[order]], axis=1)
+    xs, ys = cx + _SPIRAL[:, 0], cy + _SPIRAL[:, 1]
+    if len(placed) == 0:
+        return float(xs[cursor]), float(ys[cursor]), cursor
+    for start in range(cursor, len(xs), 2048):
+        sx, sy = xs[start:start + 2048], ys[start:start + 2048]
+        gap = np.hypot(sx[:, None] - placed[None, :, 0], sy[:, None] - placed[None, :, 1]) \
+            - placed[None, :, 2] - r
+        ok = np.flatnonzero((gap >= EPS + 60 + 40).all(axis=1))
+        if len(ok):
+            return float(sx[ok[0]]), float(sy[ok[0]]), start + int(ok[0])
+    raise RuntimeError("no room left for a planted cluster")
 
 
 def _background(rng: np.random.Generator, n: int, centres: np.ndarray, dcodes: list[str]):
-    """n points within 14 km of random towns, none within eps of a planted cluster."""
+    """n points spread evenly within 12 km of the towns, none within eps of a planted
+    cluster; each takes the district of its nearest town.
+
+    Evenly, not concentrated on town centres: the study's pool (84,000 software firms
+    in 3,800 km2) is only compatible with its ~300 clusters if most firms sit below
+    DBSCAN's density threshold (30 within 500 m).
+    """
     towns = [(d, t) for d in dcodes for t in TOWNS[d]]
-    weight = np.array([DISTRICT_WEIGHT[d] / len(TOWNS[d]) for d, _ in towns])
+    tx, ty = _to_m([t[1] for _, t in towns], [t[2] for _, t in towns])
+    reach = 12000.0
+    box = (tx.min() - reach, tx.max() + reach, ty.min() - reach, ty.max() + reach)
     xs, ys, idx = [], [], []
     have = 0
     while have < n:
-        m = (n - have) * 2 + 100
-        ti = rng.choice(len(towns), m, p=weight / weight.sum())
-        tx, ty = _to_m([towns[i][1][1] for i in ti], [towns[i][1][2] for i in ti])
-        rr = 14000 * np.sqrt(rng.random(m))
-        th = rng.uniform(0, 2 * np.pi, m)
-        x, y = tx + rr * np.cos(th), ty + rr * np.sin(th)
-        keep = np.ones(m, bool)
+        m = (n - have) * 3 + 1000
+        x = rng.uniform(box[0], box[1], m)
+        y = rng.uniform(box[2], box[3], m)
+        dist = np.hypot(x[:, None] - tx[None, :], y[:, None] - ty[None, :])
+        nearest = dist.argmin(axis=1)
+        keep = dist[np.arange(m), nearest] <= reach
         for cx, cy, cr in centres:  # a few hundred clusters: vectorised per cluster
             keep &= np.hypot(x - cx, y - cy) >= cr + EPS + 60
-        x, y, ti = x[keep], y[keep], ti[keep]
+        x, y, nearest = x[keep], y[keep], nearest[keep]
         take = min(n - have, len(x))
-        xs.append(x[:take]), ys.append(y[:take]), idx.append(ti[:take])
+        xs.append(x[:take]), ys.append(y[:take]), idx.append(nearest[:take])
         have += take
     ti = np.concatenate(idx) if idx else np.array([], int)
     return (np.concatenate(xs) if xs else np.array([]), np.concatenate(ys) if ys else np.array([]),
@@ -298,8 +327,8 @@ def generate(out_dir: Path, *, seed: int = 2024, scale: float = 1.0,
             rows.append(firm(kind, p.district, p.town, lon[i], lat[i]))
             truth.append((rows[-1][1], p.key))
 
-    # Background firms: spread over the towns' surroundings, never within eps of a
-    # planted cluster of their own sector group.
+    # Background firms: spread over the city, never within eps of a planted cluster of
+    # their own sector group.
     targets = {"comms": POOL["division_39"], "digital": POOL["digital_label"],
                "software": POOL["software"]}
     centres = {s: np.array([(p.x, p.y, p.radius) for p in planted if p.sector == s])

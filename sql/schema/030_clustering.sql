@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS clustering.clusters (
     area_km2 double precision NOT NULL,
     density_per_km2 double precision NOT NULL,
     district_code text,
+    district_name text,
     tier text CHECK (tier IN ('core', 'medium', 'small')),
     UNIQUE (run_id, sector_id, label)
 );
@@ -68,7 +69,8 @@ COMMENT ON COLUMN clustering.clusters.hull IS 'Convex hull of the members, buffe
 COMMENT ON COLUMN clustering.clusters.centroid IS 'Mean position of the members.';
 COMMENT ON COLUMN clustering.clusters.area_km2 IS 'Area of hull in km2.';
 COMMENT ON COLUMN clustering.clusters.density_per_km2 IS 'n_members / area_km2.';
-COMMENT ON COLUMN clustering.clusters.district_code IS 'District holding most members (ties: the lowest code).';
+COMMENT ON COLUMN clustering.clusters.district_code IS 'Code of the district holding most members (ties: the lowest code, then name); NULL without boundaries.';
+COMMENT ON COLUMN clustering.clusters.district_name IS 'Name of the district holding most members (boundaries when loaded, else the registered district).';
 COMMENT ON COLUMN clustering.clusters.tier IS 'core, medium or small (clustering.runs.tier_method).';
 
 CREATE TABLE IF NOT EXISTS clustering.members (

@@ -1,0 +1,81 @@
+"""Cluster: ST_ClusterDBSCAN inside PostGIS, then publish.
+
+``run_clustering`` records the run (committed, so a killed run is visible and marked
+abandoned at the next start), then computes clusters, tiers and refreshes the
+published views in one transaction: a failure changes nothing readers see.
+The same work is one call from psql: ``SELECT clustering.run(500, 30);``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from industry_clusters.db import advisory_lock, connect, migrate
+from industry_clusters.errors import UserError
+
+TIER_METHODS = ("jenks", "quantile", "absolute")
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    points: int
+    clustered: int
+    clusters: int
+    timings: dict
+    tiers: dict
+    seconds: float
+
+    def summary(self) -> str:
+        th = "; ".join(f"{s}: core >= {t['core']}, medium >= {t['medium']}"
+                       for s, t in self.tiers.get("thresholds", {}).items())
+        return (f"clustering run {self.run_id}: {self.clusters} clusters, {self.clustered} of "
+                f"{self.points} enterprises clustered; tiers ({self.tiers.get('method')}) {th}; "
+                f"{self.seconds:.1f} s")
+
+
+def _param_error(exc: psycopg.Error) -> UserError:
+    return UserError((exc.diag.message_primary or str(exc)).strip())
+
+
+def run_clustering(target, *, eps: float = 500.0, min_points: int = 30,
+                   sectors: list[str] | None = None, tier_method: str = "jenks",
+                   tier_params: dict | None = None, as_of: dt.date | None = None,
+                   refresh: bool = True) -> RunResult:
+    t0 = time.monotonic()
+    with connect(target, autocommit=True) as conn:
+        migrate.require_schema(conn)
+        conn.execute("SELECT registry.abandon_dead_runs()")
+        with advisory_lock(conn, "cluster"):
+            try:
+                run_id = conn.execute(
+                    "SELECT clustering.start_run(%s, %s, %s, %s, %s, %s)",
+                    (eps, min_points, sectors or None, tier_method, Jsonb(tier_params or {}),
+                     as_of)).fetchone()[0]
+            except psycopg.errors.InvalidParameterValue as exc:
+                raise _param_error(exc) from None
+            try:
+                with conn.transaction():
+                    out = conn.execute("SELECT clustering.compute(%s)", (run_id,)).fetchone()[0]
+                    if refresh:
+                        conn.execute("SELECT clustering.refresh_published()")
+            except BaseException as exc:
+                if not conn.broken and not conn.closed:
+                    conn.execute("SELECT clustering.fail_run(%s, %s)",
+                                 (run_id, f"{type(exc).__name__}: {exc}"[:2000]))
+                raise
+    return RunResult(run_id, out["points"], out["clustered"], out["clusters"], out["timings"],
+                     out["tiers"], time.monotonic() - t0)
+
+
+def refresh(target) -> None:
+    """Refresh every view in publish (concurrently: readers keep the old rows meanwhile)."""
+    with connect(target) as conn:
+        migrate.require_schema(conn)
+        conn.execute("SELECT clustering.refresh_published()")
+        conn.commit()

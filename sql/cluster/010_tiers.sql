@@ -1,0 +1,83 @@
+-- Tiers: core / medium / small. The study gives no thresholds, so the method is a
+-- choice recorded with each run (clustering.runs.tier_method, tier_params):
+--   jenks    (default) natural breaks of cluster sizes into 3 classes, per sector:
+--            the two breaks that minimise the within-class sum of squares (exact,
+--            exhaustive over the sorted sizes).
+--   quantile size quantiles per sector: core from quantile params.core (default 0.9),
+--            medium from params.medium (default 0.6).
+--   absolute fixed sizes: core from params.core (default 200 enterprises), medium
+--            from params.medium (default 80).
+-- Returns the resolved thresholds per sector: {"comms": {"medium": 60, "core": 150}, ...}
+-- (a cluster is core when n_members >= core, medium when >= medium, else small).
+
+CREATE OR REPLACE FUNCTION clustering.jenks3(sizes integer[])
+RETURNS integer[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    -- [medium_from, core_from] for three natural-breaks classes of sizes.
+    WITH v AS (
+        SELECT row_number() OVER (ORDER BY x) AS i, x::numeric AS x
+        FROM unnest(sizes) AS x),
+    p AS (  -- prefix sums: s1 = sum(x), s2 = sum(x^2) of the first i values
+        SELECT 0::bigint AS i, 0::numeric AS s1, 0::numeric AS s2
+        UNION ALL
+        SELECT i, sum(x) OVER w, sum(x * x) OVER w FROM v
+        WINDOW w AS (ORDER BY i)),
+    n AS (SELECT count(*) AS n FROM v),
+    splits AS (  -- classes (0, a], (a, b], (b, n]
+        SELECT a.i AS a, b.i AS b,
+               (a.s2 - a.s1 ^ 2 / a.i)
+             + ((b.s2 - a.s2) - (b.s1 - a.s1) ^ 2 / (b.i - a.i))
+             + ((t.s2 - b.s2) - (t.s1 - b.s1) ^ 2 / (t.i - b.i)) AS sse
+        FROM n, p a, p b, p t
+        WHERE t.i = n.n AND a.i >= 1 AND b.i > a.i AND b.i < n.n)
+    SELECT ARRAY[(SELECT x FROM v WHERE i = s.a + 1)::int, (SELECT x FROM v WHERE i = s.b + 1)::int]
+    FROM splits s
+    ORDER BY s.sse, s.a, s.b
+    LIMIT 1
+$$;
+COMMENT ON FUNCTION clustering.jenks3(integer[]) IS
+    'Natural breaks (Jenks) of sizes into three classes: {medium_from, core_from}; NULL with fewer than three values.';
+
+CREATE OR REPLACE FUNCTION clustering.assign_tiers(p_run bigint, p_method text, p_params jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    resolved jsonb := '{}';
+    sec record;
+    t integer[];
+BEGIN
+    IF p_method NOT IN ('jenks', 'quantile', 'absolute') THEN
+        RAISE EXCEPTION 'unknown tier method %: use jenks, quantile or absolute', p_method
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR sec IN
+        SELECT c.sector_id, s.code, array_agg(c.n_members ORDER BY c.n_members) AS sizes
+        FROM clustering.clusters c JOIN registry.sectors s USING (sector_id)
+        WHERE c.run_id = p_run GROUP BY c.sector_id, s.code
+    LOOP
+        IF p_method = 'jenks' THEN
+            t := clustering.jenks3(sec.sizes);
+            IF t IS NULL THEN  -- fewer than three clusters: the largest is core
+                t := ARRAY[sec.sizes[array_upper(sec.sizes, 1)] + 1,
+                           sec.sizes[array_upper(sec.sizes, 1)]];
+            END IF;
+        ELSIF p_method = 'quantile' THEN
+            SELECT ARRAY[ceil(percentile_disc(coalesce((p_params ->> 'medium')::float8, 0.6))
+                                  WITHIN GROUP (ORDER BY x))::int,
+                         ceil(percentile_disc(coalesce((p_params ->> 'core')::float8, 0.9))
+                                  WITHIN GROUP (ORDER BY x))::int]
+              INTO t FROM unnest(sec.sizes) AS x;
+        ELSE
+            t := ARRAY[coalesce((p_params ->> 'medium')::int, 80),
+                       coalesce((p_params ->> 'core')::int, 200)];
+        END IF;
+        UPDATE clustering.clusters
+           SET tier = CASE WHEN n_members >= t[2] THEN 'core'
+                           WHEN n_members >= t[1] THEN 'medium' ELSE 'small' END
+         WHERE run_id = p_run AND sector_id = sec.sector_id;
+        resolved := resolved || jsonb_build_object(sec.code,
+                                                   jsonb_build_object('medium', t[1], 'core', t[2]));
+    END LOOP;
+    RETURN jsonb_build_object('method', p_method, 'params', p_params, 'thresholds', resolved);
+END
+$$;
+COMMENT ON FUNCTION clustering.assign_tiers(bigint, text, jsonb) IS
+    'Assigns core/medium/small to the clusters of a run (jenks, quantile or absolute); returns the thresholds used.';

@@ -1,0 +1,184 @@
+-- A clustering run, inside the database:
+--   clustering.start_run(...)  validates parameters, records a 'running' run, returns its id
+--   clustering.compute(run)    clusters, builds cluster rows, tiers, marks the run succeeded
+--   clustering.run(...)        both, for analysts in psql:  SELECT clustering.run(500, 30);
+-- The CLI commits start_run on its own, then runs compute + refresh in one transaction:
+-- a failure or a kill changes nothing readers see.
+
+CREATE OR REPLACE FUNCTION clustering.published_run()
+RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT max(run_id) FROM clustering.runs WHERE status = 'succeeded'
+$$;
+COMMENT ON FUNCTION clustering.published_run() IS 'The latest succeeded run: what publish shows.';
+
+CREATE OR REPLACE FUNCTION clustering.start_run(
+    p_eps double precision DEFAULT 500, p_min_points integer DEFAULT 30,
+    p_sectors text[] DEFAULT NULL, p_tier_method text DEFAULT 'jenks',
+    p_tier_params jsonb DEFAULT '{}', p_as_of date DEFAULT NULL)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    v_srid integer;
+    v_sector_ids smallint[];
+    v_unknown text[];
+    v_run bigint;
+BEGIN
+    IF p_eps IS NULL OR p_eps <= 0 OR p_eps = 'Infinity' OR p_eps <> p_eps THEN
+        RAISE EXCEPTION 'eps must be a positive distance in metres, not %', p_eps
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_min_points IS NULL OR p_min_points < 1 THEN
+        RAISE EXCEPTION 'min points must be at least 1, not %', p_min_points
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_tier_method NOT IN ('jenks', 'quantile', 'absolute') THEN
+        RAISE EXCEPTION 'unknown tier method %: use jenks, quantile or absolute', p_tier_method
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT projected_srid INTO v_srid FROM registry.settings;
+    IF EXISTS (SELECT FROM spatial_ref_sys WHERE srid = v_srid AND proj4text LIKE '%+proj=longlat%') THEN
+        RAISE EXCEPTION 'SRID % is geographic: eps must be in metres', v_srid
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_sectors IS NULL THEN
+        SELECT array_agg(sector_id ORDER BY sector_id) INTO v_sector_ids FROM registry.sectors;
+    ELSE
+        SELECT array_agg(x) INTO v_unknown FROM unnest(p_sectors) AS x
+         WHERE x NOT IN (SELECT code FROM registry.sectors);
+        IF v_unknown IS NOT NULL THEN
+            RAISE EXCEPTION 'unknown sector %; sectors are %', array_to_string(v_unknown, ', '),
+                (SELECT string_agg(code, ', ' ORDER BY sector_id) FROM registry.sectors)
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        SELECT array_agg(sector_id ORDER BY sector_id) INTO v_sector_ids
+          FROM registry.sectors WHERE code = ANY (p_sectors);
+    END IF;
+    INSERT INTO clustering.runs (eps_m, min_points, srid, sector_ids, as_of, tier_method, tier_params)
+    VALUES (p_eps, p_min_points, v_srid, v_sector_ids, p_as_of, p_tier_method,
+            coalesce(p_tier_params, '{}'))
+    RETURNING run_id INTO v_run;
+    RETURN v_run;
+END
+$$;
+COMMENT ON FUNCTION clustering.start_run(double precision, integer, text[], text, jsonb, date) IS
+    'Validates clustering parameters and records a running run; returns its id.';
+
+-- The enterprises a run clusters: accepted, in its sectors, active now or (as_of)
+-- established by that date and not yet inactive then.
+CREATE OR REPLACE FUNCTION clustering.run_points(p_run bigint)
+RETURNS TABLE (enterprise_id bigint, sector_id smallint, geom geometry, district_code text,
+               district_name text)
+LANGUAGE sql STABLE AS $$
+    SELECT e.enterprise_id, e.sector_id, e.geom_proj, e.district_code, e.district_name
+      FROM registry.enterprises e, clustering.runs r
+     WHERE r.run_id = p_run AND e.sector_id = ANY (r.sector_ids)
+       AND CASE WHEN r.as_of IS NULL THEN e.active
+                ELSE coalesce(e.established <= r.as_of, false)
+                     AND (e.active OR e.inactive_since > r.as_of) END
+$$;
+COMMENT ON FUNCTION clustering.run_points(bigint) IS
+    'The enterprises a clustering run works on (sectors, active or as-of snapshot).';
+
+CREATE OR REPLACE FUNCTION clustering.compute(p_run bigint)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    r clustering.runs%ROWTYPE;  -- the run's parameters
+    t0 timestamptz := clock_timestamp();
+    t timestamptz := clock_timestamp();
+    v_timings jsonb := '{}';
+    tiers jsonb;
+    v_points bigint;
+    v_clustered bigint;
+    v_clusters integer;
+BEGIN
+    SELECT * INTO r FROM clustering.runs WHERE run_id = p_run FOR UPDATE;
+    IF NOT FOUND OR r.status <> 'running' THEN
+        RAISE EXCEPTION 'run % is not a running clustering run', p_run;
+    END IF;
+
+    -- DBSCAN per sector over the run's points (clustering.run_points). ORDER BY a stable
+    -- key: the same data gives the same result. Only clustered points are kept.
+    DROP TABLE IF EXISTS pg_temp.cl_labels;
+    CREATE TEMP TABLE cl_labels ON COMMIT DROP AS
+    SELECT * FROM (
+        SELECT p.*, ST_ClusterDBSCAN(p.geom, r.eps_m, r.min_points)
+                        OVER (PARTITION BY p.sector_id ORDER BY p.enterprise_id) AS cid
+          FROM clustering.run_points(p_run) p) x
+     WHERE cid IS NOT NULL;
+    CREATE INDEX ON cl_labels USING gist (geom);
+    ANALYZE cl_labels;
+    v_timings := v_timings || jsonb_build_object('dbscan', extract(epoch FROM clock_timestamp() - t));
+    t := clock_timestamp();
+
+    -- Core flag (PostGIS does not give it): at least min_points enterprises of the
+    -- sector, itself included, within eps. Counting among clustered points only is
+    -- exact: every eps-neighbour of a core point is in a cluster, so a point with fewer
+    -- than min_points clustered neighbours is not core. Counting stops at min_points.
+    DROP TABLE IF EXISTS pg_temp.cl_members;
+    CREATE TEMP TABLE cl_members ON COMMIT DROP AS
+    SELECT l.enterprise_id, l.sector_id, l.geom, l.district_code, l.district_name,
+           -- label: 1-based within the sector, ordered by each cluster's smallest member
+           dense_rank() OVER (PARTITION BY l.sector_id ORDER BY m.first_member)::int AS label,
+           (SELECT count(*) FROM (SELECT 1 FROM cl_labels q
+                                   WHERE q.sector_id = l.sector_id
+                                     AND ST_DWithin(q.geom, l.geom, r.eps_m)
+                                   LIMIT r.min_points) k) >= r.min_points AS is_core
+      FROM cl_labels l
+      JOIN (SELECT sector_id, cid, min(enterprise_id) AS first_member
+              FROM cl_labels GROUP BY 1, 2) m USING (sector_id, cid);
+    v_timings := v_timings || jsonb_build_object('core_flags', extract(epoch FROM clock_timestamp() - t));
+    t := clock_timestamp();
+
+    -- One row per cluster. The hull is buffered by eps/10 so that small or collinear
+    -- clusters still have an area; its district is the members' majority district
+    -- (ties: the lowest district code, then name).
+    INSERT INTO clustering.clusters (run_id, sector_id, label, n_members, n_core, hull,
+                                     centroid, area_km2, density_per_km2, district_code,
+                                     district_name)
+    SELECT p_run, g.sector_id, g.label, g.n, g.n_core, g.hull, g.centroid,
+           ST_Area(g.hull) / 1e6, g.n / (ST_Area(g.hull) / 1e6), d.district_code, d.district_name
+      FROM (SELECT sector_id, label, count(*)::int AS n, count(*) FILTER (WHERE is_core)::int AS n_core,
+                   ST_Multi(ST_Buffer(ST_ConvexHull(ST_Collect(geom)), r.eps_m / 10, 4)) AS hull,
+                   ST_Centroid(ST_Collect(geom)) AS centroid
+              FROM cl_members GROUP BY sector_id, label) g
+      LEFT JOIN (
+            SELECT DISTINCT ON (sector_id, label) sector_id, label, district_code, district_name
+              FROM (SELECT sector_id, label, district_code, district_name, count(*) AS n
+                      FROM cl_members
+                     WHERE district_code IS NOT NULL OR district_name IS NOT NULL
+                     GROUP BY 1, 2, 3, 4) v
+             ORDER BY sector_id, label, n DESC, district_code NULLS LAST, district_name) d
+             USING (sector_id, label);
+
+    INSERT INTO clustering.members (run_id, enterprise_id, cluster_id, is_core)
+    SELECT p_run, m.enterprise_id, c.cluster_id, m.is_core
+      FROM cl_members m
+      JOIN clustering.clusters c ON c.run_id = p_run AND c.sector_id = m.sector_id
+                                AND c.label = m.label;
+    v_timings := v_timings || jsonb_build_object('clusters', extract(epoch FROM clock_timestamp() - t));
+    t := clock_timestamp();
+
+    tiers := clustering.assign_tiers(p_run, r.tier_method, r.tier_params);
+
+    SELECT count(*) INTO v_points FROM clustering.run_points(p_run);
+    SELECT count(*) INTO v_clustered FROM cl_members;
+    SELECT count(*) INTO v_clusters FROM clustering.clusters WHERE run_id = p_run;
+    v_timings := v_timings || jsonb_build_object('tiers', extract(epoch FROM clock_timestamp() - t),
+                                             'total', extract(epoch FROM clock_timestamp() - t0));
+    UPDATE clustering.runs
+       SET status = 'succeeded', finished_at = clock_timestamp(), n_points = v_points,
+           n_clustered = v_clustered, n_clusters = v_clusters, timings = v_timings,
+           tier_params = tiers
+     WHERE run_id = p_run;
+    RETURN jsonb_build_object('run_id', p_run, 'points', v_points, 'clustered', v_clustered,
+                              'clusters', v_clusters, 'timings', v_timings, 'tiers', tiers);
+END
+$$;
+COMMENT ON FUNCTION clustering.compute(bigint) IS
+    'Clusters the enterprises of a running run with ST_ClusterDBSCAN and stores clusters, members, tiers; marks it succeeded.';
+
+CREATE OR REPLACE FUNCTION clustering.fail_run(p_run bigint, p_error text)
+RETURNS void LANGUAGE sql AS $$
+    UPDATE clustering.runs SET status = 'failed', finished_at = clock_timestamp(), error = p_error
+     WHERE run_id = p_run AND status = 'running'
+$$;
+COMMENT ON FUNCTION clustering.fail_run(bigint, text) IS 'Marks a running run failed.';

@@ -1,0 +1,13 @@
+-- Downgrade of the clustering/publish revision.
+DROP FUNCTION IF EXISTS clustering.run(double precision, integer, text[], text, jsonb, date);
+DROP FUNCTION IF EXISTS clustering.refresh_published();
+DROP VIEW IF EXISTS publish.cluster_runs;
+DROP MATERIALIZED VIEW IF EXISTS publish.tier_structure, publish.tier_stats,
+    publish.district_sector_stats, publish.enterprises, publish.clusters;
+DROP FUNCTION IF EXISTS clustering.fail_run(bigint, text);
+DROP FUNCTION IF EXISTS clustering.compute(bigint);
+DROP FUNCTION IF EXISTS clustering.run_points(bigint);
+DROP FUNCTION IF EXISTS clustering.start_run(double precision, integer, text[], text, jsonb, date);
+DROP FUNCTION IF EXISTS clustering.published_run();
+DROP FUNCTION IF EXISTS clustering.assign_tiers(bigint, text, jsonb);
+DROP FUNCTION IF EXISTS clustering.jenks3(integer[]);

@@ -1,0 +1,190 @@
+-- The published interface (schema publish): materialized views of the latest succeeded
+-- clustering run (clustering.published_run()). Each has a stable integer key with a
+-- unique index (QGIS needs one; REFRESH ... CONCURRENTLY needs one), typed geometry in
+-- the projected SRID, and comments on the view and every column.
+-- Re-runnable: dropped and re-created (grants are re-applied by schema/090_grants.sql).
+
+DROP MATERIALIZED VIEW IF EXISTS publish.clusters CASCADE;
+CREATE MATERIALIZED VIEW publish.clusters AS
+SELECT c.cluster_id, c.run_id, s.code AS sector, s.name_en AS sector_name, c.label,
+       c.n_members, c.n_core, c.tier,
+       CASE c.tier WHEN 'core' THEN 1 WHEN 'medium' THEN 2 WHEN 'small' THEN 3 END AS tier_rank,
+       c.district_code, c.district_name, c.area_km2, c.density_per_km2,
+       ST_X(ST_Transform(c.centroid, 4326)) AS centroid_lon,
+       ST_Y(ST_Transform(c.centroid, 4326)) AS centroid_lat,
+       c.hull AS geom
+  FROM clustering.clusters c JOIN registry.sectors s USING (sector_id)
+ WHERE c.run_id = clustering.published_run();
+CREATE UNIQUE INDEX clusters_key ON publish.clusters (cluster_id);
+CREATE INDEX clusters_geom_idx ON publish.clusters USING gist (geom);
+COMMENT ON MATERIALIZED VIEW publish.clusters IS 'Industrial clusters of the latest clustering run: one polygon (buffered convex hull) per cluster, with size, tier and district.';
+COMMENT ON COLUMN publish.clusters.cluster_id IS 'Integer key (unique within the database; new for every run).';
+COMMENT ON COLUMN publish.clusters.run_id IS 'Clustering run (publish.cluster_runs).';
+COMMENT ON COLUMN publish.clusters.sector IS 'Sector code: comms or software.';
+COMMENT ON COLUMN publish.clusters.sector_name IS 'Sector name.';
+COMMENT ON COLUMN publish.clusters.label IS 'Cluster number within the sector, 1-based, ordered by smallest member key.';
+COMMENT ON COLUMN publish.clusters.n_members IS 'Enterprises in the cluster.';
+COMMENT ON COLUMN publish.clusters.n_core IS 'Core enterprises (min points within eps).';
+COMMENT ON COLUMN publish.clusters.tier IS 'core, medium or small (method in publish.cluster_runs.tier_method).';
+COMMENT ON COLUMN publish.clusters.tier_rank IS '1 core, 2 medium, 3 small (for sorting and styling).';
+COMMENT ON COLUMN publish.clusters.district_code IS 'Code of the district holding most members (NULL without boundaries).';
+COMMENT ON COLUMN publish.clusters.district_name IS 'District holding most members.';
+COMMENT ON COLUMN publish.clusters.area_km2 IS 'Area of the polygon, km2.';
+COMMENT ON COLUMN publish.clusters.density_per_km2 IS 'Enterprises per km2 of the polygon.';
+COMMENT ON COLUMN publish.clusters.centroid_lon IS 'Mean position of the members, WGS-84 longitude.';
+COMMENT ON COLUMN publish.clusters.centroid_lat IS 'Mean position of the members, WGS-84 latitude.';
+COMMENT ON COLUMN publish.clusters.geom IS 'Cluster polygon: convex hull of the members buffered by eps/10, projected SRID.';
+
+DROP MATERIALIZED VIEW IF EXISTS publish.enterprises CASCADE;
+CREATE MATERIALIZED VIEW publish.enterprises AS
+SELECT e.enterprise_id, e.credit_code, e.name, s.code AS sector, e.digital_label,
+       e.district_code, e.district_name, e.size_class, e.digital_transformation,
+       e.capital_cny, e.established, m.cluster_id, c.label AS cluster_label,
+       CASE WHEN m.is_core THEN 'core' WHEN m.enterprise_id IS NOT NULL THEN 'border'
+            ELSE 'noise' END AS dbscan_role,
+       c.tier, e.geom_proj AS geom
+  FROM registry.enterprises e
+  JOIN registry.sectors s USING (sector_id)
+  LEFT JOIN clustering.members m
+         ON m.run_id = clustering.published_run() AND m.enterprise_id = e.enterprise_id
+  LEFT JOIN clustering.clusters c ON c.cluster_id = m.cluster_id
+ WHERE e.active;
+CREATE UNIQUE INDEX enterprises_key ON publish.enterprises (enterprise_id);
+CREATE INDEX enterprises_geom_idx ON publish.enterprises USING gist (geom);
+CREATE INDEX enterprises_cluster_idx ON publish.enterprises (cluster_id);
+COMMENT ON MATERIALIZED VIEW publish.enterprises IS 'Every active, accepted enterprise as a point, with its cluster in the latest clustering run (NULL for noise).';
+COMMENT ON COLUMN publish.enterprises.enterprise_id IS 'Integer key, stable across loads.';
+COMMENT ON COLUMN publish.enterprises.credit_code IS 'Unified social credit code.';
+COMMENT ON COLUMN publish.enterprises.name IS 'Enterprise name.';
+COMMENT ON COLUMN publish.enterprises.sector IS 'Sector code: comms or software.';
+COMMENT ON COLUMN publish.enterprises.digital_label IS 'Labelled digital (in the comms group, as in the study).';
+COMMENT ON COLUMN publish.enterprises.district_code IS 'District code (from boundaries; NULL without them).';
+COMMENT ON COLUMN publish.enterprises.district_name IS 'District (boundaries when loaded, else as registered).';
+COMMENT ON COLUMN publish.enterprises.size_class IS 'micro, small, medium or large.';
+COMMENT ON COLUMN publish.enterprises.digital_transformation IS 'Digital-transformation flag from the registry file.';
+COMMENT ON COLUMN publish.enterprises.capital_cny IS 'Registered capital in CNY.';
+COMMENT ON COLUMN publish.enterprises.established IS 'Establishment date.';
+COMMENT ON COLUMN publish.enterprises.cluster_id IS 'Cluster (publish.clusters) in the latest run; NULL for noise.';
+COMMENT ON COLUMN publish.enterprises.cluster_label IS 'Cluster number within the sector.';
+COMMENT ON COLUMN publish.enterprises.dbscan_role IS 'core, border or noise.';
+COMMENT ON COLUMN publish.enterprises.tier IS 'Tier of its cluster (core, medium, small); NULL for noise.';
+COMMENT ON COLUMN publish.enterprises.geom IS 'Location, projected SRID.';
+
+DROP MATERIALIZED VIEW IF EXISTS publish.district_sector_stats CASCADE;
+CREATE MATERIALIZED VIEW publish.district_sector_stats AS
+WITH c AS (SELECT * FROM clustering.clusters WHERE run_id = clustering.published_run()),
+city AS (SELECT sector_id, count(*) AS n FROM c GROUP BY sector_id)
+SELECT (row_number() OVER (ORDER BY c.sector_id, c.district_code NULLS LAST,
+                                    c.district_name NULLS LAST))::int AS stat_id,
+       s.code AS sector, s.name_en AS sector_name, c.district_code,
+       coalesce(c.district_name, '(unknown)') AS district_name,
+       count(*)::int AS clusters,
+       max(c.n_members) AS max_enterprises,
+       round(avg(c.n_members), 2) AS mean_enterprises,
+       round(count(*)::numeric / max(city.n), 4) AS share_of_city_clusters,
+       sum(c.n_members)::int AS enterprises_in_clusters,
+       round(avg(c.density_per_km2)::numeric, 1) AS mean_density_per_km2
+  FROM c JOIN registry.sectors s USING (sector_id) JOIN city USING (sector_id)
+ GROUP BY c.sector_id, s.code, s.name_en, c.district_code, c.district_name;
+CREATE UNIQUE INDEX district_sector_stats_key ON publish.district_sector_stats (stat_id);
+COMMENT ON MATERIALIZED VIEW publish.district_sector_stats IS 'Clusters per district and sector (the study''s Table 1) for the latest run.';
+COMMENT ON COLUMN publish.district_sector_stats.stat_id IS 'Integer key (row number by sector and district).';
+COMMENT ON COLUMN publish.district_sector_stats.sector IS 'Sector code.';
+COMMENT ON COLUMN publish.district_sector_stats.sector_name IS 'Sector name.';
+COMMENT ON COLUMN publish.district_sector_stats.district_code IS 'District code (NULL without boundaries).';
+COMMENT ON COLUMN publish.district_sector_stats.district_name IS 'District.';
+COMMENT ON COLUMN publish.district_sector_stats.clusters IS 'Number of clusters whose majority district this is.';
+COMMENT ON COLUMN publish.district_sector_stats.max_enterprises IS 'Enterprises in the largest cluster.';
+COMMENT ON COLUMN publish.district_sector_stats.mean_enterprises IS 'Mean enterprises per cluster.';
+COMMENT ON COLUMN publish.district_sector_stats.share_of_city_clusters IS 'Share of the sector''s clusters in the whole city (0-1).';
+COMMENT ON COLUMN publish.district_sector_stats.enterprises_in_clusters IS 'Enterprises in these clusters.';
+COMMENT ON COLUMN publish.district_sector_stats.mean_density_per_km2 IS 'Mean cluster density, enterprises per km2.';
+
+DROP MATERIALIZED VIEW IF EXISTS publish.tier_stats CASCADE;
+CREATE MATERIALIZED VIEW publish.tier_stats AS
+SELECT (row_number() OVER (ORDER BY c.sector_id, min(CASE c.tier WHEN 'core' THEN 1
+                                                        WHEN 'medium' THEN 2 ELSE 3 END)))::int
+           AS stat_id,
+       s.code AS sector, c.tier,
+       count(*)::int AS clusters,
+       sum(c.n_members)::int AS enterprises,
+       round(avg(c.n_members), 2) AS mean_size,
+       round(avg(c.density_per_km2)::numeric, 1) AS mean_density_per_km2,
+       count(DISTINCT coalesce(c.district_name, '(unknown)'))::int AS districts,
+       string_agg(DISTINCT coalesce(c.district_name, '(unknown)'), ', ') AS districts_present
+  FROM clustering.clusters c JOIN registry.sectors s USING (sector_id)
+ WHERE c.run_id = clustering.published_run()
+ GROUP BY c.sector_id, s.code, c.tier;
+CREATE UNIQUE INDEX tier_stats_key ON publish.tier_stats (stat_id);
+COMMENT ON MATERIALIZED VIEW publish.tier_stats IS 'The core / medium / small hierarchy per sector for the latest run.';
+COMMENT ON COLUMN publish.tier_stats.stat_id IS 'Integer key (row number by sector and tier).';
+COMMENT ON COLUMN publish.tier_stats.sector IS 'Sector code.';
+COMMENT ON COLUMN publish.tier_stats.tier IS 'core, medium or small.';
+COMMENT ON COLUMN publish.tier_stats.clusters IS 'Clusters in the tier.';
+COMMENT ON COLUMN publish.tier_stats.enterprises IS 'Enterprises in those clusters.';
+COMMENT ON COLUMN publish.tier_stats.mean_size IS 'Mean enterprises per cluster.';
+COMMENT ON COLUMN publish.tier_stats.mean_density_per_km2 IS 'Mean cluster density, enterprises per km2.';
+COMMENT ON COLUMN publish.tier_stats.districts IS 'Number of districts with a cluster of the tier.';
+COMMENT ON COLUMN publish.tier_stats.districts_present IS 'Those districts.';
+
+DROP MATERIALIZED VIEW IF EXISTS publish.tier_structure CASCADE;
+CREATE MATERIALIZED VIEW publish.tier_structure AS
+WITH m AS (
+    SELECT c.tier, coalesce(e.size_class, 'unknown') AS size_class, e.digital_transformation,
+           e.capital_cny
+      FROM clustering.members m
+      JOIN clustering.clusters c ON c.cluster_id = m.cluster_id
+      JOIN registry.enterprises e ON e.enterprise_id = m.enterprise_id
+     WHERE m.run_id = clustering.published_run())
+SELECT (row_number() OVER (ORDER BY min(CASE m.tier WHEN 'core' THEN 1 WHEN 'medium' THEN 2
+                                            ELSE 3 END),
+                                    min(CASE m.size_class WHEN 'micro' THEN 1 WHEN 'small' THEN 2
+                                             WHEN 'medium' THEN 3 WHEN 'large' THEN 4 ELSE 5 END)))::int
+           AS stat_id,
+       m.tier, m.size_class,
+       count(*)::int AS enterprises,
+       round(count(*)::numeric / sum(count(*)) OVER (PARTITION BY m.tier), 4) AS share_of_tier,
+       round(sum(count(*) FILTER (WHERE m.size_class IN ('micro', 'small')))
+                 OVER (PARTITION BY m.tier)::numeric
+             / sum(count(*)) OVER (PARTITION BY m.tier), 4) AS micro_small_share_of_tier,
+       round(avg(CASE WHEN m.digital_transformation THEN 1.0
+                      WHEN m.digital_transformation IS NOT NULL THEN 0.0 END), 4)
+           AS digital_coverage,
+       round(avg(m.capital_cny), 0) AS mean_capital_cny
+  FROM m
+ GROUP BY m.tier, m.size_class;
+CREATE UNIQUE INDEX tier_structure_key ON publish.tier_structure (stat_id);
+COMMENT ON MATERIALIZED VIEW publish.tier_structure IS 'Enterprise structure per tier and size class (the survey''s figures) for the latest run.';
+COMMENT ON COLUMN publish.tier_structure.stat_id IS 'Integer key (row number by tier and size class).';
+COMMENT ON COLUMN publish.tier_structure.tier IS 'core, medium or small.';
+COMMENT ON COLUMN publish.tier_structure.size_class IS 'micro, small, medium, large or unknown.';
+COMMENT ON COLUMN publish.tier_structure.enterprises IS 'Clustered enterprises of this tier and size class.';
+COMMENT ON COLUMN publish.tier_structure.share_of_tier IS 'Their share of the tier''s clustered enterprises (0-1).';
+COMMENT ON COLUMN publish.tier_structure.micro_small_share_of_tier IS 'Share of micro and small enterprises in the tier (0-1).';
+COMMENT ON COLUMN publish.tier_structure.digital_coverage IS 'Share with the digital-transformation flag (0-1; unknown flags left out).';
+COMMENT ON COLUMN publish.tier_structure.mean_capital_cny IS 'Mean registered capital, CNY.';
+
+CREATE OR REPLACE VIEW publish.cluster_runs AS
+SELECT r.run_id, r.status, r.started_at, r.finished_at, r.eps_m, r.min_points, r.srid,
+       ARRAY(SELECT s.code FROM registry.sectors s WHERE s.sector_id = ANY (r.sector_ids)
+             ORDER BY s.sector_id) AS sectors,
+       r.as_of, r.tier_method, r.tier_params, r.n_points, r.n_clustered, r.n_clusters, r.timings,
+       r.run_id = clustering.published_run() AS published
+  FROM clustering.runs r;
+COMMENT ON VIEW publish.cluster_runs IS 'Clustering runs with their parameters, counts and timings; published marks the run publish shows.';
+COMMENT ON COLUMN publish.cluster_runs.run_id IS 'Integer key.';
+COMMENT ON COLUMN publish.cluster_runs.status IS 'running, succeeded, failed or abandoned.';
+COMMENT ON COLUMN publish.cluster_runs.started_at IS 'Start.';
+COMMENT ON COLUMN publish.cluster_runs.finished_at IS 'End.';
+COMMENT ON COLUMN publish.cluster_runs.eps_m IS 'DBSCAN eps, metres.';
+COMMENT ON COLUMN publish.cluster_runs.min_points IS 'DBSCAN min points.';
+COMMENT ON COLUMN publish.cluster_runs.srid IS 'Projected SRID clustered in.';
+COMMENT ON COLUMN publish.cluster_runs.sectors IS 'Sectors clustered.';
+COMMENT ON COLUMN publish.cluster_runs.as_of IS 'Snapshot date, if any.';
+COMMENT ON COLUMN publish.cluster_runs.tier_method IS 'Tier method.';
+COMMENT ON COLUMN publish.cluster_runs.tier_params IS 'Tier thresholds used.';
+COMMENT ON COLUMN publish.cluster_runs.n_points IS 'Enterprises clustered.';
+COMMENT ON COLUMN publish.cluster_runs.n_clustered IS 'Enterprises in a cluster.';
+COMMENT ON COLUMN publish.cluster_runs.n_clusters IS 'Clusters.';
+COMMENT ON COLUMN publish.cluster_runs.timings IS 'Seconds per step.';
+COMMENT ON COLUMN publish.cluster_runs.published IS 'True for the run publish shows.';

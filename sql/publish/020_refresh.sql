@@ -1,0 +1,35 @@
+-- Refreshing the published views, and the one-call clustering run for psql.
+
+-- SECURITY DEFINER: REFRESH needs the views' owner; the loader role may call this and
+-- nothing else of the owner's rights. CONCURRENTLY: readers keep the old rows until
+-- the refreshing transaction commits, never an empty layer.
+CREATE OR REPLACE FUNCTION clustering.refresh_published()
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+    REFRESH MATERIALIZED VIEW CONCURRENTLY publish.clusters;
+    REFRESH MATERIALIZED VIEW CONCURRENTLY publish.enterprises;
+    REFRESH MATERIALIZED VIEW CONCURRENTLY publish.district_sector_stats;
+    REFRESH MATERIALIZED VIEW CONCURRENTLY publish.tier_stats;
+    REFRESH MATERIALIZED VIEW CONCURRENTLY publish.tier_structure;
+END
+$$;
+COMMENT ON FUNCTION clustering.refresh_published() IS
+    'Refreshes every materialized view in publish (concurrently: readers never see an empty layer).';
+
+CREATE OR REPLACE FUNCTION clustering.run(
+    p_eps double precision DEFAULT 500, p_min_points integer DEFAULT 30,
+    p_sectors text[] DEFAULT NULL, p_tier_method text DEFAULT 'jenks',
+    p_tier_params jsonb DEFAULT '{}', p_as_of date DEFAULT NULL)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    v_run bigint;
+BEGIN
+    v_run := clustering.start_run(p_eps, p_min_points, p_sectors, p_tier_method, p_tier_params,
+                                  p_as_of);
+    PERFORM clustering.compute(v_run);
+    PERFORM clustering.refresh_published();
+    RETURN v_run;
+END
+$$;
+COMMENT ON FUNCTION clustering.run(double precision, integer, text[], text, jsonb, date) IS
+    'Runs a whole clustering (validate, cluster, tiers, refresh publish) in the calling transaction; returns the run id. Example: SELECT clustering.run(500, 30);';

@@ -1,0 +1,229 @@
+"""Clustering in PostGIS: against an independent DBSCAN, planted clusters, edge cases."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import psycopg
+import pytest
+from points import blob, insert_points
+
+from helpers import assert_one_line_error, run_cli
+from industry_clusters.cluster import run_clustering
+
+
+def members(conn, run_id: int) -> dict[int, tuple[int, bool]]:
+    """enterprise_id -> (cluster_id, is_core) of a run."""
+    return {e: (c, core) for e, c, core in conn.execute(
+        "SELECT enterprise_id, cluster_id, is_core FROM clustering.members WHERE run_id = %s",
+        (run_id,))}
+
+
+def projected_xy(conn, sector: str = "software"):
+    rows = conn.execute(
+        "SELECT e.enterprise_id, ST_X(geom_proj), ST_Y(geom_proj) FROM registry.enterprises e "
+        "JOIN registry.sectors s USING (sector_id) WHERE s.code = %s AND e.active "
+        "ORDER BY e.enterprise_id", (sector,)).fetchall()
+    return [r[0] for r in rows], np.array([(r[1], r[2]) for r in rows])
+
+
+@pytest.mark.parametrize("seed, eps, min_points", [(1, 500, 30), (2, 300, 10), (3, 800, 5)])
+def test_matches_scikit_learn_dbscan(db_url, conn, seed, eps, min_points):
+    from sklearn.cluster import DBSCAN
+
+    rng = random.Random(seed)
+    pts = []
+    for _ in range(6):  # blobs of varied density, some touching, plus background noise
+        pts += blob(rng, rng.randint(10, 120), rng.uniform(0, 8000), rng.uniform(0, 8000),
+                    rng.uniform(150, 700))
+    pts += [(rng.uniform(-2000, 10000), rng.uniform(-2000, 10000)) for _ in range(400)]
+    insert_points(conn, pts)
+    res = run_clustering(db_url, eps=eps, min_points=min_points)
+    ids, xy = projected_xy(conn)
+    sk = DBSCAN(eps=eps, min_samples=min_points).fit(xy)
+    got = members(conn, res.run_id)
+
+    sk_noise = {ids[i] for i in np.flatnonzero(sk.labels_ == -1)}
+    assert {e for e in ids if e not in got} == sk_noise
+    sk_core = {ids[i] for i in sk.core_sample_indices_}
+    assert {e for e, (_, core) in got.items() if core} == sk_core
+    # identical partition of the core points
+    ours, theirs = {}, {}
+    for i, e in enumerate(ids):
+        if e in sk_core:
+            ours.setdefault(got[e][0], set()).add(e)
+            theirs.setdefault(sk.labels_[i], set()).add(e)
+    assert sorted(map(sorted, ours.values())) == sorted(map(sorted, theirs.values()))
+    assert res.clusters == len(set(sk.labels_) - {-1})
+
+
+def test_planted_clusters_are_recovered_with_their_geometry(db_url, conn):
+    rng = random.Random(5)
+    a = insert_points(conn, blob(rng, 60, 0, 0, 150))
+    b = insert_points(conn, blob(rng, 35, 3000, 0, 120), district="南海区")
+    c = insert_points(conn, blob(rng, 200, 0, 4000, 200))
+    noise = insert_points(conn, [(rng.uniform(-5000, 8000), rng.uniform(-8000, -3000))
+                                 for _ in range(60)])
+    comms = insert_points(conn, blob(rng, 40, 0, 0, 150), sector="comms")
+    res = run_clustering(db_url)
+    got = members(conn, res.run_id)
+    groups = {}
+    for e, (cid, _) in got.items():
+        groups.setdefault(cid, set()).add(e)
+    assert sorted(map(len, groups.values())) == [35, 40, 60, 200]
+    assert set(map(frozenset, groups.values())) == {frozenset(x) for x in (a, b, c, comms)}
+    assert not set(noise) & set(got)
+    rows = conn.execute(
+        "SELECT n_members, n_core, ST_IsValid(hull), GeometryType(hull), ST_SRID(hull), "
+        "area_km2, density_per_km2, district_name, ST_Within(centroid, hull) "
+        "FROM clustering.clusters WHERE run_id = %s ORDER BY n_members", (res.run_id,)).fetchall()
+    for n, n_core, valid, gtype, srid, area, density, _, inside in rows:
+        assert valid and gtype == "MULTIPOLYGON" and srid == 4547 and inside
+        assert n_core == n  # tight discs: every member is core
+        assert area > 0 and density == pytest.approx(n / area)
+    assert rows[0][7] == "南海区" and rows[-1][7] == "禅城区"
+
+
+def test_edge_cases(db_url, conn):
+    rng = random.Random(9)
+    insert_points(conn, blob(rng, 29, 0, 0, 100))  # fewer than min points: noise
+    same = insert_points(conn, [(5000.0, 5000.0)] * 30)  # duplicate coordinates
+    line = insert_points(conn, [(i * 10.0, 9000.0) for i in range(31)])  # collinear
+    res = run_clustering(db_url)  # the comms partition is empty
+    assert res.points == 90 and res.clusters == 2
+    rows = conn.execute("SELECT n_members, area_km2 FROM clustering.clusters WHERE run_id = %s "
+                        "ORDER BY n_members", (res.run_id,)).fetchall()
+    assert [r[0] for r in rows] == [len(same), len(line)]
+    assert all(r[1] > 0 for r in rows)  # degenerate hulls still have an area (buffer)
+
+
+def test_cluster_spanning_two_districts_takes_the_majority(db_url, conn):
+    rng = random.Random(11)
+    insert_points(conn, blob(rng, 20, 0, 0, 100), district="顺德区")
+    insert_points(conn, blob(rng, 25, 150, 0, 100), district="南海区")
+    # a tie elsewhere: the lowest code (no codes: the lowest name) wins
+    insert_points(conn, blob(rng, 20, 5000, 0, 100), district="乙区")
+    insert_points(conn, blob(rng, 20, 5100, 0, 100), district="甲区")
+    res = run_clustering(db_url)
+    names = [r[0] for r in conn.execute(
+        "SELECT district_name FROM clustering.clusters WHERE run_id = %s ORDER BY label",
+        (res.run_id,))]
+    assert names == ["南海区", "乙区"]
+
+
+def test_runs_are_deterministic(db_url, conn):
+    rng = random.Random(3)
+    for _ in range(5):
+        insert_points(conn, blob(rng, rng.randint(25, 80), rng.uniform(0, 4000),
+                                 rng.uniform(0, 4000), 400))
+    first, second = run_clustering(db_url), run_clustering(db_url)
+    q = ("SELECT c.label, m.enterprise_id, m.is_core FROM clustering.members m JOIN "
+         "clustering.clusters c USING (cluster_id) WHERE m.run_id = %s ORDER BY 1, 2")
+    assert conn.execute(q, (first.run_id,)).fetchall() == conn.execute(q, (second.run_id,)).fetchall()
+
+
+def test_jenks_breaks(conn):
+    got = conn.execute("SELECT clustering.jenks3(%s)", ([1, 2, 3, 10, 11, 12, 50, 51, 52],)).fetchone()[0]
+    assert got == [10, 50]
+    assert conn.execute("SELECT clustering.jenks3(%s)", ([5, 6],)).fetchone()[0] is None
+
+
+@pytest.mark.parametrize("method, params, expected", [
+    ("absolute", {"core": 100, "medium": 50}, {"core": 1, "medium": 1, "small": 1}),
+    ("quantile", {"core": 0.9, "medium": 0.5}, {"core": 1, "medium": 1, "small": 1}),
+    ("jenks", {}, {"core": 1, "medium": 1, "small": 1}),
+])
+def test_tier_methods_are_recorded(db_url, conn, method, params, expected):
+    rng = random.Random(4)
+    for n, x in ((35, 0), (60, 3000), (150, 6000)):
+        insert_points(conn, blob(rng, n, x, 0, 150))
+    res = run_clustering(db_url, tier_method=method, tier_params=params)
+    tiers = dict(conn.execute("SELECT tier, count(*) FROM clustering.clusters WHERE run_id = %s "
+                              "GROUP BY tier", (res.run_id,)).fetchall())
+    assert tiers == expected
+    recorded = conn.execute("SELECT tier_method, tier_params FROM clustering.runs "
+                            "WHERE run_id = %s", (res.run_id,)).fetchone()
+    assert recorded[0] == method and recorded[1]["thresholds"]["software"]
+    assert recorded[1]["params"] == params
+
+
+def test_publish_shows_the_latest_succeeded_run_only(db_url, conn):
+    rng = random.Random(8)
+    insert_points(conn, blob(rng, 50, 0, 0, 150))
+    good = run_clustering(db_url)
+    # a failure inside compute (simulated by a trigger) leaves publish as it was
+    conn.execute("""CREATE FUNCTION public.boom() RETURNS trigger LANGUAGE plpgsql AS
+                    $$ BEGIN RAISE EXCEPTION 'simulated failure'; END $$""")
+    conn.execute("CREATE TRIGGER boom BEFORE INSERT ON clustering.members "
+                 "FOR EACH ROW EXECUTE FUNCTION public.boom()")
+    conn.commit()
+    insert_points(conn, blob(rng, 50, 4000, 0, 150))
+    with pytest.raises(psycopg.Error, match="simulated failure"):
+        run_clustering(db_url)
+    runs = conn.execute("SELECT status FROM clustering.runs ORDER BY run_id").fetchall()
+    assert [r[0] for r in runs] == ["succeeded", "failed"]
+    assert conn.execute("SELECT array_agg(DISTINCT run_id) FROM publish.clusters").fetchone()[0] \
+        == [good.run_id]
+    assert conn.execute("SELECT count(*) FROM clustering.clusters WHERE run_id <> %s",
+                        (good.run_id,)).fetchone()[0] == 0
+
+
+def test_publish_layers_are_typed_keyed_and_complete(db_url, conn):
+    rng = random.Random(6)
+    ids = insert_points(conn, blob(rng, 40, 0, 0, 150))
+    noise = insert_points(conn, [(9000.0, 9000.0)])
+    run_clustering(db_url)
+    types = dict(conn.execute(
+        "SELECT c.relname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+        "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'publish' AND c.relkind = 'm' AND a.attname = 'geom'").fetchall())
+    assert types == {"clusters": "geometry(MultiPolygon,4547)",
+                     "enterprises": "geometry(Point,4547)"}
+    unique = {r[0] for r in conn.execute(
+        "SELECT t.relname FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+        "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = 'publish' "
+        "AND i.indisunique")}
+    assert unique == {"clusters", "enterprises", "district_sector_stats", "tier_stats",
+                      "tier_structure"}
+    roles = dict(conn.execute("SELECT enterprise_id, dbscan_role FROM publish.enterprises"))
+    assert roles[noise[0]] == "noise" and {roles[i] for i in ids} == {"core"}
+
+
+def test_as_of_snapshot(db_url, conn):
+    rng = random.Random(12)
+    insert_points(conn, blob(rng, 40, 0, 0, 150), established="2019-06-01")
+    insert_points(conn, blob(rng, 40, 4000, 0, 150), established="2023-06-01")
+    assert run_clustering(db_url, as_of=__import__("datetime").date(2021, 12, 31)).clusters == 1
+    assert run_clustering(db_url).clusters == 2
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--eps", "0"], "eps must be a positive distance in metres"),
+    (["--eps", "-5"], "eps must be a positive distance in metres"),
+    (["--min-points", "0"], "min points must be at least 1"),
+    (["--sectors", "comms,robots"], "unknown sector robots; sectors are comms, software"),
+])
+def test_bad_parameters_are_one_line(db_url, args, fragment):
+    assert_one_line_error(run_cli("cluster", *args, url=db_url), fragment)
+
+
+def test_stats_formats(db_url, conn):
+    import csv
+    import io
+    import json
+
+    rng = random.Random(2)
+    insert_points(conn, blob(rng, 45, 0, 0, 150))
+    insert_points(conn, blob(rng, 70, 3000, 0, 150), district="南海区")
+    assert run_cli("cluster", url=db_url).exit_code == 0
+    js = json.loads(run_cli("stats", "--format", "json", url=db_url).output)
+    dss = js["district_sector_stats"]
+    assert {(r["district_name"], r["clusters"], r["max_enterprises"]) for r in dss} == \
+        {("禅城区", 1, 45), ("南海区", 1, 70)}
+    assert sum(r["share_of_city_clusters"] for r in dss) == pytest.approx(1.0)
+    out = run_cli("stats", "--format", "csv", "--view", "tier_stats", url=db_url).output
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert sum(int(r["enterprises"]) for r in rows) == 115
+    table = run_cli("stats", url=db_url).output
+    assert "publish.district_sector_stats" in table and "南海区" in table
