@@ -19,6 +19,7 @@ def upgrade() -> None:
         "cluster/020_run.sql",
         "publish/010_views.sql",
         "publish/020_refresh.sql",
+        "publish/030_export.sql",
         "schema/090_grants.sql",
     )
 

@@ -19,6 +19,8 @@ DROP TABLE IF EXISTS registry.size_thresholds, registry.currency_rates, registry
     registry.sector_rules, registry.status_rules;
 DELETE FROM registry.reason_codes WHERE reason NOT IN (SELECT DISTINCT reason FROM registry.rejects);
 DROP FUNCTION IF EXISTS publish.to_wgs84(geometry, text);
+DROP FUNCTION IF EXISTS publish.convert(geometry, text, text);
+DROP FUNCTION IF EXISTS publish.from_wgs84(double precision, double precision, text);
 DROP FUNCTION IF EXISTS publish.to_wgs84(double precision, double precision, text);
 DROP FUNCTION IF EXISTS publish.wgs84_to_bd09(geometry);
 DROP FUNCTION IF EXISTS publish.bd09_to_wgs84(geometry);

@@ -134,17 +134,33 @@ $$;
 COMMENT ON FUNCTION publish.to_wgs84(double precision, double precision, text) IS
     'lon/lat in wgs84, gcj02, bd09 or cgcs2000 -> WGS-84 point (NULL for another crs).';
 
-CREATE OR REPLACE FUNCTION publish.to_wgs84(geom geometry, crs text)
+CREATE OR REPLACE FUNCTION publish.from_wgs84(x double precision, y double precision, crs text)
+RETURNS geometry LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE crs
+        WHEN 'wgs84' THEN ST_SetSRID(ST_MakePoint(x, y), 4326)
+        WHEN 'gcj02' THEN publish.wgs84_to_gcj02(ST_SetSRID(ST_MakePoint(x, y), 4326))
+        WHEN 'bd09' THEN publish.wgs84_to_bd09(ST_SetSRID(ST_MakePoint(x, y), 4326))
+        WHEN 'cgcs2000' THEN ST_SetSRID(ST_Transform(ST_SetSRID(ST_MakePoint(x, y), 4326), 4490), 4326)
+    END
+$$;
+COMMENT ON FUNCTION publish.from_wgs84(double precision, double precision, text) IS
+    'WGS-84 lon/lat -> point in wgs84, gcj02, bd09 or cgcs2000 (lon/lat, labelled SRID 4326).';
+
+-- Any geometry between the lon/lat systems, vertex by vertex (points directly;
+-- (multi)polygons rebuilt ring by ring, as MultiPolygon).
+CREATE OR REPLACE FUNCTION publish.convert(geom geometry, from_crs text, to_crs text)
 RETURNS geometry LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    -- Points directly; (multi)polygons vertex by vertex, rings rebuilt in order.
     SELECT CASE
-        WHEN GeometryType(geom) = 'POINT' THEN publish.to_wgs84(ST_X(geom), ST_Y(geom), crs)
+        WHEN from_crs = to_crs THEN ST_SetSRID(geom, 4326)
+        WHEN GeometryType(geom) = 'POINT' THEN
+            publish.from_wgs84(ST_X(w), ST_Y(w), to_crs)
         ELSE (
             WITH pts AS (
-                SELECT (d).path AS path, publish.to_wgs84(ST_X((d).geom), ST_Y((d).geom), crs) AS g
+                SELECT (d).path AS path, publish.to_wgs84(ST_X((d).geom), ST_Y((d).geom), from_crs) AS g
                 FROM ST_DumpPoints(ST_Multi(ST_Force2D(geom))) AS d),
             rings AS (
-                SELECT path[1] AS p, path[2] AS r, ST_MakeLine(g ORDER BY path[3]) AS ring
+                SELECT path[1] AS p, path[2] AS r,
+                       ST_MakeLine(publish.from_wgs84(ST_X(g), ST_Y(g), to_crs) ORDER BY path[3]) AS ring
                 FROM pts GROUP BY 1, 2),
             polys AS (
                 SELECT p, ST_MakePolygon((array_agg(ring ORDER BY r))[1],
@@ -152,6 +168,15 @@ RETURNS geometry LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
                 FROM rings GROUP BY p)
             SELECT ST_Multi(ST_Collect(poly ORDER BY p)) FROM polys)
     END
+    FROM (SELECT CASE WHEN GeometryType(geom) = 'POINT'
+                      THEN publish.to_wgs84(ST_X(geom), ST_Y(geom), from_crs) END AS w) p
+$$;
+COMMENT ON FUNCTION publish.convert(geometry, text, text) IS
+    'Point or (multi)polygon from one lon/lat system to another (wgs84, gcj02, bd09, cgcs2000).';
+
+CREATE OR REPLACE FUNCTION publish.to_wgs84(geom geometry, crs text)
+RETURNS geometry LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT publish.convert(geom, crs, 'wgs84')
 $$;
 COMMENT ON FUNCTION publish.to_wgs84(geometry, text) IS
     'Point or (multi)polygon in wgs84, gcj02, bd09 or cgcs2000 -> WGS-84 (polygons as MultiPolygon).';

@@ -1,4 +1,5 @@
 -- Downgrade of the clustering/publish revision.
+DROP FUNCTION IF EXISTS publish.export_geom(geometry, text);
 DROP FUNCTION IF EXISTS clustering.run(double precision, integer, text[], text, jsonb, date);
 DROP FUNCTION IF EXISTS clustering.refresh_published();
 DROP VIEW IF EXISTS publish.cluster_runs;

@@ -1,0 +1,89 @@
+"""The demo map: clusters colour-coded by sector and tier over district outlines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from industry_clusters.demo.study import DISTRICTS
+
+COLOURS = {("comms", "core"): "#7f0000", ("comms", "medium"): "#d7301f",
+           ("comms", "small"): "#fc8d59", ("software", "core"): "#08306b",
+           ("software", "medium"): "#2171b5", ("software", "small"): "#6baed6"}
+
+
+def draw(conn, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import shapely
+    from matplotlib import patheffects
+    from matplotlib.patches import Patch
+    from matplotlib.patches import Polygon as MplPolygon
+
+    fig, ax = plt.subplots(figsize=(10, 10), dpi=120)
+    font = _cjk_font()
+    districts = conn.execute("SELECT name, code, ST_AsBinary(geom_proj) FROM registry.districts "
+                             "ORDER BY code").fetchall()
+    for name, code, wkb in districts:
+        g = shapely.from_wkb(bytes(wkb))
+        for poly in getattr(g, "geoms", [g]):
+            xs, ys = poly.exterior.xy
+            ax.plot(xs, ys, color="#555555", linewidth=0.8)
+        c = g.representative_point()
+        # Chinese names need a CJK font; without one, English names (or the code).
+        label = name if font else DISTRICTS.get(code, (name, code))[1]
+        ax.annotate(label, (c.x, c.y), fontsize=10, color="#222222", ha="center",
+                    fontfamily=font, fontweight="bold", zorder=5,
+                    path_effects=[patheffects.withStroke(linewidth=3, foreground="white")])
+    pts = conn.execute("SELECT ST_X(geom), ST_Y(geom) FROM publish.enterprises "
+                       "WHERE cluster_id IS NULL").fetchall()
+    if pts:
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=0.1, c="#d9d9d9",
+                   rasterized=True, linewidths=0)
+    clusters = conn.execute(
+        "SELECT sector, tier, n_members, ST_AsBinary(geom), ST_X(ST_Centroid(geom)), "
+        "ST_Y(ST_Centroid(geom)) FROM publish.clusters ORDER BY tier_rank DESC, n_members"
+    ).fetchall()
+    for sector, tier, n, wkb, x, y in clusters:
+        # polygons are a few hundred metres across: at city scale each is also drawn
+        # as a marker whose area grows with the number of members
+        for poly in shapely.from_wkb(bytes(wkb)).geoms:
+            ax.add_patch(MplPolygon(list(poly.exterior.coords), closed=True,
+                                    facecolor=COLOURS[(sector, tier)], edgecolor="none"))
+        ax.scatter([x], [y], s=4 + n / 3, c=COLOURS[(sector, tier)], edgecolors="black",
+                   linewidths=0.3, alpha=0.85, zorder=3)
+    ax.set_aspect("equal")
+    ax.autoscale_view()
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    bar = 10000
+    bx, by = x0 + (x1 - x0) * 0.05, y0 + (y1 - y0) * 0.04
+    ax.plot([bx, bx + bar], [by, by], color="black", linewidth=3)
+    ax.text(bx + bar / 2, by + (y1 - y0) * 0.01, "10 km", ha="center", fontsize=9)
+    ax.annotate("N", xy=(x1 - (x1 - x0) * 0.05, y1 - (y1 - y0) * 0.05), ha="center",
+                fontsize=12, fontweight="bold")
+    handles = [Patch(facecolor=c, edgecolor="black", label=f"{s}: {t}")
+               for (s, t), c in COLOURS.items()]
+    handles.append(Patch(facecolor="#d9d9d9", label="enterprise outside clusters"))
+    ax.legend(handles=handles, loc="upper left", fontsize=8,
+              title="cluster (marker area ~ members)")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    srid = conn.execute("SELECT projected_srid FROM registry.settings").fetchone()[0]
+    ax.set_title(f"Digital industrial clusters (DBSCAN in PostGIS), EPSG:{srid}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _cjk_font() -> str | None:
+    """A font with Chinese glyphs if the machine has one, else matplotlib's default."""
+    from matplotlib import font_manager
+
+    for f in font_manager.fontManager.ttflist:
+        if any(k in f.name for k in ("Noto Sans CJK", "WenQuanYi", "Droid Sans Fallback",
+                                      "AR PL", "Source Han")):
+            return f.name
+    return None

@@ -1,0 +1,184 @@
+"""Export: the published layers and tables to files, written by GDAL (pyogrio).
+
+Formats: GeoPackage (all layers in one file, statistics as attribute tables),
+GeoJSON and FlatGeobuf (one layer per file), CSV (tables; layers without geometry
+plus lon/lat). Rows are fetched from a server-side cursor and written in batches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from psycopg import sql
+
+from industry_clusters.db import connect, migrate
+from industry_clusters.errors import UserError
+
+BATCH = 50_000
+EXPORT_CRS = ("wgs84", "gcj02", "projected")
+FORMATS = {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".fgb": "fgb",
+           ".csv": "csv"}
+DRIVERS = {"gpkg": "GPKG", "geojson": "GeoJSON", "fgb": "FlatGeobuf"}
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    view: str
+    columns: str  # non-geometry columns, SQL
+    geometry: str | None  # geometry expression in the projected SRID
+    geometry_type: str | None
+    order: str
+
+
+LAYERS = {
+    "enterprises": Layer("enterprises", "enterprises",
+                         "enterprise_id, credit_code, name, sector, digital_label, district_code, "
+                         "district_name, size_class, digital_transformation, "
+                         "capital_cny::float8 AS capital_cny, established::text AS established, "
+                         "cluster_id, cluster_label, dbscan_role, tier",
+                         "geom", "Point", "enterprise_id"),
+    "clusters": Layer("clusters", "clusters",
+                      "cluster_id, run_id, sector, label, n_members, n_core, tier, tier_rank, "
+                      "district_code, district_name, area_km2, density_per_km2",
+                      "geom", "MultiPolygon", "cluster_id"),
+    "cluster_centroids": Layer("cluster_centroids", "clusters",
+                               "cluster_id, run_id, sector, label, n_members, tier, tier_rank, "
+                               "district_name",
+                               "ST_Transform(ST_SetSRID(ST_MakePoint(centroid_lon, centroid_lat),"
+                               " 4326), ST_SRID(geom))", "Point", "cluster_id"),
+    "district_sector_stats": Layer("district_sector_stats", "district_sector_stats",
+                                   "*", None, None, "stat_id"),
+    "tier_stats": Layer("tier_stats", "tier_stats", "*", None, None, "stat_id"),
+    "tier_structure": Layer("tier_structure", "tier_structure", "*", None, None, "stat_id"),
+}
+
+
+def detect_format(path: Path, fmt: str | None) -> str:
+    if fmt:
+        return fmt
+    found = FORMATS.get(path.suffix.lower())
+    if not found:
+        raise UserError(f"cannot tell the export format of {path.name}; use a .gpkg, .geojson, "
+                        ".fgb or .csv name, or --format")
+    return found
+
+
+def _query(layer: Layer, crs: str) -> sql.Composed:
+    cols = sql.SQL(layer.columns)
+    if layer.geometry is None:
+        return sql.SQL("SELECT {} FROM publish.{} ORDER BY {}").format(
+            cols, sql.Identifier(layer.view), sql.SQL(layer.order))
+    return sql.SQL("SELECT {}, ST_AsBinary(publish.export_geom({}, {})) AS wkb "
+                   "FROM publish.{} ORDER BY {}").format(
+        cols, sql.SQL(layer.geometry), sql.Literal(crs), sql.Identifier(layer.view),
+        sql.SQL(layer.order))
+
+
+def _column(values: list, pg_type_name: str) -> np.ndarray:
+    if pg_type_name in ("int2", "int4", "int8") and None not in values:
+        return np.array(values, dtype=np.int64)
+    if pg_type_name in ("float4", "float8", "numeric") and None not in values:
+        return np.array([float(v) for v in values], dtype=np.float64)
+    if pg_type_name == "bool" and None not in values:
+        return np.array(values, dtype=bool)
+    return np.array([None if v is None else (float(v) if pg_type_name == "numeric" else v)
+                     for v in values], dtype=object)
+
+
+def export(target, output: Path, *, layers: list[str] | None = None, crs: str = "wgs84",
+           fmt: str | None = None, overwrite: bool = False) -> dict[str, int]:
+    """Write the published layers to ``output``; returns features written per layer."""
+    import pyogrio
+
+    output = Path(output)
+    fmt = detect_format(output, fmt)
+    if crs not in EXPORT_CRS:
+        raise UserError(f"unknown --crs {crs!r}; choose one of {', '.join(EXPORT_CRS)}")
+    names = layers or (list(LAYERS) if fmt == "gpkg" else ["clusters"])
+    unknown = [n for n in names if n not in LAYERS]
+    if unknown:
+        raise UserError(f"unknown layer {unknown[0]!r}; layers are {', '.join(LAYERS)}")
+    if fmt in ("geojson", "fgb") and len(names) > 1:
+        raise UserError(f"{fmt} holds one layer per file; pass one --layers or use .gpkg")
+    if fmt in ("geojson", "fgb") and LAYERS[names[0]].geometry is None:
+        raise UserError(f"{names[0]} is a table without geometry; export it as .csv or .gpkg")
+    if fmt == "csv" and len(names) > 1:
+        raise UserError("a CSV holds one table; pass one --layers or use .gpkg")
+    if output.exists():
+        if not overwrite:
+            raise UserError(f"{output} exists; pass --overwrite to replace it")
+        output.unlink()
+    output.parent.mkdir(parents=True, exist_ok=True)
+
+    written: dict[str, int] = {}
+    with connect(target) as conn:
+        migrate.require_schema(conn)
+        srid = conn.execute("SELECT projected_srid FROM registry.settings").fetchone()[0]
+        epsg = f"EPSG:{srid}" if crs == "projected" else "EPSG:4326"
+        for name in names:
+            layer = LAYERS[name]
+            n = 0
+            with conn.cursor(name=f"export_{name}") as cur:
+                cur.itersize = BATCH
+                cur.execute(_query(layer, crs))
+                while rows := cur.fetchmany(BATCH):
+                    desc = cur.description
+                    types = [conn.adapters.types.get(d.type_code) for d in desc]
+                    type_names = [t.name if t else "text" for t in types]
+                    cols = [d.name for d in desc]
+                    if layer.geometry is not None:
+                        cols, type_names = cols[:-1], type_names[:-1]
+                    data = [_column([r[i] for r in rows], type_names[i]) for i in range(len(cols))]
+                    if fmt == "csv":
+                        _write_csv(output, cols, rows, layer, append=n > 0, crs=crs, conn=conn)
+                    else:
+                        geoms = (np.array([bytes(r[-1]) for r in rows], dtype=object)
+                                 if layer.geometry is not None else None)
+                        pyogrio.raw.write(
+                            output, geoms, data, cols, layer=name, driver=DRIVERS[fmt],
+                            geometry_type=layer.geometry_type, crs=epsg if geoms is not None
+                            else None, append=n > 0 or (fmt == "gpkg" and bool(written)),
+                            layer_options={"DESCRIPTION": _description(name, crs)}
+                            if fmt == "gpkg" else None)
+                    n += len(rows)
+            if n == 0 and fmt != "csv":
+                _write_empty(output, layer, fmt, epsg, bool(written))
+            written[name] = n
+    return written
+
+
+def _description(name: str, crs: str) -> str:
+    what = {"gcj02": "coordinates in GCJ-02 (Amap) lon/lat, labelled EPSG:4326",
+            "wgs84": "WGS-84", "projected": "projected SRID"}[crs]
+    return f"industry-clusters {name}; {what}"
+
+
+def _write_csv(output: Path, cols, rows, layer: Layer, *, append: bool, crs: str, conn) -> None:
+    import csv
+
+    with open(output, "a" if append else "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        if layer.geometry is None:
+            if not append:
+                w.writerow(cols)
+            w.writerows(rows)
+            return
+        import shapely
+
+        if not append:
+            w.writerow([*cols, "wkt"])
+        geoms = shapely.from_wkb([bytes(r[-1]) for r in rows])
+        for r, g in zip(rows, shapely.to_wkt(geoms, rounding_precision=7), strict=True):
+            w.writerow([*r[:-1], g])
+
+
+def _write_empty(output: Path, layer: Layer, fmt: str, epsg: str, append: bool) -> None:
+    """An empty layer still exists in the file (with no features)."""
+    import pyogrio
+
+    pyogrio.raw.write(output, np.array([], dtype=object) if layer.geometry else None, [], [],
+                      layer=layer.name, driver=DRIVERS[fmt], geometry_type=layer.geometry_type,
+                      crs=epsg if layer.geometry else None, append=append)

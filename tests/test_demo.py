@@ -1,0 +1,80 @@
+"""The main job: a reduced demo end to end, planted vs recovered, numbers from the database."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import psycopg
+import pytest
+
+from helpers import run_cli
+from industry_clusters.demo import run_demo
+from industry_clusters.demo.report import adjusted_rand_index
+from industry_clusters.demo.synth import generate
+
+
+def test_generator_is_deterministic_and_valid(tmp_path, conn):
+    a = generate(tmp_path / "a", seed=7, scale=0.03)
+    b = generate(tmp_path / "b", seed=7, scale=0.03)
+    assert a.registry.read_bytes() == b.registry.read_bytes()
+    assert a.truth.read_bytes() == b.truth.read_bytes()
+    c = generate(tmp_path / "c", seed=8, scale=0.03)
+    assert c.registry.read_bytes() != a.registry.read_bytes()
+    with open(a.truth, encoding="utf-8") as f:
+        codes = [r["credit_code"] for r in csv.DictReader(f)]
+    valid = conn.execute("SELECT bool_and(registry.credit_code_valid(c)) FROM unnest(%s::text[]) c",
+                         (codes,)).fetchone()[0]
+    assert valid  # the truth lists accepted-kind firms only: all valid codes
+
+
+def test_adjusted_rand_index():
+    assert adjusted_rand_index([1, 1, 2, 2], ["a", "a", "b", "b"]) == pytest.approx(1.0)
+    assert adjusted_rand_index([1, 1, 2, 2], [1, 2, 1, 2]) == pytest.approx(-0.5)
+    from sklearn.metrics import adjusted_rand_score
+
+    a, b = [0, 0, 1, 1, 2, 2, 2, 3], [0, 0, 1, 2, 2, 2, 3, 3]
+    assert adjusted_rand_index(a, b) == pytest.approx(adjusted_rand_score(a, b))
+
+
+def test_reduced_demo_recovers_the_planted_clusters(tmp_path, db_url, conn, shared_data):
+    said = []
+    res = run_demo(db_url, tmp_path / "out", seed=11, scale=0.08, districts=shared_data,
+                   say=said.append)
+    assert len(said) == 7 and all(s.startswith(f"[{i}/7]") for i, s in enumerate(said, 1))
+    text = res.report.read_text(encoding="utf-8")
+    m = re.search(r"Planted (\d+) clusters; found (\d+); \*\*(\d+) recovered exactly\*\*.*"
+                  r"index over ([\d,]+) enterprises.*\*\*([\d.]+)\*\*", text)
+    planted, found, exact, _, ari = m.groups()
+    assert planted == found == exact and int(planted) > 20
+    assert float(ari) == pytest.approx(1.0)
+    # the report's numbers are the database's
+    read, acc, rej = conn.execute("SELECT rows_read, rows_accepted, rows_rejected FROM "
+                                  "registry.load_runs WHERE kind='enterprises'").fetchone()
+    assert f"**{read:,} rows read = {acc:,} accepted + {rej:,} excluded**" in text
+    n = conn.execute("SELECT n_clusters FROM publish.cluster_runs WHERE published").fetchone()[0]
+    assert f"min points 30, {n} clusters" in text
+    for sector, code, clusters, mx in conn.execute(
+            "SELECT sector, district_code, clusters, max_enterprises "
+            "FROM publish.district_sector_stats"):
+        row = [ln for ln in text.splitlines() if ln.startswith("| ") and code and
+               ("comms" if sector == "comms" else "information") in ln and
+               {"440604": "Chancheng", "440605": "Nanhai", "440606": "Shunde",
+                "440607": "Sanshui", "440608": "Gaoming"}[code] in ln]
+        assert row and f"/ {clusters} (" in row[0] and f"/ {mx} (" in row[0]
+    assert res.map.stat().st_size > 20_000
+    for p in res.exports:
+        assert p.exists()
+
+
+def test_demo_runs_twice_cleanly(tmp_path, db_url):
+    args = ["demo", "run", "--out", str(tmp_path / "o"), "--seed", "5", "--scale", "0.03"]
+    first = run_cli(*args, url=db_url)
+    assert first.exit_code == 0, first.output
+    second = run_cli(*args, url=db_url)
+    assert second.exit_code == 0, second.output
+    assert "exists (seed 5); reusing it" in second.output
+    assert "already loaded with the same content" in second.output
+    with psycopg.connect(db_url) as c:
+        assert c.execute("SELECT count(*) FROM clustering.runs WHERE status='succeeded'"
+                         ).fetchone()[0] == 2
