@@ -1,0 +1,169 @@
+"""Benchmarks, one command: ``make bench`` (or ``python benchmarks/run.py``).
+
+Each figure is reported as a ratio to a baseline measured in the same run, on the
+same data (machines here are noisy):
+
+- load: ``industry-clusters load`` of a synthetic registry (default 1,000,000 rows)
+  against a plain ``COPY`` of the same file into an all-text table; a second,
+  forced load of the unchanged file (the nightly case); peak client memory.
+- cluster: ``cluster`` + ``refresh`` against a bare ``ST_ClusterDBSCAN`` query over
+  the same table, and against fetching the points to Python and running
+  scikit-learn's DBSCAN per sector; at ~112,000 and ~1,200,000 enterprises.
+
+It works in its own database (``ic_bench``, re-created) on the server the CLI would
+use (DATABASE_URL, PG*, or the project-local cluster). Results go to
+benchmarks/results/<timestamp>.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from industry_clusters.config import resolve  # noqa: E402
+from industry_clusters.db import migrate  # noqa: E402
+from industry_clusters.demo.synth import generate  # noqa: E402
+
+DB = "ic_bench"
+
+
+def bench_db() -> str:
+    base = resolve(None).conninfo
+    admin = make_conninfo(base, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as c:
+        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
+        c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
+    url = make_conninfo(base, dbname=DB)
+    migrate.init(url)
+    return url
+
+
+def timed(fn):
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def cli(url: str, *args: str) -> tuple[float, int]:
+    """Run the CLI in a child process; (seconds, peak RSS in MB of that child)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "industry_clusters", "--quiet", "--database-url", url,
+                    *args], check=True)
+    seconds = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, max(peak, before) // 1024
+
+
+def plain_copy(url: str, path: Path, columns: int) -> float:
+    with psycopg.connect(url) as c:
+        c.execute("CREATE TEMP TABLE copy_baseline ({})".format(
+            ", ".join(f"c{i} text" for i in range(columns))))
+        t = time.perf_counter()
+        with c.cursor().copy("COPY copy_baseline FROM STDIN (FORMAT csv, HEADER true)") as cp, \
+                open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                cp.write(chunk)
+        return time.perf_counter() - t
+
+
+def bare_dbscan(url: str) -> float:
+    with psycopg.connect(url) as c:
+        t = time.perf_counter()
+        c.execute("CREATE TEMP TABLE bare AS SELECT enterprise_id, ST_ClusterDBSCAN(geom_proj, "
+                  "500, 30) OVER (PARTITION BY sector_id ORDER BY enterprise_id) AS cid "
+                  "FROM registry.enterprises WHERE active")
+        return time.perf_counter() - t
+
+
+def sklearn_route(url: str) -> float | None:
+    try:
+        import numpy as np
+        from sklearn.cluster import DBSCAN
+    except ImportError:
+        return None
+    t = time.perf_counter()
+    with psycopg.connect(url) as c:
+        sectors = c.execute("SELECT DISTINCT sector_id FROM registry.enterprises").fetchall()
+        for (sector,) in sectors:
+            xy = np.array(c.execute("SELECT ST_X(geom_proj), ST_Y(geom_proj) FROM "
+                                    "registry.enterprises WHERE active AND sector_id = %s "
+                                    "ORDER BY enterprise_id", (sector,)).fetchall())
+            DBSCAN(eps=500, min_samples=30).fit(xy)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--load-rows", type=int, default=1_000_000)
+    ap.add_argument("--cluster-scales", default="1,10",
+                    help="registry scales for the clustering benchmark (1 = ~112,000)")
+    ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke check")
+    args = ap.parse_args()
+    if args.quick:
+        args.load_rows, args.cluster_scales = 60_000, "0.5"
+    lines = [f"# Benchmarks {dt.datetime.now():%Y-%m-%d %H:%M}", "",
+             f"Machine: {os.cpu_count()} cores; PostgreSQL server of {resolve(None).source}.", ""]
+    work = Path(tempfile.mkdtemp(prefix="ic-bench-"))
+
+    # -- load
+    scale = args.load_rows / 119_761
+    print(f"generating {args.load_rows:,} rows ...", flush=True)
+    reg = generate(work / "load", seed=99, scale=scale).registry
+    url = bench_db()
+    n_rows = sum(1 for _ in open(reg, encoding="utf-8")) - 1
+    copy_s = plain_copy(url, reg, 14)
+    print("load ...", flush=True)
+    load_s, load_mb = cli(url, "load", str(reg), "--crs", "gcj02")
+    reload_s, reload_mb = cli(url, "load", str(reg), "--crs", "gcj02", "--force")
+    lines += ["## Load", "", f"{n_rows:,} rows ({reg.stat().st_size / 1e6:.0f} MB CSV, GCJ-02).",
+              "", "| step | seconds | rows/s | x plain COPY | client peak MB |",
+              "|---|---:|---:|---:|---:|",
+              f"| plain COPY into text columns (baseline) | {copy_s:.1f} | "
+              f"{n_rows / copy_s:,.0f} | 1.0 | - |",
+              f"| load (parse, screen, convert, upsert) | {load_s:.1f} | {n_rows / load_s:,.0f} | "
+              f"{load_s / copy_s:.1f} | {load_mb} |",
+              f"| forced re-load, unchanged file (nightly) | {reload_s:.1f} | "
+              f"{n_rows / reload_s:,.0f} | {reload_s / copy_s:.1f} | {reload_mb} |", ""]
+
+    # -- cluster
+    lines += ["## Cluster", "", "| enterprises | bare ST_ClusterDBSCAN s | cluster + refresh s | "
+              "ratio | scikit-learn route s | ratio |", "|---:|---:|---:|---:|---:|---:|"]
+    for s in [float(x) for x in args.cluster_scales.split(",")]:
+        print(f"clustering benchmark at scale {s} ...", flush=True)
+        reg = generate(work / f"c{s}", seed=7, scale=s).registry
+        url = bench_db()
+        cli(url, "load", str(reg), "--crs", "gcj02")
+        with psycopg.connect(url) as c:
+            n = c.execute("SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0]
+        cli(url, "cluster")  # warm caches once; the next runs are measured
+        bare = min(bare_dbscan(url) for _ in range(2))
+        full = min(cli(url, "cluster")[0] for _ in range(2))
+        skl = sklearn_route(url)
+        lines.append(f"| {n:,} | {bare:.2f} | {full:.2f} | {full / bare:.1f} | "
+                     + (f"{skl:.2f} | {full / skl:.2f} |" if skl else "n/a | n/a |"))
+    lines += ["", "cluster + refresh is timed as the CLI command (process start included); "
+              "ratio = its time / the bare query's."]
+    out = ROOT / "benchmarks" / "results" / f"{dt.datetime.now():%Y%m%d-%H%M%S}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    print(f"\nwritten to {out}")
+
+
+if __name__ == "__main__":
+    main()
