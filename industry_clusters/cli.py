@@ -370,6 +370,25 @@ def demo_run(app: App, out: Path, seed: int, scale: float, districts: Path | Non
             f"exports in {out}")
 
 
+# -- qgis ----------------------------------------------------------------------------
+@group(name="qgis")
+def qgis_group() -> None:
+    """QGIS support: default layer styles."""
+
+
+cli.add_command(qgis_group)
+
+
+@qgis_group.command("install-styles")
+@pass_app
+def qgis_install_styles(app: App) -> None:
+    """(Re)write the default styles of the publish layers into public.layer_styles."""
+    from industry_clusters.qgis import install_styles
+
+    layers = install_styles(app.target)
+    app.say("default QGIS styles written for " + ", ".join(layers))
+
+
 def main(*args, **kwargs):
     return cli.main(*args, **kwargs)
 

@@ -1,8 +1,8 @@
 """Export: the published layers and tables to files, written by GDAL (pyogrio).
 
 Formats: GeoPackage (all layers in one file, statistics as attribute tables),
-GeoJSON and FlatGeobuf (one layer per file), CSV (tables; layers without geometry
-plus lon/lat). Rows are fetched from a server-side cursor and written in batches.
+GeoJSON and FlatGeobuf (one layer per file), CSV (one table or layer, geometry as
+WKT), PNG (the map). Rows are fetched from a server-side cursor and written in batches.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from industry_clusters.errors import UserError
 BATCH = 50_000
 EXPORT_CRS = ("wgs84", "gcj02", "projected")
 FORMATS = {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".fgb": "fgb",
-           ".csv": "csv"}
+           ".csv": "csv", ".png": "png"}
 DRIVERS = {"gpkg": "GPKG", "geojson": "GeoJSON", "fgb": "FlatGeobuf"}
 
 
@@ -97,6 +97,8 @@ def export(target, output: Path, *, layers: list[str] | None = None, crs: str = 
     fmt = detect_format(output, fmt)
     if crs not in EXPORT_CRS:
         raise UserError(f"unknown --crs {crs!r}; choose one of {', '.join(EXPORT_CRS)}")
+    if fmt == "png":
+        return _export_png(target, output, overwrite)
     names = layers or (list(LAYERS) if fmt == "gpkg" else ["clusters"])
     unknown = [n for n in names if n not in LAYERS]
     if unknown:
@@ -148,6 +150,19 @@ def export(target, output: Path, *, layers: list[str] | None = None, crs: str = 
                 _write_empty(output, layer, fmt, epsg, bool(written))
             written[name] = n
     return written
+
+
+def _export_png(target, output: Path, overwrite: bool) -> dict[str, int]:
+    """The map of the published clusters over district outlines (as in the demo)."""
+    from industry_clusters.demo import mapplot
+
+    if output.exists() and not overwrite:
+        raise UserError(f"{output} exists; pass --overwrite to replace it")
+    with connect(target) as conn:
+        migrate.require_schema(conn)
+        mapplot.draw(conn, output)
+        n = conn.execute("SELECT count(*) FROM publish.clusters").fetchone()[0]
+    return {"clusters": n}
 
 
 def _description(name: str, crs: str) -> str:

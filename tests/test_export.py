@@ -99,3 +99,11 @@ def test_export_refusals(tmp_path, clustered):
                                   "clusters,enterprises", url=clustered), "one layer per file")
     assert_one_line_error(run_cli("export", str(tmp_path / "z.gpkg"), "--layers", "nope",
                                   url=clustered), "unknown layer 'nope'")
+
+
+def test_png_map(tmp_path, clustered):
+    path = tmp_path / "map.png"
+    r = run_cli("export", str(path), url=clustered)
+    assert r.exit_code == 0, r.output
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+    assert_one_line_error(run_cli("export", str(path), url=clustered), "--overwrite")
