@@ -15,6 +15,7 @@ from psycopg import sql
 
 from industry_clusters.db import connect, migrate
 from industry_clusters.errors import UserError
+from industry_clusters.paths import format_from_suffix
 
 BATCH = 50_000
 EXPORT_CRS = ("wgs84", "gcj02", "projected")
@@ -57,13 +58,7 @@ LAYERS = {
 
 
 def detect_format(path: Path, fmt: str | None) -> str:
-    if fmt:
-        return fmt
-    found = FORMATS.get(path.suffix.lower())
-    if not found:
-        raise UserError(f"cannot tell the export format of {path.name}; use a .gpkg, .geojson, "
-                        ".fgb or .csv name, or --format")
-    return found
+    return format_from_suffix(path, fmt, FORMATS, "export")
 
 
 def _query(layer: Layer, crs: str) -> sql.Composed:

@@ -16,3 +16,16 @@ def check_layout() -> None:
                 f"{p} is missing: install industry-clusters from its checkout "
                 "(pip install -e .), which keeps sql/ and migrations/ beside the package"
             )
+
+
+def format_from_suffix(path: Path, fmt: str | None, by_suffix: dict[str, str], what: str) -> str:
+    """``fmt`` if given, else the format ``by_suffix`` names for the file's extension."""
+    from industry_clusters.errors import UserError
+
+    if fmt:
+        return fmt
+    found = by_suffix.get(path.suffix.lower())
+    if not found:
+        raise UserError(f"cannot tell the {what} format of {path.name} from its extension; pass "
+                        f"--format {'|'.join(sorted(set(by_suffix.values())))}")
+    return found

@@ -200,7 +200,7 @@ def _free_spot(cx: float, cy: float, r: float, placed: np.ndarray,
     jitter is within the margin). Returns the spot and the cursor to resume from."""
     global _SPIRAL
     if _SPIRAL is None:
-        g = np.arange(-150, 151) * 100.0
+        g = np.arange(-400, 401) * 100.0  # 80 km across: room for scaled-up benchmarks
         gx, gy = np.meshgrid(g, g)
         order = np.argsort(np.hypot(gx, gy).ravel(), kind="stable")
         _SPIRAL = np.stack([gx.ravel()[order], gy.ravel()[order]], axis=1)
@@ -217,6 +217,38 @@ def _free_spot(cx: float, cy: float, r: float, placed: np.ndarray,
     raise RuntimeError("no room left for a planted cluster")
 
 
+MASK_CELL = 50.0
+
+
+def _exclusion_mask(centres: np.ndarray, box: tuple[float, float, float, float]):
+    """A raster of MASK_CELL cells marking every cell within (radius + eps + 60 m) of a
+    planted cluster, widened by a cell diagonal so that the test is conservative; returns
+    a vectorised point test."""
+    x0, y0 = box[0], box[2]
+    nx = int((box[1] - box[0]) / MASK_CELL) + 1
+    ny = int((box[3] - box[2]) / MASK_CELL) + 1
+    mask = np.zeros((nx, ny), dtype=bool)
+    pad = MASK_CELL * 1.5
+    for cx, cy, cr in centres:
+        reach = cr + EPS + 60 + pad
+        i0 = max(int((cx - reach - x0) / MASK_CELL), 0)
+        i1 = min(int((cx + reach - x0) / MASK_CELL) + 1, nx)
+        j0 = max(int((cy - reach - y0) / MASK_CELL), 0)
+        j1 = min(int((cy + reach - y0) / MASK_CELL) + 1, ny)
+        if i0 >= i1 or j0 >= j1:
+            continue
+        gx = x0 + (np.arange(i0, i1) + 0.5) * MASK_CELL
+        gy = y0 + (np.arange(j0, j1) + 0.5) * MASK_CELL
+        mask[i0:i1, j0:j1] |= np.hypot(gx[:, None] - cx, gy[None, :] - cy) < reach
+
+    def test(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        i = np.clip(((x - x0) / MASK_CELL).astype(np.int64), 0, nx - 1)
+        j = np.clip(((y - y0) / MASK_CELL).astype(np.int64), 0, ny - 1)
+        return mask[i, j]
+
+    return test
+
+
 def _background(rng: np.random.Generator, n: int, centres: np.ndarray, dcodes: list[str]):
     """n points spread evenly within 12 km of the towns, none within eps of a planted
     cluster; each takes the district of its nearest town.
@@ -229,17 +261,20 @@ def _background(rng: np.random.Generator, n: int, centres: np.ndarray, dcodes: l
     tx, ty = _to_m([t[1] for _, t in towns], [t[2] for _, t in towns])
     reach = 12000.0
     box = (tx.min() - reach, tx.max() + reach, ty.min() - reach, ty.max() + reach)
+    excluded = _exclusion_mask(centres, box)
     xs, ys, idx = [], [], []
     have = 0
     while have < n:
         m = (n - have) * 3 + 1000
         x = rng.uniform(box[0], box[1], m)
         y = rng.uniform(box[2], box[3], m)
-        dist = np.hypot(x[:, None] - tx[None, :], y[:, None] - ty[None, :])
-        nearest = dist.argmin(axis=1)
-        keep = dist[np.arange(m), nearest] <= reach
-        for cx, cy, cr in centres:  # a few hundred clusters: vectorised per cluster
-            keep &= np.hypot(x - cx, y - cy) >= cr + EPS + 60
+        nearest = np.empty(m, dtype=np.int64)
+        best = np.full(m, np.inf)
+        for i in range(len(towns)):  # nearest town, one town at a time (memory stays flat)
+            d = np.hypot(x - tx[i], y - ty[i])
+            closer = d < best
+            best[closer], nearest[closer] = d[closer], i
+        keep = (best <= reach) & ~excluded(x, y)
         x, y, nearest = x[keep], y[keep], nearest[keep]
         take = min(n - have, len(x))
         xs.append(x[:take]), ys.append(y[:take]), idx.append(nearest[:take])

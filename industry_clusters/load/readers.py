@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from industry_clusters.errors import UserError
+from industry_clusters.paths import format_from_suffix
 
 FORMATS = ("csv", "xlsx", "geojson", "gpkg")
 _EXT = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
@@ -48,13 +49,7 @@ class Source:
 
 
 def detect_format(path: Path, fmt: str | None) -> str:
-    if fmt:
-        return fmt
-    found = _EXT.get(path.suffix.lower())
-    if not found:
-        raise UserError(f"cannot tell the format of {path.name} from its extension; pass "
-                        f"--format {'|'.join(FORMATS)}")
-    return found
+    return format_from_suffix(path, fmt, _EXT, "input")
 
 
 def open_source(path: Path, fmt: str, encoding: str = "auto") -> Source:

@@ -10,6 +10,12 @@
 -- Returns the resolved thresholds per sector: {"comms": {"medium": 60, "core": 150}, ...}
 -- (a cluster is core when n_members >= core, medium when >= medium, else small).
 
+CREATE OR REPLACE FUNCTION clustering.tier_rank(tier text)
+RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE tier WHEN 'core' THEN 1 WHEN 'medium' THEN 2 WHEN 'small' THEN 3 END
+$$;
+COMMENT ON FUNCTION clustering.tier_rank(text) IS '1 for core, 2 medium, 3 small (sorting, styling).';
+
 CREATE OR REPLACE FUNCTION clustering.jenks3(sizes integer[])
 RETURNS integer[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     -- [medium_from, core_from] for three natural-breaks classes of sizes.

@@ -17,11 +17,24 @@ END
 $$;
 COMMENT ON FUNCTION registry.begin_load() IS 'Creates the temporary staging table of a load.';
 
+-- The outcome of a load, counted from what it recorded: rejected rows (by reason) are
+-- those in registry.rejects, read = accepted + rejected.
+CREATE OR REPLACE FUNCTION registry.outcome_counts(p_run bigint, p_accepted bigint)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('read', p_accepted + coalesce(sum(n), 0),
+                              'accepted', p_accepted,
+                              'rejected', coalesce(sum(n), 0),
+                              'by_reason', coalesce(jsonb_object_agg(reason, n ORDER BY reason),
+                                                    '{}'::jsonb))
+      FROM (SELECT reason, count(*) AS n FROM registry.rejects
+             WHERE load_run_id = p_run GROUP BY reason) r
+$$;
+COMMENT ON FUNCTION registry.outcome_counts(bigint, bigint) IS
+    'Counts of a load: read, accepted, rejected and rejected by reason (from registry.rejects).';
+
 -- p_fields: canonical field -> 0-based column index in raw (absent: not in the file).
 CREATE OR REPLACE FUNCTION registry.screen_load(p_run bigint, p_fields jsonb, p_headers text[])
 RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-    counts jsonb;
 BEGIN
     -- Stage 1: the fields, with the per-row parses (each computed once).
     DROP TABLE IF EXISTS pg_temp.load_fields;
@@ -141,16 +154,8 @@ BEGIN
       FROM load_screened s
      WHERE s.reason IS NOT NULL;
 
-    SELECT jsonb_build_object(
-               'read', count(*),
-               'accepted', count(*) FILTER (WHERE reason IS NULL),
-               'rejected', count(*) FILTER (WHERE reason IS NOT NULL),
-               'by_reason', coalesce((SELECT jsonb_object_agg(reason, n ORDER BY reason)
-                                        FROM (SELECT reason, count(*) AS n FROM load_screened
-                                              WHERE reason IS NOT NULL GROUP BY reason) r),
-                                     '{}'::jsonb))
-      INTO counts FROM load_screened;
-    RETURN counts;
+    RETURN registry.outcome_counts(
+        p_run, (SELECT count(*) FROM load_screened WHERE reason IS NULL));
 END
 $$;
 COMMENT ON FUNCTION registry.screen_load(bigint, jsonb, text[]) IS

@@ -24,8 +24,6 @@ COMMENT ON FUNCTION registry.begin_district_load() IS 'Creates the temporary sta
 
 CREATE OR REPLACE FUNCTION registry.replace_districts(p_run bigint, p_crs text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-    counts jsonb;
 BEGIN
     DROP TABLE IF EXISTS pg_temp.district_screened;
     CREATE TEMP TABLE district_screened ON COMMIT DROP AS
@@ -57,16 +55,8 @@ BEGIN
 
     PERFORM registry.assign_districts();
 
-    SELECT jsonb_build_object(
-               'read', count(*),
-               'accepted', count(*) FILTER (WHERE reason IS NULL),
-               'rejected', count(*) FILTER (WHERE reason IS NOT NULL),
-               'by_reason', coalesce((SELECT jsonb_object_agg(reason, n ORDER BY reason)
-                                        FROM (SELECT reason, count(*) AS n FROM district_screened
-                                              WHERE reason IS NOT NULL GROUP BY reason) r),
-                                     '{}'::jsonb))
-      INTO counts FROM district_screened;
-    RETURN counts;
+    RETURN registry.outcome_counts(
+        p_run, (SELECT count(*) FROM district_screened WHERE reason IS NULL));
 END
 $$;
 COMMENT ON FUNCTION registry.replace_districts(bigint, text) IS

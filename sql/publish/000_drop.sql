@@ -12,3 +12,4 @@ DROP FUNCTION IF EXISTS clustering.start_run(double precision, integer, text[], 
 DROP FUNCTION IF EXISTS clustering.published_run();
 DROP FUNCTION IF EXISTS clustering.assign_tiers(bigint, text, jsonb);
 DROP FUNCTION IF EXISTS clustering.jenks3(integer[]);
+DROP FUNCTION IF EXISTS clustering.tier_rank(text);

@@ -8,7 +8,7 @@ DROP MATERIALIZED VIEW IF EXISTS publish.clusters CASCADE;
 CREATE MATERIALIZED VIEW publish.clusters AS
 SELECT c.cluster_id, c.run_id, s.code AS sector, s.name_en AS sector_name, c.label,
        c.n_members, c.n_core, c.tier,
-       CASE c.tier WHEN 'core' THEN 1 WHEN 'medium' THEN 2 WHEN 'small' THEN 3 END AS tier_rank,
+       clustering.tier_rank(c.tier) AS tier_rank,
        c.district_code, c.district_name, c.area_km2, c.density_per_km2,
        ST_X(ST_Transform(c.centroid, 4326)) AS centroid_lon,
        ST_Y(ST_Transform(c.centroid, 4326)) AS centroid_lat,
@@ -102,8 +102,7 @@ COMMENT ON COLUMN publish.district_sector_stats.mean_density_per_km2 IS 'Mean cl
 
 DROP MATERIALIZED VIEW IF EXISTS publish.tier_stats CASCADE;
 CREATE MATERIALIZED VIEW publish.tier_stats AS
-SELECT (row_number() OVER (ORDER BY c.sector_id, min(CASE c.tier WHEN 'core' THEN 1
-                                                        WHEN 'medium' THEN 2 ELSE 3 END)))::int
+SELECT (row_number() OVER (ORDER BY c.sector_id, min(clustering.tier_rank(c.tier))))::int
            AS stat_id,
        s.code AS sector, c.tier,
        count(*)::int AS clusters,
@@ -136,8 +135,7 @@ WITH m AS (
       JOIN clustering.clusters c ON c.cluster_id = m.cluster_id
       JOIN registry.enterprises e ON e.enterprise_id = m.enterprise_id
      WHERE m.run_id = clustering.published_run())
-SELECT (row_number() OVER (ORDER BY min(CASE m.tier WHEN 'core' THEN 1 WHEN 'medium' THEN 2
-                                            ELSE 3 END),
+SELECT (row_number() OVER (ORDER BY min(clustering.tier_rank(m.tier)),
                                     min(CASE m.size_class WHEN 'micro' THEN 1 WHEN 'small' THEN 2
                                              WHEN 'medium' THEN 3 WHEN 'large' THEN 4 ELSE 5 END)))::int
            AS stat_id,
