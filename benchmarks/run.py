@@ -23,7 +23,6 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -52,10 +51,12 @@ def bench_db() -> str:
     return url
 
 
-def timed(fn):
-    t = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t, out
+def cached(folder: Path, seed: int, scale: float) -> Path:
+    """The generated registry for (seed, scale); generation is deterministic, so reuse."""
+    path = folder / f"registry_s{seed}_x{scale:g}.csv"
+    if not path.exists():
+        generate(folder, seed=seed, scale=scale, name=path.name)
+    return path
 
 
 def cli(url: str, *args: str) -> tuple[float, int]:
@@ -113,17 +114,19 @@ def main() -> None:
     ap.add_argument("--cluster-scales", default="1,10",
                     help="registry scales for the clustering benchmark (1 = ~112,000)")
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke check")
+    ap.add_argument("--work", default=str(ROOT / "benchmarks" / ".cache"),
+                    help="where generated registries are kept (deterministic: reused)")
     args = ap.parse_args()
     if args.quick:
         args.load_rows, args.cluster_scales = 60_000, "0.5"
     lines = [f"# Benchmarks {dt.datetime.now():%Y-%m-%d %H:%M}", "",
              f"Machine: {os.cpu_count()} cores; PostgreSQL server of {resolve(None).source}.", ""]
-    work = Path(tempfile.mkdtemp(prefix="ic-bench-"))
+    work = Path(args.work)
 
     # -- load
     scale = args.load_rows / 119_761
     print(f"generating {args.load_rows:,} rows ...", flush=True)
-    reg = generate(work / "load", seed=99, scale=scale).registry
+    reg = cached(work / "load", 99, scale)
     url = bench_db()
     n_rows = sum(1 for _ in open(reg, encoding="utf-8")) - 1
     copy_s = plain_copy(url, reg, 14)
@@ -145,7 +148,7 @@ def main() -> None:
               "ratio | scikit-learn route s | ratio |", "|---:|---:|---:|---:|---:|---:|"]
     for s in [float(x) for x in args.cluster_scales.split(",")]:
         print(f"clustering benchmark at scale {s} ...", flush=True)
-        reg = generate(work / f"c{s}", seed=7, scale=s).registry
+        reg = cached(work / f"c{s}", 7, s)
         url = bench_db()
         cli(url, "load", str(reg), "--crs", "gcj02")
         with psycopg.connect(url) as c:

@@ -389,6 +389,32 @@ def qgis_install_styles(app: App) -> None:
     app.say("default QGIS styles written for " + ", ".join(layers))
 
 
+# -- nightly -------------------------------------------------------------------------
+@cli.command("nightly")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--crs", type=click.Choice(CRS_CHOICES), required=False,
+              help="Coordinate system of the files (required; gcj02 for Amap geocodes).")
+@click.option("--export-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write DIR/industry_clusters.gpkg after publishing.")
+@click.option("--keep-runs", type=click.IntRange(min=1), default=7, show_default=True,
+              help="Clustering runs to keep (the published one is never pruned).")
+@click.option("--eps", type=float, default=500.0, show_default=True, help="DBSCAN eps, metres.")
+@click.option("--min-points", type=int, default=30, show_default=True, help="DBSCAN min points.")
+@pass_app
+def nightly_cmd(app: App, files, crs, export_dir, keep_runs, eps, min_points) -> None:
+    """Load -> cluster -> refresh -> export, unattended (cron, systemd timer).
+
+    One line per step and a summary; exit 0 only if every step succeeded. One file is
+    a full refresh; several files are parts of one export, loaded incrementally.
+    """
+    from industry_clusters.nightly import run_nightly
+
+    result = run_nightly(app.target, list(files), crs=crs, export_dir=export_dir,
+                         keep_runs=keep_runs, eps=eps, min_points=min_points, say=app.say)
+    app.say(f"nightly: {len(result.steps)} steps succeeded in {result.seconds:.1f} s")
+
+
 def main(*args, **kwargs):
     return cli.main(*args, **kwargs)
 

@@ -1,0 +1,89 @@
+"""The nightly job: steps, idempotence, locking, pruning, loud failure."""
+
+from __future__ import annotations
+
+import random
+
+import psycopg
+import pytest
+from points import blob, insert_points
+
+from helpers import assert_one_line_error, run_cli
+from industry_clusters.cluster import run_clustering
+from industry_clusters.db import LOCKS
+from registry_files import row, write_csv
+
+
+def _cluster_rows(n: int, seed: int = 1) -> list[dict]:
+    """n firms in a tight cluster around a point in Chancheng."""
+    rng = random.Random(seed)
+    return [row(经度=f"{113.114 + rng.uniform(-0.001, 0.001):.6f}",
+                纬度=f"{23.030 + rng.uniform(-0.001, 0.001):.6f}") for _ in range(n)]
+
+
+def _registry(tmp_path, rows=None, name="registry.csv"):
+    """A small registry: a cluster of 40 and 10 scattered firms (or the rows given)."""
+    rows = rows if rows is not None else _cluster_rows(40) + [
+        row(经度=f"{112.9 + i * 0.01:.6f}", 纬度="22.9") for i in range(10)]
+    return write_csv(tmp_path / name, rows)
+
+
+def test_nightly_runs_every_step_and_twice_changes_nothing(tmp_path, db_url, conn):
+    path = _registry(tmp_path)
+    r = run_cli("nightly", str(path), "--crs", "wgs84", "--export-dir", str(tmp_path / "pub"),
+                url=db_url)
+    assert r.exit_code == 0, r.output
+    lines = r.output.strip().splitlines()
+    assert [ln.split(" ")[0] for ln in lines] == ["load", "cluster:", "prune:", "export",
+                                                  "nightly:"]
+    assert (tmp_path / "pub" / "industry_clusters.gpkg").exists()
+    before = conn.execute("SELECT cluster_id, n_members FROM publish.clusters").fetchall()
+    assert [b[1] for b in before] == [40]
+    conn.commit()
+    again = run_cli("nightly", str(path), "--crs", "wgs84", url=db_url)
+    assert again.exit_code == 0, again.output
+    assert "already loaded" in again.output and "publish kept" in again.output
+    assert conn.execute("SELECT cluster_id, n_members FROM publish.clusters").fetchall() == before
+    assert conn.execute("SELECT count(*) FROM clustering.runs").fetchone()[0] == 1
+
+
+def test_a_changed_file_reclusters(tmp_path, db_url, conn):
+    rows = _cluster_rows(40)
+    assert run_cli("nightly", str(_registry(tmp_path, rows)), "--crs", "wgs84",
+                   url=db_url).exit_code == 0
+    bigger = _registry(tmp_path, rows + _cluster_rows(5, seed=2), "bigger.csv")
+    r = run_cli("nightly", str(bigger), "--crs", "wgs84", url=db_url)
+    assert r.exit_code == 0, r.output
+    assert "publish refreshed" in r.output
+    assert conn.execute("SELECT n_members FROM publish.clusters").fetchone()[0] == 45
+
+
+def test_second_nightly_at_once_is_refused(tmp_path, db_url):
+    with psycopg.connect(db_url, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (LOCKS["nightly"],))
+        assert_one_line_error(run_cli("nightly", str(_registry(tmp_path)), "--crs", "wgs84",
+                                      url=db_url), "another nightly is running")
+
+
+def test_failure_is_loud_and_publishes_nothing(tmp_path, db_url, conn):
+    path = _registry(tmp_path)
+    assert run_cli("nightly", str(path), "--crs", "wgs84", url=db_url).exit_code == 0
+    before = conn.execute("SELECT cluster_id FROM publish.clusters").fetchall()
+    conn.commit()
+    truncated = write_csv(tmp_path / "cut.csv", [row()])  # would deactivate almost all
+    assert_one_line_error(run_cli("nightly", str(truncated), "--crs", "wgs84", url=db_url),
+                          "is the file complete")
+    assert conn.execute("SELECT cluster_id FROM publish.clusters").fetchall() == before
+
+
+def test_prune_keeps_the_published_run(db_url, conn):
+    rng = random.Random(2)
+    insert_points(conn, blob(rng, 40, 0, 0, 150))
+    runs = [run_clustering(db_url).run_id for _ in range(4)]
+    assert conn.execute("SELECT clustering.prune_runs(2)").fetchone()[0] == 2
+    conn.commit()
+    left = [r[0] for r in conn.execute("SELECT run_id FROM clustering.runs ORDER BY run_id")]
+    assert left == runs[2:]
+    assert conn.execute("SELECT clustering.published_run()").fetchone()[0] == runs[-1]
+    with pytest.raises(psycopg.errors.InvalidParameterValue):
+        conn.execute("SELECT clustering.prune_runs(0)")
