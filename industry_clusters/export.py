@@ -2,7 +2,8 @@
 
 Formats: GeoPackage (all layers in one file, statistics as attribute tables),
 GeoJSON and FlatGeobuf (one layer per file), CSV (one table or layer, geometry as
-WKT), PNG (the map). Rows are fetched from a server-side cursor and written in batches.
+WKT), PNG (the map). Rows come from a server-side cursor and are written batch by
+batch, so memory stays bounded whatever the layer size.
 """
 
 from __future__ import annotations
@@ -86,7 +87,6 @@ def _column(values: list, pg_type_name: str) -> np.ndarray:
 def export(target, output: Path, *, layers: list[str] | None = None, crs: str = "wgs84",
            fmt: str | None = None, overwrite: bool = False) -> dict[str, int]:
     """Write the published layers to ``output``; returns features written per layer."""
-    import pyogrio
 
     output = Path(output)
     fmt = detect_format(output, fmt)
@@ -122,29 +122,39 @@ def export(target, output: Path, *, layers: list[str] | None = None, crs: str = 
                 cur.itersize = BATCH
                 cur.execute(_query(layer, crs))
                 while rows := cur.fetchmany(BATCH):
-                    desc = cur.description
-                    types = [conn.adapters.types.get(d.type_code) for d in desc]
-                    type_names = [t.name if t else "text" for t in types]
-                    cols = [d.name for d in desc]
-                    if layer.geometry is not None:
-                        cols, type_names = cols[:-1], type_names[:-1]
-                    data = [_column([r[i] for r in rows], type_names[i]) for i in range(len(cols))]
                     if fmt == "csv":
-                        _write_csv(output, cols, rows, layer, append=n > 0, crs=crs, conn=conn)
-                    else:
-                        geoms = (np.array([bytes(r[-1]) for r in rows], dtype=object)
-                                 if layer.geometry is not None else None)
-                        pyogrio.raw.write(
-                            output, geoms, data, cols, layer=name, driver=DRIVERS[fmt],
-                            geometry_type=layer.geometry_type, crs=epsg if geoms is not None
-                            else None, append=n > 0 or (fmt == "gpkg" and bool(written)),
-                            layer_options={"DESCRIPTION": _description(name, crs)}
-                            if fmt == "gpkg" else None)
+                        _write_csv(output, _names(cur, layer), rows, layer, append=n > 0)
+                    else:  # GDAL appends to GeoPackage, GeoJSON and FlatGeobuf layers
+                        _write_layer(output, fmt, layer, cur, rows, epsg, crs,
+                                     append=n > 0 or bool(written))
                     n += len(rows)
             if n == 0 and fmt != "csv":
                 _write_empty(output, layer, fmt, epsg, bool(written))
             written[name] = n
     return written
+
+
+def _names(cur, layer: Layer) -> list[str]:
+    """Attribute column names of a layer's query (the trailing WKB column left out)."""
+    cols = [d.name for d in cur.description]
+    return cols[:-1] if layer.geometry is not None else cols
+
+
+def _write_layer(output: Path, fmt: str, layer: Layer, cur, rows: list, epsg: str, crs: str,
+                 *, append: bool) -> None:
+    import pyogrio
+
+    types = [cur.connection.adapters.types.get(d.type_code) for d in cur.description]
+    type_names = [t.name if t else "text" for t in types]
+    cols = _names(cur, layer)
+    data = [_column([r[i] for r in rows], type_names[i]) for i in range(len(cols))]
+    geoms = (np.array([bytes(r[-1]) for r in rows], dtype=object)
+             if layer.geometry is not None else None)
+    pyogrio.raw.write(output, geoms, data, cols, layer=layer.name, driver=DRIVERS[fmt],
+                      geometry_type=layer.geometry_type,
+                      crs=epsg if geoms is not None else None, append=append,
+                      layer_options={"DESCRIPTION": _description(layer.name, crs)}
+                      if fmt == "gpkg" else None)
 
 
 def _export_png(target, output: Path, overwrite: bool) -> dict[str, int]:
@@ -166,7 +176,7 @@ def _description(name: str, crs: str) -> str:
     return f"industry-clusters {name}; {what}"
 
 
-def _write_csv(output: Path, cols, rows, layer: Layer, *, append: bool, crs: str, conn) -> None:
+def _write_csv(output: Path, cols, rows, layer: Layer, *, append: bool) -> None:
     import csv
 
     with open(output, "a" if append else "w", encoding="utf-8", newline="") as f:

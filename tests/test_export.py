@@ -107,3 +107,20 @@ def test_png_map(tmp_path, clustered):
     assert r.exit_code == 0, r.output
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
     assert_one_line_error(run_cli("export", str(path), url=clustered), "--overwrite")
+
+
+@pytest.mark.parametrize("name", ["many.gpkg", "many.fgb", "many.geojson", "many.csv"])
+def test_exports_in_many_batches(tmp_path, clustered, conn, monkeypatch, name):
+    """Layers larger than one batch come out whole in every format."""
+    import industry_clusters.export as ex
+
+    monkeypatch.setattr(ex, "BATCH", 7)
+    path = tmp_path / name
+    written = export(clustered, path, layers=["enterprises"])
+    total = conn.execute("SELECT count(*) FROM publish.enterprises").fetchone()[0]
+    assert written == {"enterprises": total} and total > 3 * 7
+    assert pyogrio.read_info(path, layer="enterprises" if name.endswith("gpkg") else None
+                             )["features"] == total
+    ids = pyogrio.raw.read(path)[3][0]
+    assert sorted(int(i) for i in ids) == sorted(
+        r[0] for r in conn.execute("SELECT enterprise_id FROM publish.enterprises"))
