@@ -113,7 +113,8 @@ def export(target, output: Path, *, layers: list[str] | None = None, crs: str = 
     written: dict[str, int] = {}
     with connect(target) as conn:
         migrate.require_schema(conn)
-        srid = conn.execute("SELECT projected_srid FROM registry.settings").fetchone()[0]
+        # from the published layer itself: readers may not see internal tables
+        srid = conn.execute("SELECT Find_SRID('publish', 'clusters', 'geom')").fetchone()[0]
         epsg = f"EPSG:{srid}" if crs == "projected" else "EPSG:4326"
         for name in names:
             layer = LAYERS[name]

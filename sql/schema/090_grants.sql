@@ -9,6 +9,8 @@ BEGIN
         GRANT USAGE ON SCHEMA publish TO industry_clusters_reader;
         GRANT SELECT ON ALL TABLES IN SCHEMA publish TO industry_clusters_reader;
         GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA publish TO industry_clusters_reader;
+        -- the schema revision, so the CLI can check it is talking to a current schema
+        GRANT SELECT ON public.alembic_version TO industry_clusters_reader;
     END IF;
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'industry_clusters_loader') THEN
         GRANT USAGE ON SCHEMA registry, clustering, publish TO industry_clusters_loader;
@@ -18,6 +20,7 @@ BEGIN
         GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA registry, clustering, publish
             TO industry_clusters_loader;
         GRANT SELECT ON ALL TABLES IN SCHEMA publish TO industry_clusters_loader;
+        GRANT SELECT ON public.alembic_version TO industry_clusters_loader;
     END IF;
 END
 $$;

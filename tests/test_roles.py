@@ -1,0 +1,62 @@
+"""The loader role runs the nightly work and nothing more; the reader reads publish."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+
+from helpers import run_cli
+from registry_files import row, write_csv
+
+
+@pytest.fixture
+def role_url(pg_server, db_url):
+    """Factory: a login role in the given group, its URL on the test database."""
+    made = []
+
+    def make(group: str) -> str:
+        name = f"ic_{group.rsplit('_', 1)[-1]}_login"
+        with pg_server.admin() as a:
+            a.execute(f"DROP ROLE IF EXISTS {name}")
+            a.execute(f"CREATE ROLE {name} LOGIN PASSWORD 'pw' IN ROLE {group}")
+        made.append(name)
+        url = make_conninfo(db_url, user=name, password="pw")
+        if pg_server.tcp:
+            url = make_conninfo(url, host=pg_server.tcp[0], port=str(pg_server.tcp[1]))
+        return url
+
+    yield make
+    with pg_server.admin() as a:
+        for name in made:
+            a.execute(f"DROP ROLE IF EXISTS {name}")
+
+
+def test_loader_role_runs_the_pipeline_but_no_ddl(tmp_path, role_url, conn):
+    url = role_url("industry_clusters_loader")
+    path = write_csv(tmp_path / "r.csv", [row() for _ in range(35)])
+    for args in (["load", str(path), "--crs", "wgs84"], ["cluster"], ["refresh"],
+                 ["stats", "--format", "json"], ["export", str(tmp_path / "o.gpkg")],
+                 ["db", "status"]):
+        r = run_cli(*args, url=url)
+        assert r.exit_code == 0, (args, r.output)
+    assert conn.execute("SELECT count(*) FROM publish.clusters").fetchone()[0] == 1
+    with psycopg.connect(url, autocommit=True) as c:
+        for ddl in ("CREATE TABLE registry.x (i int)", "CREATE TABLE publish.x (i int)",
+                    "CREATE TABLE public.x (i int)", "DROP TABLE registry.rejects",
+                    "ALTER TABLE registry.enterprises ADD COLUMN x int",
+                    "CREATE SCHEMA x"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                c.execute(ddl)
+
+
+def test_reader_role_can_use_read_only_commands(tmp_path, role_url, db_url):
+    path = write_csv(tmp_path / "r.csv", [row() for _ in range(35)])
+    assert run_cli("load", str(path), "--crs", "wgs84", url=db_url).exit_code == 0
+    assert run_cli("cluster", url=db_url).exit_code == 0
+    url = role_url("industry_clusters_reader")
+    for args in (["stats"], ["export", str(tmp_path / "r.gpkg")], ["db", "status"]):
+        r = run_cli(*args, url=url)
+        assert r.exit_code == 0, (args, r.output)
+    r = run_cli("load", str(path), "--crs", "wgs84", "--force", url=url)
+    assert r.exit_code == 1 and "permission denied" in r.output
