@@ -328,30 +328,33 @@ def demo_group() -> None:
 cli.add_command(demo_group)
 
 
+def demo_options(out_help: str):
+    """--out, --seed and --scale, shared by the demo commands."""
+    def decorate(f):
+        f = click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=1.0,
+                         show_default=True,
+                         help="Size relative to the study (1 = ~120,000 rows).")(f)
+        f = click.option("--seed", type=int, default=2024, show_default=True,
+                         help="Random seed.")(f)
+        return click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+                            default=Path("out"), show_default=True, help=out_help)(f)
+    return decorate
+
+
 @demo_group.command("generate")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
-              show_default=True, help="Directory for the registry and its ground truth.")
-@click.option("--seed", type=int, default=2024, show_default=True, help="Random seed.")
-@click.option("--scale", type=float, default=1.0, show_default=True,
-              help="Size relative to the study (1 = ~120,000 rows).")
+@demo_options("Directory for the registry and its ground truth.")
 @pass_app
 def demo_generate(app: App, out: Path, seed: int, scale: float) -> None:
     """Write a synthetic registry export (GCJ-02, Chinese headers) and its ground truth."""
-    from industry_clusters.demo.synth import generate
+    from industry_clusters.demo.synth import generate, registry_name
 
-    if scale <= 0:
-        raise UserError("--scale must be positive")
-    g = generate(out, seed=seed, scale=scale, name=f"foshan_registry_s{seed}_x{scale:g}.csv")
+    g = generate(out, seed=seed, scale=scale, name=registry_name(seed, scale))
     app.say(f"{g.registry}: {g.records:,} rows, {g.planted} planted clusters "
             f"(truth: {g.truth})")
 
 
 @demo_group.command("run")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
-              show_default=True, help="Directory for the registry, exports, map and report.")
-@click.option("--seed", type=int, default=2024, show_default=True, help="Random seed.")
-@click.option("--scale", type=float, default=1.0, show_default=True,
-              help="Size relative to the study (1 = ~120,000 rows).")
+@demo_options("Directory for the registry, exports, map and report.")
 @click.option("--districts", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="District boundaries (GCJ-02). [default: $INDUSTRY_CLUSTERS_DISTRICTS, else "
                    "../shared/data/foshan_districts.geojson when present]")
@@ -360,8 +363,6 @@ def demo_run(app: App, out: Path, seed: int, scale: float, districts: Path | Non
     """Generate (if absent) -> load -> cluster -> refresh -> export -> report and map."""
     from industry_clusters.demo import default_districts, run_demo
 
-    if scale <= 0:
-        raise UserError("--scale must be positive")
     result = run_demo(app.target, out, seed=seed, scale=scale,
                       districts=districts or default_districts(), say=app.say)
     app.say("")

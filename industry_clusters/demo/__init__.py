@@ -42,14 +42,14 @@ def run_demo(target, out: Path, *, seed: int = DEFAULT_SEED, scale: float = 1.0,
              say: Callable[[str], None] = print) -> DemoResult:
     from industry_clusters.cluster import run_clustering
     from industry_clusters.demo import mapplot, report
-    from industry_clusters.demo.synth import generate
+    from industry_clusters.demo.synth import generate, registry_name
     from industry_clusters.export import export
     from industry_clusters.load import load_file
     from industry_clusters.load.districts import load_districts
 
     t0 = time.monotonic()
     out = Path(out)
-    name = f"foshan_registry_s{seed}_x{scale:g}.csv"
+    name = registry_name(seed, scale)
     registry = out / name
     truth = registry.with_suffix(".truth.csv")
     if registry.exists() and truth.exists():

@@ -94,6 +94,11 @@ EXCLUDED = {"status": 2600, "non_digital": 2400, "capital": 1300, "coord_missing
             "coord_swapped": 200, "coord_outside": 150, "credit_invalid": 400, "duplicate": 600}
 
 
+def registry_name(seed: int, scale: float) -> str:
+    """File name of the registry generated with (seed, scale)."""
+    return f"foshan_registry_s{seed}_x{scale:g}.csv"
+
+
 def check_digit(first17: str) -> str:
     total = sum(ALPHABET.index(c) * w for c, w in zip(first17, WEIGHTS, strict=True))
     return ALPHABET[(31 - total % 31) % 31]
