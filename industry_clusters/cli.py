@@ -235,7 +235,7 @@ def load_districts_cmd(app: App, file: Path, crs, name_field, code_field, layer)
 
 
 # -- cluster / refresh / stats -----------------------------------------------------
-def _sectors(value: str | None) -> list[str] | None:
+def _comma_list(value: str | None) -> list[str] | None:
     return [x.strip() for x in value.split(",") if x.strip()] if value else None
 
 
@@ -268,7 +268,7 @@ def cluster_cmd(app: App, eps, min_points, sectors, tier_method, tier_core, tier
 
     params = {k: v for k, v in (("core", tier_core), ("medium", tier_medium)) if v is not None}
     result = run_clustering(app.target, eps=eps, min_points=min_points,
-                            sectors=_sectors(sectors), tier_method=tier_method,
+                            sectors=_comma_list(sectors), tier_method=tier_method,
                             tier_params=params, as_of=as_of.date() if as_of else None,
                             refresh=not no_refresh)
     app.say(result.summary())
@@ -314,7 +314,7 @@ def export_cmd(app: App, output: Path, fmt, crs, layers, overwrite) -> None:
     """Export the published layers and statistics (GeoPackage, GeoJSON, FlatGeobuf, CSV)."""
     from industry_clusters.export import export
 
-    written = export(app.target, output, layers=_sectors(layers), crs=crs, fmt=fmt,
+    written = export(app.target, output, layers=_comma_list(layers), crs=crs, fmt=fmt,
                      overwrite=overwrite)
     app.say(f"{output}: " + ", ".join(f"{k} {v}" for k, v in written.items()))
 

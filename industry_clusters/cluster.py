@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg.types.json import Jsonb
 
-from industry_clusters.db import advisory_lock, connect, migrate
+from industry_clusters.db import connect, job_session, migrate, run_transaction
 from industry_clusters.errors import UserError
 
 TIER_METHODS = ("jenks", "quantile", "absolute")
@@ -48,27 +48,18 @@ def run_clustering(target, *, eps: float = 500.0, min_points: int = 30,
                    tier_params: dict | None = None, as_of: dt.date | None = None,
                    refresh: bool = True) -> RunResult:
     t0 = time.monotonic()
-    with connect(target, autocommit=True) as conn:
-        migrate.require_schema(conn)
-        conn.execute("SELECT registry.abandon_dead_runs()")
-        with advisory_lock(conn, "cluster"):
-            try:
-                run_id = conn.execute(
-                    "SELECT clustering.start_run(%s, %s, %s, %s, %s, %s)",
-                    (eps, min_points, sectors or None, tier_method, Jsonb(tier_params or {}),
-                     as_of)).fetchone()[0]
-            except psycopg.errors.InvalidParameterValue as exc:
-                raise _param_error(exc) from None
-            try:
-                with conn.transaction():
-                    out = conn.execute("SELECT clustering.compute(%s)", (run_id,)).fetchone()[0]
-                    if refresh:
-                        conn.execute("SELECT clustering.refresh_published()")
-            except BaseException as exc:
-                if not conn.broken and not conn.closed:
-                    conn.execute("SELECT clustering.fail_run(%s, %s)",
-                                 (run_id, f"{type(exc).__name__}: {exc}"[:2000]))
-                raise
+    with job_session(target, "cluster") as conn:
+        try:
+            run_id = conn.execute(
+                "SELECT clustering.start_run(%s, %s, %s, %s, %s, %s)",
+                (eps, min_points, sectors or None, tier_method, Jsonb(tier_params or {}),
+                 as_of)).fetchone()[0]
+        except psycopg.errors.InvalidParameterValue as exc:
+            raise _param_error(exc) from None
+        with run_transaction(conn, "SELECT clustering.fail_run(%s, %s)", run_id):
+            out = conn.execute("SELECT clustering.compute(%s)", (run_id,)).fetchone()[0]
+            if refresh:
+                conn.execute("SELECT clustering.refresh_published()")
     return RunResult(run_id, out["points"], out["clustered"], out["clusters"], out["timings"],
                      out["tiers"], time.monotonic() - t0)
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from industry_clusters.db import advisory_lock, connect, migrate
+from industry_clusters.db import job_session
 
 
 @dataclass
@@ -37,30 +37,28 @@ def run_nightly(target, files: list[Path], *, crs: str, export_dir: Path | None 
         result.steps.append(msg)
         say(msg)
 
-    with connect(target, autocommit=True) as guard:
-        migrate.require_schema(guard)
-        with advisory_lock(guard, "nightly"):
-            # One complete export is a full refresh; several files are parts, loaded
-            # incrementally (nothing is deactivated for being absent from one part).
-            full = len(files) == 1
-            for f in files:
-                res = load_file(target, f, crs=crs, full_refresh=full)
-                step(f"load {f}: {res.summary()}")
-            same_params = guard.execute(
-                "SELECT eps_m = %s AND min_points = %s FROM clustering.runs "
-                "WHERE run_id = clustering.published_run()", (eps, min_points)).fetchone()
-            changed = guard.execute(
-                "SELECT clustering.registry_changed_since_published()").fetchone()[0]
-            if changed or not (same_params and same_params[0]):
-                run = run_clustering(target, eps=eps, min_points=min_points)
-                step(f"cluster: {run.summary()}; publish refreshed")
-            else:
-                step("cluster: registry unchanged since the published run; publish kept")
-            pruned = guard.execute("SELECT clustering.prune_runs(%s)", (keep_runs,)).fetchone()[0]
-            step(f"prune: {pruned} old clustering runs deleted (keeping {keep_runs})")
-            if export_dir:
-                out = Path(export_dir) / "industry_clusters.gpkg"
-                counts = export(target, out, overwrite=True)
-                step(f"export {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    with job_session(target, "nightly") as guard:
+        # One complete export is a full refresh; several files are parts, loaded
+        # incrementally (nothing is deactivated for being absent from one part).
+        full = len(files) == 1
+        for f in files:
+            res = load_file(target, f, crs=crs, full_refresh=full)
+            step(f"load {f}: {res.summary()}")
+        same_params = guard.execute(
+            "SELECT eps_m = %s AND min_points = %s FROM clustering.runs "
+            "WHERE run_id = clustering.published_run()", (eps, min_points)).fetchone()
+        changed = guard.execute(
+            "SELECT clustering.registry_changed_since_published()").fetchone()[0]
+        if changed or not (same_params and same_params[0]):
+            run = run_clustering(target, eps=eps, min_points=min_points)
+            step(f"cluster: {run.summary()}; publish refreshed")
+        else:
+            step("cluster: registry unchanged since the published run; publish kept")
+        pruned = guard.execute("SELECT clustering.prune_runs(%s)", (keep_runs,)).fetchone()[0]
+        step(f"prune: {pruned} old clustering runs deleted (keeping {keep_runs})")
+        if export_dir:
+            out = Path(export_dir) / "industry_clusters.gpkg"
+            counts = export(target, out, overwrite=True)
+            step(f"export {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     result.seconds = time.monotonic() - t0
     return result

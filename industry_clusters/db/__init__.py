@@ -115,5 +115,34 @@ def advisory_lock(conn: psycopg.Connection, job: str) -> Iterator[None]:
                 conn.commit()
 
 
+@contextlib.contextmanager
+def job_session(target, job: str) -> Iterator[psycopg.Connection]:
+    """An autocommit connection for one job: the schema checked, runs whose process died
+    marked abandoned, and the job's advisory lock held."""
+    from industry_clusters.db import migrate
+
+    with connect(target, autocommit=True) as conn:
+        migrate.require_schema(conn)
+        conn.execute("SELECT registry.abandon_dead_runs()")
+        with advisory_lock(conn, job):
+            yield conn
+
+
+@contextlib.contextmanager
+def run_transaction(conn: psycopg.Connection, fail_sql: str, run_id: int) -> Iterator[None]:
+    """The one transaction of a recorded run. If it fails, ``fail_sql`` (parameters: run
+    id, error message) records the failure, committed on its own, and the error goes on;
+    if the connection is lost, nothing can be recorded and the next job marks the run
+    abandoned."""
+    try:
+        with conn.transaction():
+            yield
+    except BaseException as exc:
+        if not conn.broken and not conn.closed:
+            msg = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+            conn.execute(fail_sql, (run_id, redact(msg)[:2000]))
+        raise
+
+
 def project_root() -> Path:
     return SQL_DIR.parent

@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 from psycopg.types.json import Jsonb
 
-from industry_clusters.db import advisory_lock, connect, migrate
+from industry_clusters.db import job_session, run_transaction
 from industry_clusters.errors import UserError
 from industry_clusters.load import columns
 from industry_clusters.load.readers import FORMATS, detect_format, open_source
@@ -100,15 +100,8 @@ def start_run(conn: psycopg.Connection, kind: str, path: Path, digest: str, size
     ).fetchone()[0]
 
 
-def fail_run(conn: psycopg.Connection, run_id: int, error: str) -> None:
-    if conn.broken or conn.closed:
-        return  # the database went away: the next start marks the run abandoned
-    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-        conn.rollback()
-    conn.execute("SELECT registry.finish_load(%s, 'failed', '{}'::jsonb, %s)",
-                 (run_id, error[:2000]))
-    if not conn.autocommit:
-        conn.commit()
+# Records a failed load (parameters: run id, error message); see db.run_transaction.
+FAIL_LOAD = "SELECT registry.finish_load(%s, 'failed', '{}'::jsonb, %s)"
 
 
 def load_file(target, path, *, crs: str | None, fmt: str | None = None,
@@ -125,70 +118,57 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
     t0 = time.monotonic()
     digest, size = file_digest(path)
 
-    with connect(target, autocommit=True) as conn:
-        migrate.require_schema(conn)
-        conn.execute("SELECT registry.abandon_dead_runs()")
-        with advisory_lock(conn, "load"):
-            prev = conn.execute(
-                "SELECT max(load_run_id) FROM registry.load_runs WHERE kind = 'enterprises' "
-                "AND file_sha256 = %s AND status = 'succeeded'", (digest,)).fetchone()[0]
-            if prev and not force:
-                return LoadResult(None, "skipped", path.name, previous_run_id=prev)
-            source = open_source(path, fmt, encoding)
-            fields = columns.resolve(source.headers, mapping, source.implicit, path.name)
-            run_id = start_run(conn, "enterprises", path, digest, size, fmt, crs,
-                               source.encoding, {k: source.headers[v] for k, v in fields.items()},
-                               full_refresh)
-            try:
-                counts = _load_transaction(conn, run_id, source, fields, crs, full_refresh,
-                                           max_deactivate, force, size, progress)
-            except BaseException as exc:
-                msg = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
-                fail_run(conn, run_id, msg)
-                raise
+    with job_session(target, "load") as conn:
+        prev = conn.execute(
+            "SELECT max(load_run_id) FROM registry.load_runs WHERE kind = 'enterprises' "
+            "AND file_sha256 = %s AND status = 'succeeded'", (digest,)).fetchone()[0]
+        if prev and not force:
+            return LoadResult(None, "skipped", path.name, previous_run_id=prev)
+        source = open_source(path, fmt, encoding)
+        fields = columns.resolve(source.headers, mapping, source.implicit, path.name)
+        run_id = start_run(conn, "enterprises", path, digest, size, fmt, crs,
+                           source.encoding, {k: source.headers[v] for k, v in fields.items()},
+                           full_refresh)
+        counts = _load_transaction(conn, run_id, source, fields, crs, full_refresh,
+                                   max_deactivate, force, size, progress)
     return LoadResult(run_id, "succeeded", path.name, counts, time.monotonic() - t0)
 
 
 def _load_transaction(conn, run_id, source, fields, crs, full_refresh, max_deactivate,
                       force, size, progress) -> dict:
     headers = columns.unique_headers(source.headers)
-    conn.autocommit = False
-    try:
-        with conn.transaction():
-            conn.execute("SELECT registry.begin_load()")
-            n = 0
-            with conn.cursor().copy(
-                    "COPY load_staging (line_no, raw, pre_reason, pre_message) FROM STDIN") as cp:
-                dumps = json.dumps
-                for n, rec in enumerate(source.records, 1):
-                    cp.write_row((n, dumps(rec.values, ensure_ascii=False),
-                                  rec.reason, rec.message))
-                    if progress and n % 20000 == 0:
-                        progress(source.position(), size)
-            if progress:
-                progress(size, size)
-            if n == 0 and full_refresh:
-                raise UserError("the file has a header but no data rows; a full refresh would "
-                                "mark every enterprise inactive (use --incremental to load it)")
-            counts = conn.execute("SELECT registry.screen_load(%s, %s, %s)",
-                                  (run_id, Jsonb(fields), headers)).fetchone()[0]
-            active_before = conn.execute(
-                "SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0]
-            merged = conn.execute("SELECT registry.merge_load(%s, %s, %s)",
-                                  (run_id, crs, full_refresh)).fetchone()[0]
-            counts.update(merged)
-            if full_refresh and not force:
-                if active_before and counts["deactivated"] > max_deactivate * active_before:
-                    raise UserError(
-                        f"this full refresh would mark {counts['deactivated']} of "
-                        f"{active_before} active enterprises inactive (more than "
-                        f"{max_deactivate:.0%}); is the file complete? Use --force to accept, "
-                        "or --incremental for a partial file")
-            if not counts["read"] == counts["accepted"] + counts["rejected"] == n:
-                raise RuntimeError(f"row accounting broke: {n} streamed, {counts}")
-            conn.execute("SELECT registry.finish_load(%s, 'succeeded', %s)",
-                         (run_id, Jsonb(counts)))
-    finally:
-        if not conn.closed:
-            conn.autocommit = True
+    with run_transaction(conn, FAIL_LOAD, run_id):
+        conn.execute("SELECT registry.begin_load()")
+        n = 0
+        with conn.cursor().copy(
+                "COPY load_staging (line_no, raw, pre_reason, pre_message) FROM STDIN") as cp:
+            dumps = json.dumps
+            for n, rec in enumerate(source.records, 1):
+                cp.write_row((n, dumps(rec.values, ensure_ascii=False),
+                              rec.reason, rec.message))
+                if progress and n % 20000 == 0:
+                    progress(source.position(), size)
+        if progress:
+            progress(size, size)
+        if n == 0 and full_refresh:
+            raise UserError("the file has a header but no data rows; a full refresh would "
+                            "mark every enterprise inactive (use --incremental to load it)")
+        counts = conn.execute("SELECT registry.screen_load(%s, %s, %s)",
+                              (run_id, Jsonb(fields), headers)).fetchone()[0]
+        active_before = conn.execute(
+            "SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0]
+        merged = conn.execute("SELECT registry.merge_load(%s, %s, %s)",
+                              (run_id, crs, full_refresh)).fetchone()[0]
+        counts.update(merged)
+        if full_refresh and not force:
+            if active_before and counts["deactivated"] > max_deactivate * active_before:
+                raise UserError(
+                    f"this full refresh would mark {counts['deactivated']} of "
+                    f"{active_before} active enterprises inactive (more than "
+                    f"{max_deactivate:.0%}); is the file complete? Use --force to accept, "
+                    "or --incremental for a partial file")
+        if not counts["read"] == counts["accepted"] + counts["rejected"] == n:
+            raise RuntimeError(f"row accounting broke: {n} streamed, {counts}")
+        conn.execute("SELECT registry.finish_load(%s, 'succeeded', %s)",
+                     (run_id, Jsonb(counts)))
     return counts

@@ -6,13 +6,13 @@ import json
 import time
 from pathlib import Path
 
-from industry_clusters.db import advisory_lock, connect, migrate
+from industry_clusters.db import job_session, run_transaction
 from industry_clusters.errors import UserError
 from industry_clusters.load import (
+    FAIL_LOAD,
     LoadResult,
     _check_crs,
     _check_file,
-    fail_run,
     file_digest,
     start_run,
 )
@@ -53,38 +53,24 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
     ci = _pick(fields, code_field, CODE_FIELDS, "code", path)
     digest, size = file_digest(path)
 
-    with connect(target, autocommit=True) as conn:
-        migrate.require_schema(conn)
-        conn.execute("SELECT registry.abandon_dead_runs()")
-        with advisory_lock(conn, "load"):
-            run_id = start_run(conn, "districts", path, digest, size, path.suffix.lstrip("."),
-                               crs, None, {"name": fields[ni], "code": fields[ci]}, True)
-            try:
-                conn.autocommit = False
-                with conn.transaction():
-                    conn.execute("SELECT registry.begin_district_load()")
-                    with conn.cursor().copy("COPY district_staging (line_no, name, code, wkb, raw)"
-                                            " FROM STDIN") as cp:
-                        for i in range(len(geoms)):
-                            raw = {f: ogr_text(col[i])
-                                   for f, col in zip(fields, data, strict=True)}
-                            cp.write_row((i + 1, ogr_text(data[ni][i]), ogr_text(data[ci][i]),
-                                          geoms[i],
-                                          json.dumps(raw, ensure_ascii=False)))
-                    counts = conn.execute("SELECT registry.replace_districts(%s, %s)",
-                                          (run_id, crs)).fetchone()[0]
-                    if counts["accepted"] == 0:
-                        raise UserError(f"{path.name} has no usable district polygon; "
-                                        "the previous boundaries are kept")
-                    conn.execute("SELECT registry.finish_load(%s, 'succeeded', %s)",
-                                 (run_id, json.dumps(counts)))
-            except BaseException as exc:
-                conn.autocommit = True
-                fail_run(conn, run_id, str(exc))
-                raise
-            finally:
-                if not conn.closed:
-                    conn.autocommit = True
+    with job_session(target, "load") as conn:
+        run_id = start_run(conn, "districts", path, digest, size, path.suffix.lstrip("."),
+                           crs, None, {"name": fields[ni], "code": fields[ci]}, True)
+        with run_transaction(conn, FAIL_LOAD, run_id):
+            conn.execute("SELECT registry.begin_district_load()")
+            with conn.cursor().copy("COPY district_staging (line_no, name, code, wkb, raw)"
+                                    " FROM STDIN") as cp:
+                for i in range(len(geoms)):
+                    raw = {f: ogr_text(col[i]) for f, col in zip(fields, data, strict=True)}
+                    cp.write_row((i + 1, ogr_text(data[ni][i]), ogr_text(data[ci][i]), geoms[i],
+                                  json.dumps(raw, ensure_ascii=False)))
+            counts = conn.execute("SELECT registry.replace_districts(%s, %s)",
+                                  (run_id, crs)).fetchone()[0]
+            if counts["accepted"] == 0:
+                raise UserError(f"{path.name} has no usable district polygon; "
+                                "the previous boundaries are kept")
+            conn.execute("SELECT registry.finish_load(%s, 'succeeded', %s)",
+                         (run_id, json.dumps(counts)))
     return _DistrictResult(run_id, "succeeded", path.name, counts, time.monotonic() - t0)
 
 
