@@ -106,12 +106,13 @@ def build(conn, *, load_run_id: int, truth_path: Path | None, map_path: Path | N
     # -- Table 1
     run = conn.execute("SELECT run_id, eps_m, min_points, n_clusters, tier_params "
                        "FROM publish.cluster_runs WHERE published").fetchone()
-    stats = {(r[0], r[1]): r[2:] for r in conn.execute(
-        "SELECT sector, district_code, clusters, max_enterprises, mean_enterprises "
-        "FROM publish.district_sector_stats")}
-    by_name = {(r[0], r[1]): r[2:] for r in conn.execute(
-        "SELECT sector, district_name, clusters, max_enterprises, mean_enterprises "
-        "FROM publish.district_sector_stats")}
+    # ours per (sector, district code), and per (sector, district name) for clusters
+    # whose district came from the registry (no boundaries, hence no code)
+    stats, by_name = {}, {}
+    for sector, code, name, *values in conn.execute(
+            "SELECT sector, district_code, district_name, clusters, max_enterprises, "
+            "mean_enterprises FROM publish.district_sector_stats"):
+        stats[(sector, code)] = by_name[(sector, name)] = tuple(values)
     out += ["## Table 1: clusters per district", "",
             f"Clustering run {run[0]}: eps {run[1]:g} m, min points {run[2]}, {run[3]} clusters "
             f"(study: {sum(CLUSTERS_IN_TEXT.values())} in the text, "
