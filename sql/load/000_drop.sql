@@ -8,7 +8,7 @@ DROP FUNCTION IF EXISTS registry.merge_load(bigint, text, boolean);
 DROP FUNCTION IF EXISTS registry.screen_load(bigint, jsonb, text[]);
 DROP FUNCTION IF EXISTS registry.outcome_counts(bigint, bigint);
 DROP FUNCTION IF EXISTS registry.begin_load();
-DROP FUNCTION IF EXISTS registry.in_region(double precision, double precision);
+DROP FUNCTION IF EXISTS registry.in_region(double precision, double precision, registry.settings);
 DROP FUNCTION IF EXISTS registry.size_class_for(text, numeric);
 DROP FUNCTION IF EXISTS registry.classify_sector(text, text, text);
 DROP FUNCTION IF EXISTS registry.classify_status(text);

@@ -151,11 +151,13 @@ $$;
 COMMENT ON FUNCTION registry.size_class_for(text, numeric) IS
     'Size class from the file when it is a known spelling, else derived from registered capital (registry.size_thresholds).';
 
-CREATE OR REPLACE FUNCTION registry.in_region(x double precision, y double precision)
-RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT EXISTS (SELECT FROM registry.settings s
-                   WHERE x BETWEEN s.region_xmin AND s.region_xmax
-                     AND y BETWEEN s.region_ymin AND s.region_ymax)
+-- Inside the region extent: one expression over a registry.settings row, so PostgreSQL
+-- inlines it into the screening query (no per-row subquery).
+DROP FUNCTION IF EXISTS registry.in_region(double precision, double precision);
+CREATE OR REPLACE FUNCTION registry.in_region(x double precision, y double precision,
+                                              s registry.settings)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT x BETWEEN s.region_xmin AND s.region_xmax AND y BETWEEN s.region_ymin AND s.region_ymax
 $$;
-COMMENT ON FUNCTION registry.in_region(double precision, double precision) IS
-    'True when lon/lat lie in the region extent of registry.settings.';
+COMMENT ON FUNCTION registry.in_region(double precision, double precision, registry.settings) IS
+    'True when lon/lat lie in the region extent of a registry.settings row.';

@@ -101,14 +101,9 @@ BEGIN
                WHEN sec.sector_id IS NULL THEN 'non_digital'
                WHEN cap.problem IS NOT NULL THEN 'capital_irregular'
                WHEN f.x IS NULL OR f.y IS NULL THEN 'coordinates_missing'
-               WHEN NOT (f.x BETWEEN rg.region_xmin AND rg.region_xmax
-                         AND f.y BETWEEN rg.region_ymin AND rg.region_ymax)
-                    AND (f.y BETWEEN rg.region_xmin AND rg.region_xmax
-                         AND f.x BETWEEN rg.region_ymin AND rg.region_ymax)
+               WHEN NOT registry.in_region(f.x, f.y, rg) AND registry.in_region(f.y, f.x, rg)
                    THEN 'coordinates_swapped'
-               WHEN NOT (f.x BETWEEN rg.region_xmin AND rg.region_xmax
-                         AND f.y BETWEEN rg.region_ymin AND rg.region_ymax)
-                   THEN 'coordinates_outside_region'
+               WHEN NOT registry.in_region(f.x, f.y, rg) THEN 'coordinates_outside_region'
                WHEN f.established_bad THEN 'bad_date'
            END AS reason
     FROM load_fields f
