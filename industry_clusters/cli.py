@@ -284,17 +284,36 @@ def refresh_cmd(app: App) -> None:
     app.say("publish views refreshed")
 
 
+run_option = click.option(
+    "--run", type=int, default=None, metavar="ID",
+    help="A succeeded clustering run (`industry-clusters runs`). [default: the published one]")
+
+
 @cli.command("stats")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True, help="Output format.")
 @click.option("--view", "views", multiple=True, type=click.Choice(list(STATS_VIEWS)),
               help="Only this view (repeatable). [default: all three]")
+@run_option
 @pass_app
-def stats_cmd(app: App, fmt: str, views) -> None:
+def stats_cmd(app: App, fmt: str, views, run: int | None) -> None:
     """Print the published statistics (Table 1 per district, tiers, tier structure)."""
     from industry_clusters.publish import fetch_stats, render
 
-    click.echo(render(fetch_stats(app.target, list(views) or None), fmt), nl=False)
+    click.echo(render(fetch_stats(app.target, list(views) or None, run), fmt), nl=False)
+
+
+@cli.command("runs")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="How many of the latest runs.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="Output format.")
+@pass_app
+def runs_cmd(app: App, limit: int, fmt: str) -> None:
+    """List the clustering runs, newest first (publish.cluster_runs)."""
+    from industry_clusters.publish import fetch_runs, render
+
+    click.echo(render({"cluster_runs": fetch_runs(app.target, limit)}, fmt), nl=False)
 
 
 # -- export ------------------------------------------------------------------------
@@ -309,13 +328,15 @@ def stats_cmd(app: App, fmt: str, views) -> None:
                    "district_sector_stats, tier_stats, tier_structure). "
                    "[default: all for .gpkg, clusters otherwise]")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@run_option
 @pass_app
-def export_cmd(app: App, output: Path, fmt, crs, layers, overwrite) -> None:
-    """Export the published layers and statistics (GeoPackage, GeoJSON, FlatGeobuf, CSV)."""
+def export_cmd(app: App, output: Path, fmt, crs, layers, overwrite, run: int | None) -> None:
+    """Export the published layers and statistics (GeoPackage, GeoJSON, FlatGeobuf, CSV,
+    PNG map), or those of an earlier run (--run)."""
     from industry_clusters.export import export
 
     written = export(app.target, output, layers=_comma_list(layers), crs=crs, fmt=fmt,
-                     overwrite=overwrite)
+                     overwrite=overwrite, run=run)
     app.say(f"{output}: " + ", ".join(f"{k} {v}" for k, v in written.items()))
 
 

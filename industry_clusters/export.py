@@ -8,15 +8,19 @@ batch, so memory stays bounded whatever the layer size.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from psycopg import sql
+from psycopg import IsolationLevel, sql
 
 from industry_clusters.db import connect, migrate
 from industry_clusters.errors import UserError
 from industry_clusters.paths import format_from_suffix
+from industry_clusters.publish import check_run, layer_source
 
 BATCH = 50_000
 EXPORT_CRS = ("wgs84", "gcj02", "projected")
@@ -62,15 +66,14 @@ def detect_format(path: Path, fmt: str | None) -> str:
     return format_from_suffix(path, fmt, FORMATS, "export")
 
 
-def _query(layer: Layer, crs: str) -> sql.Composed:
+def _query(layer: Layer, crs: str, run: int | None) -> sql.Composed:
     cols = sql.SQL(layer.columns)
+    source = layer_source(layer.view, run)
     if layer.geometry is None:
-        return sql.SQL("SELECT {} FROM publish.{} ORDER BY {}").format(
-            cols, sql.Identifier(layer.view), sql.SQL(layer.order))
+        return sql.SQL("SELECT {} FROM {} ORDER BY {}").format(cols, source, sql.SQL(layer.order))
     return sql.SQL("SELECT {}, ST_AsBinary(publish.export_geom({}, {})) AS wkb "
-                   "FROM publish.{} ORDER BY {}").format(
-        cols, sql.SQL(layer.geometry), sql.Literal(crs), sql.Identifier(layer.view),
-        sql.SQL(layer.order))
+                   "FROM {} ORDER BY {}").format(
+        cols, sql.SQL(layer.geometry), sql.Literal(crs), source, sql.SQL(layer.order))
 
 
 def _column(values: list, pg_type_name: str) -> np.ndarray:
@@ -85,15 +88,17 @@ def _column(values: list, pg_type_name: str) -> np.ndarray:
 
 
 def export(target, output: Path, *, layers: list[str] | None = None, crs: str = "wgs84",
-           fmt: str | None = None, overwrite: bool = False) -> dict[str, int]:
-    """Write the published layers to ``output``; returns features written per layer."""
+           fmt: str | None = None, overwrite: bool = False,
+           run: int | None = None) -> dict[str, int]:
+    """Write the published layers (or those of clustering run ``run``) to ``output``;
+    returns features written per layer."""
 
     output = Path(output)
     fmt = detect_format(output, fmt)
     if crs not in EXPORT_CRS:
         raise UserError(f"unknown --crs {crs!r}; choose one of {', '.join(EXPORT_CRS)}")
     if fmt == "png":
-        return _export_png(target, output, overwrite)
+        return _export_png(target, output, overwrite, run)
     names = layers or (list(LAYERS) if fmt == "gpkg" else ["clusters"])
     unknown = [n for n in names if n not in LAYERS]
     if unknown:
@@ -104,15 +109,9 @@ def export(target, output: Path, *, layers: list[str] | None = None, crs: str = 
         raise UserError(f"{names[0]} is a table without geometry; export it as .csv or .gpkg")
     if fmt == "csv" and len(names) > 1:
         raise UserError("a CSV holds one table; pass one --layers or use .gpkg")
-    if output.exists():
-        if not overwrite:
-            raise UserError(f"{output} exists; pass --overwrite to replace it")
-        output.unlink()
-    output.parent.mkdir(parents=True, exist_ok=True)
-
     written: dict[str, int] = {}
-    with connect(target) as conn:
-        migrate.require_schema(conn)
+    with _replacing(output, overwrite) as part, _snapshot(target) as conn:
+        check_run(conn, run)
         # from the published layer itself: readers may not see internal tables
         srid = conn.execute("SELECT Find_SRID('publish', 'clusters', 'geom')").fetchone()[0]
         epsg = f"EPSG:{srid}" if crs == "projected" else "EPSG:4326"
@@ -121,18 +120,45 @@ def export(target, output: Path, *, layers: list[str] | None = None, crs: str = 
             n = 0
             with conn.cursor(name=f"export_{name}") as cur:
                 cur.itersize = BATCH
-                cur.execute(_query(layer, crs))
+                cur.execute(_query(layer, crs, run))
                 while rows := cur.fetchmany(BATCH):
                     if fmt == "csv":
-                        _write_csv(output, _names(cur, layer), rows, layer, append=n > 0)
+                        _write_csv(part, _names(cur, layer), rows, layer, append=n > 0)
                     else:  # GDAL appends to GeoPackage, GeoJSON and FlatGeobuf layers
-                        _write_layer(output, fmt, layer, cur, rows, epsg, crs,
+                        _write_layer(part, fmt, layer, cur, rows, epsg, crs, run,
                                      append=n > 0 or bool(written))
                     n += len(rows)
             if n == 0 and fmt != "csv":
-                _write_empty(output, layer, fmt, epsg, bool(written))
+                _write_empty(part, layer, fmt, epsg, bool(written))
             written[name] = n
     return written
+
+
+@contextmanager
+def _replacing(output: Path, overwrite: bool) -> Iterator[Path]:
+    """Yield a temporary path beside ``output``, moved onto it once complete: a failed
+    or killed export leaves the previous file (or none), never a partial one."""
+    if output.exists() and not overwrite:
+        raise UserError(f"{output} exists; pass --overwrite to replace it")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    part = output.with_name(f".{output.stem}.partial-{os.getpid()}{output.suffix}")
+    part.unlink(missing_ok=True)
+    try:
+        yield part
+        os.replace(part, output)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+@contextmanager
+def _snapshot(target) -> Iterator:
+    """A read-only REPEATABLE READ transaction: every layer of one export comes from
+    the same snapshot, even if a refresh commits meanwhile."""
+    with connect(target) as conn:
+        conn.isolation_level = IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        migrate.require_schema(conn)
+        yield conn
 
 
 def _names(cur, layer: Layer) -> list[str]:
@@ -142,7 +168,7 @@ def _names(cur, layer: Layer) -> list[str]:
 
 
 def _write_layer(output: Path, fmt: str, layer: Layer, cur, rows: list, epsg: str, crs: str,
-                 *, append: bool) -> None:
+                 run: int | None, *, append: bool) -> None:
     import pyogrio
 
     types = [cur.connection.adapters.types.get(d.type_code) for d in cur.description]
@@ -154,27 +180,27 @@ def _write_layer(output: Path, fmt: str, layer: Layer, cur, rows: list, epsg: st
     pyogrio.raw.write(output, geoms, data, cols, layer=layer.name, driver=DRIVERS[fmt],
                       geometry_type=layer.geometry_type,
                       crs=epsg if geoms is not None else None, append=append,
-                      layer_options={"DESCRIPTION": _description(layer.name, crs)}
+                      layer_options={"DESCRIPTION": _description(layer.name, crs, run)}
                       if fmt == "gpkg" else None)
 
 
-def _export_png(target, output: Path, overwrite: bool) -> dict[str, int]:
-    """The map of the published clusters over district outlines (as in the demo)."""
+def _export_png(target, output: Path, overwrite: bool, run: int | None) -> dict[str, int]:
+    """The map of the clusters over district outlines (as in the demo)."""
     from industry_clusters.demo import mapplot
 
-    if output.exists() and not overwrite:
-        raise UserError(f"{output} exists; pass --overwrite to replace it")
-    with connect(target) as conn:
-        migrate.require_schema(conn)
-        mapplot.draw(conn, output)
-        n = conn.execute("SELECT count(*) FROM publish.clusters").fetchone()[0]
+    with _replacing(output, overwrite) as part, _snapshot(target) as conn:
+        check_run(conn, run)
+        mapplot.draw(conn, part, run=run)
+        n = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(
+            layer_source("clusters", run))).fetchone()[0]
     return {"clusters": n}
 
 
-def _description(name: str, crs: str) -> str:
+def _description(name: str, crs: str, run: int | None) -> str:
     what = {"gcj02": "coordinates in GCJ-02 (Amap) lon/lat, labelled EPSG:4326",
             "wgs84": "WGS-84", "projected": "projected SRID"}[crs]
-    return f"industry-clusters {name}; {what}"
+    which = "published run" if run is None else f"clustering run {run}"
+    return f"industry-clusters {name} ({which}); {what}"
 
 
 def _write_csv(output: Path, cols, rows, layer: Layer, *, append: bool) -> None:

@@ -1,12 +1,16 @@
-"""Publish: the statistics in schema publish, read back for people.
+"""Publish: the layers and statistics in schema publish, read back for people.
 
-The views themselves are SQL (sql/publish); this module reads them for the ``stats``
-command and the demo report.
+The views themselves are SQL (sql/publish): each layer is a function of a clustering
+run, ``publish.<layer>_of(run)``, and a materialized view of the published run,
+``publish.<layer>``. This module picks one of the two (``layer_source``), checks a
+run asked for by id (``check_run``), and reads the statistics for the ``stats`` and
+``runs`` commands and the demo report.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 from decimal import Decimal
@@ -14,6 +18,7 @@ from decimal import Decimal
 from psycopg import sql
 
 from industry_clusters.db import connect, migrate
+from industry_clusters.errors import UserError
 
 # The statistics views and their display order.
 STATS_VIEWS = {
@@ -23,18 +28,56 @@ STATS_VIEWS = {
 }
 
 
-def read_view(conn, view: str) -> tuple[list[str], list[tuple]]:
+# The columns of publish.cluster_runs the ``runs`` command prints.
+RUN_COLUMNS = ("run_id", "status", "published", "started_at", "eps_m", "min_points", "sectors",
+               "as_of", "tier_method", "n_points", "n_clustered", "n_clusters")
+
+
+def layer_source(view: str, run: int | None) -> sql.Composable:
+    """What to select a publish layer from: its view (the published run) or, for a
+    given run, its function ``publish.<view>_of(run)``."""
+    if run is None:
+        return sql.SQL("publish.{}").format(sql.Identifier(view))
+    return sql.SQL("publish.{}({})").format(sql.Identifier(f"{view}_of"), sql.Literal(int(run)))
+
+
+def check_run(conn, run: int | None) -> None:
+    """A run asked for by id must exist and have succeeded (only those have results)."""
+    if run is None:
+        return
+    row = conn.execute("SELECT status FROM publish.cluster_runs WHERE run_id = %s",
+                       (run,)).fetchone()
+    if row is None:
+        raise UserError(f"there is no clustering run {run}; `industry-clusters runs` lists them")
+    if row[0] != "succeeded":
+        raise UserError(f"clustering run {run} is {row[0]}, not succeeded: it has no results; "
+                        "`industry-clusters runs` lists the runs")
+
+
+def read_view(conn, view: str, run: int | None = None) -> tuple[list[str], list[tuple]]:
     if view not in STATS_VIEWS:
         raise ValueError(view)
-    cur = conn.execute(sql.SQL("SELECT * FROM publish.{} ORDER BY {}").format(
-        sql.Identifier(view), sql.SQL(STATS_VIEWS[view])))
+    cur = conn.execute(sql.SQL("SELECT * FROM {} ORDER BY {}").format(
+        layer_source(view, run), sql.SQL(STATS_VIEWS[view])))
     return [d.name for d in cur.description], cur.fetchall()
 
 
-def fetch_stats(target, views: list[str] | None = None) -> dict[str, tuple[list[str], list]]:
+def fetch_stats(target, views: list[str] | None = None,
+                run: int | None = None) -> dict[str, tuple[list[str], list]]:
     with connect(target) as conn:
         migrate.require_schema(conn)
-        return {v: read_view(conn, v) for v in (views or STATS_VIEWS)}
+        check_run(conn, run)
+        return {v: read_view(conn, v, run) for v in (views or STATS_VIEWS)}
+
+
+def fetch_runs(target, limit: int) -> tuple[list[str], list[tuple]]:
+    """The latest clustering runs, newest first."""
+    with connect(target) as conn:
+        migrate.require_schema(conn)
+        cur = conn.execute(
+            sql.SQL("SELECT {} FROM publish.cluster_runs ORDER BY run_id DESC LIMIT %s").format(
+                sql.SQL(", ").join(map(sql.Identifier, RUN_COLUMNS))), (limit,))
+        return [d.name for d in cur.description], cur.fetchall()
 
 
 def _plain(v):
@@ -61,6 +104,16 @@ def render(stats: dict[str, tuple[list[str], list]], fmt: str) -> str:
     return out.getvalue().rstrip("\n") + "\n"
 
 
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, list):
+        return ", ".join(map(_cell, v))
+    if isinstance(v, datetime.datetime):
+        return v.isoformat(sep=" ", timespec="seconds")
+    return str(v)
+
+
 def text_table(cols: list[str], rows: list) -> str:
     """A plain aligned table; East Asian characters count as two columns."""
     import unicodedata
@@ -68,7 +121,7 @@ def text_table(cols: list[str], rows: list) -> str:
     def width(s: str) -> int:
         return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
-    cells = [[("" if v is None else str(v)) for v in r] for r in rows]
+    cells = [[_cell(v) for v in r] for r in rows]
     w = [max([width(c)] + [width(r[i]) for r in cells]) for i, c in enumerate(cols)]
 
     def line(vals):

@@ -124,3 +124,90 @@ def test_exports_in_many_batches(tmp_path, clustered, conn, monkeypatch, name):
     ids = pyogrio.raw.read(path)[3][0]
     assert sorted(int(i) for i in ids) == sorted(
         r[0] for r in conn.execute("SELECT enterprise_id FROM publish.enterprises"))
+
+
+def _fields(path, layer=None) -> dict[str, list]:
+    """A layer's attribute columns as read back by GDAL."""
+    meta = pyogrio.read_info(path, layer=layer)
+    cols = pyogrio.raw.read(path, layer=layer)[3]
+    return {name: list(col) for name, col in zip(meta["fields"], cols, strict=True)}
+
+
+def test_export_of_an_earlier_run(tmp_path, clustered, conn):
+    """--run ID exports that run's layers, not the published one's, and the statistics
+    of a run are what its views showed while it was published."""
+    first = conn.execute("SELECT clustering.published_run()").fetchone()[0]
+    stats_then = run_cli("stats", "--format", "json", url=clustered).output
+    # a second run with a smaller eps: the 40-point blob alone (mean spacing ~40 m) stays
+    second = run_clustering(clustered, eps=60, min_points=10).run_id
+    assert conn.execute("SELECT clustering.published_run()").fetchone()[0] == second
+    assert run_cli("stats", "--format", "json", url=clustered).output != stats_then
+    r = run_cli("stats", "--format", "json", "--run", str(first), url=clustered)
+    assert r.exit_code == 0 and r.output == stats_then
+
+    old, new = tmp_path / "old.gpkg", tmp_path / "new.gpkg"
+    assert run_cli("export", str(old), "--run", str(first), url=clustered).exit_code == 0
+    assert run_cli("export", str(new), url=clustered).exit_code == 0
+    for path, run in ((old, first), (new, second)):
+        clusters = _fields(path, "clusters")
+        db = conn.execute("SELECT cluster_id, n_members FROM clustering.clusters "
+                          "WHERE run_id = %s ORDER BY cluster_id", (run,)).fetchall()
+        assert set(clusters["run_id"]) == {run}
+        assert [(int(a), int(b)) for a, b in zip(clusters["cluster_id"], clusters["n_members"],
+                                                 strict=True)] == db
+        ents = _fields(path, "enterprises")
+        members = dict(conn.execute("SELECT enterprise_id, cluster_id FROM clustering.members "
+                                    "WHERE run_id = %s", (run,)))
+        got = {int(e): int(c) for e, c in zip(ents["enterprise_id"], ents["cluster_id"],
+                                              strict=True) if c is not None}
+        assert got == members and len(ents["enterprise_id"]) == 92
+        assert pyogrio.read_info(path, layer="clusters")["layer_metadata"]["DESCRIPTION"] \
+            .startswith("industry-clusters clusters (" +
+                        (f"clustering run {run})" if path == old else "published run)"))
+    assert _fields(old, "clusters")["n_members"] != _fields(new, "clusters")["n_members"]
+
+
+def test_export_of_a_run_that_has_no_results(tmp_path, clustered, conn):
+    failed = conn.execute("SELECT clustering.start_run()").fetchone()[0]
+    conn.execute("SELECT clustering.fail_run(%s, 'test')", (failed,))
+    conn.commit()
+    for run, says in ((failed, f"clustering run {failed} is failed"),
+                      (failed + 100, f"there is no clustering run {failed + 100}")):
+        for args in (["export", str(tmp_path / "x.gpkg")], ["export", str(tmp_path / "x.png")],
+                     ["stats"]):
+            assert_one_line_error(run_cli(*args, "--run", str(run), url=clustered), says)
+    assert not (tmp_path / "x.gpkg").exists() and not (tmp_path / "x.png").exists()
+
+
+def test_runs_lists_runs_newest_first(clustered):
+    run_clustering(clustered, eps=60, min_points=10)
+    r = run_cli("runs", "--format", "csv", url=clustered)
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert lines[0].startswith("run_id,status,published")
+    ids = [int(ln.split(",")[0]) for ln in lines[1:]]
+    assert ids == sorted(ids, reverse=True) and len(ids) == 2
+    assert lines[1].split(",")[2] == "True" and lines[2].split(",")[2] == "False"
+
+
+def test_a_failed_export_leaves_the_previous_file(tmp_path, clustered, conn, monkeypatch):
+    import industry_clusters.export as ex
+
+    path = tmp_path / "out.gpkg"
+    export(clustered, path)
+    before = path.read_bytes()
+    bad = conn.execute("SELECT max(run_id) + 1 FROM clustering.runs").fetchone()[0]
+    assert_one_line_error(run_cli("export", str(path), "--overwrite", "--run", str(bad),
+                                  url=clustered), "no clustering run")
+    real = ex._write_layer
+
+    def fail_on_second_layer(output, fmt, layer, *a, **kw):
+        if layer.name != "enterprises":
+            raise OSError("disk full")
+        return real(output, fmt, layer, *a, **kw)
+
+    monkeypatch.setattr(ex, "_write_layer", fail_on_second_layer)
+    with pytest.raises(OSError):
+        export(clustered, path, overwrite=True)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.gpkg"]  # no partial file left

@@ -73,7 +73,7 @@ def test_reader_role_sees_publish_only(clustered, pg_server):
                                                  port=str(pg_server.tcp[1]))
         with psycopg.connect(url, autocommit=True) as c:
             for rel in ("clusters", "enterprises", "district_sector_stats", "tier_stats",
-                        "tier_structure", "cluster_runs"):
+                        "tier_structure", "cluster_runs", "districts"):
                 c.execute(sql.SQL("SELECT count(*) FROM publish.{}").format(sql.Identifier(rel)))
             for rel in ("registry.enterprises", "registry.rejects", "clustering.clusters"):
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -98,7 +98,9 @@ def _cookbook() -> list[str]:
 
 def test_the_readme_cookbook_runs(clustered, conn):
     statements = _cookbook()
-    assert len(statements) >= 6
+    assert len(statements) >= 7
+    published = conn.execute("SELECT clustering.published_run(), count(*) FROM publish.clusters "
+                             "GROUP BY 1").fetchone()
     results = []
     for stmt in statements:
         big = conn.execute("SELECT cluster_id FROM publish.clusters ORDER BY n_members DESC "
@@ -106,10 +108,11 @@ def test_the_readme_cookbook_runs(clustered, conn):
         stmt = re.sub(r"cluster_id = \d+", f"cluster_id = {big}", stmt)
         results.append(conn.execute(stmt).fetchall())
         conn.commit()
-    table1, top10, mix, survey, members, run = results
+    table1, top10, mix, survey, members, runs, run = results
     assert {(r[0], r[1]) for r in table1} == {("comms", "南海区"), ("software", "禅城区")}
     assert [r[3] for r in top10] == sorted((r[3] for r in top10), reverse=True)
     assert sum(r[3] for r in mix) == 305
     assert all(0 <= float(r[1]) <= 1 for r in survey)
     assert len(members) == 160
+    assert [(r[0], r[3]) for r in runs] == [published]
     assert run[0][0] > 1

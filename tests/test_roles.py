@@ -54,9 +54,17 @@ def test_reader_role_can_use_read_only_commands(tmp_path, role_url, db_url):
     path = write_csv(tmp_path / "r.csv", [row() for _ in range(35)])
     assert run_cli("load", str(path), "--crs", "wgs84", url=db_url).exit_code == 0
     assert run_cli("cluster", url=db_url).exit_code == 0
+    with psycopg.connect(db_url) as c:
+        run = str(c.execute("SELECT clustering.published_run()").fetchone()[0])
     url = role_url("industry_clusters_reader")
-    for args in (["stats"], ["export", str(tmp_path / "r.gpkg")], ["db", "status"]):
+    for args in (["stats"], ["stats", "--run", run], ["runs"],
+                 ["export", str(tmp_path / "r.gpkg")],
+                 ["export", str(tmp_path / "run.gpkg"), "--run", run],
+                 ["export", str(tmp_path / "r.png"), "--run", run], ["db", "status"]):
         r = run_cli(*args, url=url)
         assert r.exit_code == 0, (args, r.output)
+    with psycopg.connect(url) as c:  # a layer of any run, through publish only
+        assert c.execute("SELECT count(*) FROM publish.enterprises_of(%s)", (int(run),)
+                         ).fetchone()[0] == 35
     r = run_cli("load", str(path), "--crs", "wgs84", "--force", url=url)
     assert r.exit_code == 1 and "permission denied" in r.output

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from psycopg import sql
+
 from industry_clusters.demo.study import DISTRICTS
+from industry_clusters.publish import layer_source
 
 COLOURS = {("comms", "core"): "#7f0000", ("comms", "medium"): "#d7301f",
            ("comms", "small"): "#fc8d59", ("software", "core"): "#08306b",
            ("software", "medium"): "#2171b5", ("software", "small"): "#6baed6"}
 
 
-def draw(conn, path: Path) -> Path:
+def draw(conn, path: Path, run: int | None = None) -> Path:
+    """Draw the published clusters (or those of clustering run ``run``) to ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -23,7 +27,7 @@ def draw(conn, path: Path) -> Path:
 
     fig, ax = plt.subplots(figsize=(10, 10), dpi=120)
     font = _cjk_font()
-    districts = conn.execute("SELECT name, code, ST_AsBinary(geom_proj) FROM registry.districts "
+    districts = conn.execute("SELECT name, code, ST_AsBinary(geom) FROM publish.districts "
                              "ORDER BY code").fetchall()
     for name, code, wkb in districts:
         g = shapely.from_wkb(bytes(wkb))
@@ -36,15 +40,15 @@ def draw(conn, path: Path) -> Path:
         ax.annotate(label, (c.x, c.y), fontsize=10, color="#222222", ha="center",
                     fontfamily=font, fontweight="bold", zorder=5,
                     path_effects=[patheffects.withStroke(linewidth=3, foreground="white")])
-    pts = conn.execute("SELECT ST_X(geom), ST_Y(geom) FROM publish.enterprises "
-                       "WHERE cluster_id IS NULL").fetchall()
+    pts = conn.execute(sql.SQL("SELECT ST_X(geom), ST_Y(geom) FROM {} WHERE cluster_id IS NULL"
+                               ).format(layer_source("enterprises", run))).fetchall()
     if pts:
         ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=0.1, c="#d9d9d9",
                    rasterized=True, linewidths=0)
-    clusters = conn.execute(
+    clusters = conn.execute(sql.SQL(
         "SELECT sector, tier, n_members, ST_AsBinary(geom), ST_X(ST_Centroid(geom)), "
-        "ST_Y(ST_Centroid(geom)) FROM publish.clusters ORDER BY tier_rank DESC, n_members"
-    ).fetchall()
+        "ST_Y(ST_Centroid(geom)) FROM {} ORDER BY tier_rank DESC, n_members"
+    ).format(layer_source("clusters", run))).fetchall()
     for sector, tier, n, wkb, x, y in clusters:
         # polygons are a few hundred metres across: at city scale each is also drawn
         # as a marker whose area grows with the number of members
@@ -70,7 +74,7 @@ def draw(conn, path: Path) -> Path:
               title="cluster (marker area ~ members)")
     ax.set_xticks([])
     ax.set_yticks([])
-    srid = conn.execute("SELECT projected_srid FROM registry.settings").fetchone()[0]
+    srid = conn.execute("SELECT Find_SRID('publish', 'clusters', 'geom')").fetchone()[0]
     ax.set_title(f"Digital industrial clusters (DBSCAN in PostGIS), EPSG:{srid}")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight")

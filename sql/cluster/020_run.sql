@@ -5,8 +5,10 @@
 -- The CLI commits start_run on its own, then runs compute + refresh in one transaction:
 -- a failure or a kill changes nothing readers see.
 
+-- SECURITY DEFINER: publish.cluster_runs calls it for the reader role, which may
+-- execute it (schema/090_grants.sql) but not read clustering.runs.
 CREATE OR REPLACE FUNCTION clustering.published_run()
-RETURNS bigint LANGUAGE sql STABLE AS $$
+RETURNS bigint LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
     SELECT max(run_id) FROM clustering.runs WHERE status = 'succeeded'
 $$;
 COMMENT ON FUNCTION clustering.published_run() IS 'The latest succeeded run: what publish shows.';

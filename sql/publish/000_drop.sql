@@ -2,9 +2,12 @@
 DROP FUNCTION IF EXISTS publish.export_geom(geometry, text);
 DROP FUNCTION IF EXISTS clustering.run(double precision, integer, text[], text, jsonb, date);
 DROP FUNCTION IF EXISTS clustering.refresh_published();
-DROP VIEW IF EXISTS publish.cluster_runs;
+DROP VIEW IF EXISTS publish.cluster_runs, publish.districts;
 DROP MATERIALIZED VIEW IF EXISTS publish.tier_structure, publish.tier_stats,
     publish.district_sector_stats, publish.enterprises, publish.clusters;
+DROP FUNCTION IF EXISTS publish.district_sector_stats_of(bigint), publish.tier_stats_of(bigint),
+    publish.tier_structure_of(bigint), publish.clusters_of(bigint), publish.enterprises_of(bigint);
+DROP TYPE IF EXISTS publish.cluster_row, publish.enterprise_row;
 DROP FUNCTION IF EXISTS clustering.fail_run(bigint, text);
 DROP FUNCTION IF EXISTS clustering.compute(bigint);
 DROP FUNCTION IF EXISTS clustering.run_points(bigint);

@@ -1,20 +1,56 @@
--- The published interface (schema publish): materialized views of the latest succeeded
--- clustering run (clustering.published_run()). Each has a stable integer key with a
--- unique index (QGIS needs one; REFRESH ... CONCURRENTLY needs one), typed geometry in
--- the projected SRID, and comments on the view and every column.
+-- The published interface (schema publish).
+--   publish.<layer>_of(run)  a layer of any clustering run (table functions; SECURITY
+--                            DEFINER so the reader role, which sees publish only, may
+--                            call them: SELECT * FROM publish.clusters_of(12);)
+--   publish.<layer>          materialized view of <layer>_of(clustering.published_run()),
+--                            the latest succeeded run: what QGIS opens.
+-- One definition per layer, then: the views cannot drift from the exports of past runs.
+-- Each view has a stable integer key with a unique index (QGIS needs one; REFRESH ...
+-- CONCURRENTLY needs one), typed geometry in the projected SRID (from the row types
+-- below, whose geometry columns carry type and SRID), and comments on every column.
 -- Re-runnable: dropped and re-created (grants are re-applied by schema/090_grants.sql).
 
-DROP MATERIALIZED VIEW IF EXISTS publish.clusters CASCADE;
-CREATE MATERIALIZED VIEW publish.clusters AS
-SELECT c.cluster_id, c.run_id, s.code AS sector, s.name_en AS sector_name, c.label,
-       c.n_members, c.n_core, c.tier,
-       clustering.tier_rank(c.tier) AS tier_rank,
-       c.district_code, c.district_name, c.area_km2, c.density_per_km2,
-       ST_X(ST_Transform(c.centroid, 4326)) AS centroid_lon,
-       ST_Y(ST_Transform(c.centroid, 4326)) AS centroid_lat,
-       c.hull AS geom
+DROP MATERIALIZED VIEW IF EXISTS publish.clusters, publish.enterprises,
+    publish.district_sector_stats, publish.tier_stats, publish.tier_structure CASCADE;
+DROP FUNCTION IF EXISTS publish.district_sector_stats_of(bigint), publish.tier_stats_of(bigint),
+    publish.tier_structure_of(bigint) CASCADE;
+DROP TYPE IF EXISTS publish.cluster_row, publish.enterprise_row CASCADE;  -- and their functions
+DO $$
+DECLARE
+    v_srid integer := (SELECT projected_srid FROM registry.settings);
+BEGIN
+    EXECUTE format($t$CREATE TYPE publish.cluster_row AS (
+        cluster_id bigint, run_id bigint, sector text, sector_name text, label integer,
+        n_members integer, n_core integer, tier text, tier_rank integer, district_code text,
+        district_name text, area_km2 double precision, density_per_km2 double precision,
+        centroid_lon double precision, centroid_lat double precision,
+        geom geometry(MultiPolygon, %s))$t$, v_srid);
+    EXECUTE format($t$CREATE TYPE publish.enterprise_row AS (
+        enterprise_id bigint, credit_code text, name text, sector text, digital_label boolean,
+        district_code text, district_name text, size_class text,
+        digital_transformation boolean, capital_cny numeric, established date,
+        cluster_id bigint, cluster_label integer, dbscan_role text, tier text,
+        geom geometry(Point, %s))$t$, v_srid);
+END
+$$;
+COMMENT ON TYPE publish.cluster_row IS 'A row of publish.clusters / publish.clusters_of(run).';
+COMMENT ON TYPE publish.enterprise_row IS 'A row of publish.enterprises / publish.enterprises_of(run).';
+
+CREATE OR REPLACE FUNCTION publish.clusters_of(p_run bigint)
+RETURNS SETOF publish.cluster_row
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+SELECT c.cluster_id, c.run_id, s.code, s.name_en, c.label, c.n_members, c.n_core, c.tier,
+       clustering.tier_rank(c.tier), c.district_code, c.district_name, c.area_km2,
+       c.density_per_km2, ST_X(ST_Transform(c.centroid, 4326)),
+       ST_Y(ST_Transform(c.centroid, 4326)), c.hull
   FROM clustering.clusters c JOIN registry.sectors s USING (sector_id)
- WHERE c.run_id = clustering.published_run();
+ WHERE c.run_id = p_run
+$$;
+COMMENT ON FUNCTION publish.clusters_of(bigint) IS
+    'The clusters of a clustering run (columns as publish.clusters). Example: SELECT * FROM publish.clusters_of(12);';
+
+CREATE MATERIALIZED VIEW publish.clusters AS
+SELECT * FROM publish.clusters_of(clustering.published_run());
 CREATE UNIQUE INDEX clusters_key ON publish.clusters (cluster_id);
 CREATE INDEX clusters_geom_idx ON publish.clusters USING gist (geom);
 COMMENT ON MATERIALIZED VIEW publish.clusters IS 'Industrial clusters of the latest clustering run: one polygon (buffered convex hull) per cluster, with size, tier and district.';
@@ -35,20 +71,32 @@ COMMENT ON COLUMN publish.clusters.centroid_lon IS 'Mean position of the members
 COMMENT ON COLUMN publish.clusters.centroid_lat IS 'Mean position of the members, WGS-84 latitude.';
 COMMENT ON COLUMN publish.clusters.geom IS 'Cluster polygon: convex hull of the members buffered by eps/10, projected SRID.';
 
-DROP MATERIALIZED VIEW IF EXISTS publish.enterprises CASCADE;
-CREATE MATERIALIZED VIEW publish.enterprises AS
-SELECT e.enterprise_id, e.credit_code, e.name, s.code AS sector, e.digital_label,
-       e.district_code, e.district_name, e.size_class, e.digital_transformation,
-       e.capital_cny, e.established, m.cluster_id, c.label AS cluster_label,
+-- The enterprises of a run: its point set (clustering.run_points: active ones, or those
+-- existing at its as-of date, in its sectors) plus any member not in that set any more
+-- (deactivated since the run), each with its cluster. Without a run (nothing clustered
+-- yet): every active enterprise, as noise.
+CREATE OR REPLACE FUNCTION publish.enterprises_of(p_run bigint)
+RETURNS SETOF publish.enterprise_row
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+SELECT e.enterprise_id, e.credit_code, e.name, s.code, e.digital_label, e.district_code,
+       e.district_name, e.size_class, e.digital_transformation, e.capital_cny, e.established,
+       m.cluster_id, c.label,
        CASE WHEN m.is_core THEN 'core' WHEN m.enterprise_id IS NOT NULL THEN 'border'
-            ELSE 'noise' END AS dbscan_role,
-       c.tier, e.geom_proj AS geom
+            ELSE 'noise' END,
+       c.tier, e.geom_proj
   FROM registry.enterprises e
   JOIN registry.sectors s USING (sector_id)
-  LEFT JOIN clustering.members m
-         ON m.run_id = clustering.published_run() AND m.enterprise_id = e.enterprise_id
+  LEFT JOIN clustering.members m ON m.run_id = p_run AND m.enterprise_id = e.enterprise_id
   LEFT JOIN clustering.clusters c ON c.cluster_id = m.cluster_id
- WHERE e.active;
+ WHERE m.enterprise_id IS NOT NULL
+    OR (p_run IS NULL AND e.active)
+    OR e.enterprise_id IN (SELECT p.enterprise_id FROM clustering.run_points(p_run) p)
+$$;
+COMMENT ON FUNCTION publish.enterprises_of(bigint) IS
+    'The enterprises of a clustering run, clustered or noise (columns as publish.enterprises). Example: SELECT * FROM publish.enterprises_of(12) WHERE cluster_id IS NOT NULL;';
+
+CREATE MATERIALIZED VIEW publish.enterprises AS
+SELECT * FROM publish.enterprises_of(clustering.published_run());
 CREATE UNIQUE INDEX enterprises_key ON publish.enterprises (enterprise_id);
 CREATE INDEX enterprises_geom_idx ON publish.enterprises USING gist (geom);
 CREATE INDEX enterprises_cluster_idx ON publish.enterprises (cluster_id);
@@ -70,9 +118,13 @@ COMMENT ON COLUMN publish.enterprises.dbscan_role IS 'core, border or noise.';
 COMMENT ON COLUMN publish.enterprises.tier IS 'Tier of its cluster (core, medium, small); NULL for noise.';
 COMMENT ON COLUMN publish.enterprises.geom IS 'Location, projected SRID.';
 
-DROP MATERIALIZED VIEW IF EXISTS publish.district_sector_stats CASCADE;
-CREATE MATERIALIZED VIEW publish.district_sector_stats AS
-WITH c AS (SELECT * FROM clustering.clusters WHERE run_id = clustering.published_run()),
+CREATE OR REPLACE FUNCTION publish.district_sector_stats_of(p_run bigint)
+RETURNS TABLE (stat_id integer, sector text, sector_name text, district_code text, district_name text,
+                clusters integer, max_enterprises integer, mean_enterprises numeric,
+                share_of_city_clusters numeric, enterprises_in_clusters integer,
+                mean_density_per_km2 numeric)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+WITH c AS (SELECT * FROM clustering.clusters WHERE run_id = p_run),
 city AS (SELECT sector_id, count(*) AS n FROM c GROUP BY sector_id)
 SELECT (row_number() OVER (ORDER BY c.sector_id, c.district_code NULLS LAST,
                                     c.district_name NULLS LAST))::int AS stat_id,
@@ -85,7 +137,13 @@ SELECT (row_number() OVER (ORDER BY c.sector_id, c.district_code NULLS LAST,
        sum(c.n_members)::int AS enterprises_in_clusters,
        round(avg(c.density_per_km2)::numeric, 1) AS mean_density_per_km2
   FROM c JOIN registry.sectors s USING (sector_id) JOIN city USING (sector_id)
- GROUP BY c.sector_id, s.code, s.name_en, c.district_code, c.district_name;
+ GROUP BY c.sector_id, s.code, s.name_en, c.district_code, c.district_name
+$$;
+COMMENT ON FUNCTION publish.district_sector_stats_of(bigint) IS
+    'Clusters per district and sector of a clustering run (columns as publish.district_sector_stats).';
+
+CREATE MATERIALIZED VIEW publish.district_sector_stats AS
+SELECT * FROM publish.district_sector_stats_of(clustering.published_run());
 CREATE UNIQUE INDEX district_sector_stats_key ON publish.district_sector_stats (stat_id);
 COMMENT ON MATERIALIZED VIEW publish.district_sector_stats IS 'Clusters per district and sector (the study''s Table 1) for the latest run.';
 COMMENT ON COLUMN publish.district_sector_stats.stat_id IS 'Integer key (row number by sector and district).';
@@ -100,8 +158,11 @@ COMMENT ON COLUMN publish.district_sector_stats.share_of_city_clusters IS 'Share
 COMMENT ON COLUMN publish.district_sector_stats.enterprises_in_clusters IS 'Enterprises in these clusters.';
 COMMENT ON COLUMN publish.district_sector_stats.mean_density_per_km2 IS 'Mean cluster density, enterprises per km2.';
 
-DROP MATERIALIZED VIEW IF EXISTS publish.tier_stats CASCADE;
-CREATE MATERIALIZED VIEW publish.tier_stats AS
+CREATE OR REPLACE FUNCTION publish.tier_stats_of(p_run bigint)
+RETURNS TABLE (stat_id integer, sector text, tier text, clusters integer, enterprises integer,
+                mean_size numeric, mean_density_per_km2 numeric, districts integer,
+                districts_present text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 SELECT (row_number() OVER (ORDER BY c.sector_id, min(clustering.tier_rank(c.tier))))::int
            AS stat_id,
        s.code AS sector, c.tier,
@@ -112,8 +173,14 @@ SELECT (row_number() OVER (ORDER BY c.sector_id, min(clustering.tier_rank(c.tier
        count(DISTINCT coalesce(c.district_name, '(unknown)'))::int AS districts,
        string_agg(DISTINCT coalesce(c.district_name, '(unknown)'), ', ') AS districts_present
   FROM clustering.clusters c JOIN registry.sectors s USING (sector_id)
- WHERE c.run_id = clustering.published_run()
- GROUP BY c.sector_id, s.code, c.tier;
+ WHERE c.run_id = p_run
+ GROUP BY c.sector_id, s.code, c.tier
+$$;
+COMMENT ON FUNCTION publish.tier_stats_of(bigint) IS
+    'Tiers per sector of a clustering run (columns as publish.tier_stats).';
+
+CREATE MATERIALIZED VIEW publish.tier_stats AS
+SELECT * FROM publish.tier_stats_of(clustering.published_run());
 CREATE UNIQUE INDEX tier_stats_key ON publish.tier_stats (stat_id);
 COMMENT ON MATERIALIZED VIEW publish.tier_stats IS 'The core / medium / small hierarchy per sector for the latest run.';
 COMMENT ON COLUMN publish.tier_stats.stat_id IS 'Integer key (row number by sector and tier).';
@@ -126,15 +193,18 @@ COMMENT ON COLUMN publish.tier_stats.mean_density_per_km2 IS 'Mean cluster densi
 COMMENT ON COLUMN publish.tier_stats.districts IS 'Number of districts with a cluster of the tier.';
 COMMENT ON COLUMN publish.tier_stats.districts_present IS 'Those districts.';
 
-DROP MATERIALIZED VIEW IF EXISTS publish.tier_structure CASCADE;
-CREATE MATERIALIZED VIEW publish.tier_structure AS
+CREATE OR REPLACE FUNCTION publish.tier_structure_of(p_run bigint)
+RETURNS TABLE (stat_id integer, tier text, size_class text, enterprises integer,
+                share_of_tier numeric, micro_small_share_of_tier numeric,
+                digital_coverage numeric, mean_capital_cny numeric)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 WITH m AS (
     SELECT c.tier, coalesce(e.size_class, 'unknown') AS size_class, e.digital_transformation,
            e.capital_cny
       FROM clustering.members m
       JOIN clustering.clusters c ON c.cluster_id = m.cluster_id
       JOIN registry.enterprises e ON e.enterprise_id = m.enterprise_id
-     WHERE m.run_id = clustering.published_run())
+     WHERE m.run_id = p_run)
 SELECT (row_number() OVER (ORDER BY min(clustering.tier_rank(m.tier)),
                                     min(CASE m.size_class WHEN 'micro' THEN 1 WHEN 'small' THEN 2
                                              WHEN 'medium' THEN 3 WHEN 'large' THEN 4 ELSE 5 END)))::int
@@ -150,7 +220,13 @@ SELECT (row_number() OVER (ORDER BY min(clustering.tier_rank(m.tier)),
            AS digital_coverage,
        round(avg(m.capital_cny), 0) AS mean_capital_cny
   FROM m
- GROUP BY m.tier, m.size_class;
+ GROUP BY m.tier, m.size_class
+$$;
+COMMENT ON FUNCTION publish.tier_structure_of(bigint) IS
+    'Enterprise structure per tier and size class of a clustering run (columns as publish.tier_structure).';
+
+CREATE MATERIALIZED VIEW publish.tier_structure AS
+SELECT * FROM publish.tier_structure_of(clustering.published_run());
 CREATE UNIQUE INDEX tier_structure_key ON publish.tier_structure (stat_id);
 COMMENT ON MATERIALIZED VIEW publish.tier_structure IS 'Enterprise structure per tier and size class (the survey''s figures) for the latest run.';
 COMMENT ON COLUMN publish.tier_structure.stat_id IS 'Integer key (row number by tier and size class).';
@@ -186,3 +262,11 @@ COMMENT ON COLUMN publish.cluster_runs.n_clustered IS 'Enterprises in a cluster.
 COMMENT ON COLUMN publish.cluster_runs.n_clusters IS 'Clusters.';
 COMMENT ON COLUMN publish.cluster_runs.timings IS 'Seconds per step.';
 COMMENT ON COLUMN publish.cluster_runs.published IS 'True for the run publish shows.';
+
+CREATE OR REPLACE VIEW publish.districts AS
+SELECT district_id, code, name, geom_proj AS geom FROM registry.districts;
+COMMENT ON VIEW publish.districts IS 'District boundaries (load-districts), for maps and joins.';
+COMMENT ON COLUMN publish.districts.district_id IS 'Integer key.';
+COMMENT ON COLUMN publish.districts.code IS 'District code (GB/T 2260).';
+COMMENT ON COLUMN publish.districts.name IS 'District name.';
+COMMENT ON COLUMN publish.districts.geom IS 'Boundary, projected SRID.';

@@ -9,6 +9,10 @@ BEGIN
         GRANT USAGE ON SCHEMA publish TO industry_clusters_reader;
         GRANT SELECT ON ALL TABLES IN SCHEMA publish TO industry_clusters_reader;
         GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA publish TO industry_clusters_reader;
+        -- publish.cluster_runs marks the published run with it (it reads nothing else)
+        IF to_regprocedure('clustering.published_run()') IS NOT NULL THEN
+            GRANT EXECUTE ON FUNCTION clustering.published_run() TO industry_clusters_reader;
+        END IF;
         -- the schema revision, so the CLI can check it is talking to a current schema
         GRANT SELECT ON public.alembic_version TO industry_clusters_reader;
     END IF;
@@ -24,5 +28,6 @@ BEGIN
     END IF;
 END
 $$;
--- Functions are executable by PUBLIC by default; internal ones are not for the public.
-REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA registry, clustering FROM PUBLIC;
+-- Functions are executable by PUBLIC by default; ours are for the two roles only (the
+-- publish.<layer>_of functions are SECURITY DEFINER: they read internal tables).
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA registry, clustering, publish FROM PUBLIC;
