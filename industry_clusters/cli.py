@@ -7,6 +7,8 @@ usage errors exit 2.
 
 from __future__ import annotations
 
+import signal
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import psycopg
 from industry_clusters import __version__
 from industry_clusters.cluster import TIER_METHODS
 from industry_clusters.config import local_pgdata, redact, resolve
-from industry_clusters.errors import UserError
+from industry_clusters.errors import Terminated, UserError
 from industry_clusters.export import EXPORT_CRS
 from industry_clusters.export import FORMATS as EXPORT_FORMATS
 from industry_clusters.load import CRS_CHOICES
@@ -437,7 +439,18 @@ def nightly_cmd(app: App, files, crs, export_dir, keep_runs, eps, min_points) ->
     app.say(f"nightly: {len(result.steps)} steps succeeded in {result.seconds:.1f} s")
 
 
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
 def main(*args, **kwargs):
-    return cli.main(*args, **kwargs)
+    """The console command. SIGTERM unwinds like Ctrl-C (query cancelled, run recorded
+    failed) and exits 143 with one line, so systemd stopping a job loses nothing."""
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return cli.main(*args, **kwargs)
+    except Terminated as exc:
+        click.echo(f"Error: {exc}; the work in progress was rolled back", err=True)
+        sys.exit(exc.code)
 
 

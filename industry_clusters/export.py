@@ -141,7 +141,8 @@ def _replacing(output: Path, overwrite: bool) -> Iterator[Path]:
     if output.exists() and not overwrite:
         raise UserError(f"{output} exists; pass --overwrite to replace it")
     output.parent.mkdir(parents=True, exist_ok=True)
-    part = output.with_name(f".{output.stem}.partial-{os.getpid()}{output.suffix}")
+    # a name of our own: GDAL never sees the user's (quotes and the like confuse it)
+    part = output.with_name(f".industry-clusters-partial-{os.getpid()}{output.suffix}")
     part.unlink(missing_ok=True)
     try:
         yield part

@@ -17,6 +17,7 @@ import os
 import shutil
 import socket
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,7 @@ class Server:
     admin_url: str
     origin: str
     tcp: tuple[str, int] | None = None  # host, port reachable with password auth
+    restart: Callable[[], None] | None = None  # only for a server the tests own
     _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
     cleanup: list = field(default_factory=list)
 
@@ -114,6 +116,12 @@ def _from_local_cluster() -> Server:
         shutil.rmtree(base, ignore_errors=True)
         raise
     srv = Server(cluster.url("postgres"), "throwaway local cluster", ("127.0.0.1", port))
+
+    def restart():
+        cluster.stop()
+        cluster.start()
+
+    srv.restart = restart
 
     def stop():
         cluster.stop()

@@ -15,7 +15,7 @@ import psycopg
 from psycopg import sql
 
 from industry_clusters.config import APPLICATION_NAME, Target, redact, resolve
-from industry_clusters.errors import LockedError, UserError
+from industry_clusters.errors import LockedError, UserError, interruption
 from industry_clusters.paths import SQL_DIR
 
 
@@ -118,10 +118,18 @@ def advisory_lock(conn: psycopg.Connection, job: str) -> Iterator[None]:
 @contextlib.contextmanager
 def job_session(target, job: str) -> Iterator[psycopg.Connection]:
     """An autocommit connection for one job: the schema checked, runs whose process died
-    marked abandoned, and the job's advisory lock held."""
+    marked abandoned, and the job's advisory lock held.
+
+    The server checks every few seconds that the client is still there
+    (``client_connection_check_interval``, PostgreSQL 14+): if the job is killed in the
+    middle of a long statement, that statement stops and rolls back at once instead
+    of running to its end, and the job's locks are freed for the next run."""
     from industry_clusters.db import migrate
 
     with connect(target, autocommit=True) as conn:
+        conn.execute("SELECT set_config('client_connection_check_interval', '2s', false) "
+                     "WHERE current_setting('client_connection_check_interval', true) "
+                     "IS NOT NULL")
         migrate.require_schema(conn)
         conn.execute("SELECT registry.abandon_dead_runs()")
         with advisory_lock(conn, job):
@@ -139,7 +147,8 @@ def run_transaction(conn: psycopg.Connection, fail_sql: str, run_id: int) -> Ite
             yield
     except BaseException as exc:
         if not conn.broken and not conn.closed:
-            msg = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+            msg = interruption(exc) or (
+                str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}")
             conn.execute(fail_sql, (run_id, redact(msg)[:2000]))
         raise
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 from industry_clusters.config import DEFAULT_SRID, Target, resolve
 from industry_clusters.db import connect, describe, sql_file
@@ -114,7 +115,12 @@ def _with_alembic(target: Target | str | None, fn, srid: int | None = None) -> N
         raw: psycopg.Connection = conn.connection.dbapi_connection  # type: ignore[assignment]
         require_postgis(raw)
         cfg = _config(conn, srid)
-        fn(cfg)
+        try:
+            fn(cfg)
+        except CommandError as exc:  # an unknown or ambiguous revision, say
+            known = ", ".join(reversed([s.revision for s in
+                                        ScriptDirectory.from_config(cfg).walk_revisions()]))
+            raise UserError(f"{exc}; revisions are {known}, or head / base / -1") from None
         conn.commit()
 
 

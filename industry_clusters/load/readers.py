@@ -28,7 +28,18 @@ ENCODINGS = ("auto", "utf-8", "gb18030")
 GEOMETRY_COLUMNS = ("geometry_lon", "geometry_lat")
 
 csv.field_size_limit(16 * 1024 * 1024)  # huge business-scope fields are legal
-_BAD_CHARS = re.compile("[\x00\udc80-\udcff]")
+_BAD_CHARS = re.compile("[\x00\udc00-\udcff]")
+
+
+def _escape_bytes(exc: UnicodeError) -> tuple[str, int]:
+    """Like ``surrogateescape``, but for any byte (UTF-16 can fail on bytes below 0x80,
+    which surrogateescape refuses): bad byte b becomes U+DC00 + b, never an exception."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return "".join(chr(0xDC00 + b) for b in exc.object[exc.start:exc.end]), exc.end
+
+
+codecs.register_error("industry_clusters_escape", _escape_bytes)
 
 
 @dataclass
@@ -102,7 +113,7 @@ def _csv(path: Path, encoding: str) -> Source:
     if encoding == "utf-8" and sample.startswith(codecs.BOM_UTF8):
         enc = "utf-8-sig"
     raw.seek(0)
-    text = io.TextIOWrapper(raw, encoding=enc, errors="surrogateescape", newline="")
+    text = io.TextIOWrapper(raw, encoding=enc, errors="industry_clusters_escape", newline="")
     first = text.readline()
     if _BAD_CHARS.search(first):
         raw.close()

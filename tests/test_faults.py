@@ -1,0 +1,252 @@
+"""Faults that must lose nothing: a killed process, a restarted server, readers during
+a refresh, a timeout or a cancel. Each fault is placed deterministically: another
+session holds a table lock that the job needs at the chosen step, so the job is known
+to be exactly there when the fault strikes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import psycopg
+import pytest
+from points import blob, insert_points
+
+from industry_clusters.cluster import run_clustering
+
+# Where a job is held: a lock on what that step writes. clustering.compute blocks on
+# its first write to clustering.clusters; the refresh blocks on the last of the views
+# (an uncommitted refresh of it holds its EXCLUSIVE lock), the others already refreshed.
+AT_CLUSTERING = ("LOCK TABLE clustering.clusters IN SHARE MODE", "%clustering.compute%")
+AT_REFRESH = ("REFRESH MATERIALIZED VIEW CONCURRENTLY publish.tier_structure",
+              "%refresh_published%")
+
+
+@pytest.fixture
+def published(db_url):
+    """Enterprises in four blobs and some noise, clustered and published (run 1). Its
+    own connection, closed at once: a test may restart the server."""
+    rng = random.Random(7)
+    with psycopg.connect(db_url) as conn:
+        for n, x in ((40, 0), (80, 2500), (150, 5000)):
+            insert_points(conn, blob(rng, n, x, 0, 150))
+        insert_points(conn, blob(rng, 45, 0, 2500, 150), sector="comms", district="南海区")
+        insert_points(conn, [(rng.uniform(-9000, 9000), rng.uniform(-9000, 9000))
+                             for _ in range(200)])
+    run_clustering(db_url)
+    return db_url
+
+
+def state(url: str) -> dict[str, str]:
+    """A fingerprint of everything readers see, and of the enterprise table."""
+    out = {}
+    with psycopg.connect(url) as c:
+        for rel, key in (("publish.clusters", "cluster_id"), ("publish.enterprises", "enterprise_id"),
+                         ("publish.district_sector_stats", "stat_id"),
+                         ("publish.tier_stats", "stat_id"), ("publish.tier_structure", "stat_id"),
+                         ("registry.enterprises", "enterprise_id"),
+                         ("clustering.clusters", "cluster_id")):
+            out[rel] = c.execute(f"SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' "
+                                 f"ORDER BY {key})), '') FROM {rel} t").fetchone()[0]
+    return out
+
+
+def spawn(url: str, *args: str, env: dict | None = None) -> subprocess.Popen:
+    """The real command in its own process, as cron or systemd would run it."""
+    return subprocess.Popen([sys.executable, "-m", "industry_clusters", "--database-url", url,
+                             *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env={**os.environ, **(env or {})})
+
+
+@contextlib.contextmanager
+def holding(url: str, lock_sql: str):
+    """Another session holding a lock until the block ends (or the server goes away)."""
+    c = psycopg.connect(url)
+    c.execute(lock_sql)
+    try:
+        yield c
+    finally:
+        with contextlib.suppress(psycopg.Error):
+            c.rollback()
+        c.close()
+
+
+def wait_blocked(url: str, query_like: str, proc: subprocess.Popen, timeout: float = 60) -> int:
+    """Wait until the job's backend waits for the held lock in ``query_like``; its pid."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as c:
+        while time.monotonic() < deadline:
+            row = c.execute("SELECT pid FROM pg_stat_activity WHERE application_name = "
+                            "'industry-clusters' AND wait_event_type = 'Lock' AND query LIKE %s",
+                            (query_like,)).fetchone()
+            if row:
+                return row[0]
+            assert proc.poll() is None, proc.communicate()[0]
+            time.sleep(0.05)
+    raise AssertionError(f"the job never reached {query_like}")
+
+
+def wait_gone(url: str, pid: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as c:
+        while c.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s",
+                        (pid,)).fetchone()[0]:
+            assert time.monotonic() < deadline, f"backend {pid} still there"
+            time.sleep(0.05)
+
+
+def statuses(url: str) -> list[str]:
+    with psycopg.connect(url) as c:
+        return [r[0] for r in c.execute("SELECT status FROM clustering.runs ORDER BY run_id")]
+
+
+def one_line_error(output: str) -> str:
+    lines = output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "Traceback" not in output, output
+    return lines[0]
+
+
+@pytest.mark.parametrize("step", [AT_CLUSTERING, AT_REFRESH], ids=["clustering", "refresh"])
+def test_kill_9_loses_nothing(published, step):
+    before = state(published)
+    lock_sql, query = step
+    with holding(published, lock_sql):
+        proc = spawn(published, "cluster", "--eps", "300")
+        pid = wait_blocked(published, query, proc)
+        proc.kill()
+        proc.wait()
+    wait_gone(published, pid)  # the server noticed the dead client and rolled back
+    assert state(published) == before
+    assert statuses(published) == ["succeeded", "running"]
+    # the next job marks the killed run abandoned, then succeeds
+    again = run_clustering(published, eps=300)
+    assert statuses(published) == ["succeeded", "abandoned", "succeeded"]
+    assert state(published) != before and again.clusters > 0
+
+
+def test_server_restart_mid_run(published, pg_server):
+    """A restart (or, on a server the tests do not own, the job's backend terminated)
+    gives a one-line error and publishes nothing; the next run succeeds."""
+    before = state(published)
+    with holding(published, AT_REFRESH[0]):
+        proc = spawn(published, "cluster", "--eps", "300")
+        pid = wait_blocked(published, AT_REFRESH[1], proc)
+        if pg_server.restart:
+            pg_server.restart()
+        else:
+            with pg_server.admin() as a:
+                a.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        out = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 1
+    line = one_line_error(out)
+    assert "connection" in line or "terminat" in line, line
+    assert state(published) == before
+    assert statuses(published) == ["succeeded", "running"]  # could not record its failure
+    run_clustering(published, eps=300)
+    assert statuses(published) == ["succeeded", "abandoned", "succeeded"]
+
+
+def test_readers_during_refresh_see_old_or_new(published):
+    """QGIS-style readers polling publish while runs are refreshed: never an error,
+    never an empty layer, only the results of one run or the other."""
+    results = {}
+    for eps in (60, 500):  # eps 60 (min points 10) leaves the smaller blobs out
+        run_clustering(published, eps=eps, min_points=10)
+        with psycopg.connect(published) as c:
+            results[eps] = c.execute("SELECT (SELECT count(*) FROM publish.clusters), (SELECT "
+                                     "count(*) FROM publish.enterprises WHERE cluster_id IS NOT "
+                                     "NULL)").fetchone()
+    assert results[60] != results[500]
+    seen, errors, stop = [], [], threading.Event()
+
+    def reader():
+        try:
+            with psycopg.connect(published, autocommit=True) as c:
+                c.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+                while not stop.is_set():
+                    with c.transaction():  # one snapshot for both layers
+                        n = c.execute("SELECT count(*), count(*) FILTER (WHERE "
+                                      "ST_IsValid(geom)) FROM publish.clusters").fetchone()
+                        m = c.execute("SELECT count(*) FROM publish.enterprises WHERE "
+                                      "cluster_id IS NOT NULL").fetchone()[0]
+                    seen.append((n[0], m))
+                    assert n[0] == n[1]
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        for eps in (60, 500, 60, 500):
+            run_clustering(published, eps=eps, min_points=10)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not errors, errors
+    assert len(seen) > 10 and set(seen) <= {results[60], results[500]}
+    assert len(set(seen)) == 2  # the readers did see both
+
+
+@pytest.mark.parametrize("how", ["statement_timeout", "pg_cancel_backend", "SIGINT", "SIGTERM"])
+def test_timeout_or_cancel_stops_a_run_cleanly(published, how):
+    before = state(published)
+    env = {"PGOPTIONS": "-c statement_timeout=1500"} if how == "statement_timeout" else {}
+    with holding(published, AT_CLUSTERING[0]):
+        proc = spawn(published, "cluster", "--eps", "300", env=env)
+        pid = wait_blocked(published, AT_CLUSTERING[1], proc)
+        if how == "pg_cancel_backend":
+            with psycopg.connect(published, autocommit=True) as c:
+                c.execute("SELECT pg_cancel_backend(%s)", (pid,))
+        elif how.startswith("SIG"):
+            proc.send_signal(getattr(signal, how))
+        out = proc.communicate(timeout=60)[0]
+    assert proc.returncode != 0 and "Traceback" not in out, out
+    if how in ("statement_timeout", "pg_cancel_backend"):
+        assert proc.returncode == 1
+        assert "cancel" in one_line_error(out)
+    wait_gone(published, pid)
+    assert state(published) == before
+    assert statuses(published) == ["succeeded", "failed"]  # recorded, not left running
+    with psycopg.connect(published) as c:
+        error = c.execute("SELECT error FROM clustering.runs WHERE status = 'failed'").fetchone()[0]
+    assert error
+    # and the lock is free again: the next run goes ahead
+    run_clustering(published, eps=300)
+    assert statuses(published)[-1] == "succeeded"
+
+
+def test_kill_9_of_a_nightly_then_resume(db_url, tmp_path):
+    """A nightly killed in its clustering step; the next nightly resumes and publishes."""
+    from registry_files import row, write_csv
+
+    rows = [row() for _ in range(35)]
+    first = write_csv(tmp_path / "first.csv", rows)
+    assert spawn(db_url, "nightly", str(first), "--crs", "wgs84").wait() == 0
+    before = state(db_url)
+    more = write_csv(tmp_path / "more.csv",
+                     rows + [row(经度="113.200000", 纬度="23.100000") for _ in range(35)])
+    with holding(db_url, AT_CLUSTERING[0]):
+        proc = spawn(db_url, "nightly", str(more), "--crs", "wgs84")
+        pid = wait_blocked(db_url, AT_CLUSTERING[1], proc)
+        proc.kill()
+        proc.wait()
+    wait_gone(db_url, pid)
+    after = state(db_url)
+    assert {k: v for k, v in after.items() if k.startswith("publish.")} == \
+        {k: v for k, v in before.items() if k.startswith("publish.")}
+    assert after["registry.enterprises"] != before["registry.enterprises"]  # load committed
+    proc = spawn(db_url, "nightly", str(more), "--crs", "wgs84")
+    out = proc.communicate(timeout=120)[0]
+    assert proc.returncode == 0, out
+    assert "already loaded" in out  # the load had committed before the kill: not redone
+    assert statuses(db_url) == ["succeeded", "abandoned", "succeeded"]
+    with psycopg.connect(db_url) as c:
+        assert c.execute("SELECT count(*) FROM publish.clusters").fetchone()[0] == 2
