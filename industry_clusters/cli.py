@@ -318,6 +318,34 @@ def runs_cmd(app: App, limit: int, fmt: str) -> None:
     click.echo(render({"cluster_runs": fetch_runs(app.target, limit)}, fmt), nl=False)
 
 
+# -- report --------------------------------------------------------------------------
+@group(name="report")
+def report_group() -> None:
+    """Reports across clustering runs."""
+
+
+cli.add_command(report_group)
+
+
+@report_group.command("evolution")
+@click.option("--from", "run_from", type=int, required=True, metavar="RUN",
+              help="The earlier run (`industry-clusters runs`).")
+@click.option("--to", "run_to", type=int, required=True, metavar="RUN",
+              help="The later run, of the same series.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+              help="How many of the fastest-growing clusters.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="Output format.")
+@pass_app
+def report_evolution(app: App, run_from: int, run_to: int, top: int, fmt: str) -> None:
+    """What happened to the clusters between two runs: events (born, grew, merged, ...),
+    the fastest-growing clusters, and the change per district."""
+    from industry_clusters.evolution import evolution_report
+    from industry_clusters.publish import render
+
+    click.echo(render(evolution_report(app.target, run_from, run_to, top), fmt), nl=False)
+
+
 # -- export ------------------------------------------------------------------------
 @cli.command("export")
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))

@@ -91,6 +91,7 @@ DECLARE
     v_points bigint;
     v_clustered bigint;
     v_clusters integer;
+    v_lineage jsonb;
 BEGIN
     SELECT * INTO r FROM clustering.runs WHERE run_id = p_run FOR UPDATE;
     IF NOT FOUND OR r.status <> 'running' THEN
@@ -159,6 +160,11 @@ BEGIN
     v_timings := v_timings || jsonb_build_object('clusters', extract(epoch FROM clock_timestamp() - t));
     t := clock_timestamp();
 
+    -- persistent keys and events against the previous run (sql/cluster/040_lineage.sql)
+    v_lineage := clustering.trace_lineage(p_run);
+    v_timings := v_timings || jsonb_build_object('lineage', extract(epoch FROM clock_timestamp() - t));
+    t := clock_timestamp();
+
     tiers := clustering.assign_tiers(p_run, r.tier_method, r.tier_params);
 
     SELECT count(*) INTO v_points FROM clustering.run_points(p_run);
@@ -172,7 +178,8 @@ BEGIN
            tier_params = tiers
      WHERE run_id = p_run;
     RETURN jsonb_build_object('run_id', p_run, 'points', v_points, 'clustered', v_clustered,
-                              'clusters', v_clusters, 'timings', v_timings, 'tiers', tiers);
+                              'clusters', v_clusters, 'timings', v_timings, 'tiers', tiers,
+                              'lineage', v_lineage);
 END
 $$;
 COMMENT ON FUNCTION clustering.compute(bigint) IS

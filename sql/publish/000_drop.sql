@@ -2,7 +2,7 @@
 DROP FUNCTION IF EXISTS publish.export_geom(geometry, text);
 DROP FUNCTION IF EXISTS clustering.run(double precision, integer, text[], text, jsonb, date);
 DROP FUNCTION IF EXISTS clustering.refresh_published();
-DROP VIEW IF EXISTS publish.cluster_runs, publish.districts;
+DROP VIEW IF EXISTS publish.cluster_lineage, publish.cluster_runs, publish.districts;
 DROP MATERIALIZED VIEW IF EXISTS publish.tier_structure, publish.tier_stats,
     publish.district_sector_stats, publish.enterprises, publish.clusters;
 DROP FUNCTION IF EXISTS publish.district_sector_stats_of(bigint), publish.tier_stats_of(bigint),
@@ -16,3 +16,6 @@ DROP FUNCTION IF EXISTS clustering.published_run();
 DROP FUNCTION IF EXISTS clustering.assign_tiers(bigint, text, jsonb);
 DROP FUNCTION IF EXISTS clustering.jenks3(integer[]);
 DROP FUNCTION IF EXISTS clustering.tier_rank(text);
+DROP FUNCTION IF EXISTS publish.district_change(bigint, bigint),
+    publish.cluster_growth(bigint, bigint), publish.evolution_events(bigint, bigint),
+    publish.run_chain(bigint, bigint);

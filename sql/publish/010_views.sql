@@ -20,7 +20,7 @@ DECLARE
     v_srid integer := (SELECT projected_srid FROM registry.settings);
 BEGIN
     EXECUTE format($t$CREATE TYPE publish.cluster_row AS (
-        cluster_id bigint, run_id bigint, sector text, sector_name text, label integer,
+        cluster_id bigint, cluster_key bigint, run_id bigint, sector text, sector_name text, label integer,
         n_members integer, n_core integer, tier text, tier_rank integer, district_code text,
         district_name text, area_km2 double precision, density_per_km2 double precision,
         centroid_lon double precision, centroid_lat double precision,
@@ -29,8 +29,8 @@ BEGIN
         enterprise_id bigint, credit_code text, name text, sector text, digital_label boolean,
         district_code text, district_name text, size_class text,
         digital_transformation boolean, capital_cny numeric, established date,
-        cluster_id bigint, cluster_label integer, dbscan_role text, tier text,
-        geom geometry(Point, %s))$t$, v_srid);
+        cluster_id bigint, cluster_key bigint, cluster_label integer, dbscan_role text,
+        tier text, geom geometry(Point, %s))$t$, v_srid);
 END
 $$;
 COMMENT ON TYPE publish.cluster_row IS 'A row of publish.clusters / publish.clusters_of(run).';
@@ -39,7 +39,7 @@ COMMENT ON TYPE publish.enterprise_row IS 'A row of publish.enterprises / publis
 CREATE OR REPLACE FUNCTION publish.clusters_of(p_run bigint)
 RETURNS SETOF publish.cluster_row
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-SELECT c.cluster_id, c.run_id, s.code, s.name_en, c.label, c.n_members, c.n_core, c.tier,
+SELECT c.cluster_id, c.cluster_key, c.run_id, s.code, s.name_en, c.label, c.n_members, c.n_core, c.tier,
        clustering.tier_rank(c.tier), c.district_code, c.district_name, c.area_km2,
        c.density_per_km2, ST_X(ST_Transform(c.centroid, 4326)),
        ST_Y(ST_Transform(c.centroid, 4326)), c.hull
@@ -55,6 +55,7 @@ CREATE UNIQUE INDEX clusters_key ON publish.clusters (cluster_id);
 CREATE INDEX clusters_geom_idx ON publish.clusters USING gist (geom);
 COMMENT ON MATERIALIZED VIEW publish.clusters IS 'Industrial clusters of the latest clustering run: one polygon (buffered convex hull) per cluster, with size, tier and district.';
 COMMENT ON COLUMN publish.clusters.cluster_id IS 'Integer key (unique within the database; new for every run).';
+COMMENT ON COLUMN publish.clusters.cluster_key IS 'Persistent key: the same cluster keeps it from run to run (publish.cluster_lineage). Use it in saved queries and styles.';
 COMMENT ON COLUMN publish.clusters.run_id IS 'Clustering run (publish.cluster_runs).';
 COMMENT ON COLUMN publish.clusters.sector IS 'Sector code: comms or software.';
 COMMENT ON COLUMN publish.clusters.sector_name IS 'Sector name.';
@@ -80,7 +81,7 @@ RETURNS SETOF publish.enterprise_row
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 SELECT e.enterprise_id, e.credit_code, e.name, s.code, e.digital_label, e.district_code,
        e.district_name, e.size_class, e.digital_transformation, e.capital_cny, e.established,
-       m.cluster_id, c.label,
+       m.cluster_id, c.cluster_key, c.label,
        CASE WHEN m.is_core THEN 'core' WHEN m.enterprise_id IS NOT NULL THEN 'border'
             ELSE 'noise' END,
        c.tier, e.geom_proj
@@ -113,6 +114,7 @@ COMMENT ON COLUMN publish.enterprises.digital_transformation IS 'Digital-transfo
 COMMENT ON COLUMN publish.enterprises.capital_cny IS 'Registered capital in CNY.';
 COMMENT ON COLUMN publish.enterprises.established IS 'Establishment date.';
 COMMENT ON COLUMN publish.enterprises.cluster_id IS 'Cluster (publish.clusters) in the latest run; NULL for noise.';
+COMMENT ON COLUMN publish.enterprises.cluster_key IS 'Persistent key of its cluster (publish.clusters.cluster_key); NULL for noise.';
 COMMENT ON COLUMN publish.enterprises.cluster_label IS 'Cluster number within the sector.';
 COMMENT ON COLUMN publish.enterprises.dbscan_role IS 'core, border or noise.';
 COMMENT ON COLUMN publish.enterprises.tier IS 'Tier of its cluster (core, medium, small); NULL for noise.';
@@ -243,7 +245,7 @@ SELECT r.run_id, r.status, r.started_at, r.finished_at, r.eps_m, r.min_points, r
        ARRAY(SELECT s.code FROM registry.sectors s WHERE s.sector_id = ANY (r.sector_ids)
              ORDER BY s.sector_id) AS sectors,
        r.as_of, r.tier_method, r.tier_params, r.n_points, r.n_clustered, r.n_clusters, r.timings,
-       r.run_id = clustering.published_run() AS published
+       r.run_id = clustering.published_run() AS published, r.previous_run_id
   FROM clustering.runs r;
 COMMENT ON VIEW publish.cluster_runs IS 'Clustering runs with their parameters, counts and timings; published marks the run publish shows.';
 COMMENT ON COLUMN publish.cluster_runs.run_id IS 'Integer key.';
@@ -262,6 +264,30 @@ COMMENT ON COLUMN publish.cluster_runs.n_clustered IS 'Enterprises in a cluster.
 COMMENT ON COLUMN publish.cluster_runs.n_clusters IS 'Clusters.';
 COMMENT ON COLUMN publish.cluster_runs.timings IS 'Seconds per step.';
 COMMENT ON COLUMN publish.cluster_runs.published IS 'True for the run publish shows.';
+COMMENT ON COLUMN publish.cluster_runs.previous_run_id IS 'The run its clusters were matched to (publish.cluster_lineage).';
+
+CREATE OR REPLACE VIEW publish.cluster_lineage AS
+SELECT l.run_id, r.previous_run_id, l.cluster_key, l.cluster_id, s.code AS sector, l.event,
+       l.parent_keys, l.size_before, l.size_after, l.size_after - l.size_before AS size_change,
+       l.shared_members
+  FROM clustering.lineage l
+  JOIN clustering.runs r USING (run_id)
+  LEFT JOIN clustering.clusters c ON c.cluster_id = l.cluster_id
+  LEFT JOIN clustering.clusters pc ON l.cluster_id IS NULL AND pc.run_id = r.previous_run_id
+                                  AND pc.cluster_key = l.cluster_key
+  LEFT JOIN registry.sectors s ON s.sector_id = coalesce(c.sector_id, pc.sector_id);
+COMMENT ON VIEW publish.cluster_lineage IS 'What happened to each cluster between a run and its previous run: born, stable, grew, shrank, merged, split, dissolved. Key: (run_id, cluster_key).';
+COMMENT ON COLUMN publish.cluster_lineage.run_id IS 'The later run.';
+COMMENT ON COLUMN publish.cluster_lineage.previous_run_id IS 'The earlier run it was matched to.';
+COMMENT ON COLUMN publish.cluster_lineage.cluster_key IS 'Persistent cluster key (publish.clusters.cluster_key).';
+COMMENT ON COLUMN publish.cluster_lineage.cluster_id IS 'The cluster in the later run; NULL when dissolved.';
+COMMENT ON COLUMN publish.cluster_lineage.sector IS 'Sector code.';
+COMMENT ON COLUMN publish.cluster_lineage.event IS 'born, stable, grew, shrank, merged, split or dissolved.';
+COMMENT ON COLUMN publish.cluster_lineage.parent_keys IS 'Keys of the earlier clusters it came from (all of them for merged).';
+COMMENT ON COLUMN publish.cluster_lineage.size_before IS 'Members of those earlier clusters together.';
+COMMENT ON COLUMN publish.cluster_lineage.size_after IS 'Members in the later run (0 when dissolved).';
+COMMENT ON COLUMN publish.cluster_lineage.size_change IS 'size_after - size_before.';
+COMMENT ON COLUMN publish.cluster_lineage.shared_members IS 'Members shared with the earlier clusters.';
 
 CREATE OR REPLACE VIEW publish.districts AS
 SELECT district_id, code, name, geom_proj AS geom FROM registry.districts;

@@ -86,3 +86,44 @@ COMMENT ON COLUMN clustering.members.run_id IS 'Clustering run.';
 COMMENT ON COLUMN clustering.members.enterprise_id IS 'Enterprise (registry.enterprises).';
 COMMENT ON COLUMN clustering.members.cluster_id IS 'Cluster (clustering.clusters).';
 COMMENT ON COLUMN clustering.members.is_core IS 'True when at least min_points enterprises of the sector, itself included, lie within eps.';
+
+-- Stable cluster identities across runs (added by revision 0008; here so that every
+-- revision that runs the current sql/ files finds them).
+
+CREATE SEQUENCE IF NOT EXISTS clustering.cluster_key_seq;
+COMMENT ON SEQUENCE clustering.cluster_key_seq IS 'New persistent cluster keys.';
+
+-- a new key by default (existing clusters get one each); clustering.trace_lineage
+-- then gives a cluster that continues one of the previous run its key
+ALTER TABLE clustering.clusters ADD COLUMN IF NOT EXISTS cluster_key bigint NOT NULL
+    DEFAULT nextval('clustering.cluster_key_seq');
+CREATE UNIQUE INDEX IF NOT EXISTS clusters_run_key ON clustering.clusters (run_id, cluster_key);
+CREATE INDEX IF NOT EXISTS clusters_key_idx ON clustering.clusters (cluster_key);
+COMMENT ON COLUMN clustering.clusters.cluster_key IS 'Persistent key: the same cluster keeps it from run to run (clustering.lineage).';
+
+ALTER TABLE clustering.runs ADD COLUMN IF NOT EXISTS previous_run_id bigint
+    REFERENCES clustering.runs ON DELETE SET NULL;
+COMMENT ON COLUMN clustering.runs.previous_run_id IS 'The run this one''s clusters were matched to (clustering.previous_run); NULL for the first of a series.';
+
+CREATE TABLE IF NOT EXISTS clustering.lineage (
+    run_id bigint NOT NULL REFERENCES clustering.runs ON DELETE CASCADE,
+    cluster_key bigint NOT NULL,
+    cluster_id bigint REFERENCES clustering.clusters ON DELETE CASCADE,
+    event text NOT NULL
+        CHECK (event IN ('born', 'stable', 'grew', 'shrank', 'merged', 'split', 'dissolved')),
+    parent_keys bigint[] NOT NULL DEFAULT '{{}}',
+    size_before integer NOT NULL,
+    size_after integer NOT NULL,
+    shared_members integer NOT NULL,
+    PRIMARY KEY (run_id, cluster_key)
+);
+CREATE INDEX IF NOT EXISTS lineage_parents_idx ON clustering.lineage USING gin (parent_keys);
+COMMENT ON TABLE clustering.lineage IS 'What happened to each cluster from a run''s previous run to the run: one row per cluster of the run, plus one per dissolved cluster.';
+COMMENT ON COLUMN clustering.lineage.run_id IS 'The later run.';
+COMMENT ON COLUMN clustering.lineage.cluster_key IS 'Persistent key of the cluster (of the dissolved one, for dissolved).';
+COMMENT ON COLUMN clustering.lineage.cluster_id IS 'The cluster in the run; NULL when dissolved.';
+COMMENT ON COLUMN clustering.lineage.event IS 'born, stable, grew, shrank, merged, split or dissolved (rules in README, Cluster evolution).';
+COMMENT ON COLUMN clustering.lineage.parent_keys IS 'Keys of the previous run''s clusters it came from (several for merged; the one split for split).';
+COMMENT ON COLUMN clustering.lineage.size_before IS 'Members of the parent clusters together (0 when born).';
+COMMENT ON COLUMN clustering.lineage.size_after IS 'Members now (0 when dissolved).';
+COMMENT ON COLUMN clustering.lineage.shared_members IS 'Members it shares with its parents.';

@@ -1,0 +1,125 @@
+-- Cluster lineage: each run's clusters matched to its previous run's, so that a
+-- cluster keeps its persistent key (clustering.clusters.cluster_key) while it is
+-- clearly the same cluster, and events are recorded when it is not.
+--
+-- Rules (share s = 0.25, change c = 0.10 by default; recorded nowhere else):
+--   link a -> b   old cluster a and new cluster b of the same sector share members,
+--                 at least s of a's or s of b's. Clusters with no such link on either
+--                 side are linked when their hulls overlap by s of the smaller area
+--                 (for members that changed identity).
+--   keys          links in order of shared members (then hull overlap, key, id):
+--                 b takes a's key unless b already has a key or a's key is taken.
+--                 Every other new cluster keeps the new key it was inserted with.
+--   events of b   born      no link;
+--                 merged    links from two or more old clusters (parent_keys: all);
+--                 split     one parent, and b did not get its key or the parent has
+--                           other links (parent_keys: the parent);
+--                 grew / shrank / stable
+--                           one parent, kept its key, size changed by at least c of
+--                           the parent's size up / down, or less.
+--   dissolved     an old cluster with no link: a row with its key and no cluster.
+
+CREATE OR REPLACE FUNCTION clustering.previous_run(p_run bigint)
+RETURNS bigint LANGUAGE sql STABLE AS $$
+    -- The run a run follows: same eps, min points and sectors, succeeded, and the
+    -- latest before it in time (as-of date, or start date for a current run).
+    SELECT p.run_id
+      FROM clustering.runs r JOIN clustering.runs p
+        ON p.eps_m = r.eps_m AND p.min_points = r.min_points AND p.sector_ids = r.sector_ids
+     WHERE r.run_id = p_run AND p.status = 'succeeded'
+       AND (coalesce(p.as_of, p.started_at::date), p.run_id)
+           < (coalesce(r.as_of, r.started_at::date), r.run_id)
+     ORDER BY coalesce(p.as_of, p.started_at::date) DESC, p.run_id DESC
+     LIMIT 1
+$$;
+COMMENT ON FUNCTION clustering.previous_run(bigint) IS
+    'The succeeded run with the same parameters that a run''s lineage is traced from.';
+
+CREATE OR REPLACE FUNCTION clustering.trace_lineage(
+    p_run bigint, p_share double precision DEFAULT 0.25, p_change double precision DEFAULT 0.10)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_prev bigint := clustering.previous_run(p_run);
+    l record;
+    v_events jsonb;
+BEGIN
+    UPDATE clustering.runs SET previous_run_id = v_prev WHERE run_id = p_run;
+
+    -- Both runs' members in analyzed temp tables: the new run's rows are not in the
+    -- statistics yet, and a plan made blind to them can be a quadratic nested loop.
+    DROP TABLE IF EXISTS pg_temp.lin_old, pg_temp.lin_new, pg_temp.lin_links;
+    CREATE TEMP TABLE lin_old ON COMMIT DROP AS
+    SELECT enterprise_id, cluster_id FROM clustering.members WHERE run_id = v_prev;
+    CREATE TEMP TABLE lin_new ON COMMIT DROP AS
+    SELECT enterprise_id, cluster_id FROM clustering.members WHERE run_id = p_run;
+    ANALYZE lin_old;
+    ANALYZE lin_new;
+    CREATE TEMP TABLE lin_links ON COMMIT DROP AS
+    SELECT s.a, s.b, s.shared, 0::double precision AS overlap
+      FROM (SELECT o.cluster_id AS a, n.cluster_id AS b, count(*)::int AS shared
+              FROM lin_new n JOIN lin_old o USING (enterprise_id)
+             GROUP BY 1, 2) s
+      JOIN clustering.clusters ca ON ca.cluster_id = s.a
+      JOIN clustering.clusters cb ON cb.cluster_id = s.b
+     WHERE ca.sector_id = cb.sector_id
+       AND (s.shared >= p_share * ca.n_members OR s.shared >= p_share * cb.n_members);
+
+    INSERT INTO lin_links
+    SELECT a.cluster_id, b.cluster_id, 0, ST_Area(ST_Intersection(a.hull, b.hull))
+      FROM clustering.clusters a
+      JOIN clustering.clusters b ON b.run_id = p_run AND b.sector_id = a.sector_id
+                                AND ST_Intersects(a.hull, b.hull)
+     WHERE a.run_id = v_prev
+       AND NOT EXISTS (SELECT FROM lin_links k WHERE k.a = a.cluster_id OR k.b = b.cluster_id)
+       AND ST_Area(ST_Intersection(a.hull, b.hull))
+           >= p_share * least(ST_Area(a.hull), ST_Area(b.hull));
+
+    ANALYZE lin_links;
+    DROP TABLE IF EXISTS pg_temp.lin_keys;
+    CREATE TEMP TABLE lin_keys (cluster_id bigint PRIMARY KEY, cluster_key bigint UNIQUE)
+        ON COMMIT DROP;
+    FOR l IN SELECT k.b, ca.cluster_key FROM lin_links k
+               JOIN clustering.clusters ca ON ca.cluster_id = k.a
+              ORDER BY k.shared DESC, k.overlap DESC, ca.cluster_key, k.b LOOP
+        INSERT INTO lin_keys VALUES (l.b, l.cluster_key) ON CONFLICT DO NOTHING;
+    END LOOP;
+    UPDATE clustering.clusters c SET cluster_key = k.cluster_key
+      FROM lin_keys k WHERE k.cluster_id = c.cluster_id;
+
+    INSERT INTO clustering.lineage (run_id, cluster_key, cluster_id, event, parent_keys,
+                                    size_before, size_after, shared_members)
+    SELECT p_run, c.cluster_key, c.cluster_id,
+           CASE WHEN p.n = 0 THEN 'born'
+                WHEN p.n >= 2 THEN 'merged'
+                WHEN NOT p.kept OR p.siblings > 1 THEN 'split'
+                WHEN c.n_members - p.size >= p_change * p.size THEN 'grew'
+                WHEN p.size - c.n_members >= p_change * p.size THEN 'shrank'
+                ELSE 'stable' END,
+           p.keys, p.size, c.n_members, p.shared
+      FROM clustering.clusters c
+     CROSS JOIN LATERAL (
+            SELECT count(*)::int AS n,
+                   coalesce(array_agg(a.cluster_key ORDER BY a.cluster_key)
+                            FILTER (WHERE a.cluster_key IS NOT NULL), '{}') AS keys,
+                   coalesce(sum(a.n_members), 0)::int AS size,
+                   coalesce(sum(k.shared), 0)::int AS shared,
+                   coalesce(bool_or(a.cluster_key = c.cluster_key), false) AS kept,
+                   max((SELECT count(*) FROM lin_links s WHERE s.a = k.a)) AS siblings
+              FROM lin_links k JOIN clustering.clusters a ON a.cluster_id = k.a
+             WHERE k.b = c.cluster_id) p
+     WHERE c.run_id = p_run;
+
+    INSERT INTO clustering.lineage (run_id, cluster_key, cluster_id, event, parent_keys,
+                                    size_before, size_after, shared_members)
+    SELECT p_run, a.cluster_key, NULL, 'dissolved', '{}', a.n_members, 0, 0
+      FROM clustering.clusters a
+     WHERE a.run_id = v_prev AND NOT EXISTS (SELECT FROM lin_links k WHERE k.a = a.cluster_id);
+
+    SELECT coalesce(jsonb_object_agg(event, n), '{}') INTO v_events
+      FROM (SELECT event, count(*) AS n FROM clustering.lineage WHERE run_id = p_run
+             GROUP BY event) e;
+    RETURN jsonb_build_object('previous_run', v_prev, 'events', v_events);
+END
+$$;
+COMMENT ON FUNCTION clustering.trace_lineage(bigint, double precision, double precision) IS
+    'Matches a run''s clusters to its previous run''s: persistent keys and lineage events (rules in sql/cluster/040_lineage.sql).';
