@@ -318,6 +318,45 @@ def runs_cmd(app: App, limit: int, fmt: str) -> None:
     click.echo(render({"cluster_runs": fetch_runs(app.target, limit)}, fmt), nl=False)
 
 
+# -- sensitivity ---------------------------------------------------------------------
+def _numbers(kind):
+    def parse(ctx, param, value: str):
+        try:
+            return [kind(v) for v in value.split(",") if v.strip()]
+        except ValueError:
+            raise click.BadParameter(f"{value!r}: give comma-separated numbers") from None
+    return parse
+
+
+@cli.command("sensitivity")
+@click.option("--eps", default="300,400,500,600,800", show_default=True, metavar="LIST",
+              callback=_numbers(float), help="eps values, metres, comma-separated.")
+@click.option("--min-points", default="20,30,40", show_default=True, metavar="LIST",
+              callback=_numbers(int), help="min points values, comma-separated.")
+@click.option("--sectors", default=None, metavar="LIST", help="Comma-separated sector codes.")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Enterprises that existed at this date.")
+@click.option("--no-k-distance", is_flag=True, help="Skip the k-distance curves (the slow part).")
+@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also draw the sweep and the curves to this PNG.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="Output format.")
+@pass_app
+def sensitivity_cmd(app: App, eps, min_points, sectors, as_of, no_k_distance, png, fmt) -> None:
+    """Cluster count, clustered share and sizes for every (eps, min points) pair, and the
+    k-distance curve (k = min points) to read eps from. Computed in the database;
+    nothing is stored."""
+    from industry_clusters.publish import render
+    from industry_clusters.sensitivity import draw, sensitivity
+
+    result = sensitivity(app.target, eps, min_points, sectors=_comma_list(sectors),
+                         as_of=as_of.date() if as_of else None, k_distance=not no_k_distance)
+    click.echo(render(result, fmt, schema="clustering"), nl=False)
+    if png:
+        draw(result, png, eps)
+        app.say(f"{png}: sweep and k-distance curves")
+
+
 # -- report --------------------------------------------------------------------------
 @group(name="report")
 def report_group() -> None:

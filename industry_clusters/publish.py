@@ -86,21 +86,22 @@ def _plain(v):
     return v
 
 
-def render(stats: dict[str, tuple[list[str], list]], fmt: str) -> str:
+def render(stats: dict[str, tuple[list[str], list]], fmt: str, schema: str = "publish") -> str:
+    """Tables as text, CSV (sections headed ``# schema.name``) or JSON."""
     if fmt == "json":
         return json.dumps({v: [dict(zip(cols, map(_plain, r), strict=True)) for r in rows]
                            for v, (cols, rows) in stats.items()}, ensure_ascii=False, indent=2,
-                          default=str)
+                          default=str) + "\n"
     out = io.StringIO()
     for v, (cols, rows) in stats.items():
         if fmt == "csv":
             if len(stats) > 1:
-                out.write(f"# publish.{v}\n")
+                out.write(f"# {schema}.{v}\n")
             w = csv.writer(out, lineterminator="\n")
             w.writerow(cols)
             w.writerows(rows)
         else:
-            out.write(f"publish.{v}\n{text_table(cols, rows)}\n\n")
+            out.write(f"{schema}.{v}\n{text_table(cols, rows)}\n\n")
     return out.getvalue().rstrip("\n") + "\n"
 
 

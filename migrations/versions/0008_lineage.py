@@ -1,4 +1,5 @@
-"""Cluster evolution: persistent cluster keys, lineage events, publish.cluster_lineage.
+"""Cluster evolution: persistent cluster keys, lineage events, publish.cluster_lineage,
+evolution reports, the eps / min points sweep and the k-distance curve.
 
 Revision ID: 0008
 Revises: 0007
@@ -15,6 +16,7 @@ depends_on = None
 
 def upgrade() -> None:
     run_files("schema/030_clustering.sql", "cluster/040_lineage.sql", "cluster/020_run.sql",
+              "cluster/050_sensitivity.sql",
               "publish/010_views.sql", "publish/050_evolution.sql", "schema/090_grants.sql")
 
 

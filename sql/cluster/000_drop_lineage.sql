@@ -7,3 +7,5 @@ DROP TABLE IF EXISTS clustering.lineage;
 ALTER TABLE IF EXISTS clustering.runs DROP COLUMN IF EXISTS previous_run_id CASCADE;
 ALTER TABLE IF EXISTS clustering.clusters DROP COLUMN IF EXISTS cluster_key CASCADE;
 DROP SEQUENCE IF EXISTS clustering.cluster_key_seq;
+DROP FUNCTION IF EXISTS clustering.k_distance(integer[], text[], date, integer);
+DROP FUNCTION IF EXISTS clustering.sensitivity(double precision[], integer[], text[], date);

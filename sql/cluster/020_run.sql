@@ -13,6 +13,43 @@ RETURNS bigint LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog
 $$;
 COMMENT ON FUNCTION clustering.published_run() IS 'The latest succeeded run: what publish shows.';
 
+-- The enterprises to cluster for given sectors and as-of date (NULL: active now). The
+-- one definition of a point set: runs, the sweep and the k-distance curve use it.
+CREATE OR REPLACE FUNCTION clustering.points_for(p_sector_ids smallint[], p_as_of date)
+RETURNS TABLE (enterprise_id bigint, sector_id smallint, geom geometry, district_code text,
+               district_name text)
+LANGUAGE sql STABLE AS $$
+    SELECT e.enterprise_id, e.sector_id, e.geom_proj, e.district_code, e.district_name
+      FROM registry.enterprises e
+     WHERE e.sector_id = ANY (p_sector_ids)
+       AND CASE WHEN p_as_of IS NULL THEN e.active
+                ELSE coalesce(e.established <= p_as_of, false)
+                     AND (e.active OR e.inactive_since > p_as_of) END
+$$;
+COMMENT ON FUNCTION clustering.points_for(smallint[], date) IS
+    'Enterprises of the given sectors that are active now, or (as-of) existed at that date.';
+
+CREATE OR REPLACE FUNCTION clustering.sector_ids(p_sectors text[])
+RETURNS smallint[] LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_unknown text[];
+    v_ids smallint[];
+BEGIN
+    SELECT array_agg(x) INTO v_unknown FROM unnest(p_sectors) AS x
+     WHERE x NOT IN (SELECT code FROM registry.sectors);
+    IF v_unknown IS NOT NULL THEN
+        RAISE EXCEPTION 'unknown sector %; sectors are %', array_to_string(v_unknown, ', '),
+            (SELECT string_agg(code, ', ' ORDER BY sector_id) FROM registry.sectors)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT array_agg(sector_id ORDER BY sector_id) INTO v_ids FROM registry.sectors
+     WHERE p_sectors IS NULL OR code = ANY (p_sectors);
+    RETURN v_ids;
+END
+$$;
+COMMENT ON FUNCTION clustering.sector_ids(text[]) IS
+    'Sector codes to ids (NULL: every sector); an unknown code is an error.';
+
 CREATE OR REPLACE FUNCTION clustering.start_run(
     p_eps double precision DEFAULT 500, p_min_points integer DEFAULT 30,
     p_sectors text[] DEFAULT NULL, p_tier_method text DEFAULT 'jenks',
@@ -21,7 +58,6 @@ RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     v_srid integer;
     v_sector_ids smallint[];
-    v_unknown text[];
     v_run bigint;
 BEGIN
     IF p_eps IS NULL OR p_eps <= 0 OR p_eps = 'Infinity' OR p_eps <> p_eps THEN
@@ -41,19 +77,7 @@ BEGIN
         RAISE EXCEPTION 'SRID % is geographic: eps must be in metres', v_srid
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF p_sectors IS NULL THEN
-        SELECT array_agg(sector_id ORDER BY sector_id) INTO v_sector_ids FROM registry.sectors;
-    ELSE
-        SELECT array_agg(x) INTO v_unknown FROM unnest(p_sectors) AS x
-         WHERE x NOT IN (SELECT code FROM registry.sectors);
-        IF v_unknown IS NOT NULL THEN
-            RAISE EXCEPTION 'unknown sector %; sectors are %', array_to_string(v_unknown, ', '),
-                (SELECT string_agg(code, ', ' ORDER BY sector_id) FROM registry.sectors)
-                USING ERRCODE = 'invalid_parameter_value';
-        END IF;
-        SELECT array_agg(sector_id ORDER BY sector_id) INTO v_sector_ids
-          FROM registry.sectors WHERE code = ANY (p_sectors);
-    END IF;
+    v_sector_ids := clustering.sector_ids(p_sectors);
     INSERT INTO clustering.runs (eps_m, min_points, srid, sector_ids, as_of, tier_method, tier_params)
     VALUES (p_eps, p_min_points, v_srid, v_sector_ids, p_as_of, p_tier_method,
             coalesce(p_tier_params, '{}'))
@@ -64,18 +88,14 @@ $$;
 COMMENT ON FUNCTION clustering.start_run(double precision, integer, text[], text, jsonb, date) IS
     'Validates clustering parameters and records a running run; returns its id.';
 
--- The enterprises a run clusters: accepted, in its sectors, active now or (as_of)
--- established by that date and not yet inactive then.
+-- The enterprises a run clusters: its sectors, active now or (as_of) existing then
+-- (clustering.points_for, sql/cluster/050_sensitivity.sql).
 CREATE OR REPLACE FUNCTION clustering.run_points(p_run bigint)
 RETURNS TABLE (enterprise_id bigint, sector_id smallint, geom geometry, district_code text,
                district_name text)
 LANGUAGE sql STABLE AS $$
-    SELECT e.enterprise_id, e.sector_id, e.geom_proj, e.district_code, e.district_name
-      FROM registry.enterprises e, clustering.runs r
-     WHERE r.run_id = p_run AND e.sector_id = ANY (r.sector_ids)
-       AND CASE WHEN r.as_of IS NULL THEN e.active
-                ELSE coalesce(e.established <= r.as_of, false)
-                     AND (e.active OR e.inactive_since > r.as_of) END
+    SELECT p.* FROM clustering.runs r, clustering.points_for(r.sector_ids, r.as_of) p
+     WHERE r.run_id = p_run
 $$;
 COMMENT ON FUNCTION clustering.run_points(bigint) IS
     'The enterprises a clustering run works on (sectors, active or as-of snapshot).';

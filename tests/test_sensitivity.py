@@ -1,0 +1,80 @@
+"""The eps / min points sweep and the k-distance curve, checked against clustering runs
+and a brute-force computation."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+
+import numpy as np
+from points import blob, insert_points
+
+from helpers import assert_one_line_error, run_cli
+from industry_clusters.cluster import run_clustering
+from industry_clusters.sensitivity import sensitivity
+
+
+def _layout(conn) -> None:
+    rng = random.Random(21)
+    for n, x, r in ((60, 0, 80), (35, 2000, 120), (25, 4000, 60), (80, 6000, 200)):
+        insert_points(conn, blob(rng, n, x, 0, r))
+    insert_points(conn, blob(rng, 40, 0, 3000, 100), sector="comms")
+    insert_points(conn, [(rng.uniform(-5000, 9000), rng.uniform(-3000, 5000))
+                         for _ in range(100)])
+
+
+def test_sweep_agrees_with_clustering_runs(db_url, conn):
+    _layout(conn)
+    eps, mins = [60.0, 120.0, 250.0], [10, 30]
+    sweep = sensitivity(db_url, eps, mins, k_distance=False)["sensitivity"]
+    cols, rows = sweep
+    got = {(r[0], r[1], r[2]): dict(zip(cols, r, strict=True)) for r in rows}
+    assert len(got) == 2 * len(eps) * len(mins)
+    for e in eps:
+        for m in mins:
+            run = run_clustering(db_url, eps=e, min_points=m, refresh=False).run_id
+            per_sector = dict(((s, (n, c)) for s, n, c in conn.execute(
+                "SELECT s.code, count(*), count(DISTINCT m.cluster_id) FROM clustering.members m "
+                "JOIN clustering.clusters c USING (cluster_id) JOIN registry.sectors s "
+                "USING (sector_id) WHERE m.run_id = %s GROUP BY 1", (run,))))
+            for sector in ("comms", "software"):
+                row = got[(sector, e, m)]
+                assert (row["clustered"], row["clusters"]) == per_sector.get(sector, (0, 0))
+    # more eps never clusters fewer enterprises (same min points)
+    for sector in ("comms", "software"):
+        for m in mins:
+            shares = [got[(sector, e, m)]["clustered"] for e in eps]
+            assert shares == sorted(shares)
+
+
+def test_k_distance_matches_brute_force(db_url, conn):
+    _layout(conn)
+    res = sensitivity(db_url, [100.0], [5, 20], sectors=["software"], samples=10)
+    xy = np.array(conn.execute(
+        "SELECT ST_X(geom_proj), ST_Y(geom_proj) FROM registry.enterprises e JOIN "
+        "registry.sectors s USING (sector_id) WHERE s.code = 'software' AND active"
+    ).fetchall())
+    d = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
+    d.sort(axis=1)  # column 0 is the point itself (distance 0)
+    cols, rows = res["k_distance"]
+    assert {r[0] for r in rows} == {"software"} and len(rows) == 2 * 11
+    for _sector, k, rank, dist in rows:
+        kd = np.sort(d[:, k - 1])
+        i = max(math.ceil(float(rank) * len(kd)) - 1, 0)  # percentile_disc
+        assert abs(dist - kd[i]) < 1e-6, (k, rank, dist, kd[i])
+
+
+def test_sensitivity_command(tmp_path, db_url, conn):
+    _layout(conn)
+    png = tmp_path / "s.png"
+    r = run_cli("sensitivity", "--eps", "80,150", "--min-points", "10,20", "--png", str(png),
+                "--format", "json", url=db_url)
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output.split("\n" + str(png))[0])
+    assert len(data["sensitivity"]) == 8 and len(data["k_distance"]) == 2 * 2 * 101
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert_one_line_error(run_cli("sensitivity", "--eps", "0", url=db_url), "eps values")
+    assert_one_line_error(run_cli("sensitivity", "--sectors", "nope", url=db_url),
+                          "unknown sector nope")
+    assert run_cli("sensitivity", "--min-points", "a,b", url=db_url).exit_code == 2
