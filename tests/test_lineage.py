@@ -3,6 +3,7 @@ changes whose right answer is known."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 
 import pytest
@@ -179,3 +180,35 @@ def test_snapshots_in_time_chain_by_date(db_url, conn):
     r = run_cli("report", "evolution", "--from", str(runs[2021]), "--to", str(runs[2023]),
                 "--format", "csv", url=db_url)
     assert r.exit_code == 0 and "dissolved" in r.output, r.output
+
+
+def test_one_registry_file_rebuilds_past_years(tmp_path, db_url, conn):
+    """Firms that closed before the file was first loaded are kept as history, with their
+    deregistration date, so as-of snapshots include them while they existed."""
+    from industry_clusters.demo.synth import HEADERS
+    from registry_files import row, write_csv
+
+    headers = [*HEADERS, "注销日期"]
+    closed = [row(登记状态="注销", 成立日期="2018-01-01", 注销日期="2022-06-30")
+              for _ in range(35)]
+    live = [row(经度="113.200000", 纬度="23.100000", 成立日期="2020-01-01") for _ in range(35)]
+    path = write_csv(tmp_path / "r.csv", closed + live, headers=headers)
+    r = run_cli("load", str(path), "--crs", "wgs84", url=db_url)
+    assert r.exit_code == 0 and "kept as history 35" in r.output, r.output
+    read, acc, rej, hist = conn.execute(
+        "SELECT rows_read, rows_accepted, rows_rejected, rows_history FROM registry.load_runs"
+    ).fetchone()
+    assert (read, acc, rej, hist) == (70, 35, 35, 35)  # still rejected, as the study counts
+    assert conn.execute("SELECT count(*), min(inactive_since), bool_or(active) FROM "
+                        "registry.enterprises WHERE status = '注销'").fetchone() == \
+        (35, dt.date(2022, 6, 30), False)
+    counts = {}
+    for as_of in ("2021-12-31", "2023-12-31"):
+        assert run_cli("cluster", "--as-of", as_of, url=db_url).exit_code == 0
+        counts[as_of] = conn.execute(
+            "SELECT n_points, n_clusters FROM clustering.runs ORDER BY run_id DESC LIMIT 1"
+        ).fetchone()
+    assert counts == {"2021-12-31": (70, 2), "2023-12-31": (35, 1)}
+    # loading the same firms again later changes nothing for the closed ones
+    r = run_cli("load", str(path), "--crs", "wgs84", "--force", url=db_url)
+    assert r.exit_code == 0 and "kept as history" not in r.output, r.output

@@ -49,8 +49,9 @@ class LoadResult:
                  f"rejected {c['rejected']}"]
         if c.get("by_reason"):
             parts.append("(" + ", ".join(f"{k} {v}" for k, v in c["by_reason"].items()) + ")")
+        history = f", kept as history {c['history']}" if c.get("history") else ""
         parts.append(f"; inserted {c['inserted']}, updated {c['updated']}, unchanged "
-                     f"{c['unchanged']}, deactivated {c['deactivated']}; "
+                     f"{c['unchanged']}, deactivated {c['deactivated']}{history}; "
                      f"{self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)")
         return " ".join(parts)
 

@@ -31,6 +31,8 @@ PRESETS: dict[str, tuple[str, ...]] = {
     "lat": ("纬度", "latitude", "lat"),
     "size_class": ("企业规模", "规模", "size_class", "enterprise_size", "size"),
     "digital_transformation": ("数字化转型", "是否数字化转型", "digital_transformation"),
+    "deregistered": ("注销日期", "吊销日期", "注销时间", "吊销时间", "deregistered",
+                     "deregistration_date", "closed"),
 }
 REQUIRED = ("credit_code", "name", "status", "capital", "lon", "lat")
 # At least one of these must be present to decide the sector.

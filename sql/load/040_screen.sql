@@ -58,7 +58,8 @@ BEGIN
                nullif(btrim(s.raw ->> (p_fields ->> 'lon')::int), '') AS lon,
                nullif(btrim(s.raw ->> (p_fields ->> 'lat')::int), '') AS lat,
                nullif(btrim(s.raw ->> (p_fields ->> 'size_class')::int), '') AS size_given,
-               nullif(btrim(s.raw ->> (p_fields ->> 'digital_transformation')::int), '') AS dt_given
+               nullif(btrim(s.raw ->> (p_fields ->> 'digital_transformation')::int), '') AS dt_given,
+               nullif(btrim(s.raw ->> (p_fields ->> 'deregistered')::int), '') AS deregistered
         FROM load_staging s
         OFFSET 0) f
     LEFT JOIN LATERAL registry.parse_date(f.established) est ON true;
@@ -82,6 +83,11 @@ BEGIN
         SELECT d.capital, c.*
           FROM (SELECT DISTINCT capital FROM load_fields) d
           LEFT JOIN LATERAL registry.parse_capital(d.capital) c ON true),
+    deregs AS MATERIALIZED (
+        SELECT d.deregistered, c.value
+          FROM (SELECT DISTINCT deregistered FROM load_fields
+                 WHERE deregistered IS NOT NULL) d
+          LEFT JOIN LATERAL registry.parse_date(d.deregistered) c ON true),
     sizes AS MATERIALIZED (
         SELECT d.size_given, d.amount_cny, c.size_class, c.source
           FROM (SELECT DISTINCT f.size_given, c.amount_cny FROM load_fields f
@@ -90,14 +96,14 @@ BEGIN
     SELECT f.*, st.active AS status_active, sec.sector_id, sec.digital_label,
            cap.amount, cap.currency, cap.amount_cny, cap.problem AS capital_problem,
            sz.size_class, sz.source AS size_source,
-           dt.value::boolean AS digital_transformation,
+           dt.value::boolean AS digital_transformation, dg.value AS deregistered_date,
+           -- Status comes last: a row rejected as status_inactive passed every other
+           -- rule, so it can be kept as history (an inactive enterprise) by merge_load.
            CASE
                WHEN f.pre_reason IS NOT NULL THEN f.pre_reason
                WHEN f.credit_code IS NULL THEN 'credit_code_missing'
                WHEN NOT registry.credit_code_valid(f.credit_code) THEN 'credit_code_invalid'
                WHEN f.name IS NULL THEN 'name_missing'
-               WHEN st.active IS NULL THEN 'status_unknown'
-               WHEN NOT st.active THEN 'status_inactive'
                WHEN sec.sector_id IS NULL THEN 'non_digital'
                WHEN cap.problem IS NOT NULL THEN 'capital_irregular'
                WHEN f.x IS NULL OR f.y IS NULL THEN 'coordinates_missing'
@@ -105,6 +111,8 @@ BEGIN
                    THEN 'coordinates_swapped'
                WHEN NOT registry.in_region(f.x, f.y, rg) THEN 'coordinates_outside_region'
                WHEN f.established_bad THEN 'bad_date'
+               WHEN st.active IS NULL THEN 'status_unknown'
+               WHEN NOT st.active THEN 'status_inactive'
            END AS reason
     FROM load_fields f
     CROSS JOIN registry.settings rg
@@ -117,7 +125,8 @@ BEGIN
     LEFT JOIN sizes sz ON coalesce(sz.size_given, '') = coalesce(f.size_given, '')
          AND coalesce(sz.amount_cny, -1) = coalesce(cap.amount_cny, -1)
     LEFT JOIN registry.value_aliases dt
-           ON dt.kind = 'boolean' AND dt.alias = lower(f.dt_given);
+           ON dt.kind = 'boolean' AND dt.alias = lower(f.dt_given)
+    LEFT JOIN deregs dg ON dg.deregistered = f.deregistered;
 
     -- Duplicates: the first accepted row of a credit code wins, later ones are rejected.
     UPDATE load_screened s SET reason = 'duplicate_credit_code'
@@ -163,18 +172,29 @@ DECLARE
     n_upd bigint;
     n_acc bigint;
     n_status bigint;
+    n_hist bigint;
     n_missing bigint := 0;
 BEGIN
     SELECT count(*) INTO n_acc FROM load_screened WHERE reason IS NULL;
     PERFORM registry.prepare_district_parts();
     WITH located AS MATERIALIZED (
         SELECT s.*, g.geom, d.name AS district_name, d.code AS district_code
-          FROM load_screened s
+          FROM (SELECT * FROM load_screened WHERE reason IS NULL
+                UNION ALL
+                -- History: enterprises that first appear already deregistered (they passed
+                -- every rule but the status) are kept as inactive, for as-of snapshots.
+                SELECT * FROM (
+                    SELECT DISTINCT ON (h.credit_code) * FROM load_screened h
+                     WHERE h.reason = 'status_inactive'
+                       AND NOT EXISTS (SELECT FROM registry.enterprises e
+                                        WHERE e.credit_code = h.credit_code)
+                       AND NOT EXISTS (SELECT FROM load_screened a
+                                        WHERE a.reason IS NULL AND a.credit_code = h.credit_code)
+                     ORDER BY h.credit_code, h.line_no) hist) s
          CROSS JOIN LATERAL (SELECT publish.to_wgs84(s.x, s.y, p_crs) AS geom OFFSET 0) g
           LEFT JOIN LATERAL (SELECT p.name, p.code FROM district_parts p
                               WHERE ST_Intersects(p.geom, g.geom)
-                              ORDER BY p.code LIMIT 1) d ON true
-         WHERE s.reason IS NULL),
+                              ORDER BY p.code LIMIT 1) d ON true),
     up AS (
         INSERT INTO registry.enterprises AS e (
             credit_code, name, status, active, inactive_since, industry_code, sector_id,
@@ -182,7 +202,9 @@ BEGIN
             capital_cny, established, size_class, size_class_source, digital_transformation,
             registered_district, address, source_crs, source_x, source_y, geom, district_name,
             district_code, first_load_run_id, last_load_run_id)
-        SELECT s.credit_code, s.name, s.status, true, NULL, s.industry_code, s.sector_id,
+        SELECT s.credit_code, s.name, s.status, s.reason IS NULL,
+               CASE WHEN s.reason IS NOT NULL THEN s.deregistered_date END,
+               s.industry_code, s.sector_id,
                s.digital_label, s.business_scope, s.capital, s.amount, s.currency,
                s.amount_cny, s.established_date, s.size_class, s.size_source,
                s.digital_transformation, s.district, s.address, p_crs, s.x, s.y,
@@ -212,15 +234,16 @@ BEGIN
                EXCLUDED.capital_cny, EXCLUDED.established, EXCLUDED.size_class,
                EXCLUDED.digital_transformation, EXCLUDED.registered_district, EXCLUDED.address,
                EXCLUDED.source_crs, EXCLUDED.source_x, EXCLUDED.source_y)
-        RETURNING (xmax = 0) AS inserted
+        RETURNING (xmax = 0) AS inserted, e.active
     )
-    SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
-      INTO n_ins, n_upd FROM up;
+    SELECT count(*) FILTER (WHERE inserted AND active), count(*) FILTER (WHERE NOT inserted),
+           count(*) FILTER (WHERE inserted AND NOT active)
+      INTO n_ins, n_upd, n_hist FROM up;
 
     -- Enterprises the file reports as deregistered etc.: inactive, history kept.
     UPDATE registry.enterprises e
-       SET active = false, inactive_since = current_date, status = s.status,
-           last_load_run_id = p_run, updated_at = now()
+       SET active = false, inactive_since = coalesce(s.deregistered_date, current_date),
+           status = s.status, last_load_run_id = p_run, updated_at = now()
       FROM load_screened s
      WHERE s.reason = 'status_inactive' AND s.credit_code = e.credit_code AND e.active;
     GET DIAGNOSTICS n_status = ROW_COUNT;
@@ -238,7 +261,7 @@ BEGIN
 
     RETURN jsonb_build_object('inserted', n_ins, 'updated', n_upd,
                               'unchanged', n_acc - n_ins - n_upd,
-                              'deactivated', n_status + n_missing);
+                              'deactivated', n_status + n_missing, 'history', n_hist);
 END
 $$;
 COMMENT ON FUNCTION registry.merge_load(bigint, text, boolean) IS
@@ -302,6 +325,7 @@ RETURNS void LANGUAGE sql AS $$
         rows_updated = (p_counts ->> 'updated')::bigint,
         rows_unchanged = (p_counts ->> 'unchanged')::bigint,
         rows_deactivated = (p_counts ->> 'deactivated')::bigint,
+        rows_history = (p_counts ->> 'history')::bigint,
         error = p_error
     WHERE load_run_id = p_run
 $$;

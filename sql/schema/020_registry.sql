@@ -66,6 +66,7 @@ CREATE TABLE IF NOT EXISTS registry.load_runs (
     rows_updated bigint,
     rows_unchanged bigint,
     rows_deactivated bigint,
+    rows_history bigint,
     duration_s numeric(12, 3),
     error text,
     backend_pid integer NOT NULL DEFAULT pg_backend_pid(),
@@ -93,6 +94,9 @@ COMMENT ON COLUMN registry.load_runs.rejected_by_reason IS 'Rejected row counts 
 COMMENT ON COLUMN registry.load_runs.rows_inserted IS 'Accepted rows that created a new enterprise.';
 COMMENT ON COLUMN registry.load_runs.rows_updated IS 'Accepted rows that changed an existing enterprise.';
 COMMENT ON COLUMN registry.load_runs.rows_unchanged IS 'Accepted rows identical to the stored enterprise.';
+-- added by revision 0009 (this file is re-run by it)
+ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS rows_history bigint;
+COMMENT ON COLUMN registry.load_runs.rows_history IS 'Enterprises stored as inactive history: they first appeared already deregistered (rejected as status_inactive, kept for as-of snapshots).';
 COMMENT ON COLUMN registry.load_runs.rows_deactivated IS 'Enterprises marked inactive because a full refresh did not contain them.';
 COMMENT ON COLUMN registry.load_runs.duration_s IS 'Wall-clock duration in seconds.';
 COMMENT ON COLUMN registry.load_runs.error IS 'Error message of a failed load.';
@@ -167,7 +171,7 @@ COMMENT ON COLUMN registry.enterprises.credit_code IS 'Unified social credit cod
 COMMENT ON COLUMN registry.enterprises.name IS 'Enterprise name.';
 COMMENT ON COLUMN registry.enterprises.status IS 'Operating status as registered (e.g. 存续, 在业).';
 COMMENT ON COLUMN registry.enterprises.active IS 'False when deregistered or missing from the latest full refresh.';
-COMMENT ON COLUMN registry.enterprises.inactive_since IS 'Date the enterprise was marked inactive.';
+COMMENT ON COLUMN registry.enterprises.inactive_since IS 'Date the enterprise became inactive: the deregistration date from the file (注销日期) when given, else the date the load marked it; NULL for history rows without a date.';
 COMMENT ON COLUMN registry.enterprises.industry_code IS 'GB/T 4754 industry code as given.';
 COMMENT ON COLUMN registry.enterprises.sector_id IS 'Sector group (registry.sectors) from the industry code or business-scope keywords.';
 COMMENT ON COLUMN registry.enterprises.digital_label IS 'True when labelled digital (joins the comms group, as in the study).';
