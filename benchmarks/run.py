@@ -10,6 +10,11 @@ same data (machines here are noisy):
   the same table, and against fetching the points to Python and running
   scikit-learn's DBSCAN per sector; at ~112,000 enterprises (``--cluster-scales
   1,10`` adds ~1,200,000).
+- sweep: ``sensitivity`` over the default 5 eps x 3 min points at ~112,000 enterprises,
+  without and with the k-distance curves, against the bare ``ST_ClusterDBSCAN`` query
+  times the number of pairs (the naive way to sweep).
+
+``--parts load,cluster,sweep`` picks what to run (default: all).
 
 It works in its own database (``ic_bench``, re-created) on the server the CLI would
 use (DATABASE_URL, PG*, or the project-local cluster). Results go to
@@ -116,6 +121,8 @@ def main() -> None:
                     help="registry scales for the clustering benchmark (1 = ~112,000; "
                          "1,10 adds ~1,200,000, which takes tens of minutes here)")
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke check")
+    ap.add_argument("--parts", default="load,cluster,sweep",
+                    help="comma-separated: load, cluster, sweep")
     ap.add_argument("--work", default=str(ROOT / "benchmarks" / ".cache"),
                     help="where generated registries are kept (deterministic: reused)")
     args = ap.parse_args()
@@ -124,8 +131,21 @@ def main() -> None:
     lines = [f"# Benchmarks {dt.datetime.now():%Y-%m-%d %H:%M}", "",
              f"Machine: {os.cpu_count()} cores; PostgreSQL server of {resolve(None).source}.", ""]
     work = Path(args.work)
+    parts = set(args.parts.split(","))
+    if "load" in parts:
+        lines += bench_load(args, work)
+    if "cluster" in parts:
+        lines += bench_cluster(args, work)
+    if "sweep" in parts:
+        lines += bench_sweep(args, work)
+    out = ROOT / "benchmarks" / "results" / f"{dt.datetime.now():%Y%m%d-%H%M%S}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    print(f"\nwritten to {out}")
 
-    # -- load
+
+def bench_load(args, work: Path) -> list[str]:
     scale = args.load_rows / 119_761
     print(f"generating {args.load_rows:,} rows ...", flush=True)
     reg = cached(work / "load", 99, scale)
@@ -135,7 +155,7 @@ def main() -> None:
     print("load ...", flush=True)
     load_s, load_mb = cli(url, "load", str(reg), "--crs", "gcj02")
     reload_s, reload_mb = cli(url, "load", str(reg), "--crs", "gcj02", "--force")
-    lines += ["## Load", "", f"{n_rows:,} rows ({reg.stat().st_size / 1e6:.0f} MB CSV, GCJ-02).",
+    lines = ["## Load", "", f"{n_rows:,} rows ({reg.stat().st_size / 1e6:.0f} MB CSV, GCJ-02).",
               "", "| step | seconds | rows/s | x plain COPY | client peak MB |",
               "|---|---:|---:|---:|---:|",
               f"| plain COPY into text columns (baseline) | {copy_s:.1f} | "
@@ -145,9 +165,11 @@ def main() -> None:
               f"| forced re-load, unchanged file (nightly) | {reload_s:.1f} | "
               f"{n_rows / reload_s:,.0f} | {reload_s / copy_s:.1f} | {reload_mb} |", ""]
     print("\n".join(lines), flush=True)
+    return lines
 
-    # -- cluster
-    lines += ["## Cluster", "", "| enterprises | bare ST_ClusterDBSCAN s | cluster + refresh s | "
+
+def bench_cluster(args, work: Path) -> list[str]:
+    lines = ["## Cluster", "", "| enterprises | bare ST_ClusterDBSCAN s | cluster + refresh s | "
               "ratio | scikit-learn route s | ratio |", "|---:|---:|---:|---:|---:|---:|"]
     for s in [float(x) for x in args.cluster_scales.split(",")]:
         print(f"clustering benchmark at scale {s} ...", flush=True)
@@ -166,12 +188,30 @@ def main() -> None:
                      + (f"{skl:.2f} | {full / skl:.2f} |" if skl else "n/a | n/a |"))
         print(lines[-1], flush=True)
     lines += ["", "cluster + refresh is timed as the CLI command (process start included); "
-              "ratio = its time / the bare query's."]
-    out = ROOT / "benchmarks" / "results" / f"{dt.datetime.now():%Y%m%d-%H%M%S}.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
-    print(f"\nwritten to {out}")
+              "ratio = its time / the bare query's.", ""]
+    return lines
+
+
+def bench_sweep(args, work: Path) -> list[str]:
+    s = 0.5 if args.quick else 1.0
+    print(f"sweep benchmark at scale {s} ...", flush=True)
+    reg = cached(work / f"c{s}", 7, s)
+    url = bench_db()
+    cli(url, "load", str(reg), "--crs", "gcj02")
+    with psycopg.connect(url) as c:
+        n = c.execute("SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0]
+    pairs = 5 * 3  # the command's defaults: eps 300,400,500,600,800 x min points 20,30,40
+    bare = min(bare_dbscan(url) for _ in range(2))
+    sweep = cli(url, "sensitivity", "--no-k-distance")[0]
+    full = cli(url, "sensitivity")[0]
+    lines = ["## Sensitivity sweep", "", f"{n:,} enterprises, {pairs} (eps, min points) pairs.",
+             "", "| what | seconds | x (bare query x pairs) |", "|---|---:|---:|",
+             f"| bare ST_ClusterDBSCAN x {pairs} (baseline) | {bare * pairs:.1f} | 1.0 |",
+             f"| sensitivity --no-k-distance | {sweep:.1f} | {sweep / (bare * pairs):.2f} |",
+             f"| sensitivity (with k-distance, k = 20, 30, 40) | {full:.1f} | "
+             f"{full / (bare * pairs):.2f} |", ""]
+    print("\n".join(lines), flush=True)
+    return lines
 
 
 if __name__ == "__main__":
