@@ -9,3 +9,4 @@ ALTER TABLE IF EXISTS clustering.clusters DROP COLUMN IF EXISTS cluster_key CASC
 DROP SEQUENCE IF EXISTS clustering.cluster_key_seq;
 DROP FUNCTION IF EXISTS clustering.k_distance(integer[], text[], date, integer);
 DROP FUNCTION IF EXISTS clustering.sensitivity(double precision[], integer[], text[], date);
+DROP FUNCTION IF EXISTS clustering.stage_sweep_points(text[], date);

@@ -50,6 +50,30 @@ $$;
 COMMENT ON FUNCTION clustering.sector_ids(text[]) IS
     'Sector codes to ids (NULL: every sector); an unknown code is an error.';
 
+-- The DBSCAN parameter rules, for runs and the sweep (NULL array: not checked).
+CREATE OR REPLACE FUNCTION clustering.check_dbscan_params(p_eps double precision[],
+                                                          p_min_points integer[])
+RETURNS void LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    v_bad text;
+BEGIN
+    SELECT coalesce(x::text, 'NULL') INTO v_bad FROM unnest(p_eps) x
+     WHERE x IS NULL OR x <= 0 OR x = 'Infinity' OR x <> x LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'eps must be a positive distance in metres, not %', v_bad
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT coalesce(x::text, 'NULL') INTO v_bad FROM unnest(p_min_points) x
+     WHERE x IS NULL OR x < 1 LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'min points must be at least 1, not %', v_bad
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION clustering.check_dbscan_params(double precision[], integer[]) IS
+    'Refuses a non-positive or infinite eps and min points below 1.';
+
 CREATE OR REPLACE FUNCTION clustering.start_run(
     p_eps double precision DEFAULT 500, p_min_points integer DEFAULT 30,
     p_sectors text[] DEFAULT NULL, p_tier_method text DEFAULT 'jenks',
@@ -60,14 +84,7 @@ DECLARE
     v_sector_ids smallint[];
     v_run bigint;
 BEGIN
-    IF p_eps IS NULL OR p_eps <= 0 OR p_eps = 'Infinity' OR p_eps <> p_eps THEN
-        RAISE EXCEPTION 'eps must be a positive distance in metres, not %', p_eps
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF p_min_points IS NULL OR p_min_points < 1 THEN
-        RAISE EXCEPTION 'min points must be at least 1, not %', p_min_points
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
+    PERFORM clustering.check_dbscan_params(ARRAY[p_eps], ARRAY[p_min_points]);
     IF p_tier_method NOT IN ('jenks', 'quantile', 'absolute') THEN
         RAISE EXCEPTION 'unknown tier method %: use jenks, quantile or absolute', p_tier_method
             USING ERRCODE = 'invalid_parameter_value';

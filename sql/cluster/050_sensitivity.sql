@@ -1,6 +1,21 @@
 -- Choosing eps and min points: a sweep of DBSCAN over parameter pairs, and the
 -- k-distance curve practitioners read eps from. Nothing is stored.
 
+-- The points of a sweep, copied once into an indexed temporary table (sweep_points).
+CREATE OR REPLACE FUNCTION clustering.stage_sweep_points(p_sectors text[], p_as_of date)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    DROP TABLE IF EXISTS pg_temp.sweep_points;
+    CREATE TEMP TABLE sweep_points ON COMMIT DROP AS
+    SELECT p.enterprise_id, p.sector_id, p.geom
+      FROM clustering.points_for(clustering.sector_ids(p_sectors), p_as_of) p;
+    CREATE INDEX ON sweep_points USING gist (geom);
+    ANALYZE sweep_points;
+END
+$$;
+COMMENT ON FUNCTION clustering.stage_sweep_points(text[], date) IS
+    'Copies the points of a sweep (sectors, as-of) into the temporary table sweep_points.';
+
 -- The sweep: ST_ClusterDBSCAN for every (eps, min points) pair over one copy of the
 -- points (a temp table with its own index, made once for the whole sweep).
 CREATE OR REPLACE FUNCTION clustering.sensitivity(
@@ -14,21 +29,8 @@ DECLARE
     v_eps double precision;
     v_min integer;
 BEGIN
-    IF EXISTS (SELECT FROM unnest(p_eps) x WHERE x IS NULL OR x <= 0 OR x = 'Infinity' OR x <> x)
-       OR cardinality(p_eps) IS NULL THEN
-        RAISE EXCEPTION 'eps values must be positive distances in metres, not %', p_eps
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF EXISTS (SELECT FROM unnest(p_min_points) x WHERE x IS NULL OR x < 1)
-       OR cardinality(p_min_points) IS NULL THEN
-        RAISE EXCEPTION 'min points values must be at least 1, not %', p_min_points
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    DROP TABLE IF EXISTS pg_temp.sens_points;
-    CREATE TEMP TABLE sens_points ON COMMIT DROP AS
-    SELECT p.enterprise_id, p.sector_id, p.geom
-      FROM clustering.points_for(clustering.sector_ids(p_sectors), p_as_of) p;
-    ANALYZE sens_points;
+    PERFORM clustering.check_dbscan_params(p_eps, p_min_points);
+    PERFORM clustering.stage_sweep_points(p_sectors, p_as_of);
     FOREACH v_eps IN ARRAY p_eps LOOP
         FOREACH v_min IN ARRAY p_min_points LOOP
             RETURN QUERY
@@ -45,7 +47,7 @@ BEGIN
                                            ST_ClusterDBSCAN(p.geom, v_eps, v_min) OVER (
                                                PARTITION BY p.sector_id ORDER BY p.enterprise_id)
                                                AS cid
-                                      FROM sens_points p) l
+                                      FROM sweep_points p) l
                              GROUP BY 1, 2) g
                      GROUP BY g.sector_id) x
               JOIN registry.sectors s ON s.sector_id = x.sector_id
@@ -70,26 +72,18 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_max integer := (SELECT max(x) FROM unnest(p_k) x);
 BEGIN
-    IF cardinality(p_k) IS NULL OR EXISTS (SELECT FROM unnest(p_k) x WHERE x IS NULL OR x < 1) THEN
-        RAISE EXCEPTION 'k values must be at least 1, not %', p_k
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
+    PERFORM clustering.check_dbscan_params(NULL, p_k);  -- k is a min points
     IF p_samples IS NULL OR p_samples < 1 THEN
         RAISE EXCEPTION 'samples must be at least 1, not %', p_samples
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    DROP TABLE IF EXISTS pg_temp.kd_points;
-    CREATE TEMP TABLE kd_points ON COMMIT DROP AS
-    SELECT p.enterprise_id, p.sector_id, p.geom
-      FROM clustering.points_for(clustering.sector_ids(p_sectors), p_as_of) p;
-    CREATE INDEX ON kd_points USING gist (geom);
-    ANALYZE kd_points;
+    PERFORM clustering.stage_sweep_points(p_sectors, p_as_of);
     RETURN QUERY
     WITH knn AS (
         SELECT p.sector_id,
-               ARRAY(SELECT q.geom <-> p.geom FROM kd_points q WHERE q.sector_id = p.sector_id
+               ARRAY(SELECT q.geom <-> p.geom FROM sweep_points q WHERE q.sector_id = p.sector_id
                       ORDER BY q.geom <-> p.geom LIMIT v_max) AS dists
-          FROM kd_points p),
+          FROM sweep_points p),
     ranks AS (SELECT array_agg(i::float8 / p_samples ORDER BY i) AS r
                 FROM generate_series(0, p_samples) i),
     curves AS (
