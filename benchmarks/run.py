@@ -168,16 +168,23 @@ def bench_load(args, work: Path) -> list[str]:
     return lines
 
 
+def loaded(work: Path, scale: float) -> tuple[str, int]:
+    """A fresh benchmark database holding the cached registry of ``scale``; (url, active
+    enterprises)."""
+    reg = cached(work / f"c{scale}", 7, scale)
+    url = bench_db()
+    cli(url, "load", str(reg), "--crs", "gcj02")
+    with psycopg.connect(url) as c:
+        return url, c.execute("SELECT count(*) FROM registry.enterprises WHERE active"
+                              ).fetchone()[0]
+
+
 def bench_cluster(args, work: Path) -> list[str]:
     lines = ["## Cluster", "", "| enterprises | bare ST_ClusterDBSCAN s | cluster + refresh s | "
               "ratio | scikit-learn route s | ratio |", "|---:|---:|---:|---:|---:|---:|"]
     for s in [float(x) for x in args.cluster_scales.split(",")]:
         print(f"clustering benchmark at scale {s} ...", flush=True)
-        reg = cached(work / f"c{s}", 7, s)
-        url = bench_db()
-        cli(url, "load", str(reg), "--crs", "gcj02")
-        with psycopg.connect(url) as c:
-            n = c.execute("SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0]
+        url, n = loaded(work, s)
         repeat = 2 if n < 500_000 else 1  # large sizes: one measurement each
         if repeat > 1:
             cli(url, "cluster")  # warm caches once; the next runs are measured
@@ -195,11 +202,7 @@ def bench_cluster(args, work: Path) -> list[str]:
 def bench_sweep(args, work: Path) -> list[str]:
     s = 0.5 if args.quick else 1.0
     print(f"sweep benchmark at scale {s} ...", flush=True)
-    reg = cached(work / f"c{s}", 7, s)
-    url = bench_db()
-    cli(url, "load", str(reg), "--crs", "gcj02")
-    with psycopg.connect(url) as c:
-        n = c.execute("SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0]
+    url, n = loaded(work, s)
     pairs = 5 * 3  # the command's defaults: eps 300,400,500,600,800 x min points 20,30,40
     bare = min(bare_dbscan(url) for _ in range(2))
     sweep = cli(url, "sensitivity", "--no-k-distance")[0]
