@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from psycopg import IsolationLevel, sql
 
 from industry_clusters.db import connect, migrate
@@ -76,7 +75,9 @@ def _query(layer: Layer, crs: str, run: int | None) -> sql.Composed:
         cols, sql.SQL(layer.geometry), sql.Literal(crs), source, sql.SQL(layer.order))
 
 
-def _column(values: list, pg_type_name: str) -> np.ndarray:
+def _column(values: list, pg_type_name: str):
+    import numpy as np
+
     if pg_type_name in ("int2", "int4", "int8") and None not in values:
         return np.array(values, dtype=np.int64)
     if pg_type_name in ("float4", "float8", "numeric") and None not in values:
@@ -170,6 +171,7 @@ def _names(cur, layer: Layer) -> list[str]:
 
 def _write_layer(output: Path, fmt: str, layer: Layer, cur, rows: list, epsg: str, crs: str,
                  run: int | None, *, append: bool) -> None:
+    import numpy as np
     import pyogrio
 
     types = [cur.connection.adapters.types.get(d.type_code) for d in cur.description]
@@ -225,6 +227,7 @@ def _write_csv(output: Path, cols, rows, layer: Layer, *, append: bool) -> None:
 
 def _write_empty(output: Path, layer: Layer, fmt: str, epsg: str, append: bool) -> None:
     """An empty layer still exists in the file (with no features)."""
+    import numpy as np
     import pyogrio
 
     pyogrio.raw.write(output, np.array([], dtype=object) if layer.geometry else None, [], [],

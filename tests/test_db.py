@@ -182,3 +182,12 @@ def test_python_dash_m_runs():
     p = subprocess.run([sys.executable, "-m", "industry_clusters", "--help"],
                        capture_output=True, text=True)
     assert p.returncode == 0 and "industry-clusters" in p.stdout
+
+
+def test_head_revision_agrees_with_alembic():
+    """The CLI reads the head from the files (to spare alembic's imports); alembic's
+    own graph must say the same."""
+    from alembic.script import ScriptDirectory
+
+    assert migrate.head_revision() == \
+        ScriptDirectory.from_config(migrate._config()).get_current_head()

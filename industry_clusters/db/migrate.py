@@ -8,24 +8,27 @@ at ``db init`` (``--srid``, default 4547) and kept in ``registry.settings``.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import psycopg
-import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 
 from industry_clusters.config import DEFAULT_SRID, Target, resolve
 from industry_clusters.db import connect, describe, sql_file
 from industry_clusters.errors import UserError
 from industry_clusters.paths import MIGRATIONS_DIR, check_layout
 
+if TYPE_CHECKING:  # alembic and SQLAlchemy cost ~0.6 s to import: only when migrating
+    import sqlalchemy as sa
+    from alembic.config import Config
+
 _SRID_KEY = "industry_clusters.srid"
 
 
 def engine(target: Target | str | None) -> sa.Engine:
+    import sqlalchemy as sa
+
     if not isinstance(target, Target):
         target = resolve(target)
     return sa.create_engine("postgresql+psycopg://", creator=lambda: connect(target),
@@ -33,6 +36,8 @@ def engine(target: Target | str | None) -> sa.Engine:
 
 
 def _config(conn: sa.Connection | None = None, srid: int | None = None) -> Config:
+    from alembic.config import Config
+
     check_layout()
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -115,6 +120,9 @@ def _with_alembic(target: Target | str | None, fn, srid: int | None = None) -> N
         raw: psycopg.Connection = conn.connection.dbapi_connection  # type: ignore[assignment]
         require_postgis(raw)
         cfg = _config(conn, srid)
+        from alembic.script import ScriptDirectory
+        from alembic.util import CommandError
+
         try:
             fn(cfg)
         except CommandError as exc:  # an unknown or ambiguous revision, say
@@ -125,10 +133,14 @@ def _with_alembic(target: Target | str | None, fn, srid: int | None = None) -> N
 
 
 def upgrade(target=None, revision: str = "head", srid: int | None = None) -> None:
+    from alembic import command
+
     _with_alembic(target, lambda cfg: command.upgrade(cfg, revision), srid)
 
 
 def downgrade(target=None, revision: str = "-1") -> None:
+    from alembic import command
+
     _with_alembic(target, lambda cfg: command.downgrade(cfg, revision))
 
 
@@ -146,8 +158,24 @@ def init(target=None, srid: int | None = None) -> None:
     upgrade(target, "head", srid)
 
 
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*=\s*['\"]?(\w+)['\"]?", re.M)
+
+
 def head_revision() -> str:
-    return ScriptDirectory.from_config(_config()).get_current_head()
+    """The newest revision: the one in migrations/versions that no other follows. Read
+    from the files so that every command need not import alembic (a test checks that
+    alembic agrees)."""
+    check_layout()
+    revisions, followed = set(), set()
+    for f in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict(_REVISION_LINE.findall(f.read_text(encoding="utf-8")))
+        revisions.add(found["revision"])
+        followed.add(found.get("down_revision"))
+    heads = revisions - followed
+    if len(heads) != 1:
+        raise UserError(f"the migrations in {MIGRATIONS_DIR} have {len(heads)} heads; "
+                        "the checkout is damaged")
+    return heads.pop()
 
 
 @dataclass
