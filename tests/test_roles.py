@@ -54,17 +54,21 @@ def test_reader_role_can_use_read_only_commands(tmp_path, role_url, db_url):
     path = write_csv(tmp_path / "r.csv", [row() for _ in range(35)])
     assert run_cli("load", str(path), "--crs", "wgs84", url=db_url).exit_code == 0
     assert run_cli("cluster", url=db_url).exit_code == 0
+    assert run_cli("cluster", url=db_url).exit_code == 0  # a second run, for evolution
     with psycopg.connect(db_url) as c:
-        run = str(c.execute("SELECT clustering.published_run()").fetchone()[0])
+        first, run = (str(r[0]) for r in c.execute(
+            "SELECT run_id FROM clustering.runs ORDER BY run_id"))
     url = role_url("industry_clusters_reader")
     for args in (["stats"], ["stats", "--run", run], ["runs"],
                  ["export", str(tmp_path / "r.gpkg")],
                  ["export", str(tmp_path / "run.gpkg"), "--run", run],
-                 ["export", str(tmp_path / "r.png"), "--run", run], ["db", "status"]):
+                 ["export", str(tmp_path / "r.png"), "--run", run], ["db", "status"],
+                 ["report", "evolution", "--from", first, "--to", run]):
         r = run_cli(*args, url=url)
         assert r.exit_code == 0, (args, r.output)
     with psycopg.connect(url) as c:  # a layer of any run, through publish only
         assert c.execute("SELECT count(*) FROM publish.enterprises_of(%s)", (int(run),)
                          ).fetchone()[0] == 35
-    r = run_cli("load", str(path), "--crs", "wgs84", "--force", url=url)
-    assert r.exit_code == 1 and "permission denied" in r.output
+    for args in (["load", str(path), "--crs", "wgs84", "--force"], ["sensitivity"]):
+        r = run_cli(*args, url=url)  # the loader's work, refused in one line
+        assert r.exit_code == 1 and "permission denied" in r.output, (args, r.output)
