@@ -129,8 +129,10 @@ DECLARE
     v_clustered bigint;
     v_clusters integer;
     v_lineage jsonb;
+    v_cell double precision;
 BEGIN
     SELECT * INTO r FROM clustering.runs WHERE run_id = p_run FOR UPDATE;
+    v_cell := r.eps_m / sqrt(2) * (1 - 1e-9);
     IF NOT FOUND OR r.status <> 'running' THEN
         RAISE EXCEPTION 'run % is not a running clustering run', p_run;
     END IF;
@@ -152,19 +154,31 @@ BEGIN
     -- Core flag (PostGIS does not give it): at least min_points enterprises of the
     -- sector, itself included, within eps. Counting among clustered points only is
     -- exact: every eps-neighbour of a core point is in a cluster, so a point with fewer
-    -- than min_points clustered neighbours is not core. Counting stops at min_points.
+    -- than min_points clustered neighbours is not core.
+    -- Two steps, both exact: (1) a grid of cells eps/sqrt(2) wide (shrunk by 1e-9 against
+    -- rounding): any two points of a cell lie within eps, so every point of a cell that
+    -- holds min_points clustered points is core, found by counting; (2) the other points
+    -- probe the index, the count stopping at min_points. In dense clusters step 1 decides
+    -- most points (the grid idea of Gunawan's DBSCAN).
     DROP TABLE IF EXISTS pg_temp.cl_members;
     CREATE TEMP TABLE cl_members ON COMMIT DROP AS
+    WITH cells AS (
+        SELECT l.*, floor(ST_X(l.geom) / v_cell) AS cx, floor(ST_Y(l.geom) / v_cell) AS cy
+          FROM cl_labels l)
     SELECT l.enterprise_id, l.sector_id, l.geom, l.district_code, l.district_name,
            -- label: 1-based within the sector, ordered by each cluster's smallest member
            dense_rank() OVER (PARTITION BY l.sector_id ORDER BY m.first_member)::int AS label,
-           (SELECT count(*) FROM (SELECT 1 FROM cl_labels q
-                                   WHERE q.sector_id = l.sector_id
-                                     AND ST_DWithin(q.geom, l.geom, r.eps_m)
-                                   LIMIT r.min_points) k) >= r.min_points AS is_core
-      FROM cl_labels l
+           CASE WHEN g.n >= r.min_points THEN true
+                ELSE (SELECT count(*) FROM (SELECT 1 FROM cl_labels q
+                                             WHERE q.sector_id = l.sector_id
+                                               AND ST_DWithin(q.geom, l.geom, r.eps_m)
+                                             LIMIT r.min_points) k) >= r.min_points
+           END AS is_core
+      FROM cells l
       JOIN (SELECT sector_id, cid, min(enterprise_id) AS first_member
-              FROM cl_labels GROUP BY 1, 2) m USING (sector_id, cid);
+              FROM cl_labels GROUP BY 1, 2) m USING (sector_id, cid)
+      JOIN (SELECT sector_id, cx, cy, count(*) AS n FROM cells GROUP BY 1, 2, 3) g
+        USING (sector_id, cx, cy);
     v_timings := v_timings || jsonb_build_object('core_flags', extract(epoch FROM clock_timestamp() - t));
     t := clock_timestamp();
 
