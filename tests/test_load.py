@@ -446,6 +446,10 @@ def test_district_boundaries_assign_enterprises(tmp_path, db_url, conn, shared_d
     assert (e["district_code"], e["district_name"]) == ("440605", "南海区")
     area = conn.execute("SELECT sum(ST_Area(geom_proj)) / 1e6 FROM registry.districts").fetchone()[0]
     assert 3700 < area < 3900  # Foshan: ~3,800 km2
+    # published at once: the boundaries, and the enterprise's new district
+    assert conn.execute("SELECT count(*) FROM publish.districts").fetchone()[0] == 5
+    assert conn.execute("SELECT district_name FROM publish.enterprises WHERE credit_code = %s",
+                        (r["统一社会信用代码"],)).fetchone()[0] == "南海区"
 
 
 def test_district_file_needs_name_and_code(tmp_path, db_url):

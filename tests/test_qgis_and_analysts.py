@@ -116,3 +116,21 @@ def test_the_readme_cookbook_runs(clustered, conn):
     assert len(members) == 160
     assert [(r[0], r[3]) for r in runs] == [published]
     assert run[0][0] > 1
+
+
+def test_every_spatial_layer_opens_in_qgis_without_prompting(conn):
+    """Each relation of publish with geometry: typed geometry and SRID in
+    geometry_columns, and an integer key column with a unique index (QGIS asks for a
+    key on anything less, e.g. a plain view)."""
+    layers = conn.execute(
+        "SELECT f_table_name, type, srid FROM geometry_columns WHERE f_table_schema = 'publish'"
+    ).fetchall()
+    assert {r[0] for r in layers} >= {"clusters", "enterprises", "districts"}
+    for name, gtype, srid in layers:
+        assert gtype != "GEOMETRY" and srid == 4547, name
+        keys = conn.execute(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_index i "
+            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+            "WHERE i.indrelid = %s::regclass AND i.indisunique AND i.indnatts = 1",
+            (f"publish.{name}",)).fetchall()
+        assert any(t in ("integer", "bigint") for _, t in keys), (name, keys)

@@ -71,6 +71,9 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
                                 "the previous boundaries are kept")
             conn.execute("SELECT registry.finish_load(%s, 'succeeded', %s)",
                          (run_id, json.dumps(counts)))
+            # the boundaries and the enterprises' districts show at once (clusters keep
+            # their majority district until the next clustering run)
+            conn.execute("SELECT clustering.refresh_published()")
     return _DistrictResult(run_id, "succeeded", path.name, counts, time.monotonic() - t0)
 
 

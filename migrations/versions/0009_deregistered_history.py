@@ -1,7 +1,8 @@
 """Loader keeps history: rows that first appear already deregistered are stored as
 inactive enterprises (with the 注销日期 deregistration date when the file has one), so
 that one registry file rebuilds past years with ``cluster --as-of``. Status is now the
-last screening rule.
+last screening rule. publish.districts becomes a materialized view with a unique key
+(QGIS asks for a key on plain views), refreshed with the others and by load-districts.
 
 Revision ID: 0009
 Revises: 0008
@@ -17,7 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    run_files("schema/020_registry.sql", "load/040_screen.sql", "schema/090_grants.sql")
+    run_files("schema/020_registry.sql", "load/040_screen.sql", "publish/010_views.sql",
+              "publish/020_refresh.sql", "schema/090_grants.sql")
 
 
 def downgrade() -> None:

@@ -289,9 +289,19 @@ COMMENT ON COLUMN publish.cluster_lineage.size_after IS 'Members in the later ru
 COMMENT ON COLUMN publish.cluster_lineage.size_change IS 'size_after - size_before.';
 COMMENT ON COLUMN publish.cluster_lineage.shared_members IS 'Members shared with the earlier clusters.';
 
-CREATE OR REPLACE VIEW publish.districts AS
+DO $$
+BEGIN  -- a plain view before revision 0009, a materialized view since
+    IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('publish.districts')) = 'v' THEN
+        DROP VIEW publish.districts;
+    END IF;
+END
+$$;
+DROP MATERIALIZED VIEW IF EXISTS publish.districts;
+CREATE MATERIALIZED VIEW publish.districts AS
 SELECT district_id, code, name, geom_proj AS geom FROM registry.districts;
-COMMENT ON VIEW publish.districts IS 'District boundaries (load-districts), for maps and joins.';
+CREATE UNIQUE INDEX districts_key ON publish.districts (district_id);
+CREATE INDEX districts_geom_idx ON publish.districts USING gist (geom);
+COMMENT ON MATERIALIZED VIEW publish.districts IS 'District boundaries (load-districts), for maps and joins.';
 COMMENT ON COLUMN publish.districts.district_id IS 'Integer key.';
 COMMENT ON COLUMN publish.districts.code IS 'District code (GB/T 2260).';
 COMMENT ON COLUMN publish.districts.name IS 'District name.';

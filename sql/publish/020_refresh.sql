@@ -11,6 +11,7 @@ BEGIN
     REFRESH MATERIALIZED VIEW CONCURRENTLY publish.district_sector_stats;
     REFRESH MATERIALIZED VIEW CONCURRENTLY publish.tier_stats;
     REFRESH MATERIALIZED VIEW CONCURRENTLY publish.tier_structure;
+    REFRESH MATERIALIZED VIEW CONCURRENTLY publish.districts;
 END
 $$;
 COMMENT ON FUNCTION clustering.refresh_published() IS
