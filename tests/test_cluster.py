@@ -179,13 +179,14 @@ def test_publish_layers_are_typed_keyed_and_complete(db_url, conn):
         "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = 'publish' AND c.relkind = 'm' AND a.attname = 'geom'").fetchall())
     assert types == {"clusters": "geometry(MultiPolygon,4547)",
-                     "enterprises": "geometry(Point,4547)"}
+                     "enterprises": "geometry(Point,4547)",
+                     "districts": "geometry(MultiPolygon,4547)"}
     unique = {r[0] for r in conn.execute(
         "SELECT t.relname FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
         "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = 'publish' "
         "AND i.indisunique")}
     assert unique == {"clusters", "enterprises", "district_sector_stats", "tier_stats",
-                      "tier_structure"}
+                      "tier_structure", "districts"}
     roles = dict(conn.execute("SELECT enterprise_id, dbscan_role FROM publish.enterprises"))
     assert roles[noise[0]] == "noise" and {roles[i] for i in ids} == {"core"}
 
@@ -227,3 +228,29 @@ def test_stats_formats(db_url, conn):
     assert sum(int(r["enterprises"]) for r in rows) == 115
     table = run_cli("stats", url=db_url).output
     assert "publish.district_sector_stats" in table and "南海区" in table
+
+
+@pytest.mark.parametrize("eps, min_points", [(120, 12), (200, 40)])
+def test_core_flags_in_every_grid_case(db_url, conn, eps, min_points):
+    """Dense cores (decided by the grid's lower bound), sparse fringes (its upper bound)
+    and the points in between (index probes), two sectors on top of each other: the
+    core set is scikit-learn's."""
+    from sklearn.cluster import DBSCAN
+
+    rng = random.Random(eps)
+    for sector in ("software", "comms"):
+        pts = []
+        for cx in (0, 1500, 3000):
+            pts += blob(rng, 300, cx, 0, 60)          # dense: lower bound
+            pts += blob(rng, 80, cx, 0, 400)          # a fringe around it
+        pts += [(rng.uniform(-1000, 4000), rng.uniform(-1500, 1500)) for _ in range(300)]
+        insert_points(conn, pts, sector=sector)
+    res = run_clustering(db_url, eps=eps, min_points=min_points)
+    got = members(conn, res.run_id)
+    for sector in ("software", "comms"):
+        ids, xy = projected_xy(conn, sector)
+        sk = DBSCAN(eps=eps, min_samples=min_points).fit(xy)
+        assert {e for e in ids if got.get(e, (None, False))[1]} == \
+            {ids[i] for i in sk.core_sample_indices_}
+        assert {e for e in ids if e not in got} == \
+            {ids[i] for i in np.flatnonzero(sk.labels_ == -1)}

@@ -132,7 +132,7 @@ DECLARE
     v_cell double precision;
 BEGIN
     SELECT * INTO r FROM clustering.runs WHERE run_id = p_run FOR UPDATE;
-    v_cell := r.eps_m / sqrt(2) * (1 - 1e-9);
+    v_cell := r.eps_m / 4 * (1 - 1e-9);
     IF NOT FOUND OR r.status <> 'running' THEN
         RAISE EXCEPTION 'run % is not a running clustering run', p_run;
     END IF;
@@ -146,7 +146,6 @@ BEGIN
                         OVER (PARTITION BY p.sector_id ORDER BY p.enterprise_id) AS cid
           FROM clustering.run_points(p_run) p) x
      WHERE cid IS NOT NULL;
-    CREATE INDEX ON cl_labels USING gist (geom);
     ANALYZE cl_labels;
     v_timings := v_timings || jsonb_build_object('dbscan', extract(epoch FROM clock_timestamp() - t));
     t := clock_timestamp();
@@ -155,30 +154,66 @@ BEGIN
     -- sector, itself included, within eps. Counting among clustered points only is
     -- exact: every eps-neighbour of a core point is in a cluster, so a point with fewer
     -- than min_points clustered neighbours is not core.
-    -- Two steps, both exact: (1) a grid of cells eps/sqrt(2) wide (shrunk by 1e-9 against
-    -- rounding): any two points of a cell lie within eps, so every point of a cell that
-    -- holds min_points clustered points is core, found by counting; (2) the other points
-    -- probe the index, the count stopping at min_points. In dense clusters step 1 decides
-    -- most points (the grid idea of Gunawan's DBSCAN).
+    -- Decided exactly in up to three steps, on a grid of square cells eps/4 wide (shrunk
+    -- by 1e-9 against rounding), per sector (the idea of Gunawan's grid DBSCAN):
+    --   lower bound  the points of the 21 cells around a point's cell (offsets i, j with
+    --                (|i|+1)^2 + (|j|+1)^2 <= 16) all lie within eps of it: if they are
+    --                min_points or more, it is core;
+    --   upper bound  only the cells with offsets (max(|i|-1,0))^2 + (max(|j|-1,0))^2
+    --                <= 16 can hold points within eps: if they hold fewer than
+    --                min_points, it is not core;
+    --   probe        the rest count their neighbours in the spatial index, stopping at
+    --                min_points. The index is on the points shifted 1e8 m per sector,
+    --                so that a probe never meets another sector's points.
+    DROP TABLE IF EXISTS pg_temp.cl_cells, pg_temp.cl_bounds, pg_temp.cl_probe;
+    CREATE TEMP TABLE cl_cells ON COMMIT DROP AS
+    SELECT sector_id, floor(ST_X(geom) / v_cell)::bigint AS cx,
+           floor(ST_Y(geom) / v_cell)::bigint AS cy, count(*)::int AS n
+      FROM cl_labels GROUP BY 1, 2, 3;
+    ANALYZE cl_cells;
+    CREATE TEMP TABLE cl_bounds ON COMMIT DROP AS
+    SELECT c.sector_id, c.cx, c.cy,
+           sum(o.n) FILTER (WHERE (abs(d.i) + 1) ^ 2 + (abs(d.j) + 1) ^ 2 <= 16) AS lower_n,
+           sum(o.n) AS upper_n
+      FROM cl_cells c
+     CROSS JOIN (SELECT i, j FROM generate_series(-5, 5) i, generate_series(-5, 5) j
+                  WHERE greatest(abs(i) - 1, 0) ^ 2 + greatest(abs(j) - 1, 0) ^ 2 <= 16) d
+      JOIN cl_cells o ON o.sector_id = c.sector_id AND o.cx = c.cx + d.i AND o.cy = c.cy + d.j
+     GROUP BY 1, 2, 3;
+    ANALYZE cl_bounds;
+    DROP TABLE IF EXISTS pg_temp.cl_core;
+    CREATE TEMP TABLE cl_core ON COMMIT DROP AS
+    SELECT l.enterprise_id, l.sector_id, l.geom,
+           CASE WHEN b.lower_n >= r.min_points THEN true
+                WHEN b.upper_n < r.min_points THEN false END AS is_core
+      FROM cl_labels l
+      JOIN cl_bounds b ON b.sector_id = l.sector_id AND b.cx = floor(ST_X(l.geom) / v_cell)
+                      AND b.cy = floor(ST_Y(l.geom) / v_cell);
+    IF EXISTS (SELECT FROM cl_core WHERE is_core IS NULL) THEN
+        CREATE TEMP TABLE cl_probe ON COMMIT DROP AS
+        SELECT ST_Translate(geom, sector_id * 1e8, 0) AS g FROM cl_labels;
+        CREATE INDEX ON cl_probe USING gist (g);
+        ANALYZE cl_probe;
+        UPDATE cl_core c
+           SET is_core = (SELECT count(*) FROM (
+                              SELECT 1 FROM cl_probe q
+                               WHERE ST_DWithin(q.g, ST_Translate(c.geom, c.sector_id * 1e8, 0),
+                                                r.eps_m)
+                               LIMIT r.min_points) k) >= r.min_points
+         WHERE c.is_core IS NULL;
+    END IF;
+    ANALYZE cl_core;
+
     DROP TABLE IF EXISTS pg_temp.cl_members;
     CREATE TEMP TABLE cl_members ON COMMIT DROP AS
-    WITH cells AS (
-        SELECT l.*, floor(ST_X(l.geom) / v_cell) AS cx, floor(ST_Y(l.geom) / v_cell) AS cy
-          FROM cl_labels l)
     SELECT l.enterprise_id, l.sector_id, l.geom, l.district_code, l.district_name,
            -- label: 1-based within the sector, ordered by each cluster's smallest member
            dense_rank() OVER (PARTITION BY l.sector_id ORDER BY m.first_member)::int AS label,
-           CASE WHEN g.n >= r.min_points THEN true
-                ELSE (SELECT count(*) FROM (SELECT 1 FROM cl_labels q
-                                             WHERE q.sector_id = l.sector_id
-                                               AND ST_DWithin(q.geom, l.geom, r.eps_m)
-                                             LIMIT r.min_points) k) >= r.min_points
-           END AS is_core
-      FROM cells l
+           c.is_core
+      FROM cl_labels l
+      JOIN cl_core c ON c.enterprise_id = l.enterprise_id
       JOIN (SELECT sector_id, cid, min(enterprise_id) AS first_member
-              FROM cl_labels GROUP BY 1, 2) m USING (sector_id, cid)
-      JOIN (SELECT sector_id, cx, cy, count(*) AS n FROM cells GROUP BY 1, 2, 3) g
-        USING (sector_id, cx, cy);
+              FROM cl_labels GROUP BY 1, 2) m ON m.sector_id = l.sector_id AND m.cid = l.cid;
     v_timings := v_timings || jsonb_build_object('core_flags', extract(epoch FROM clock_timestamp() - t));
     t := clock_timestamp();
 
