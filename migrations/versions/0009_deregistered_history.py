@@ -1,8 +1,8 @@
 """Loader keeps history: rows that first appear already deregistered are stored as
 inactive enterprises (with the 注销日期 deregistration date when the file has one), so
 that one registry file rebuilds past years with ``cluster --as-of``. Status is now the
-last screening rule. publish.districts becomes a materialized view with a unique key
-(QGIS asks for a key on plain views), refreshed with the others and by load-districts.
+last screening rule. publish.districts is refreshed with the other views (and by
+load-districts).
 
 Revision ID: 0009
 Revises: 0008

@@ -3,13 +3,6 @@ DROP FUNCTION IF EXISTS publish.export_geom(geometry, text);
 DROP FUNCTION IF EXISTS clustering.run(double precision, integer, text[], text, jsonb, date);
 DROP FUNCTION IF EXISTS clustering.refresh_published();
 DROP VIEW IF EXISTS publish.cluster_lineage, publish.cluster_runs;
-DO $$
-BEGIN
-    IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('publish.districts')) = 'v' THEN
-        DROP VIEW publish.districts;
-    END IF;
-END
-$$;
 DROP MATERIALIZED VIEW IF EXISTS publish.districts;
 DROP MATERIALIZED VIEW IF EXISTS publish.tier_structure, publish.tier_stats,
     publish.district_sector_stats, publish.enterprises, publish.clusters;

@@ -289,13 +289,6 @@ COMMENT ON COLUMN publish.cluster_lineage.size_after IS 'Members in the later ru
 COMMENT ON COLUMN publish.cluster_lineage.size_change IS 'size_after - size_before.';
 COMMENT ON COLUMN publish.cluster_lineage.shared_members IS 'Members shared with the earlier clusters.';
 
-DO $$
-BEGIN  -- a plain view before revision 0009, a materialized view since
-    IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('publish.districts')) = 'v' THEN
-        DROP VIEW publish.districts;
-    END IF;
-END
-$$;
 DROP MATERIALIZED VIEW IF EXISTS publish.districts;
 CREATE MATERIALIZED VIEW publish.districts AS
 SELECT district_id, code, name, geom_proj AS geom FROM registry.districts;
