@@ -138,10 +138,13 @@ BEGIN
     END IF;
 
     -- DBSCAN per sector over the run's points (clustering.run_points). ORDER BY a stable
-    -- key: the same data gives the same result. Only clustered points are kept.
+    -- key: the same data gives the same result. Only clustered points are kept, each
+    -- with its cell of the core-flag grid (cx, cy; see below).
     DROP TABLE IF EXISTS pg_temp.cl_labels;
     CREATE TEMP TABLE cl_labels ON COMMIT DROP AS
-    SELECT * FROM (
+    SELECT x.*, floor(ST_X(x.geom) / v_cell)::bigint AS cx,
+           floor(ST_Y(x.geom) / v_cell)::bigint AS cy
+      FROM (
         SELECT p.*, ST_ClusterDBSCAN(p.geom, r.eps_m, r.min_points)
                         OVER (PARTITION BY p.sector_id ORDER BY p.enterprise_id) AS cid
           FROM clustering.run_points(p_run) p) x
@@ -167,9 +170,7 @@ BEGIN
     --                so that a probe never meets another sector's points.
     DROP TABLE IF EXISTS pg_temp.cl_cells, pg_temp.cl_bounds, pg_temp.cl_probe;
     CREATE TEMP TABLE cl_cells ON COMMIT DROP AS
-    SELECT sector_id, floor(ST_X(geom) / v_cell)::bigint AS cx,
-           floor(ST_Y(geom) / v_cell)::bigint AS cy, count(*)::int AS n
-      FROM cl_labels GROUP BY 1, 2, 3;
+    SELECT sector_id, cx, cy, count(*)::int AS n FROM cl_labels GROUP BY 1, 2, 3;
     ANALYZE cl_cells;
     CREATE TEMP TABLE cl_bounds ON COMMIT DROP AS
     SELECT c.sector_id, c.cx, c.cy,
@@ -187,8 +188,7 @@ BEGIN
            CASE WHEN b.lower_n >= r.min_points THEN true
                 WHEN b.upper_n < r.min_points THEN false END AS is_core
       FROM cl_labels l
-      JOIN cl_bounds b ON b.sector_id = l.sector_id AND b.cx = floor(ST_X(l.geom) / v_cell)
-                      AND b.cy = floor(ST_Y(l.geom) / v_cell);
+      JOIN cl_bounds b ON b.sector_id = l.sector_id AND b.cx = l.cx AND b.cy = l.cy;
     IF EXISTS (SELECT FROM cl_core WHERE is_core IS NULL) THEN
         CREATE TEMP TABLE cl_probe ON COMMIT DROP AS
         SELECT ST_Translate(geom, sector_id * 1e8, 0) AS g FROM cl_labels;
