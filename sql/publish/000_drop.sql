@@ -20,6 +20,3 @@ DROP FUNCTION IF EXISTS clustering.published_run();
 DROP FUNCTION IF EXISTS clustering.assign_tiers(bigint, text, jsonb);
 DROP FUNCTION IF EXISTS clustering.jenks3(integer[]);
 DROP FUNCTION IF EXISTS clustering.tier_rank(text);
-DROP FUNCTION IF EXISTS publish.district_change(bigint, bigint),
-    publish.cluster_growth(bigint, bigint), publish.evolution_events(bigint, bigint),
-    publish.run_chain(bigint, bigint);
