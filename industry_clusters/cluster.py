@@ -12,11 +12,9 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
-import psycopg
 from psycopg.types.json import Jsonb
 
-from industry_clusters.db import connect, job_session, migrate, run_transaction
-from industry_clusters.errors import UserError
+from industry_clusters.db import connect, job_session, migrate, run_transaction, user_parameters
 
 TIER_METHODS = ("jenks", "quantile", "absolute")
 
@@ -39,23 +37,17 @@ class RunResult:
                 f"{self.seconds:.1f} s")
 
 
-def _param_error(exc: psycopg.Error) -> UserError:
-    return UserError((exc.diag.message_primary or str(exc)).strip())
-
-
 def run_clustering(target, *, eps: float = 500.0, min_points: int = 30,
                    sectors: list[str] | None = None, tier_method: str = "jenks",
                    tier_params: dict | None = None, as_of: dt.date | None = None,
                    refresh: bool = True) -> RunResult:
     t0 = time.monotonic()
     with job_session(target, "cluster") as conn:
-        try:
+        with user_parameters():
             run_id = conn.execute(
                 "SELECT clustering.start_run(%s, %s, %s, %s, %s, %s)",
                 (eps, min_points, sectors or None, tier_method, Jsonb(tier_params or {}),
                  as_of)).fetchone()[0]
-        except psycopg.errors.InvalidParameterValue as exc:
-            raise _param_error(exc) from None
         with run_transaction(conn, "SELECT clustering.fail_run(%s, %s)", run_id):
             out = conn.execute("SELECT clustering.compute(%s)", (run_id,)).fetchone()[0]
             if refresh:

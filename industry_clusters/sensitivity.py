@@ -6,9 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import psycopg
-
-from industry_clusters.db import connect, migrate
+from industry_clusters.db import connect, migrate, user_parameters
 from industry_clusters.errors import UserError
 
 
@@ -21,7 +19,7 @@ def sensitivity(target, eps: list[float], min_points: list[int], *,
     out = {}
     with connect(target) as conn:
         migrate.require_schema(conn)
-        try:
+        with user_parameters():
             cur = conn.execute("SELECT * FROM clustering.sensitivity(%s, %s, %s, %s)",
                                (eps, min_points, sectors, as_of))
             out["sensitivity"] = ([d.name for d in cur.description], cur.fetchall())
@@ -29,8 +27,6 @@ def sensitivity(target, eps: list[float], min_points: list[int], *,
                 cur = conn.execute("SELECT * FROM clustering.k_distance(%s, %s, %s, %s)",
                                    (sorted(set(min_points)), sectors, as_of, samples))
                 out["k_distance"] = ([d.name for d in cur.description], cur.fetchall())
-        except psycopg.errors.InvalidParameterValue as exc:
-            raise UserError((exc.diag.message_primary or str(exc)).strip()) from None
     return out
 
 

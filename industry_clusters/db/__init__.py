@@ -142,6 +142,16 @@ def job_session(target, job: str) -> Iterator[psycopg.Connection]:
 
 
 @contextlib.contextmanager
+def user_parameters() -> Iterator[None]:
+    """SQL functions refuse bad parameters with ``invalid_parameter_value`` and a message
+    written for the user (eps, min points, sectors...): raise it as a UserError."""
+    try:
+        yield
+    except psycopg.errors.InvalidParameterValue as exc:
+        raise UserError((exc.diag.message_primary or str(exc)).strip()) from None
+
+
+@contextlib.contextmanager
 def run_transaction(conn: psycopg.Connection, fail_sql: str, run_id: int) -> Iterator[None]:
     """The one transaction of a recorded run. If it fails, ``fail_sql`` (parameters: run
     id, error message) records the failure, committed on its own, and the error goes on;
