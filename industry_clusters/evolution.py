@@ -11,7 +11,7 @@ from psycopg import sql
 
 from industry_clusters.db import connect, migrate
 from industry_clusters.errors import UserError
-from industry_clusters.publish import check_run
+from industry_clusters.publish import check_run, result_table
 
 # report section -> (publish function, row limit applies)
 SECTIONS = {
@@ -40,5 +40,5 @@ def evolution_report(target, run_from: int, run_to: int,
             if limited:
                 q += sql.SQL(" LIMIT %s")
             cur = conn.execute(q, (run_from, run_to, top) if limited else (run_from, run_to))
-            out[name] = ([d.name for d in cur.description], cur.fetchall())
+            out[name] = result_table(cur)
         return out

@@ -33,6 +33,11 @@ RUN_COLUMNS = ("run_id", "status", "published", "started_at", "eps_m", "min_poin
                "as_of", "tier_method", "n_points", "n_clustered", "n_clusters")
 
 
+def result_table(cur) -> tuple[list[str], list[tuple]]:
+    """A query's result as (column names, rows): what ``render`` prints."""
+    return [d.name for d in cur.description], cur.fetchall()
+
+
 def layer_source(view: str, run: int | None) -> sql.Composable:
     """What to select a publish layer from: its view (the published run) or, for a
     given run, its function ``publish.<view>_of(run)``."""
@@ -59,7 +64,7 @@ def read_view(conn, view: str, run: int | None = None) -> tuple[list[str], list[
         raise ValueError(view)
     cur = conn.execute(sql.SQL("SELECT * FROM {} ORDER BY {}").format(
         layer_source(view, run), sql.SQL(STATS_VIEWS[view])))
-    return [d.name for d in cur.description], cur.fetchall()
+    return result_table(cur)
 
 
 def fetch_stats(target, views: list[str] | None = None,
@@ -77,7 +82,7 @@ def fetch_runs(target, limit: int) -> tuple[list[str], list[tuple]]:
         cur = conn.execute(
             sql.SQL("SELECT {} FROM publish.cluster_runs ORDER BY run_id DESC LIMIT %s").format(
                 sql.SQL(", ").join(map(sql.Identifier, RUN_COLUMNS))), (limit,))
-        return [d.name for d in cur.description], cur.fetchall()
+        return result_table(cur)
 
 
 def _plain(v):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from industry_clusters.db import connect, migrate, user_parameters
 from industry_clusters.errors import UserError
+from industry_clusters.publish import result_table
 
 
 def sensitivity(target, eps: list[float], min_points: list[int], *,
@@ -22,11 +23,11 @@ def sensitivity(target, eps: list[float], min_points: list[int], *,
         with user_parameters():
             cur = conn.execute("SELECT * FROM clustering.sensitivity(%s, %s, %s, %s)",
                                (eps, min_points, sectors, as_of))
-            out["sensitivity"] = ([d.name for d in cur.description], cur.fetchall())
+            out["sensitivity"] = result_table(cur)
             if k_distance:
                 cur = conn.execute("SELECT * FROM clustering.k_distance(%s, %s, %s, %s)",
                                    (sorted(set(min_points)), sectors, as_of, samples))
-                out["k_distance"] = ([d.name for d in cur.description], cur.fetchall())
+                out["k_distance"] = result_table(cur)
     return out
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from industry_clusters.demo.study import CLUSTERS_IN_TEXT, DISTRICTS, POOL, RAW_POOL, SURVEY, TABLE1
-from industry_clusters.publish import text_table
+from industry_clusters.publish import result_table, text_table
 
 SECTOR_TITLE = {"comms": "comms, electronics, digital", "software": "information and software"}
 
@@ -145,7 +145,7 @@ def build(conn, *, load_run_id: int, truth_path: Path | None, map_path: Path | N
     cur = conn.execute("SELECT sector, tier, clusters, enterprises, mean_size, "
                        "mean_density_per_km2, districts_present FROM publish.tier_stats "
                        "ORDER BY stat_id")
-    out += ["```", text_table([d.name for d in cur.description], cur.fetchall()), "```", ""]
+    out += ["```", text_table(*result_table(cur)), "```", ""]
     ms_share, ms_cov, ratio = conn.execute("""
         SELECT avg((size_class IN ('micro', 'small'))::int),
                avg(digital_transformation::int) FILTER (WHERE size_class IN ('micro', 'small')),
@@ -160,7 +160,7 @@ def build(conn, *, load_run_id: int, truth_path: Path | None, map_path: Path | N
             f"| capital, micro and small vs large | ~1/20 | 1/{1 / float(ratio):.1f} |", ""]
     cur = conn.execute("SELECT tier, size_class, enterprises, share_of_tier, digital_coverage, "
                        "mean_capital_cny FROM publish.tier_structure ORDER BY stat_id")
-    out += ["```", text_table([d.name for d in cur.description], cur.fetchall()), "```", ""]
+    out += ["```", text_table(*result_table(cur)), "```", ""]
     # -- recovery
     if truth_path and truth_path.exists():
         r = recovery(conn, truth_path)
