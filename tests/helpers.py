@@ -13,14 +13,29 @@ def run_cli(*args: str, url: str | None = None, input: str | None = None) -> Res
     return CliRunner().invoke(cli, argv, input=input, catch_exceptions=True)
 
 
-def assert_one_line_error(result: Result, *fragments: str) -> str:
-    """The command failed with exit 1 and a single 'Error: ...' line, no traceback."""
-    out = result.output.strip()
-    assert result.exit_code == 1, (result.exit_code, out, result.exception)
-    assert "Traceback" not in out
+def one_line_error(output: str, *fragments: str) -> str:
+    """The output is a single 'Error: ...' line (with the fragments), no traceback."""
+    out = output.strip()
+    assert "Traceback" not in out, out
     lines = out.splitlines()
     assert len(lines) == 1, out
     assert lines[0].startswith("Error: "), out
     for frag in fragments:
         assert frag in lines[0], (frag, lines[0])
     return lines[0]
+
+
+def assert_one_line_error(result: Result, *fragments: str) -> str:
+    """The command failed with exit 1 and a single 'Error: ...' line, no traceback."""
+    assert result.exit_code == 1, (result.exit_code, result.output, result.exception)
+    return one_line_error(result.output, *fragments)
+
+
+def assert_no_traceback(result: Result, exit_codes: tuple[int, ...] = (0, 1)) -> None:
+    """Success or a refusal: an allowed exit code, no exception escaping the command,
+    and a failure (exit 1) told in one line."""
+    assert result.exit_code in exit_codes, (result.exit_code, result.output, result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        repr(result.exception)
+    if result.exit_code == 1:
+        one_line_error(result.output)

@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from points import blob, insert_points
 
+from helpers import one_line_error
 from industry_clusters.cluster import run_clustering
 
 # Where a job is held: a lock on what that step writes. clustering.compute blocks on
@@ -104,12 +105,6 @@ def wait_gone(url: str, pid: int, timeout: float = 30) -> None:
 def statuses(url: str) -> list[str]:
     with psycopg.connect(url) as c:
         return [r[0] for r in c.execute("SELECT status FROM clustering.runs ORDER BY run_id")]
-
-
-def one_line_error(output: str) -> str:
-    lines = output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ") and "Traceback" not in output, output
-    return lines[0]
 
 
 @pytest.mark.parametrize("step", [AT_CLUSTERING, AT_REFRESH], ids=["clustering", "refresh"])
