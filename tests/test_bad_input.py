@@ -51,9 +51,10 @@ def registry_files(draw) -> bytes:
         if draw(st.booleans()):  # too few or too many fields
             cells = cells[:draw(st.integers(0, len(cells)))] + draw(st.lists(field, max_size=2))
         rows.append(cells)
-    if rows and draw(st.integers(0, 4)) == 0:  # one huge field somewhere
-        r = draw(st.sampled_from(rows))
-        r[draw(st.integers(0, max(len(r) - 1, 0)))] = draw(huge)
+    filled = [r for r in rows if r]  # a row may have been cut to no field at all
+    if filled and draw(st.integers(0, 4)) == 0:  # one huge field somewhere
+        r = draw(st.sampled_from(filled))
+        r[draw(st.integers(0, len(r) - 1))] = draw(huge)
     out = io.StringIO()
     w = csv.writer(out, lineterminator=draw(st.sampled_from(["\n", "\r\n"])))
     w.writerow(HEADERS)
