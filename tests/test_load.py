@@ -130,6 +130,66 @@ def test_credit_code_check_digit_agrees_with_python(conn):
     assert got == [True] * len(codes) + [False] * len(bad)
 
 
+# -- who parses: the server (clean UTF-8 CSV) or Python (everything else) ----------
+def parser_of(conn, run_id: int) -> str:
+    return conn.execute("SELECT parser FROM registry.load_runs WHERE load_run_id = %s",
+                        (run_id,)).fetchone()[0]
+
+
+def outcome(conn, run_id: int) -> tuple[list, list]:
+    """What a load produced, without ids and times: its rejects and the enterprises."""
+    rejects = conn.execute(
+        "SELECT line_no, reason, message, credit_code, raw FROM registry.rejects "
+        "WHERE load_run_id = %s ORDER BY line_no", (run_id,)).fetchall()
+    cur = conn.execute("SELECT * FROM registry.enterprises ORDER BY credit_code")
+    skip = {"enterprise_id", "first_load_run_id", "last_load_run_id", "updated_at"}
+    names = [d.name for d in cur.description]
+    rows = [{k: v for k, v in zip(names, r, strict=True) if k not in skip} for r in cur]
+    return rejects, rows
+
+
+def test_server_and_python_parsers_give_the_same_result(tmp_path, db_url, conn):
+    dup = row()
+    rows = [row(), row(企业名称="佛山市\"引号\",逗号\n换行科技有限公司"), row(注册资本=""),
+            row(统一社会信用代码="91440600MA4UKNOWN1"), row(国标行业="C1810", 经营范围="服装"),
+            row(经度="23.03", 纬度="113.11"), row(登记状态="注销"), row(成立日期="2015-02-30"),
+            dup, dict(dup, 企业名称="重复"), row(企业规模="", 注册资本="5000万美元"),
+            row(经度="", 纬度="abc"), row(企业名称="  前后空格  ")]
+    first = load_file(db_url, write_csv(tmp_path / "u.csv", rows), crs="gcj02")
+    assert parser_of(conn, first.load_run_id) == "server"
+    counts_add_up(conn, first.load_run_id)
+    by_server = outcome(conn, first.load_run_id)
+    conn.execute("DELETE FROM registry.enterprises")
+    conn.commit()
+    second = load_file(db_url, write_csv(tmp_path / "g.csv", rows, encoding="gb18030"),
+                       crs="gcj02")
+    assert parser_of(conn, second.load_run_id) == "python"
+    assert outcome(conn, second.load_run_id) == by_server
+    assert len(by_server[0]) == 8 and len(by_server[1]) == 6  # 5 accepted + 1 history
+
+
+@pytest.mark.parametrize("tail, reason", [
+    ('"只有,三个",字段\n', "field_count"),            # the server refuses the field count
+    ("佛山市\x00公司" + ",x" * 13 + "\n", "nul_byte"),  # the server refuses NUL
+    ('佛山市5"软件公司' + ",x" * 13 + "\n", None),       # a quote inside an unquoted field
+    ("\\.\n", "field_count"),                        # a line that would end COPY early
+])
+def test_files_the_server_would_misread_go_through_python(tmp_path, db_url, conn, tail,
+                                                          reason):
+    path = write_csv(tmp_path / "t.csv", [row(), row()])
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(tail)
+    res = load_file(db_url, path, crs="wgs84")
+    assert parser_of(conn, res.load_run_id) == "python"
+    counts = counts_add_up(conn, res.load_run_id)
+    assert counts["read"] == 3
+    if reason:
+        assert counts["by_reason"][reason] == 1
+    else:  # Python's csv keeps the quote as text: a row like any other
+        raw = conn.execute("SELECT raw FROM registry.rejects WHERE line_no = 3").fetchone()[0]
+        assert raw["企业名称"] == '佛山市5"软件公司'
+
+
 # -- encodings and formats -------------------------------------------------------
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
 def test_encodings_are_detected(tmp_path, db_url, conn, encoding):

@@ -1,6 +1,6 @@
 """Load: a registry export -> registry.enterprises, screened as in the study.
 
-``load_file`` streams the file into a temporary staging table with ``COPY``, lets
+``load_file`` streams the file into a staging table with ``COPY``, lets
 the database screen every row (``registry.screen_load``: rules live in tables users
 can edit), records rejects, and upserts the accepted rows (``registry.merge_load``),
 all in one transaction. The load run row is committed first, so a killed load is
@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from industry_clusters.db import job_session, run_transaction
 from industry_clusters.errors import UserError
 from industry_clusters.load import columns
-from industry_clusters.load.readers import FORMATS, detect_format, open_source
+from industry_clusters.load.readers import FORMATS, NotClean, detect_format, open_source
 
 CRS_CHOICES = ("wgs84", "gcj02", "bd09", "cgcs2000")
 
@@ -135,20 +136,62 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
     return LoadResult(run_id, "succeeded", path.name, counts, time.monotonic() - t0)
 
 
+def _stage(conn, source, size, progress) -> tuple[int, str]:
+    """Stream the file into load_work.staging; return the number of records and who
+    parsed them ('server' or 'python').
+
+    A clean UTF-8 CSV is parsed by the server (``COPY ... FORMAT csv``: ~30x faster than
+    Python's parser plus a row-by-row COPY). Anything the server rejects (bad encoding,
+    NUL bytes, a wrong field count, an unterminated quote) or might read differently
+    rolls back to a savepoint and the file goes through Python's reader, which flags
+    such rows one by one for the rejects table.
+    """
+    width = len(source.headers)
+    names = [f"c{i}" for i in range(1, width + 1)]
+    if source.server_copy is not None:
+        spec = source.server_copy
+        try:
+            with conn.transaction(), conn.cursor() as cur:  # a savepoint
+                cur.execute("SELECT registry.begin_load(%s)", (width,))
+                stmt = sql.SQL("COPY load_work.staging ({}) FROM STDIN (FORMAT csv, "
+                               "DELIMITER {}, ENCODING 'UTF8')").format(
+                    sql.SQL(", ").join(map(sql.Identifier, names)),
+                    sql.Literal(spec.delimiter))
+                done = spec.offset
+                with cur.copy(stmt) as cp:
+                    for chunk in spec.chunks():
+                        cp.write(chunk)
+                        done += len(chunk)
+                        if progress:
+                            progress(done, size)
+                return cur.rowcount, "server"
+        except (NotClean, psycopg.errors.DataError):
+            pass  # rolled back to the savepoint: read it the careful way
+    conn.execute("SELECT registry.begin_load(%s)", (width,))
+    stmt = sql.SQL("COPY load_work.staging ({}) FROM STDIN").format(
+        sql.SQL(", ").join(map(sql.Identifier, [*names, "pre_reason", "pre_message", "pre_raw"])))
+    n = 0
+    with conn.cursor().copy(stmt) as cp:
+        dumps = json.dumps
+        blank = [None] * width
+        for n, rec in enumerate(source.records, 1):
+            if rec.reason is None:
+                cp.write_row((*rec.values, None, None, None))
+            else:  # kept as read, whatever its length, for the rejects table
+                cp.write_row((*(rec.values + blank)[:width], rec.reason, rec.message,
+                              dumps(rec.values, ensure_ascii=False)))
+            if progress and n % 20000 == 0:
+                progress(source.position(), size)
+    return n, "python"
+
+
 def _load_transaction(conn, run_id, source, fields, crs, full_refresh, max_deactivate,
                       force, size, progress) -> dict:
     headers = columns.unique_headers(source.headers)
     with run_transaction(conn, FAIL_LOAD, run_id):
-        conn.execute("SELECT registry.begin_load()")
-        n = 0
-        with conn.cursor().copy(
-                "COPY load_staging (line_no, raw, pre_reason, pre_message) FROM STDIN") as cp:
-            dumps = json.dumps
-            for n, rec in enumerate(source.records, 1):
-                cp.write_row((n, dumps(rec.values, ensure_ascii=False),
-                              rec.reason, rec.message))
-                if progress and n % 20000 == 0:
-                    progress(source.position(), size)
+        n, parser = _stage(conn, source, size, progress)
+        conn.execute("UPDATE registry.load_runs SET parser = %s WHERE load_run_id = %s",
+                     (parser, run_id))
         if progress:
             progress(size, size)
         if n == 0 and full_refresh:
@@ -170,6 +213,7 @@ def _load_transaction(conn, run_id, source, fields, crs, full_refresh, max_deact
                     "or --incremental for a partial file")
         if not counts["read"] == counts["accepted"] + counts["rejected"] == n:
             raise RuntimeError(f"row accounting broke: {n} streamed, {counts}")
+        conn.execute("SELECT registry.end_load()")
         conn.execute("SELECT registry.finish_load(%s, 'succeeded', %s)",
                      (run_id, Jsonb(counts)))
     return counts

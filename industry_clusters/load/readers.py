@@ -50,6 +50,40 @@ class Record:
 
 
 @dataclass
+class ServerCopy:
+    """A CSV file the database server may parse itself (``COPY ... FORMAT csv``): UTF-8,
+    data starting at byte ``offset``. The loader falls back to ``records`` (Python's
+    parser, which flags bad rows one by one) as soon as the server or ``clean`` objects."""
+    path: Path
+    offset: int
+    delimiter: str
+
+    def stray_quote(self) -> re.Pattern[bytes]:
+        """A quote inside an unquoted field: Python's csv keeps it as text, PostgreSQL
+        would open a quoted section, so such files take the Python path."""
+        d = re.escape(self.delimiter.encode())
+        return re.compile(rb'[^' + d + rb'\r\n"]"[^' + d + rb'\r\n"]')
+
+    def chunks(self, size: int = 1 << 20) -> Iterator[bytes]:
+        """The data bytes; raises NotClean where the server's reading could differ from
+        Python's (a stray quote, or a line ``\\.`` that ends COPY data early)."""
+        stray = self.stray_quote()
+        tail = b""
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            while chunk := f.read(size):
+                probe = tail + chunk
+                if b"\\." in probe or (b'"' in probe and stray.search(probe)):
+                    raise NotClean
+                tail = chunk[-2:]
+                yield chunk
+
+
+class NotClean(Exception):
+    """The file needs the Python reader (see ServerCopy.chunks)."""
+
+
+@dataclass
 class Source:
     fmt: str
     headers: list[str]
@@ -57,6 +91,7 @@ class Source:
     encoding: str | None = None
     implicit: dict[str, int] | None = None  # fields the reader supplies (geometry lon/lat)
     position: callable = lambda: 0  # bytes consumed so far, for progress
+    server_copy: ServerCopy | None = None  # set when the server may parse the file itself
 
 
 def detect_format(path: Path, fmt: str | None) -> str:
@@ -149,7 +184,12 @@ def _csv(path: Path, encoding: str) -> Source:
                 else:
                     yield Record(row)
 
-    return Source("csv", header, records(), enc, position=raw.tell)
+    server = None
+    if enc in ("utf-8", "utf-8-sig") and width >= 2:  # one column: blank lines would differ
+        with open(path, "rb") as f:
+            offset = len(f.readline())
+        server = ServerCopy(path, offset, delimiter)
+    return Source("csv", header, records(), enc, position=raw.tell, server_copy=server)
 
 
 # -- XLSX -----------------------------------------------------------------------

@@ -1,21 +1,47 @@
--- Screening and merging of one load. Python streams the file into the temporary
--- table load_staging (begin_load); screen_load applies every rule set-based and
--- writes the rejects; merge_load upserts the accepted rows. All inside the load's
--- single transaction: a crash leaves the previous data exactly as it was.
+-- Screening and merging of one load. Python streams the file into the staging table
+-- load_work.staging (begin_load); screen_load applies every rule set-based and writes
+-- the rejects; merge_load inserts new and updates changed enterprises. All inside the
+-- load's single transaction: a crash leaves the previous data exactly as it was.
 
-CREATE OR REPLACE FUNCTION registry.begin_load()
-RETURNS void LANGUAGE plpgsql AS $$
+-- Scratch tables live in schema load_work (created by begin_load, dropped by end_load,
+-- all inside the load's transaction: a crash leaves none behind). They are UNLOGGED
+-- tables, not temporary ones, so that PostgreSQL can scan them with parallel workers:
+-- the per-row parses and coordinate conversions then use both cores. The functions that
+-- create them are SECURITY DEFINER (the loader role has no CREATE anywhere); the one table
+-- the client writes, the staging table, is granted to it for its COPY. screen_load and
+-- merge_load make parallel plans cheaper than the defaults do: the planner costs a regular
+-- expression or a trigonometric function like an addition, so it would otherwise judge
+-- moving a row between processes dearer than parsing it.
+CREATE OR REPLACE FUNCTION registry.end_load()
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    t text;
 BEGIN
-    DROP TABLE IF EXISTS pg_temp.load_staging;
-    CREATE TEMP TABLE load_staging (
-        line_no bigint NOT NULL,   -- record number, 1 = first data row
-        raw jsonb NOT NULL,        -- the row's values as a JSON array, in file order
-        pre_reason text,           -- set by the reader: bad_encoding, nul_byte, field_count
-        pre_message text
-    ) ON COMMIT DROP;
+    DROP VIEW IF EXISTS load_work.staged, load_work.incoming;
+    FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'load_work' LOOP
+        EXECUTE format('DROP TABLE load_work.%I', t);
+    END LOOP;
 END
 $$;
-COMMENT ON FUNCTION registry.begin_load() IS 'Creates the temporary staging table of a load.';
+COMMENT ON FUNCTION registry.end_load() IS 'Drops the scratch tables of a load (schema load_work).';
+
+-- Staging: one text column per file column (c1, c2, ... in file order), filled by the
+-- client's COPY; line_no numbers the records in file order (1 = first data row). Rows the
+-- reader flagged keep their reason and their values as read (pre_raw, a JSON array).
+CREATE OR REPLACE FUNCTION registry.begin_load(p_width integer)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    PERFORM registry.end_load();
+    EXECUTE format('CREATE UNLOGGED TABLE load_work.staging (line_no bigint GENERATED ALWAYS '
+                   'AS IDENTITY, %s, pre_reason text, pre_message text, pre_raw jsonb) '
+                   'WITH (autovacuum_enabled = false)',
+                   (SELECT string_agg(format('%I text', 'c' || i), ', ' ORDER BY i)
+                      FROM generate_series(1, p_width) i));
+    EXECUTE format('GRANT INSERT ON load_work.staging TO %I', session_user);
+END
+$$;
+COMMENT ON FUNCTION registry.begin_load(integer) IS
+    'Creates the staging table of a load (load_work.staging, columns c1..cN) for the client''s COPY.';
 
 -- The outcome of a load, counted from what it recorded: rejected rows (by reason) are
 -- those in registry.rejects, read = accepted + rejected.
@@ -32,71 +58,105 @@ $$;
 COMMENT ON FUNCTION registry.outcome_counts(bigint, bigint) IS
     'Counts of a load: read, accepted, rejected and rejected by reason (from registry.rejects).';
 
--- p_fields: canonical field -> 0-based column index in raw (absent: not in the file).
-CREATE OR REPLACE FUNCTION registry.screen_load(p_run bigint, p_fields jsonb, p_headers text[])
-RETURNS jsonb LANGUAGE plpgsql AS $$
-BEGIN
-    -- Stage 1: the fields, with the per-row parses (each computed once).
-    DROP TABLE IF EXISTS pg_temp.load_fields;
-    CREATE TEMP TABLE load_fields ON COMMIT DROP AS
-    SELECT f.*, registry.gbt4754_division(f.industry_code) AS division,
-           CASE WHEN f.lon ~ '^[-+]?[0-9]{1,3}(\.[0-9]+)?$' THEN f.lon::float8 END AS x,
-           CASE WHEN f.lat ~ '^[-+]?[0-9]{1,3}(\.[0-9]+)?$' THEN f.lat::float8 END AS y,
-           est.value AS established_date, est.bad AS established_bad
-    FROM (
-        SELECT s.line_no, s.raw, s.pre_reason, s.pre_message,
-               upper(nullif(btrim(s.raw ->> (p_fields ->> 'credit_code')::int), '')) AS credit_code,
-               nullif(btrim(s.raw ->> (p_fields ->> 'name')::int), '') AS name,
-               nullif(btrim(s.raw ->> (p_fields ->> 'status')::int), '') AS status,
-               nullif(btrim(s.raw ->> (p_fields ->> 'industry_code')::int), '') AS industry_code,
-               nullif(btrim(s.raw ->> (p_fields ->> 'business_scope')::int), '') AS business_scope,
-               nullif(btrim(s.raw ->> (p_fields ->> 'tags')::int), '') AS tags,
-               nullif(btrim(s.raw ->> (p_fields ->> 'capital')::int), '') AS capital,
-               nullif(btrim(s.raw ->> (p_fields ->> 'established')::int), '') AS established,
-               nullif(btrim(s.raw ->> (p_fields ->> 'district')::int), '') AS district,
-               nullif(btrim(s.raw ->> (p_fields ->> 'address')::int), '') AS address,
-               nullif(btrim(s.raw ->> (p_fields ->> 'lon')::int), '') AS lon,
-               nullif(btrim(s.raw ->> (p_fields ->> 'lat')::int), '') AS lat,
-               nullif(btrim(s.raw ->> (p_fields ->> 'size_class')::int), '') AS size_given,
-               nullif(btrim(s.raw ->> (p_fields ->> 'digital_transformation')::int), '') AS dt_given,
-               nullif(btrim(s.raw ->> (p_fields ->> 'deregistered')::int), '') AS deregistered
-        FROM load_staging s
-        OFFSET 0) f
-    LEFT JOIN LATERAL registry.parse_date(f.established) est ON true;
-    ANALYZE load_fields (credit_code, status, division, tags, capital, size_given);
+-- The canonical fields the screening reads, in one place (columns.py maps headers to them).
+CREATE OR REPLACE FUNCTION registry.load_field_names()
+RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT ARRAY['credit_code', 'name', 'status', 'industry_code', 'business_scope', 'tags',
+                 'capital', 'established', 'district', 'address', 'lon', 'lat', 'size_class',
+                 'digital_transformation', 'deregistered']
+$$;
+COMMENT ON FUNCTION registry.load_field_names() IS
+    'The canonical fields of a registry row that screening reads.';
 
-    -- Stage 2: rules applied once per distinct value (statuses, industries, labels and
-    -- capital strings repeat a lot), then joined back.
-    DROP TABLE IF EXISTS pg_temp.load_screened;
-    CREATE TEMP TABLE load_screened ON COMMIT DROP AS
-    WITH statuses AS MATERIALIZED (
+-- p_fields: canonical field -> 0-based column index of the file (absent: not in the file).
+-- Four steps, each one statement over the whole load (set-based, parallel where the work
+-- is per row): fields (per-row parses), rule dictionaries (each rule evaluated once per
+-- distinct value: statuses, industries, labels, capitals and dates repeat a lot),
+-- screened (joined back, with the reason), then duplicates and rejects.
+CREATE OR REPLACE FUNCTION registry.screen_load(p_run bigint, p_fields jsonb, p_headers text[])
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, public, pg_temp SET work_mem = '512MB'
+SET parallel_setup_cost = 100 SET parallel_tuple_cost = 0.001 AS $$
+DECLARE
+    rg registry.settings;
+BEGIN
+    SELECT * INTO STRICT rg FROM registry.settings;
+    -- statistics for the planner: the staging table, and the rule tables users edit
+    ANALYZE load_work.staging, registry.status_rules, registry.sector_rules,
+        registry.value_aliases, registry.currency_rates, registry.size_thresholds;
+    -- The staging columns under the field names (the only statement built as text: its
+    -- column names come from the mapping). vals: the row as read, for the rejects table.
+    EXECUTE format('CREATE VIEW load_work.staged AS SELECT s.line_no, s.pre_reason, '
+                   's.pre_message, %s, coalesce(s.pre_raw, to_jsonb(ARRAY[%s])) AS vals '
+                   'FROM load_work.staging s',
+        (SELECT string_agg(format('%s AS %I',
+                    CASE WHEN p_fields ? f
+                         THEN format('nullif(btrim(s.%I), %L)', 'c' || ((p_fields ->> f)::int + 1), '')
+                         ELSE 'NULL::text' END, f), ', ')
+           FROM unnest(registry.load_field_names()) f),
+        (SELECT string_agg(format('coalesce(s.%I, %L)', 'c' || i, ''), ', ' ORDER BY i)
+           FROM generate_series(1, cardinality(p_headers)) i));
+
+    -- Step 1: the fields, with the parses that are per row (coordinates). A static
+    -- statement with no optimisation fence, so that parallel workers do the parsing.
+    CREATE UNLOGGED TABLE load_work.fields WITH (autovacuum_enabled = false) AS
+    SELECT s.line_no, s.pre_reason, s.pre_message, upper(s.credit_code) AS credit_code,
+           s.name, s.status, s.industry_code, s.business_scope, s.tags, s.capital,
+           s.established, s.district, s.address, s.lon, s.lat,
+           s.size_class AS size_given, s.digital_transformation AS dt_given, s.deregistered,
+           CASE WHEN s.lon ~ '^[-+]?[0-9]{1,3}(\.[0-9]+)?$' THEN s.lon::float8 END AS x,
+           CASE WHEN s.lat ~ '^[-+]?[0-9]{1,3}(\.[0-9]+)?$' THEN s.lat::float8 END AS y,
+           -- join keys of the capital and size dictionaries ('' for missing: plain
+           -- equality, so the planner has statistics and hash joins)
+           coalesce(s.capital, '') AS capital_key, coalesce(s.size_class, '') AS size_key
+    FROM load_work.staged s;
+    ANALYZE load_work.fields;
+
+    -- Step 2: every rule once per distinct value.
+    CREATE UNLOGGED TABLE load_work.statuses AS
         SELECT d.status, c.active
-          FROM (SELECT DISTINCT status FROM load_fields WHERE status IS NOT NULL) d
-          LEFT JOIN LATERAL registry.classify_status(d.status) c ON true),
-    sectors AS MATERIALIZED (
-        SELECT d.*, c.sector_id, c.digital_label
-          FROM (SELECT DISTINCT division, tags,
-                       CASE WHEN division IS NULL THEN business_scope END AS scope
-                  FROM load_fields) d
-          LEFT JOIN LATERAL registry.classify_sector(d.division, d.tags, d.scope) c ON true),
-    capitals AS MATERIALIZED (
-        SELECT d.capital, c.*
-          FROM (SELECT DISTINCT capital FROM load_fields) d
-          LEFT JOIN LATERAL registry.parse_capital(d.capital) c ON true),
-    deregs AS MATERIALIZED (
-        SELECT d.deregistered, c.value
-          FROM (SELECT DISTINCT deregistered FROM load_fields
-                 WHERE deregistered IS NOT NULL) d
-          LEFT JOIN LATERAL registry.parse_date(d.deregistered) c ON true),
-    sizes AS MATERIALIZED (
-        SELECT d.size_given, d.amount_cny, c.size_class, c.source
-          FROM (SELECT DISTINCT f.size_given, c.amount_cny FROM load_fields f
-                  JOIN capitals c ON coalesce(c.capital, '') = coalesce(f.capital, '')) d
-          LEFT JOIN LATERAL registry.size_class_for(d.size_given, d.amount_cny) c ON true)
-    SELECT f.*, st.active AS status_active, sec.sector_id, sec.digital_label,
+          FROM (SELECT DISTINCT status FROM load_work.fields WHERE status IS NOT NULL) d
+          LEFT JOIN LATERAL registry.classify_status(d.status) c ON true;
+    CREATE UNLOGGED TABLE load_work.divisions AS
+        SELECT d.industry_code, registry.gbt4754_division(d.industry_code) AS division
+          FROM (SELECT DISTINCT industry_code FROM load_work.fields
+                 WHERE industry_code IS NOT NULL) d;
+    ANALYZE load_work.divisions;
+    CREATE UNLOGGED TABLE load_work.sectors AS
+        SELECT d.division, d.tags, d.scope, c.sector_id, c.digital_label
+          FROM (SELECT DISTINCT v.division, f.tags,
+                       CASE WHEN v.division IS NULL THEN f.business_scope END AS scope
+                  FROM load_work.fields f
+                  LEFT JOIN load_work.divisions v ON v.industry_code = f.industry_code) d
+          LEFT JOIN LATERAL registry.classify_sector(d.division, d.tags, d.scope) c ON true;
+    CREATE UNLOGGED TABLE load_work.capitals AS
+        SELECT d.capital_key, c.*
+          FROM (SELECT DISTINCT capital_key FROM load_work.fields) d
+          LEFT JOIN LATERAL registry.parse_capital(nullif(d.capital_key, '')) c ON true;
+    ANALYZE load_work.capitals;
+    CREATE UNLOGGED TABLE load_work.sizes AS
+        SELECT d.size_key, d.capital_key, c.size_class, c.source
+          FROM (SELECT DISTINCT f.size_key, f.capital_key, p.amount_cny FROM load_work.fields f
+                  JOIN load_work.capitals p USING (capital_key)) d
+          LEFT JOIN LATERAL registry.size_class_for(nullif(d.size_key, ''), d.amount_cny) c
+               ON true;
+    CREATE UNLOGGED TABLE load_work.dates AS
+        SELECT d.raw, p.value, p.bad
+          FROM (SELECT established AS raw FROM load_work.fields WHERE established IS NOT NULL
+                UNION
+                SELECT deregistered FROM load_work.fields WHERE deregistered IS NOT NULL) d
+          CROSS JOIN LATERAL registry.parse_date(d.raw) p;
+    ANALYZE load_work.statuses, load_work.sectors, load_work.sizes, load_work.dates;
+
+    -- Step 3: joined back; the reason is the first rule a row fails.
+    CREATE UNLOGGED TABLE load_work.screened WITH (autovacuum_enabled = false) AS
+    SELECT f.line_no, f.pre_reason, f.pre_message, f.credit_code, f.name, f.status,
+           f.industry_code, f.business_scope, f.capital, f.established, f.district, f.address,
+           f.lon, f.lat, f.x, f.y, sec.sector_id, sec.digital_label,
            cap.amount, cap.currency, cap.amount_cny, cap.problem AS capital_problem,
            sz.size_class, sz.source AS size_source,
-           dt.value::boolean AS digital_transformation, dg.value AS deregistered_date,
+           dt.value::boolean AS digital_transformation,
+           est.value AS established_date, dg.value AS deregistered_date,
            -- Status comes last: a row rejected as status_inactive passed every other
            -- rule, so it can be kept as history (an inactive enterprise) by merge_load.
            CASE
@@ -110,30 +170,32 @@ BEGIN
                WHEN NOT registry.in_region(f.x, f.y, rg) AND registry.in_region(f.y, f.x, rg)
                    THEN 'coordinates_swapped'
                WHEN NOT registry.in_region(f.x, f.y, rg) THEN 'coordinates_outside_region'
-               WHEN f.established_bad THEN 'bad_date'
+               WHEN est.bad THEN 'bad_date'
                WHEN st.active IS NULL THEN 'status_unknown'
                WHEN NOT st.active THEN 'status_inactive'
            END AS reason
-    FROM load_fields f
-    CROSS JOIN registry.settings rg
-    LEFT JOIN statuses st ON st.status = f.status
-    LEFT JOIN sectors sec ON coalesce(sec.division, '') = coalesce(f.division, '')
+    FROM load_work.fields f
+    LEFT JOIN load_work.statuses st ON st.status = f.status
+    LEFT JOIN load_work.divisions v ON v.industry_code = f.industry_code
+    LEFT JOIN load_work.sectors sec ON coalesce(sec.division, '') = coalesce(v.division, '')
          AND coalesce(sec.tags, '') = coalesce(f.tags, '')
-         AND coalesce(sec.scope, '') = coalesce(CASE WHEN f.division IS NULL
+         AND coalesce(sec.scope, '') = coalesce(CASE WHEN v.division IS NULL
                                                      THEN f.business_scope END, '')
-    LEFT JOIN capitals cap ON coalesce(cap.capital, '') = coalesce(f.capital, '')
-    LEFT JOIN sizes sz ON coalesce(sz.size_given, '') = coalesce(f.size_given, '')
-         AND coalesce(sz.amount_cny, -1) = coalesce(cap.amount_cny, -1)
+    LEFT JOIN load_work.capitals cap ON cap.capital_key = f.capital_key
+    LEFT JOIN load_work.sizes sz ON sz.size_key = f.size_key AND sz.capital_key = f.capital_key
     LEFT JOIN registry.value_aliases dt
            ON dt.kind = 'boolean' AND dt.alias = lower(f.dt_given)
-    LEFT JOIN deregs dg ON dg.deregistered = f.deregistered;
+    LEFT JOIN load_work.dates est ON est.raw = f.established
+    LEFT JOIN load_work.dates dg ON dg.raw = f.deregistered;
 
-    -- Duplicates: the first accepted row of a credit code wins, later ones are rejected.
-    UPDATE load_screened s SET reason = 'duplicate_credit_code'
-      FROM (SELECT line_no, row_number() OVER (PARTITION BY credit_code ORDER BY line_no) AS n
-              FROM load_screened WHERE reason IS NULL) d
-     WHERE d.n > 1 AND s.line_no = d.line_no;
-    ANALYZE load_screened (credit_code, reason);
+    ANALYZE load_work.screened;
+
+    -- Step 4: duplicates (the first accepted row of a credit code wins), then rejects.
+    UPDATE load_work.screened s SET reason = 'duplicate_credit_code'
+      FROM (SELECT credit_code, min(line_no) AS first FROM load_work.screened
+             WHERE reason IS NULL GROUP BY credit_code HAVING count(*) > 1) d
+     WHERE s.reason IS NULL AND s.credit_code = d.credit_code AND s.line_no > d.first;
+    ANALYZE load_work.screened;
 
     INSERT INTO registry.rejects (load_run_id, line_no, reason, message, credit_code, raw)
     SELECT p_run, s.line_no, s.reason,
@@ -153,20 +215,25 @@ BEGIN
                ELSE coalesce(s.pre_message, s.reason)
            END,
            s.credit_code,
-           (SELECT jsonb_object_agg(coalesce(p_headers[i], 'column_' || i), s.raw -> (i - 1))
-              FROM generate_series(1, jsonb_array_length(s.raw)) AS i)
-      FROM load_screened s
+           -- the row as read: header -> value (extra values of a long row: column_N)
+           (SELECT jsonb_object_agg(coalesce(p_headers[i], 'column_' || i), r.vals -> (i - 1))
+              FROM generate_series(1, jsonb_array_length(r.vals)) AS i)
+      FROM load_work.screened s
+      JOIN load_work.staged t ON t.line_no = s.line_no
+     CROSS JOIN LATERAL (SELECT t.vals OFFSET 0) r  -- built once per rejected row
      WHERE s.reason IS NOT NULL;
 
     RETURN registry.outcome_counts(
-        p_run, (SELECT count(*) FROM load_screened WHERE reason IS NULL));
+        p_run, (SELECT count(*) FROM load_work.screened WHERE reason IS NULL));
 END
 $$;
 COMMENT ON FUNCTION registry.screen_load(bigint, jsonb, text[]) IS
-    'Applies every screening rule to load_staging; writes rejects; returns counts.';
+    'Applies every screening rule to load_work.staging; writes rejects; returns counts.';
 
 CREATE OR REPLACE FUNCTION registry.merge_load(p_run bigint, p_crs text, p_full boolean)
-RETURNS jsonb LANGUAGE plpgsql AS $$
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, public, pg_temp SET work_mem = '512MB'
+SET parallel_setup_cost = 100 SET parallel_tuple_cost = 0.001 AS $$
 DECLARE
     n_ins bigint;
     n_upd bigint;
@@ -175,28 +242,70 @@ DECLARE
     n_hist bigint;
     n_missing bigint := 0;
 BEGIN
-    SELECT count(*) INTO n_acc FROM load_screened WHERE reason IS NULL;
-    PERFORM registry.prepare_district_parts();
-    WITH located AS MATERIALIZED (
-        SELECT s.*, g.geom, d.name AS district_name, d.code AS district_code
-          FROM (SELECT * FROM load_screened WHERE reason IS NULL
-                UNION ALL
-                -- History: enterprises that first appear already deregistered (they passed
-                -- every rule but the status) are kept as inactive, for as-of snapshots.
-                SELECT * FROM (
-                    SELECT DISTINCT ON (h.credit_code) * FROM load_screened h
-                     WHERE h.reason = 'status_inactive'
-                       AND NOT EXISTS (SELECT FROM registry.enterprises e
-                                        WHERE e.credit_code = h.credit_code)
-                       AND NOT EXISTS (SELECT FROM load_screened a
-                                        WHERE a.reason IS NULL AND a.credit_code = h.credit_code)
-                     ORDER BY h.credit_code, h.line_no) hist) s
-         CROSS JOIN LATERAL (SELECT publish.to_wgs84(s.x, s.y, p_crs) AS geom OFFSET 0) g
-          LEFT JOIN LATERAL (SELECT p.name, p.code FROM district_parts p
-                              WHERE ST_Intersects(p.geom, g.geom)
-                              ORDER BY p.code LIMIT 1) d ON true),
-    up AS (
-        INSERT INTO registry.enterprises AS e (
+    SELECT count(*) INTO n_acc FROM load_work.screened WHERE reason IS NULL;
+    PERFORM registry.prepare_district_parts('load_work');
+
+    -- History: enterprises that first appear already deregistered (they passed every
+    -- rule but the status) are kept as inactive, for as-of snapshots.
+    CREATE UNLOGGED TABLE load_work.history AS
+    SELECT DISTINCT ON (h.credit_code) h.line_no FROM load_work.screened h
+     WHERE h.reason = 'status_inactive'
+       AND NOT EXISTS (SELECT FROM registry.enterprises e WHERE e.credit_code = h.credit_code)
+       AND NOT EXISTS (SELECT FROM load_work.screened a
+                        WHERE a.reason IS NULL AND a.credit_code = h.credit_code)
+     ORDER BY h.credit_code, h.line_no;
+
+    -- The incoming rows (accepted, and history) converted to WGS-84, then located in a
+    -- district: per-row work, in narrow tables, in two statements so that each function
+    -- runs once per row, in parallel workers.
+    CREATE UNLOGGED TABLE load_work.points WITH (autovacuum_enabled = false) AS
+    SELECT s.line_no, publish.to_wgs84(s.x, s.y, p_crs) AS geom
+      FROM (SELECT line_no, x, y FROM load_work.screened WHERE reason IS NULL
+            UNION ALL
+            SELECT line_no, x, y FROM load_work.screened JOIN load_work.history USING (line_no)) s;
+    CREATE UNLOGGED TABLE load_work.located WITH (autovacuum_enabled = false) AS
+    SELECT s.line_no, s.geom, dc.code AS district_code
+      FROM load_work.points s
+     -- the lowest code among the boundaries containing the point (min(), not ORDER BY
+     -- ... LIMIT 1: a LIMIT would keep the statement out of parallel workers)
+     CROSS JOIN LATERAL (SELECT min(p.code) AS code FROM load_work.district_parts p
+                          WHERE ST_Intersects(p.geom, s.geom)) dc;
+    ANALYZE load_work.located;
+    CREATE VIEW load_work.incoming AS
+    SELECT s.*, l.geom, d.name AS district_name, l.district_code
+      FROM load_work.screened s
+      JOIN load_work.located l USING (line_no)
+      LEFT JOIN registry.districts d ON d.code = l.district_code;
+
+    -- Changed enterprises (or inactive ones back in the file) are updated; unchanged
+    -- ones are not touched at all: no new row version, no index entry, no lock.
+    UPDATE registry.enterprises e SET
+        name = s.name, status = s.status, active = true, inactive_since = NULL,
+        industry_code = s.industry_code, sector_id = s.sector_id,
+        digital_label = s.digital_label, business_scope = s.business_scope,
+        capital_raw = s.capital, capital_amount = s.amount, capital_currency = s.currency,
+        capital_cny = s.amount_cny, established = s.established_date,
+        size_class = s.size_class, size_class_source = s.size_source,
+        digital_transformation = s.digital_transformation, registered_district = s.district,
+        address = s.address, source_crs = p_crs, source_x = s.x, source_y = s.y,
+        geom = s.geom, district_name = coalesce(s.district_name, s.district),
+        district_code = s.district_code, last_load_run_id = p_run, updated_at = now()
+      FROM load_work.incoming s
+     WHERE s.reason IS NULL AND e.credit_code = s.credit_code
+       AND (NOT e.active
+            OR (e.name, e.status, e.industry_code, e.sector_id, e.digital_label,
+                e.business_scope, e.capital_raw, e.capital_cny, e.established, e.size_class,
+                e.digital_transformation, e.registered_district, e.address, e.source_crs,
+                e.source_x, e.source_y)
+               IS DISTINCT FROM
+               (s.name, s.status, s.industry_code, s.sector_id, s.digital_label,
+                s.business_scope, s.capital, s.amount_cny, s.established_date, s.size_class,
+                s.digital_transformation, s.district, s.address, p_crs, s.x, s.y));
+    GET DIAGNOSTICS n_upd = ROW_COUNT;
+
+    -- New enterprises, in file order (enterprise ids follow the file: deterministic).
+    WITH ins AS (
+        INSERT INTO registry.enterprises (
             credit_code, name, status, active, inactive_since, industry_code, sector_id,
             digital_label, business_scope, capital_raw, capital_amount, capital_currency,
             capital_cny, established, size_class, size_class_source, digital_transformation,
@@ -209,42 +318,18 @@ BEGIN
                s.amount_cny, s.established_date, s.size_class, s.size_source,
                s.digital_transformation, s.district, s.address, p_crs, s.x, s.y,
                s.geom, coalesce(s.district_name, s.district), s.district_code, p_run, p_run
-          FROM located s
-        ON CONFLICT (credit_code) DO UPDATE SET
-            name = EXCLUDED.name, status = EXCLUDED.status, active = true, inactive_since = NULL,
-            industry_code = EXCLUDED.industry_code, sector_id = EXCLUDED.sector_id,
-            digital_label = EXCLUDED.digital_label, business_scope = EXCLUDED.business_scope,
-            capital_raw = EXCLUDED.capital_raw, capital_amount = EXCLUDED.capital_amount,
-            capital_currency = EXCLUDED.capital_currency, capital_cny = EXCLUDED.capital_cny,
-            established = EXCLUDED.established, size_class = EXCLUDED.size_class,
-            size_class_source = EXCLUDED.size_class_source,
-            digital_transformation = EXCLUDED.digital_transformation,
-            registered_district = EXCLUDED.registered_district, address = EXCLUDED.address,
-            source_crs = EXCLUDED.source_crs, source_x = EXCLUDED.source_x,
-            source_y = EXCLUDED.source_y, geom = EXCLUDED.geom,
-            district_name = EXCLUDED.district_name, district_code = EXCLUDED.district_code,
-            last_load_run_id = EXCLUDED.last_load_run_id, updated_at = now()
-        WHERE NOT e.active
-           OR (e.name, e.status, e.industry_code, e.sector_id, e.digital_label, e.business_scope,
-               e.capital_raw, e.capital_cny, e.established, e.size_class, e.digital_transformation,
-               e.registered_district, e.address, e.source_crs, e.source_x, e.source_y)
-              IS DISTINCT FROM
-              (EXCLUDED.name, EXCLUDED.status, EXCLUDED.industry_code, EXCLUDED.sector_id,
-               EXCLUDED.digital_label, EXCLUDED.business_scope, EXCLUDED.capital_raw,
-               EXCLUDED.capital_cny, EXCLUDED.established, EXCLUDED.size_class,
-               EXCLUDED.digital_transformation, EXCLUDED.registered_district, EXCLUDED.address,
-               EXCLUDED.source_crs, EXCLUDED.source_x, EXCLUDED.source_y)
-        RETURNING (xmax = 0) AS inserted, e.active
-    )
-    SELECT count(*) FILTER (WHERE inserted AND active), count(*) FILTER (WHERE NOT inserted),
-           count(*) FILTER (WHERE inserted AND NOT active)
-      INTO n_ins, n_upd, n_hist FROM up;
+          FROM load_work.incoming s
+         WHERE NOT EXISTS (SELECT FROM registry.enterprises e WHERE e.credit_code = s.credit_code)
+         ORDER BY s.line_no
+        RETURNING active)
+    SELECT count(*) FILTER (WHERE active), count(*) FILTER (WHERE NOT active)
+      INTO n_ins, n_hist FROM ins;
 
     -- Enterprises the file reports as deregistered etc.: inactive, history kept.
     UPDATE registry.enterprises e
        SET active = false, inactive_since = coalesce(s.deregistered_date, current_date),
            status = s.status, last_load_run_id = p_run, updated_at = now()
-      FROM load_screened s
+      FROM load_work.screened s
      WHERE s.reason = 'status_inactive' AND s.credit_code = e.credit_code AND e.active;
     GET DIAGNOSTICS n_status = ROW_COUNT;
 
@@ -254,7 +339,7 @@ BEGIN
            SET active = false, inactive_since = current_date, last_load_run_id = p_run,
                updated_at = now()
          WHERE e.active
-           AND NOT EXISTS (SELECT FROM load_screened s
+           AND NOT EXISTS (SELECT FROM load_work.screened s
                            WHERE s.reason IS NULL AND s.credit_code = e.credit_code);
         GET DIAGNOSTICS n_missing = ROW_COUNT;
     END IF;
@@ -265,31 +350,33 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION registry.merge_load(bigint, text, boolean) IS
-    'Upserts the accepted rows of load_screened by credit code; marks excluded or (full refresh) missing enterprises inactive; returns counts.';
+    'Inserts new and updates changed accepted rows of load_work.screened by credit code; marks excluded or (full refresh) missing enterprises inactive; returns counts.';
 
--- District boundaries cut into small parts (ST_Subdivide) in a temporary table with
--- a GiST index: point-in-polygon on small parts is an order of magnitude faster.
+-- District boundaries cut into small parts (ST_Subdivide) with a GiST index:
+-- point-in-polygon on small parts is an order of magnitude faster. p_schema 'pg_temp'
+-- makes a temporary table, 'load_work' an unlogged one that parallel workers can read.
 -- Returns false when no boundaries are loaded.
-CREATE OR REPLACE FUNCTION registry.prepare_district_parts()
+CREATE OR REPLACE FUNCTION registry.prepare_district_parts(p_schema text DEFAULT 'pg_temp')
 RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
-    DROP TABLE IF EXISTS pg_temp.district_parts;
-    CREATE TEMP TABLE district_parts ON COMMIT DROP AS
-        SELECT code, name, ST_Subdivide(geom, 64) AS geom FROM registry.districts;
-    CREATE INDEX ON district_parts USING gist (geom);
-    ANALYZE district_parts;
-    RETURN EXISTS (SELECT FROM district_parts);
+    EXECUTE format('DROP TABLE IF EXISTS %I.district_parts', p_schema);
+    EXECUTE format('CREATE %s TABLE %I.district_parts AS '
+                   'SELECT code, name, ST_Subdivide(geom, 64) AS geom FROM registry.districts',
+                   CASE WHEN p_schema = 'pg_temp' THEN 'TEMP' ELSE 'UNLOGGED' END, p_schema);
+    EXECUTE format('CREATE INDEX ON %I.district_parts USING gist (geom)', p_schema);
+    EXECUTE format('ANALYZE %I.district_parts', p_schema);
+    RETURN EXISTS (SELECT FROM registry.districts);
 END
 $$;
-COMMENT ON FUNCTION registry.prepare_district_parts() IS
-    'Creates the temporary table district_parts (subdivided boundaries) used for district lookups.';
+COMMENT ON FUNCTION registry.prepare_district_parts(text) IS
+    'Creates the table district_parts (subdivided boundaries, indexed) in pg_temp or load_work, for district lookups.';
 
 -- District of every enterprise (after new boundaries): the boundary containing it,
 -- else the registered district.
 CREATE OR REPLACE FUNCTION registry.assign_districts()
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT registry.prepare_district_parts() THEN
+    IF NOT registry.prepare_district_parts('pg_temp') THEN
         UPDATE registry.enterprises e
            SET district_name = e.registered_district, district_code = NULL
          WHERE (e.district_name, e.district_code) IS DISTINCT FROM (e.registered_district, NULL);

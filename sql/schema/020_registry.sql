@@ -96,7 +96,12 @@ COMMENT ON COLUMN registry.load_runs.rows_updated IS 'Accepted rows that changed
 COMMENT ON COLUMN registry.load_runs.rows_unchanged IS 'Accepted rows identical to the stored enterprise.';
 -- added by revision 0009 (this file is re-run by it)
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS rows_history bigint;
+-- added by revision 0010: who parsed the file, 'server' (COPY ... FORMAT csv, for a
+-- clean UTF-8 CSV) or 'python' (every other file, and any CSV the server would not take)
+ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS parser text
+    CHECK (parser IN ('server', 'python'));
 COMMENT ON COLUMN registry.load_runs.rows_history IS 'Enterprises stored as inactive history: they first appeared already deregistered (rejected as status_inactive, kept for as-of snapshots).';
+COMMENT ON COLUMN registry.load_runs.parser IS 'Who parsed the file: server (COPY ... FORMAT csv, a clean UTF-8 CSV) or python (every other file, and any CSV the server refused or might read differently).';
 COMMENT ON COLUMN registry.load_runs.rows_deactivated IS 'Enterprises marked inactive because a full refresh did not contain them.';
 COMMENT ON COLUMN registry.load_runs.duration_s IS 'Wall-clock duration in seconds.';
 COMMENT ON COLUMN registry.load_runs.error IS 'Error message of a failed load.';

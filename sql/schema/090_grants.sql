@@ -18,6 +18,11 @@ BEGIN
     END IF;
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'industry_clusters_loader') THEN
         GRANT USAGE ON SCHEMA registry, clustering, publish TO industry_clusters_loader;
+        -- the load's scratch tables: created by SECURITY DEFINER functions, which grant
+        -- the loader INSERT on the staging table it COPYs into
+        IF to_regnamespace('load_work') IS NOT NULL THEN
+            GRANT USAGE ON SCHEMA load_work TO industry_clusters_loader;
+        END IF;
         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA registry, clustering
             TO industry_clusters_loader;
         GRANT USAGE ON ALL SEQUENCES IN SCHEMA registry, clustering TO industry_clusters_loader;
