@@ -147,7 +147,7 @@ def _stage(conn, source, size, progress) -> tuple[int, str]:
     such rows one by one for the rejects table.
     """
     width = len(source.headers)
-    names = [f"c{i}" for i in range(1, width + 1)]
+    cols = sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(1, width + 1))
     if source.server_copy is not None:
         spec = source.server_copy
         try:
@@ -155,8 +155,7 @@ def _stage(conn, source, size, progress) -> tuple[int, str]:
                 cur.execute("SELECT registry.begin_load(%s)", (width,))
                 stmt = sql.SQL("COPY load_work.staging ({}) FROM STDIN (FORMAT csv, "
                                "DELIMITER {}, ENCODING 'UTF8')").format(
-                    sql.SQL(", ").join(map(sql.Identifier, names)),
-                    sql.Literal(spec.delimiter))
+                    cols, sql.Literal(spec.delimiter))
                 done = spec.offset
                 with cur.copy(stmt) as cp:
                     for chunk in spec.chunks():
@@ -168,8 +167,8 @@ def _stage(conn, source, size, progress) -> tuple[int, str]:
         except (NotClean, psycopg.errors.DataError):
             pass  # rolled back to the savepoint: read it the careful way
     conn.execute("SELECT registry.begin_load(%s)", (width,))
-    stmt = sql.SQL("COPY load_work.staging ({}) FROM STDIN").format(
-        sql.SQL(", ").join(map(sql.Identifier, [*names, "pre_reason", "pre_message", "pre_raw"])))
+    stmt = sql.SQL("COPY load_work.staging ({}, pre_reason, pre_message, pre_raw) "
+                   "FROM STDIN").format(cols)
     n = 0
     with conn.cursor().copy(stmt) as cp:
         dumps = json.dumps
@@ -197,8 +196,9 @@ def _load_transaction(conn, run_id, source, fields, crs, full_refresh, max_deact
         if n == 0 and full_refresh:
             raise UserError("the file has a header but no data rows; a full refresh would "
                             "mark every enterprise inactive (use --incremental to load it)")
+        every_field = {f: fields.get(f) for f in columns.FIELDS}  # None: not in the file
         counts = conn.execute("SELECT registry.screen_load(%s, %s, %s)",
-                              (run_id, Jsonb(fields), headers)).fetchone()[0]
+                              (run_id, Jsonb(every_field), headers)).fetchone()[0]
         active_before = conn.execute(
             "SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0]
         merged = conn.execute("SELECT registry.merge_load(%s, %s, %s)",

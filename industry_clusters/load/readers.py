@@ -53,7 +53,8 @@ class Record:
 class ServerCopy:
     """A CSV file the database server may parse itself (``COPY ... FORMAT csv``): UTF-8,
     data starting at byte ``offset``. The loader falls back to ``records`` (Python's
-    parser, which flags bad rows one by one) as soon as the server or ``clean`` objects."""
+    parser, which flags bad rows one by one) as soon as the server refuses the data or
+    ``chunks`` finds something the two parsers could read differently."""
     path: Path
     offset: int
     delimiter: str

@@ -58,17 +58,8 @@ $$;
 COMMENT ON FUNCTION registry.outcome_counts(bigint, bigint) IS
     'Counts of a load: read, accepted, rejected and rejected by reason (from registry.rejects).';
 
--- The canonical fields the screening reads, in one place (columns.py maps headers to them).
-CREATE OR REPLACE FUNCTION registry.load_field_names()
-RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT ARRAY['credit_code', 'name', 'status', 'industry_code', 'business_scope', 'tags',
-                 'capital', 'established', 'district', 'address', 'lon', 'lat', 'size_class',
-                 'digital_transformation', 'deregistered']
-$$;
-COMMENT ON FUNCTION registry.load_field_names() IS
-    'The canonical fields of a registry row that screening reads.';
-
--- p_fields: canonical field -> 0-based column index of the file (absent: not in the file).
+-- p_fields: every canonical field (columns.FIELDS, the one list of them) -> 0-based
+-- column index of the file, or null when the file lacks it.
 -- Four steps, each one statement over the whole load (set-based, parallel where the work
 -- is per row): fields (per-row parses), rule dictionaries (each rule evaluated once per
 -- distinct value: statuses, industries, labels, capitals and dates repeat a lot),
@@ -90,10 +81,10 @@ BEGIN
                    's.pre_message, %s, coalesce(s.pre_raw, to_jsonb(ARRAY[%s])) AS vals '
                    'FROM load_work.staging s',
         (SELECT string_agg(format('%s AS %I',
-                    CASE WHEN p_fields ? f
-                         THEN format('nullif(btrim(s.%I), %L)', 'c' || ((p_fields ->> f)::int + 1), '')
+                    CASE WHEN i IS NOT NULL
+                         THEN format('nullif(btrim(s.%I), %L)', 'c' || (i::int + 1), '')
                          ELSE 'NULL::text' END, f), ', ')
-           FROM unnest(registry.load_field_names()) f),
+           FROM jsonb_each_text(p_fields) AS m(f, i)),
         (SELECT string_agg(format('coalesce(s.%I, %L)', 'c' || i, ''), ', ' ORDER BY i)
            FROM generate_series(1, cardinality(p_headers)) i));
 
@@ -195,7 +186,6 @@ BEGIN
       FROM (SELECT credit_code, min(line_no) AS first FROM load_work.screened
              WHERE reason IS NULL GROUP BY credit_code HAVING count(*) > 1) d
      WHERE s.reason IS NULL AND s.credit_code = d.credit_code AND s.line_no > d.first;
-    ANALYZE load_work.screened;
 
     INSERT INTO registry.rejects (load_run_id, line_no, reason, message, credit_code, raw)
     SELECT p_run, s.line_no, s.reason,
