@@ -256,10 +256,12 @@ def _comma_list(value: str | None) -> list[str] | None:
               help="quantile: medium from this quantile (0.6); absolute: from this size (80).")
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Cluster the enterprises that existed at this date (YYYY-MM-DD).")
+@click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Database connections labelling sectors at once (1: all in the run's own).")
 @click.option("--no-refresh", is_flag=True, help="Do not refresh the publish views.")
 @pass_app
 def cluster_cmd(app: App, eps, min_points, sectors, tier_method, tier_core, tier_medium, as_of,
-                no_refresh) -> None:
+                jobs, no_refresh) -> None:
     """Cluster enterprises per sector with ST_ClusterDBSCAN, in the database.
 
     Records the run with its parameters, counts and timings; computes clusters, core
@@ -272,7 +274,7 @@ def cluster_cmd(app: App, eps, min_points, sectors, tier_method, tier_core, tier
     result = run_clustering(app.target, eps=eps, min_points=min_points,
                             sectors=_comma_list(sectors), tier_method=tier_method,
                             tier_params=params, as_of=as_of.date() if as_of else None,
-                            refresh=not no_refresh)
+                            jobs=jobs, refresh=not no_refresh)
     app.say(result.summary())
 
 

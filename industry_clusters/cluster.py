@@ -4,17 +4,31 @@
 abandoned at the next start), then computes clusters, tiers and refreshes the
 published views in one transaction: a failure changes nothing readers see.
 The same work is one call from psql: ``SELECT clustering.run(500, 30);``.
+
+Sectors are DBSCAN's partitions, so with ``jobs`` > 1 they are labelled on that many
+connections at once (``clustering.label_sectors``), every one reading the snapshot of
+the run's transaction; the transaction then builds the clusters from their labels.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from industry_clusters.db import connect, job_session, migrate, run_transaction, user_parameters
+from industry_clusters.db import (
+    connect,
+    job_connection,
+    job_session,
+    migrate,
+    run_transaction,
+    user_parameters,
+)
 
 TIER_METHODS = ("jenks", "quantile", "absolute")
 
@@ -40,7 +54,7 @@ class RunResult:
 def run_clustering(target, *, eps: float = 500.0, min_points: int = 30,
                    sectors: list[str] | None = None, tier_method: str = "jenks",
                    tier_params: dict | None = None, as_of: dt.date | None = None,
-                   refresh: bool = True) -> RunResult:
+                   jobs: int = 2, refresh: bool = True) -> RunResult:
     t0 = time.monotonic()
     with job_session(target, "cluster") as conn:
         with user_parameters():
@@ -49,11 +63,61 @@ def run_clustering(target, *, eps: float = 500.0, min_points: int = 30,
                 (eps, min_points, sectors or None, tier_method, Jsonb(tier_params or {}),
                  as_of)).fetchone()[0]
         with run_transaction(conn, "SELECT clustering.fail_run(%s, %s)", run_id):
+            if jobs > 1:
+                label_concurrently(target, conn, run_id, jobs)
             out = conn.execute("SELECT clustering.compute(%s)", (run_id,)).fetchone()[0]
             if refresh:
                 conn.execute("SELECT clustering.refresh_published()")
     return RunResult(run_id, out["points"], out["clustered"], out["clusters"], out["timings"],
                      out["tiers"], time.monotonic() - t0)
+
+
+def sector_groups(sizes: list[tuple[int, int]], jobs: int) -> list[list[int]]:
+    """Sectors (id, enterprises) in at most ``jobs`` groups of similar size: the largest
+    first, each to the group with the fewest enterprises so far. Empty groups dropped."""
+    groups: list[tuple[int, list[int]]] = [(0, []) for _ in range(max(jobs, 1))]
+    for sector, n in sorted(sizes, key=lambda s: (-s[1], s[0])):
+        i = min(range(len(groups)), key=lambda k: (groups[k][0], k))
+        groups[i] = (groups[i][0] + n, groups[i][1] + [sector])
+    return [sorted(g) for _, g in groups if g]
+
+
+def label_concurrently(target, conn: psycopg.Connection, run_id: int, jobs: int) -> None:
+    """Label the run's sectors on up to ``jobs`` connections at once.
+
+    ``conn`` is in the run's transaction: it exports its snapshot, and every helper
+    connection imports it, so all of them cluster the same registry whatever loads
+    commit meanwhile. Each helper commits its labels to the work tables; compute, back
+    in the run's transaction, reads them. A failure on any connection cancels the
+    others and fails the run. Nothing is done with fewer than two groups."""
+    sizes = conn.execute("SELECT sector_id, count(*) FROM clustering.run_points(%s) "
+                         "GROUP BY 1", (run_id,)).fetchall()
+    groups = sector_groups(sizes, jobs)
+    if len(groups) < 2:
+        return
+    snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+    helpers = [job_connection(target) for _ in groups]
+    try:
+        with ThreadPoolExecutor(len(groups)) as pool:
+            futures = [pool.submit(_label, h, snapshot, run_id, g)
+                       for h, g in zip(helpers, groups, strict=True)]
+            try:
+                for f in futures:
+                    f.result()
+            except BaseException:
+                for h in helpers:
+                    h.cancel()
+                raise
+    finally:
+        for h in helpers:
+            h.close()
+
+
+def _label(conn: psycopg.Connection, snapshot: str, run_id: int, sector_ids: list[int]) -> None:
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+        conn.execute("SELECT clustering.label_sectors(%s, %s::smallint[])", (run_id, sector_ids))
 
 
 def refresh(target) -> None:

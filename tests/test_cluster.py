@@ -254,3 +254,92 @@ def test_core_flags_in_every_grid_case(db_url, conn, eps, min_points):
             {ids[i] for i in sk.core_sample_indices_}
         assert {e for e in ids if e not in got} == \
             {ids[i] for i in np.flatnonzero(sk.labels_ == -1)}
+
+
+def test_sector_groups_balance_enterprises():
+    from industry_clusters.cluster import sector_groups
+
+    assert sector_groups([(1, 27_505), (2, 84_256)], 2) == [[2], [1]]
+    assert sector_groups([(1, 50), (2, 40), (3, 30), (4, 20)], 2) == [[1, 4], [2, 3]]
+    assert sector_groups([(1, 10), (2, 10)], 1) == [[1, 2]]
+    assert sector_groups([(2, 10)], 4) == [[2]]
+    assert sector_groups([], 2) == []
+
+
+def labelled(conn, run_id: int) -> list[tuple]:
+    return conn.execute(
+        "SELECT c.sector_id, c.label, m.enterprise_id, m.is_core, c.n_members, c.n_core, "
+        "ST_AsBinary(c.hull) FROM clustering.members m JOIN clustering.clusters c "
+        "USING (cluster_id) WHERE m.run_id = %s ORDER BY 1, 2, 3", (run_id,)).fetchall()
+
+
+def two_sector_town(conn, seed: int) -> None:
+    """Both sectors: dense blobs 1.2 km apart (their cores never within eps of each other),
+    points half-way between two blobs that are within eps of both (the cluster they join
+    depends on DBSCAN's order), and background noise."""
+    rng = random.Random(seed)
+    for sector in ("software", "comms"):
+        for k in range(4):
+            insert_points(conn, blob(rng, rng.randint(40, 70), k * 1200, 0, 150), sector=sector)
+            if k:
+                insert_points(conn, blob(rng, 5, k * 1200 - 600, 0, 40), sector=sector)
+        insert_points(conn, [(rng.uniform(-1000, 4600), rng.uniform(-1500, 1500))
+                             for _ in range(150)], sector=sector)
+
+
+def test_sectors_on_two_connections_give_the_single_query_result(db_url, conn):
+    two_sector_town(conn, 21)
+    both = run_clustering(db_url, jobs=2)
+    alone = run_clustering(db_url, jobs=1)
+    conn.execute("SELECT clustering.run()")  # psql's way: all in one transaction
+    conn.commit()
+    in_sql = conn.execute("SELECT max(run_id) FROM clustering.runs").fetchone()[0]
+    parts = conn.execute("SELECT run_id, jsonb_array_length(timings->'parts') FROM "
+                         "clustering.runs ORDER BY run_id").fetchall()
+    assert parts == [(both.run_id, 2), (alone.run_id, 1), (in_sql, 1)]
+    assert labelled(conn, both.run_id) == labelled(conn, alone.run_id) == labelled(conn, in_sql)
+    assert both.points == alone.points == conn.execute(
+        "SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0]
+    # and the clustered points are grouped exactly as by the one bare query, border
+    # points included
+    bare = conn.execute(
+        "SELECT array_agg(enterprise_id ORDER BY enterprise_id) FROM (SELECT enterprise_id, "
+        "sector_id, ST_ClusterDBSCAN(geom_proj, 500, 30) OVER (PARTITION BY sector_id "
+        "ORDER BY enterprise_id) AS cid FROM registry.enterprises WHERE active) x "
+        "WHERE cid IS NOT NULL GROUP BY sector_id, cid ORDER BY 1").fetchall()
+    ours = conn.execute(
+        "SELECT array_agg(enterprise_id ORDER BY enterprise_id) FROM clustering.members "
+        "WHERE run_id = %s GROUP BY cluster_id ORDER BY 1", (both.run_id,)).fetchall()
+    assert ours == bare and len(ours) >= 6
+    # and some of those border points could have joined either of two clusters
+    contested = conn.execute(
+        "SELECT count(*) FROM clustering.members b WHERE b.run_id = %(r)s AND NOT b.is_core "
+        "AND (SELECT count(DISTINCT c.cluster_id) FROM clustering.members c "
+        "     JOIN registry.enterprises ec USING (enterprise_id), registry.enterprises eb "
+        "     WHERE c.run_id = %(r)s AND c.is_core AND eb.enterprise_id = b.enterprise_id "
+        "       AND ec.sector_id = eb.sector_id AND ST_DWithin(ec.geom_proj, eb.geom_proj, 500)"
+        "    ) > 1", {"r": both.run_id}).fetchone()[0]
+    assert contested >= 10
+    assert conn.execute("SELECT (SELECT count(*) FROM clustering.run_labels) + "
+                        "(SELECT count(*) FROM clustering.run_parts)").fetchone()[0] == 0
+
+
+def test_a_failing_connection_fails_the_run_and_leaves_no_work(db_url, conn):
+    two_sector_town(conn, 22)
+    good = run_clustering(db_url)
+    # the comms sector's connection fails after the software one may have committed
+    conn.execute("""CREATE FUNCTION public.boom() RETURNS trigger LANGUAGE plpgsql AS
+                    $$ BEGIN IF NEW.sector_id = 1 THEN PERFORM pg_sleep(0.5);
+                       RAISE EXCEPTION 'simulated failure'; END IF; RETURN NEW; END $$""")
+    conn.execute("CREATE TRIGGER boom BEFORE INSERT ON clustering.run_labels "
+                 "FOR EACH ROW EXECUTE FUNCTION public.boom()")
+    conn.commit()
+    with pytest.raises(psycopg.Error, match="simulated failure"):
+        run_clustering(db_url, jobs=2)
+    status = conn.execute("SELECT status, error FROM clustering.runs ORDER BY run_id").fetchall()
+    assert [s for s, _ in status] == ["succeeded", "failed"]
+    assert "simulated failure" in status[1][1]
+    assert conn.execute("SELECT array_agg(DISTINCT run_id) FROM publish.clusters").fetchone()[0] \
+        == [good.run_id]
+    assert conn.execute("SELECT (SELECT count(*) FROM clustering.run_labels) + "
+                        "(SELECT count(*) FROM clustering.run_parts)").fetchone()[0] == 0

@@ -117,17 +117,27 @@ def advisory_lock(conn: psycopg.Connection, job: str) -> Iterator[None]:
 
 @contextlib.contextmanager
 def job_session(target, job: str) -> Iterator[psycopg.Connection]:
-    """An autocommit connection for one job: the schema checked, runs whose process died
-    marked abandoned, and the job's advisory lock held.
+    """An autocommit connection for one job (:func:`job_connection`): the schema checked,
+    runs whose process died marked abandoned, and the job's advisory lock held."""
+    from industry_clusters.db import migrate
+
+    with job_connection(target) as conn:
+        migrate.require_schema(conn)
+        conn.execute("SELECT registry.abandon_dead_runs()")
+        with advisory_lock(conn, job):
+            yield conn
+
+
+def job_connection(target) -> psycopg.Connection:
+    """An autocommit connection set up for a job's work (the job's own, or a helper of it).
 
     Temporary tables get 256 MB of session memory (``temp_buffers``). The server
     checks every few seconds that the client is still there
     (``client_connection_check_interval``, PostgreSQL 14+): if the job is killed in the
     middle of a long statement, that statement stops and rolls back at once instead
     of running to its end, and the job's locks are freed for the next run."""
-    from industry_clusters.db import migrate
-
-    with connect(target, autocommit=True) as conn:
+    conn = connect(target, autocommit=True)
+    try:
         conn.execute("SELECT set_config('client_connection_check_interval', '2s', false) "
                      "WHERE current_setting('client_connection_check_interval', true) "
                      "IS NOT NULL")
@@ -135,10 +145,10 @@ def job_session(target, job: str) -> Iterator[psycopg.Connection]:
         # the largest sizes): room for them in memory, not the default 8 MB. Only takes
         # effect before the session's first temporary table, hence here.
         conn.execute("SET temp_buffers = '256MB'")
-        migrate.require_schema(conn)
-        conn.execute("SELECT registry.abandon_dead_runs()")
-        with advisory_lock(conn, job):
-            yield conn
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 @contextlib.contextmanager

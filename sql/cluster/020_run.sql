@@ -74,6 +74,19 @@ $$;
 COMMENT ON FUNCTION clustering.check_dbscan_params(double precision[], integer[]) IS
     'Refuses a non-positive or infinite eps and min points below 1.';
 
+-- The labels left behind by runs that are not running any more (failed, killed).
+CREATE OR REPLACE FUNCTION clustering.clear_work()
+RETURNS void LANGUAGE sql AS $$
+    DELETE FROM clustering.run_labels w
+     WHERE NOT EXISTS (SELECT FROM clustering.runs r
+                        WHERE r.run_id = w.run_id AND r.status = 'running');
+    DELETE FROM clustering.run_parts w
+     WHERE NOT EXISTS (SELECT FROM clustering.runs r
+                        WHERE r.run_id = w.run_id AND r.status = 'running');
+$$;
+COMMENT ON FUNCTION clustering.clear_work() IS
+    'Deletes the work rows (clustering.run_labels, run_parts) of runs no longer running.';
+
 CREATE OR REPLACE FUNCTION clustering.start_run(
     p_eps double precision DEFAULT 500, p_min_points integer DEFAULT 30,
     p_sectors text[] DEFAULT NULL, p_tier_method text DEFAULT 'jenks',
@@ -95,6 +108,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     v_sector_ids := clustering.sector_ids(p_sectors);
+    PERFORM clustering.clear_work();
     INSERT INTO clustering.runs (eps_m, min_points, srid, sector_ids, as_of, tier_method, tier_params)
     VALUES (p_eps, p_min_points, v_srid, v_sector_ids, p_as_of, p_tier_method,
             coalesce(p_tier_params, '{}'))
@@ -117,25 +131,29 @@ $$;
 COMMENT ON FUNCTION clustering.run_points(bigint) IS
     'The enterprises a clustering run works on (sectors, active or as-of snapshot).';
 
-CREATE OR REPLACE FUNCTION clustering.compute(p_run bigint)
+-- DBSCAN and core flags for some sectors of a running run, stored in clustering.run_labels
+-- and clustering.run_parts. Sectors are DBSCAN's partitions (PARTITION BY sector), so
+-- labelling them separately, even on separate connections, gives exactly the labels of
+-- the single query. The CLI calls it on two connections at once, each in a transaction
+-- importing the same snapshot; clustering.compute labels whatever sectors are left.
+CREATE OR REPLACE FUNCTION clustering.label_sectors(p_run bigint, p_sector_ids smallint[])
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     r clustering.runs%ROWTYPE;  -- the run's parameters
-    t0 timestamptz := clock_timestamp();
     t timestamptz := clock_timestamp();
-    v_timings jsonb := '{}';
-    tiers jsonb;
-    v_points bigint;
-    v_clustered bigint;
-    v_clusters integer;
-    v_lineage jsonb;
+    v_timings jsonb;
     v_cell double precision;
 BEGIN
-    SELECT * INTO r FROM clustering.runs WHERE run_id = p_run FOR UPDATE;
-    v_cell := r.eps_m / 4 * (1 - 1e-9);
+    SELECT * INTO r FROM clustering.runs WHERE run_id = p_run;
     IF NOT FOUND OR r.status <> 'running' THEN
         RAISE EXCEPTION 'run % is not a running clustering run', p_run;
     END IF;
+    IF NOT p_sector_ids <@ r.sector_ids
+       OR EXISTS (SELECT FROM clustering.run_parts
+                   WHERE run_id = p_run AND sector_ids && p_sector_ids) THEN
+        RAISE EXCEPTION 'sectors % are not sectors of run % left to label', p_sector_ids, p_run;
+    END IF;
+    v_cell := r.eps_m / 4 * (1 - 1e-9);
 
     -- DBSCAN per sector over the run's points (clustering.run_points). ORDER BY a stable
     -- key: the same data gives the same result. Only clustered points are kept, each
@@ -147,10 +165,11 @@ BEGIN
       FROM (
         SELECT p.*, ST_ClusterDBSCAN(p.geom, r.eps_m, r.min_points)
                         OVER (PARTITION BY p.sector_id ORDER BY p.enterprise_id) AS cid
-          FROM clustering.run_points(p_run) p) x
+          FROM clustering.run_points(p_run) p
+         WHERE p.sector_id = ANY (p_sector_ids)) x
      WHERE cid IS NOT NULL;
     ANALYZE cl_labels;
-    v_timings := v_timings || jsonb_build_object('dbscan', extract(epoch FROM clock_timestamp() - t));
+    v_timings := jsonb_build_object('dbscan', extract(epoch FROM clock_timestamp() - t));
     t := clock_timestamp();
 
     -- Core flag (PostGIS does not give it): at least min_points enterprises of the
@@ -204,18 +223,73 @@ BEGIN
     END IF;
     ANALYZE cl_core;
 
+    INSERT INTO clustering.run_labels (run_id, enterprise_id, sector_id, cid, is_core, geom,
+                                       district_code, district_name)
+    SELECT p_run, l.enterprise_id, l.sector_id, l.cid, c.is_core, l.geom, l.district_code,
+           l.district_name
+      FROM cl_labels l JOIN cl_core c USING (enterprise_id);
+    v_timings := v_timings || jsonb_build_object('core_flags', extract(epoch FROM clock_timestamp() - t));
+    INSERT INTO clustering.run_parts (run_id, sector_ids, n_points, timings)
+    SELECT p_run, p_sector_ids, count(*), v_timings
+      FROM clustering.run_points(p_run) p WHERE p.sector_id = ANY (p_sector_ids);
+    DROP TABLE pg_temp.cl_labels, pg_temp.cl_cells, pg_temp.cl_bounds, pg_temp.cl_core;
+    DROP TABLE IF EXISTS pg_temp.cl_probe;
+    RETURN v_timings;
+END
+$$;
+COMMENT ON FUNCTION clustering.label_sectors(bigint, smallint[]) IS
+    'Runs ST_ClusterDBSCAN and the core flags for some sectors of a running run into clustering.run_labels (the CLI labels sectors on two connections at once).';
+
+CREATE OR REPLACE FUNCTION clustering.compute(p_run bigint)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    r clustering.runs%ROWTYPE;  -- the run's parameters
+    t0 timestamptz := clock_timestamp();
+    t timestamptz := clock_timestamp();
+    v_timings jsonb := '{}';
+    tiers jsonb;
+    v_points bigint;
+    v_clustered bigint;
+    v_clusters integer;
+    v_lineage jsonb;
+    v_left smallint[];
+BEGIN
+    SELECT * INTO r FROM clustering.runs WHERE run_id = p_run FOR UPDATE;
+    IF NOT FOUND OR r.status <> 'running' THEN
+        RAISE EXCEPTION 'run % is not a running clustering run', p_run;
+    END IF;
+
+    -- Labels: the sectors not labelled yet (by the CLI on other connections) here.
+    v_left := ARRAY(SELECT s FROM unnest(r.sector_ids) s
+                     WHERE NOT EXISTS (SELECT FROM clustering.run_parts
+                                        WHERE run_id = p_run AND s = ANY (sector_ids))
+                     ORDER BY s);
+    IF cardinality(v_left) > 0 THEN
+        PERFORM clustering.label_sectors(p_run, v_left);
+    END IF;
+    -- steps run on several connections: the sum of their seconds, and each part's
+    SELECT jsonb_build_object(
+               'dbscan', sum((timings->>'dbscan')::float8),
+               'core_flags', sum((timings->>'core_flags')::float8),
+               'parts', jsonb_agg(timings || jsonb_build_object('sectors', sector_ids,
+                                                                'points', n_points)
+                                  ORDER BY sector_ids)),
+           sum(n_points)
+      INTO v_timings, v_points
+      FROM clustering.run_parts WHERE run_id = p_run;
+    t := clock_timestamp();
+
     DROP TABLE IF EXISTS pg_temp.cl_members;
     CREATE TEMP TABLE cl_members ON COMMIT DROP AS
     SELECT l.enterprise_id, l.sector_id, l.geom, l.district_code, l.district_name,
            -- label: 1-based within the sector, ordered by each cluster's smallest member
-           dense_rank() OVER (PARTITION BY l.sector_id ORDER BY m.first_member)::int AS label,
-           c.is_core
-      FROM cl_labels l
-      JOIN cl_core c ON c.enterprise_id = l.enterprise_id
-      JOIN (SELECT sector_id, cid, min(enterprise_id) AS first_member
-              FROM cl_labels GROUP BY 1, 2) m ON m.sector_id = l.sector_id AND m.cid = l.cid;
-    v_timings := v_timings || jsonb_build_object('core_flags', extract(epoch FROM clock_timestamp() - t));
-    t := clock_timestamp();
+           dense_rank() OVER (PARTITION BY l.sector_id ORDER BY l.first_member)::int AS label,
+           l.is_core
+      FROM (SELECT w.*, min(w.enterprise_id) OVER (PARTITION BY w.sector_id, w.cid) AS first_member
+              FROM clustering.run_labels w WHERE w.run_id = p_run) l;
+    DELETE FROM clustering.run_labels WHERE run_id = p_run;
+    DELETE FROM clustering.run_parts WHERE run_id = p_run;
+    ANALYZE cl_members;
 
     -- One row per cluster. The hull is buffered by eps/10 so that small or collinear
     -- clusters still have an area; its district is the members' majority district
@@ -253,7 +327,6 @@ BEGIN
 
     tiers := clustering.assign_tiers(p_run, r.tier_method, r.tier_params);
 
-    SELECT count(*) INTO v_points FROM clustering.run_points(p_run);
     SELECT count(*) INTO v_clustered FROM cl_members;
     SELECT count(*) INTO v_clusters FROM clustering.clusters WHERE run_id = p_run;
     v_timings := v_timings || jsonb_build_object('tiers', extract(epoch FROM clock_timestamp() - t),
@@ -274,6 +347,7 @@ COMMENT ON FUNCTION clustering.compute(bigint) IS
 CREATE OR REPLACE FUNCTION clustering.fail_run(p_run bigint, p_error text)
 RETURNS void LANGUAGE sql AS $$
     UPDATE clustering.runs SET status = 'failed', finished_at = clock_timestamp(), error = p_error
-     WHERE run_id = p_run AND status = 'running'
+     WHERE run_id = p_run AND status = 'running';
+    SELECT clustering.clear_work();
 $$;
 COMMENT ON FUNCTION clustering.fail_run(bigint, text) IS 'Marks a running run failed.';

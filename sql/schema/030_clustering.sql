@@ -74,9 +74,9 @@ COMMENT ON COLUMN clustering.clusters.district_name IS 'Name of the district hol
 COMMENT ON COLUMN clustering.clusters.tier IS 'core, medium or small (clustering.runs.tier_method).';
 
 CREATE TABLE IF NOT EXISTS clustering.members (
-    run_id bigint NOT NULL REFERENCES clustering.runs ON DELETE CASCADE,
+    run_id bigint NOT NULL,
     enterprise_id bigint NOT NULL,
-    cluster_id bigint NOT NULL REFERENCES clustering.clusters ON DELETE CASCADE,
+    cluster_id bigint NOT NULL,  -- with run_id: a cluster of the run (members_cluster_fkey)
     is_core boolean NOT NULL,
     PRIMARY KEY (run_id, enterprise_id)
 );
@@ -127,3 +127,62 @@ COMMENT ON COLUMN clustering.lineage.parent_keys IS 'Keys of the previous run''s
 COMMENT ON COLUMN clustering.lineage.size_before IS 'Members of the parent clusters together (0 when born).';
 COMMENT ON COLUMN clustering.lineage.size_after IS 'Members now (0 when dissolved).';
 COMMENT ON COLUMN clustering.lineage.shared_members IS 'Members it shares with its parents.';
+
+-- Work of a run in progress, shared between connections (added by revision 0011). The
+-- CLI labels sectors on separate connections (clustering.label_sectors), each
+-- committing its labels here; the run's transaction then reads them
+-- (clustering.compute) and deletes them. UNLOGGED: scratch data, never published; a
+-- server crash empties both tables together, and the run is marked abandoned anyway.
+-- No foreign key to the run: a check per row costs more than the row (rows of runs
+-- no longer running are deleted by clustering.clear_work at the next start).
+
+CREATE UNLOGGED TABLE IF NOT EXISTS clustering.run_parts (
+    run_id bigint NOT NULL,
+    sector_ids smallint[] NOT NULL,
+    n_points bigint NOT NULL,
+    timings jsonb NOT NULL,
+    PRIMARY KEY (run_id, sector_ids)
+);
+COMMENT ON TABLE clustering.run_parts IS 'Sectors of a running clustering run already labelled, one row per clustering.label_sectors call; emptied when the run ends.';
+COMMENT ON COLUMN clustering.run_parts.run_id IS 'Clustering run.';
+COMMENT ON COLUMN clustering.run_parts.sector_ids IS 'Sectors labelled together.';
+COMMENT ON COLUMN clustering.run_parts.n_points IS 'Enterprises of these sectors clustered.';
+COMMENT ON COLUMN clustering.run_parts.timings IS 'Seconds of DBSCAN and of the core flags.';
+
+CREATE UNLOGGED TABLE IF NOT EXISTS clustering.run_labels (
+    run_id bigint NOT NULL,
+    enterprise_id bigint NOT NULL,
+    sector_id smallint NOT NULL,
+    cid integer NOT NULL,
+    is_core boolean NOT NULL,
+    geom geometry(Point, {srid}) NOT NULL,
+    district_code text,
+    district_name text
+);
+CREATE INDEX IF NOT EXISTS run_labels_run_idx ON clustering.run_labels (run_id);
+COMMENT ON TABLE clustering.run_labels IS 'DBSCAN labels of the clustered enterprises of a running run, as seen by the connection that labelled them; emptied when the run ends.';
+COMMENT ON COLUMN clustering.run_labels.run_id IS 'Clustering run.';
+COMMENT ON COLUMN clustering.run_labels.enterprise_id IS 'Enterprise (registry.enterprises).';
+COMMENT ON COLUMN clustering.run_labels.sector_id IS 'Sector.';
+COMMENT ON COLUMN clustering.run_labels.cid IS 'ST_ClusterDBSCAN cluster number within the sector (arbitrary; compute renumbers).';
+COMMENT ON COLUMN clustering.run_labels.is_core IS 'Core point (min points within eps).';
+COMMENT ON COLUMN clustering.run_labels.geom IS 'Projected point, as clustered.';
+COMMENT ON COLUMN clustering.run_labels.district_code IS 'District code, as clustered.';
+COMMENT ON COLUMN clustering.run_labels.district_name IS 'District name, as clustered.';
+
+-- One foreign key per member row instead of two (revision 0011): (run_id, cluster_id)
+-- names a cluster of the same run, which also rules out a member pointing at another
+-- run's cluster. Each key is checked row by row on insert, about 9 us a row.
+CREATE UNIQUE INDEX IF NOT EXISTS clusters_run_cluster ON clustering.clusters (run_id, cluster_id);
+ALTER TABLE clustering.members DROP CONSTRAINT IF EXISTS members_run_id_fkey,
+    DROP CONSTRAINT IF EXISTS members_cluster_id_fkey;
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'members_cluster_fkey'
+                      AND conrelid = 'clustering.members'::regclass) THEN
+        ALTER TABLE clustering.members ADD CONSTRAINT members_cluster_fkey
+            FOREIGN KEY (run_id, cluster_id) REFERENCES clustering.clusters (run_id, cluster_id)
+            ON DELETE CASCADE;
+    END IF;
+END
+$$;
