@@ -402,6 +402,31 @@ def test_same_content_is_a_no_op_unless_forced(tmp_path, db_url, conn):
     assert forced.counts["unchanged"] == 2 and forced.counts["inserted"] == 0
 
 
+def test_first_load_builds_the_indexes_after_inserting(tmp_path, db_url, conn):
+    """Into an empty registry the indexes are dropped and built again after the insert
+    (new index oids), exactly as they were; later loads keep them."""
+    indexes = ("SELECT i.indexrelid::regclass::text, i.indexrelid, pg_get_indexdef(i.indexrelid), "
+               "coalesce(c.conname, '') FROM pg_index i LEFT JOIN pg_constraint c "
+               "ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid "
+               "WHERE i.indrelid = 'registry.enterprises'::regclass ORDER BY 1")
+    before = conn.execute(indexes).fetchall()
+    conn.commit()
+    assert len(before) == 3 and {b[3] for b in before} >= {"enterprises_pkey"}
+    load_file(db_url, write_csv(tmp_path / "a.csv", [row() for _ in range(5)]), crs="wgs84")
+    after = conn.execute(indexes).fetchall()
+    conn.commit()
+    assert [(n, d, c) for n, _, d, c in after] == [(n, d, c) for n, _, d, c in before]
+    assert not {oid for _, oid, _, _ in after} & {oid for _, oid, _, _ in before}
+    load_file(db_url, write_csv(tmp_path / "b.csv", [row()]), crs="wgs84", full_refresh=False)
+    assert conn.execute(indexes).fetchall() == after
+    conn.commit()
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        conn.execute("UPDATE registry.enterprises SET credit_code = (SELECT min(credit_code) "
+                     "FROM registry.enterprises) WHERE enterprise_id = (SELECT max(enterprise_id) "
+                     "FROM registry.enterprises)")
+    conn.rollback()
+
+
 def test_full_refresh_deactivates_missing_and_keeps_history(tmp_path, db_url, conn):
     a, b, c = row(), row(), row()
     load_file(db_url, write_csv(tmp_path / "1.csv", [a, b, c]), crs="wgs84")

@@ -220,11 +220,49 @@ $$;
 COMMENT ON FUNCTION registry.screen_load(bigint, jsonb, text[]) IS
     'Applies every screening rule to load_work.staging; writes rejects; returns counts.';
 
+-- Inserting many rows into an empty table is faster without its indexes, each built
+-- afterwards in one pass (parallel btree builds, sorted GiST build), than with the
+-- indexes maintained row by row: 950,000 enterprises took 25 s against 13 s. Drops the
+-- indexes of p_table (constraints backed by one too) and returns the statements that
+-- re-create them, as they were; nothing when another table's foreign key needs one.
+-- Within the caller's transaction: a failed load rolls the drop back.
+CREATE OR REPLACE FUNCTION registry.drop_indexes(p_table regclass)
+RETURNS text[] LANGUAGE plpgsql AS $$
+DECLARE
+    v_drop text[];
+    v_redo text[];
+    v_stmt text;
+BEGIN
+    IF EXISTS (SELECT FROM pg_constraint WHERE confrelid = p_table) THEN
+        RETURN '{}';
+    END IF;
+    SELECT array_agg(CASE WHEN c.oid IS NULL THEN format('DROP INDEX %s', i.indexrelid::regclass)
+                          ELSE format('ALTER TABLE %s DROP CONSTRAINT %I', p_table, c.conname) END),
+           array_agg(CASE WHEN c.oid IS NULL THEN pg_get_indexdef(i.indexrelid)
+                          ELSE format('ALTER TABLE %s ADD CONSTRAINT %I %s', p_table, c.conname,
+                                      pg_get_constraintdef(c.oid)) END)
+      INTO v_drop, v_redo
+      FROM pg_index i
+      LEFT JOIN pg_constraint c ON c.conrelid = i.indrelid AND c.conindid = i.indexrelid
+                               AND c.contype IN ('p', 'u', 'x')
+     WHERE i.indrelid = p_table;
+    FOREACH v_stmt IN ARRAY coalesce(v_drop, '{}') LOOP
+        EXECUTE v_stmt;
+    END LOOP;
+    RETURN coalesce(v_redo, '{}');
+END
+$$;
+COMMENT ON FUNCTION registry.drop_indexes(regclass) IS
+    'Drops a table''s indexes before a bulk insert; returns the statements re-creating them.';
+
 CREATE OR REPLACE FUNCTION registry.merge_load(p_run bigint, p_crs text, p_full boolean)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp SET work_mem = '512MB'
+SET maintenance_work_mem = '512MB'
 SET parallel_setup_cost = 100 SET parallel_tuple_cost = 0.001 AS $$
 DECLARE
+    v_rebuild text[] := '{}';
+    v_stmt text;
     n_ins bigint;
     n_upd bigint;
     n_acc bigint;
@@ -294,6 +332,10 @@ BEGIN
     GET DIAGNOSTICS n_upd = ROW_COUNT;
 
     -- New enterprises, in file order (enterprise ids follow the file: deterministic).
+    -- The first load into an empty registry builds the indexes after the insert.
+    IF NOT EXISTS (SELECT FROM registry.enterprises) THEN
+        v_rebuild := registry.drop_indexes('registry.enterprises');
+    END IF;
     WITH ins AS (
         INSERT INTO registry.enterprises (
             credit_code, name, status, active, inactive_since, industry_code, sector_id,
@@ -314,6 +356,9 @@ BEGIN
         RETURNING active)
     SELECT count(*) FILTER (WHERE active), count(*) FILTER (WHERE NOT active)
       INTO n_ins, n_hist FROM ins;
+    FOREACH v_stmt IN ARRAY v_rebuild LOOP
+        EXECUTE v_stmt;
+    END LOOP;
 
     -- Enterprises the file reports as deregistered etc.: inactive, history kept.
     UPDATE registry.enterprises e
