@@ -310,7 +310,8 @@ BEGIN
                      WHERE district_code IS NOT NULL OR district_name IS NOT NULL
                      GROUP BY 1, 2, 3, 4) v
              ORDER BY sector_id, label, n DESC, district_code NULLS LAST, district_name) d
-             USING (sector_id, label);
+             USING (sector_id, label)
+     ORDER BY g.sector_id, g.label;  -- cluster ids in label order: deterministic
 
     INSERT INTO clustering.members (run_id, enterprise_id, cluster_id, is_core)
     SELECT p_run, m.enterprise_id, c.cluster_id, m.is_core
