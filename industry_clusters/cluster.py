@@ -96,8 +96,10 @@ def label_concurrently(target, conn: psycopg.Connection, run_id: int, jobs: int)
     if len(groups) < 2:
         return
     snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
-    helpers = [job_connection(target) for _ in groups]
+    helpers: list[psycopg.Connection] = []
     try:
+        for _ in groups:  # one at a time: those opened are closed if the next fails
+            helpers.append(job_connection(target))
         with ThreadPoolExecutor(len(groups)) as pool:
             futures = [pool.submit(_label, h, snapshot, run_id, g)
                        for h, g in zip(helpers, groups, strict=True)]
