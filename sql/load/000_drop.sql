@@ -8,14 +8,19 @@ DROP FUNCTION IF EXISTS registry.end_load();
 DROP FUNCTION IF EXISTS registry.merge_load(bigint, text, boolean);
 DROP FUNCTION IF EXISTS registry.screen_load(bigint, jsonb, text[]);
 DROP FUNCTION IF EXISTS registry.outcome_counts(bigint, bigint);
+DROP FUNCTION IF EXISTS registry.raw_row(jsonb, text[]);
 DROP FUNCTION IF EXISTS registry.begin_load(integer);
 DROP FUNCTION IF EXISTS registry.in_region(double precision, double precision, registry.settings);
 DROP FUNCTION IF EXISTS registry.size_class_for(text, numeric);
+DROP FUNCTION IF EXISTS registry.size_pick(text, text);
+DROP FUNCTION IF EXISTS registry.size_class_derived(numeric);
+DROP FUNCTION IF EXISTS registry.size_class_given(text);
 DROP FUNCTION IF EXISTS registry.classify_sector(text, text, text);
 DROP FUNCTION IF EXISTS registry.classify_status(text);
 DROP FUNCTION IF EXISTS registry.gbt4754_division(text);
 DROP FUNCTION IF EXISTS registry.parse_date(text);
 DROP FUNCTION IF EXISTS registry.parse_capital(text);
+DROP FUNCTION IF EXISTS registry.parse_capitals(text[]);
 DROP FUNCTION IF EXISTS registry.credit_code_valid(text);
 DROP TABLE IF EXISTS registry.size_thresholds, registry.currency_rates, registry.value_aliases,
     registry.sector_rules, registry.status_rules;
@@ -30,6 +35,7 @@ DROP FUNCTION IF EXISTS publish.bd09_to_gcj02_xy(double precision, double precis
 DROP FUNCTION IF EXISTS publish.gcj02_to_bd09(geometry);
 DROP FUNCTION IF EXISTS publish.gcj02_to_wgs84(geometry);
 DROP FUNCTION IF EXISTS publish.gcj02_to_wgs84_xy(double precision, double precision);
+DROP FUNCTION IF EXISTS publish.gcj02_shift(double precision, double precision, boolean);
 DROP FUNCTION IF EXISTS publish.wgs84_to_gcj02(geometry);
 DROP FUNCTION IF EXISTS publish.gcj02_offset_lon(double precision, double precision);
 DROP FUNCTION IF EXISTS publish.gcj02_offset_lat(double precision, double precision);

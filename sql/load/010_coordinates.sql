@@ -1,79 +1,69 @@
 -- Coordinate conversions to WGS-84, in the database, usable by analysts (schema publish).
--- Re-runnable (CREATE OR REPLACE). Braces are doubled: this file is a psycopg template.
+-- Re-runnable (CREATE OR REPLACE).
 --
 -- GCJ-02 ("Mars coordinates", Amap/Tencent) is WGS-84 plus an obfuscating offset of a
 -- few hundred metres inside China (none outside). The forward offset is the widely
 -- published formula (Krasovsky ellipsoid constants). The inverse is a fixed-point
--- iteration  w <- g - offset(w)  started from w = g; three steps bring the error under
--- a millimetre in Foshan (the offset varies by ~0.1% across its own magnitude).
+-- iteration  w <- g - offset(w)  started from w = g; two steps bring the error under
+-- a centimetre in Foshan (the offset varies by ~0.5% across its own magnitude).
 -- BD-09 (Baidu) is GCJ-02 with a further rotation/scaling; its inverse is refined the
 -- same way against the forward formula.
 
--- Offset helpers: single expressions, so PostgreSQL inlines them into callers.
--- Not STRICT on purpose: a STRICT function whose body is a CASE is never inlined.
-CREATE OR REPLACE FUNCTION publish.gcj02_offset_lat(lon double precision, lat double precision)
-RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN lon < 72.004 OR lon > 137.8347 OR lat < 0.8293 OR lat > 55.8271 THEN 0::float8 ELSE
-      (((20 * sin(6 * (lon - 105) * pi()) + 20 * sin(2 * (lon - 105) * pi())
-         + 20 * sin((lat - 35) * pi()) + 40 * sin((lat - 35) * pi() / 3)
-         + 160 * sin((lat - 35) * pi() / 12) + 320 * sin((lat - 35) * pi() / 30)) * 2 / 3
-        - 100 + 2 * (lon - 105) + 3 * (lat - 35) + 0.2 * (lat - 35) ^ 2
-        + 0.1 * (lon - 105) * (lat - 35) + 0.2 * sqrt(abs(lon - 105))) * 180)
-      / ((6378245.0 * (1 - 0.00669342162296594323))
-         / ((1 - 0.00669342162296594323 * sin(radians(lat)) ^ 2)
-            * sqrt(1 - 0.00669342162296594323 * sin(radians(lat)) ^ 2)) * pi())
-    END
-$$;
-COMMENT ON FUNCTION publish.gcj02_offset_lat(double precision, double precision) IS
-    'GCJ-02 minus WGS-84 latitude (degrees) at a WGS-84 position; 0 outside China.';
-
-CREATE OR REPLACE FUNCTION publish.gcj02_offset_lon(lon double precision, lat double precision)
-RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN lon < 72.004 OR lon > 137.8347 OR lat < 0.8293 OR lat > 55.8271 THEN 0::float8 ELSE
-      (((20 * sin(6 * (lon - 105) * pi()) + 20 * sin(2 * (lon - 105) * pi())
-         + 20 * sin((lon - 105) * pi()) + 40 * sin((lon - 105) * pi() / 3)
-         + 150 * sin((lon - 105) * pi() / 12) + 300 * sin((lon - 105) * pi() / 30)) * 2 / 3
-        + 300 + (lon - 105) + 2 * (lat - 35) + 0.1 * (lon - 105) ^ 2
-        + 0.1 * (lon - 105) * (lat - 35) + 0.1 * sqrt(abs(lon - 105))) * 180)
-      / (6378245.0 / sqrt(1 - 0.00669342162296594323 * sin(radians(lat)) ^ 2)
-         * cos(radians(lat)) * pi())
-    END
-$$;
-COMMENT ON FUNCTION publish.gcj02_offset_lon(double precision, double precision) IS
-    'GCJ-02 minus WGS-84 longitude (degrees) at a WGS-84 position; 0 outside China.';
-
-CREATE OR REPLACE FUNCTION publish.wgs84_to_gcj02(geom geometry)
-RETURNS geometry LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT ST_SetSRID(ST_MakePoint(
-        ST_X(geom) + publish.gcj02_offset_lon(ST_X(geom), ST_Y(geom)),
-        ST_Y(geom) + publish.gcj02_offset_lat(ST_X(geom), ST_Y(geom))), 4326)
-$$;
-COMMENT ON FUNCTION publish.wgs84_to_gcj02(geometry) IS
-    'WGS-84 point -> GCJ-02 point (lon/lat, labelled SRID 4326: GCJ-02 has no EPSG code). For Amap basemaps.';
-
-CREATE OR REPLACE FUNCTION publish.gcj02_to_wgs84_xy(lon double precision, lat double precision)
+-- Both directions in one function: the offset is evaluated at a WGS-84 position (x, y).
+-- Forward (inverse = false): one step, g = w + offset(w). Inverse: fixed-point steps
+-- w <- g - offset(w) from w = g; two steps leave under 1 cm in Foshan and under 4 cm
+-- anywhere in China (a third step: 0.2 mm; each step costs as much as the forward
+-- transform). The longitude and latitude terms share their sines, computed once per
+-- step: 1.7 s for a million points on two cores, where separate inlined expressions
+-- for each term and three steps took 3.6 s. No offset outside China.
+CREATE OR REPLACE FUNCTION publish.gcj02_shift(lon double precision, lat double precision,
+                                               inverse boolean)
 RETURNS geometry LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
 DECLARE
     x double precision := lon;
     y double precision := lat;
-    nx double precision;
+    dx double precision;
+    dy double precision;
+    s2 double precision;    -- 1 - e^2 sin^2(lat) on the Krasovsky ellipsoid
+    common double precision;  -- the terms shared by both offsets
+    sgn double precision := CASE WHEN inverse THEN -1 ELSE 1 END;
 BEGIN
-    -- w <- g - offset(w), three times (straight-line code: ~3x faster than a loop here).
-    nx := lon - publish.gcj02_offset_lon(x, y); y := lat - publish.gcj02_offset_lat(x, y); x := nx;
-    nx := lon - publish.gcj02_offset_lon(x, y); y := lat - publish.gcj02_offset_lat(x, y); x := nx;
-    nx := lon - publish.gcj02_offset_lon(x, y); y := lat - publish.gcj02_offset_lat(x, y); x := nx;
+    FOR i IN 1 .. CASE WHEN inverse THEN 2 ELSE 1 END LOOP
+        IF x < 72.004 OR x > 137.8347 OR y < 0.8293 OR y > 55.8271 THEN
+            RETURN ST_SetSRID(ST_MakePoint(lon, lat), 4326);
+        END IF;
+        dx := x - 105;
+        dy := y - 35;
+        s2 := 1 - 0.00669342162296594323 * sin(radians(y)) ^ 2;
+        common := (20 * sin(6 * dx * pi()) + 20 * sin(2 * dx * pi())) * 2 / 3 + 0.1 * dx * dy;
+        x := lon + sgn * (common + (20 * sin(dx * pi()) + 40 * sin(dx * pi() / 3)
+                                  + 150 * sin(dx * pi() / 12) + 300 * sin(dx * pi() / 30)) * 2 / 3
+                          + 300 + dx + 2 * dy + 0.1 * dx ^ 2 + 0.1 * sqrt(abs(dx))) * 180
+                 / (6378245.0 / sqrt(s2) * cos(radians(y)) * pi());
+        y := lat + sgn * (common + (20 * sin(dy * pi()) + 40 * sin(dy * pi() / 3)
+                                  + 160 * sin(dy * pi() / 12) + 320 * sin(dy * pi() / 30)) * 2 / 3
+                          - 100 + 2 * dx + 3 * dy + 0.2 * dy ^ 2 + 0.2 * sqrt(abs(dx))) * 180
+                 / ((6378245.0 * (1 - 0.00669342162296594323)) / (s2 * sqrt(s2)) * pi());
+    END LOOP;
     RETURN ST_SetSRID(ST_MakePoint(x, y), 4326);
 END
 $$;
-COMMENT ON FUNCTION publish.gcj02_to_wgs84_xy(double precision, double precision) IS
-    'GCJ-02 lon/lat -> WGS-84 point (iterative inverse, error < 1 mm in Foshan).';
+COMMENT ON FUNCTION publish.gcj02_shift(double precision, double precision, boolean) IS
+    'WGS-84 lon/lat -> GCJ-02 point (inverse = false), or GCJ-02 -> WGS-84 (inverse = true: iterative, error < 1 cm in Foshan); SRID 4326 labels both.';
+
+CREATE OR REPLACE FUNCTION publish.wgs84_to_gcj02(geom geometry)
+RETURNS geometry LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT publish.gcj02_shift(ST_X(geom), ST_Y(geom), false)
+$$;
+COMMENT ON FUNCTION publish.wgs84_to_gcj02(geometry) IS
+    'WGS-84 point -> GCJ-02 point (lon/lat, labelled SRID 4326: GCJ-02 has no EPSG code). For Amap basemaps.';
 
 CREATE OR REPLACE FUNCTION publish.gcj02_to_wgs84(geom geometry)
 RETURNS geometry LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT publish.gcj02_to_wgs84_xy(ST_X(geom), ST_Y(geom))
+    SELECT publish.gcj02_shift(ST_X(geom), ST_Y(geom), true)
 $$;
 COMMENT ON FUNCTION publish.gcj02_to_wgs84(geometry) IS
-    'GCJ-02 point -> WGS-84 point (iterative inverse, error < 1 mm in Foshan).';
+    'GCJ-02 point -> WGS-84 point (iterative inverse, error < 1 cm in Foshan).';
 
 -- BD-09 <-> GCJ-02 (Baidu's published constants).
 CREATE OR REPLACE FUNCTION publish.gcj02_to_bd09(geom geometry)
@@ -125,7 +115,7 @@ CREATE OR REPLACE FUNCTION publish.to_wgs84(x double precision, y double precisi
 RETURNS geometry LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE crs
         WHEN 'wgs84' THEN ST_SetSRID(ST_MakePoint(x, y), 4326)
-        WHEN 'gcj02' THEN publish.gcj02_to_wgs84_xy(x, y)
+        WHEN 'gcj02' THEN publish.gcj02_shift(x, y, true)
         WHEN 'bd09' THEN publish.bd09_to_wgs84(ST_MakePoint(x, y))
         -- CGCS2000 geographic (EPSG:4490) and WGS-84 agree to a few centimetres.
         WHEN 'cgcs2000' THEN ST_Transform(ST_SetSRID(ST_MakePoint(x, y), 4490), 4326)
@@ -138,7 +128,7 @@ CREATE OR REPLACE FUNCTION publish.from_wgs84(x double precision, y double preci
 RETURNS geometry LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE crs
         WHEN 'wgs84' THEN ST_SetSRID(ST_MakePoint(x, y), 4326)
-        WHEN 'gcj02' THEN publish.wgs84_to_gcj02(ST_SetSRID(ST_MakePoint(x, y), 4326))
+        WHEN 'gcj02' THEN publish.gcj02_shift(x, y, false)
         WHEN 'bd09' THEN publish.wgs84_to_bd09(ST_SetSRID(ST_MakePoint(x, y), 4326))
         WHEN 'cgcs2000' THEN ST_SetSRID(ST_Transform(ST_SetSRID(ST_MakePoint(x, y), 4326), 4490), 4326)
     END
@@ -180,3 +170,8 @@ RETURNS geometry LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 $$;
 COMMENT ON FUNCTION publish.to_wgs84(geometry, text) IS
     'Point or (multi)polygon in wgs84, gcj02, bd09 or cgcs2000 -> WGS-84 (polygons as MultiPolygon).';
+
+-- Replaced by publish.gcj02_shift (revision 0013).
+DROP FUNCTION IF EXISTS publish.gcj02_to_wgs84_xy(double precision, double precision);
+DROP FUNCTION IF EXISTS publish.gcj02_offset_lon(double precision, double precision);
+DROP FUNCTION IF EXISTS publish.gcj02_offset_lat(double precision, double precision);

@@ -5,7 +5,11 @@
 -- GB 32100 unified social credit code: 18 characters, check digit on the first 17.
 CREATE OR REPLACE FUNCTION registry.credit_code_valid(code text)
 RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT code ~ '^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$'
+    -- the format (18 characters of the code alphabet, digits in places 3-8) without a
+    -- regular expression: PostgreSQL's regex engine took 1.5 s per million codes
+    SELECT octet_length(code) = 18
+       AND rtrim(code, '0123456789ABCDEFGHJKLMNPQRTUWXY') = ''
+       AND rtrim(substr(code, 3, 6), '0123456789') = ''
        AND substr('0123456789ABCDEFGHJKLMNPQRTUWXY',
              (31 - ((strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 1, 1)) - 1) * 1
                   + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 2, 1)) - 1) * 3
@@ -32,18 +36,21 @@ COMMENT ON FUNCTION registry.credit_code_valid(text) IS
 -- Registered capital: '1000万人民币', '50万美元', '100.5万元', '1,200 万元', '2亿元'.
 -- A bare number with no unit or currency is read as 万元 (registries state capital
 -- in units of ten thousand). problem is NULL when the value is regular.
-CREATE OR REPLACE FUNCTION registry.parse_capital(raw text)
-RETURNS TABLE (amount numeric, currency text, amount_cny numeric, problem text)
+-- Set-based: the screening parses every distinct capital of a load in one call, with
+-- one hash join to the currency aliases and rates (0.5 s for 87,585 values, where a
+-- lateral call per value took 2.5 s); parse_capital(raw) is the same for one value.
+CREATE OR REPLACE FUNCTION registry.parse_capitals(p_raw text[])
+RETURNS TABLE (raw text, amount numeric, currency text, amount_cny numeric, problem text)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    -- OFFSET 0 keeps each step a separate subquery (evaluated once per value after
-    -- inlining); patterns have no capture groups (PostgreSQL's fast regex path).
-    SELECT CASE WHEN p.problem IS NULL AND r.cny_per_unit IS NOT NULL THEN p.amount END,
+    -- OFFSET 0 keeps each step a separate subquery (evaluated once per value);
+    -- patterns have no capture groups (PostgreSQL's fast regex path).
+    SELECT p.raw, CASE WHEN p.problem IS NULL AND r.cny_per_unit IS NOT NULL THEN p.amount END,
            p.currency,
            CASE WHEN p.problem IS NULL THEN p.amount * r.cny_per_unit END,
            coalesce(p.problem, CASE WHEN r.cny_per_unit IS NULL
                                     THEN 'no exchange rate for ' || p.currency END)
     FROM (
-        SELECT u.amount, cur.value AS currency,
+        SELECT u.raw, u.amount, cur.value AS currency,
                CASE WHEN u.s = '' THEN 'missing'
                     WHEN u.num IS NULL THEN 'unparseable'
                     WHEN u.num LIKE '-%' THEN 'negative'
@@ -51,18 +58,19 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
                     WHEN cur.value IS NULL THEN 'unknown currency "' || u.cur || '"'
                END AS problem
         FROM (
-            SELECT n.s, n.num, n.cur,
+            SELECT n.raw, n.s, n.num, n.cur,
                    n.num::numeric * CASE n.unit WHEN '亿' THEN 100000000 WHEN '万' THEN 10000
                                         ELSE CASE WHEN n.cur = '' THEN 10000 ELSE 1 END
                                     END AS amount
             FROM (
-                SELECT m.s, m.num,
+                SELECT m.raw, m.s, m.num,
                        CASE WHEN left(m.rest, 1) IN ('万', '亿') THEN left(m.rest, 1) END AS unit,
                        CASE WHEN left(m.rest, 1) IN ('万', '亿') THEN substr(m.rest, 2)
                             ELSE m.rest END AS cur
                 FROM (
-                    SELECT c.s, x.num, substr(c.s, coalesce(length(x.num), 0) + 1) AS rest
-                    FROM (SELECT regexp_replace(coalesce(raw, ''), '[\s,，()（）]', '', 'g') AS s
+                    SELECT c.raw, c.s, x.num, substr(c.s, coalesce(length(x.num), 0) + 1) AS rest
+                    FROM (SELECT t.raw, regexp_replace(coalesce(t.raw, ''), '[\s,，()（）]', '', 'g') AS s
+                            FROM unnest(p_raw) AS t(raw)
                           OFFSET 0) c
                     CROSS JOIN LATERAL (
                         SELECT substring(c.s FROM '^-?[0-9]+(?:\.[0-9]+)?') AS num OFFSET 0) x
@@ -73,6 +81,14 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
                ON cur.kind = 'currency' AND cur.alias = lower(u.cur)
     ) p
     LEFT JOIN registry.currency_rates r ON r.currency = p.currency
+$$;
+COMMENT ON FUNCTION registry.parse_capitals(text[]) IS
+    'Registered capital texts -> each one with its amount (units), ISO currency, amount in CNY, and the problem when irregular (missing, zero, negative, unparseable, unknown currency).';
+
+CREATE OR REPLACE FUNCTION registry.parse_capital(raw text)
+RETURNS TABLE (amount numeric, currency text, amount_cny numeric, problem text)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT amount, currency, amount_cny, problem FROM registry.parse_capitals(ARRAY[raw])
 $$;
 COMMENT ON FUNCTION registry.parse_capital(text) IS
     'Registered capital text -> amount (units), ISO currency, amount in CNY, and the problem when irregular (missing, zero, negative, unparseable, unknown currency).';
@@ -137,16 +153,42 @@ $$;
 COMMENT ON FUNCTION registry.classify_sector(text, text, text) IS
     'The sector rule that makes an enterprise digital, and its sector (no row: non-digital).';
 
+-- Size class: the file's value when it is a known spelling, else derived from the
+-- registered capital. Three functions, so that the screening can look each part up once
+-- per distinct value (spellings, capitals) and combine them per row with size_pick.
+CREATE OR REPLACE FUNCTION registry.size_class_given(given text)
+RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT a.value FROM registry.value_aliases a
+     WHERE a.kind = 'size_class' AND a.alias = lower(regexp_replace(given, '\s', '', 'g'))
+$$;
+COMMENT ON FUNCTION registry.size_class_given(text) IS
+    'Size class of a spelling from the file (registry.value_aliases), NULL when unknown.';
+
+CREATE OR REPLACE FUNCTION registry.size_class_derived(capital_cny numeric)
+RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT s.size_class FROM registry.size_thresholds s
+     WHERE s.min_capital_cny <= capital_cny ORDER BY s.min_capital_cny DESC LIMIT 1
+$$;
+COMMENT ON FUNCTION registry.size_class_derived(numeric) IS
+    'Size class derived from registered capital in CNY (registry.size_thresholds).';
+
+CREATE OR REPLACE FUNCTION registry.size_pick(given_class text, derived_class text)
+RETURNS TABLE (size_class text, source text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(given_class, derived_class),
+           CASE WHEN given_class IS NOT NULL THEN 'file'
+                WHEN derived_class IS NOT NULL THEN 'derived' END
+$$;
+COMMENT ON FUNCTION registry.size_pick(text, text) IS
+    'Size class and its source: the class given in the file, else the derived one.';
+
 CREATE OR REPLACE FUNCTION registry.size_class_for(given text, capital_cny numeric)
 RETURNS TABLE (size_class text, source text)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT coalesce(a.value, t.size_class),
-           CASE WHEN a.value IS NOT NULL THEN 'file' WHEN t.size_class IS NOT NULL THEN 'derived' END
-    FROM (SELECT lower(regexp_replace(given, '\s', '', 'g')) AS alias OFFSET 0) g
-    LEFT JOIN registry.value_aliases a ON a.kind = 'size_class' AND a.alias = g.alias
-    LEFT JOIN LATERAL (SELECT s.size_class FROM registry.size_thresholds s
-                       WHERE a.value IS NULL AND s.min_capital_cny <= capital_cny
-                       ORDER BY s.min_capital_cny DESC LIMIT 1) t ON true
+    SELECT p.size_class, p.source
+      FROM (SELECT registry.size_class_given(given) AS g,
+                   registry.size_class_derived(capital_cny) AS d OFFSET 0) x
+     CROSS JOIN LATERAL registry.size_pick(x.g, x.d) p
 $$;
 COMMENT ON FUNCTION registry.size_class_for(text, numeric) IS
     'Size class from the file when it is a known spelling, else derived from registered capital (registry.size_thresholds).';

@@ -43,6 +43,17 @@ $$;
 COMMENT ON FUNCTION registry.begin_load(integer) IS
     'Creates the staging table of a load (load_work.staging, columns c1..cN) for the client''s COPY.';
 
+-- A row the Python reader flagged, as read (a JSON array of any length) -> header ->
+-- value; values beyond the headers are column_N.
+CREATE OR REPLACE FUNCTION registry.raw_row(p_vals jsonb, p_headers text[])
+RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(jsonb_object_agg(coalesce(p_headers[i], 'column_' || i), p_vals -> (i - 1)),
+                    '{}'::jsonb)
+      FROM generate_series(1, jsonb_array_length(p_vals)) AS i
+$$;
+COMMENT ON FUNCTION registry.raw_row(jsonb, text[]) IS
+    'A row as read (JSON array) -> JSON object of header -> value (extra values: column_N).';
+
 -- The outcome of a load, counted from what it recorded: rejected rows (by reason) are
 -- those in registry.rejects, read = accepted + rejected.
 CREATE OR REPLACE FUNCTION registry.outcome_counts(p_run bigint, p_accepted bigint)
@@ -76,17 +87,22 @@ BEGIN
     ANALYZE load_work.staging, registry.status_rules, registry.sector_rules,
         registry.value_aliases, registry.currency_rates, registry.size_thresholds;
     -- The staging columns under the field names (the only statement built as text: its
-    -- column names come from the mapping). vals: the row as read, for the rejects table.
+    -- column names come from the mapping). raw: the row as read, header -> value, for
+    -- the rejects table (jsonb_build_object takes 50 pairs at most: chunks joined by ||).
     EXECUTE format('CREATE VIEW load_work.staged AS SELECT s.line_no, s.pre_reason, '
-                   's.pre_message, %s, coalesce(s.pre_raw, to_jsonb(ARRAY[%s])) AS vals '
-                   'FROM load_work.staging s',
+                   's.pre_message, %s, CASE WHEN s.pre_raw IS NULL THEN %s '
+                   'ELSE registry.raw_row(s.pre_raw, %L) END AS raw FROM load_work.staging s',
         (SELECT string_agg(format('%s AS %I',
                     CASE WHEN i IS NOT NULL
                          THEN format('nullif(btrim(s.%I), %L)', 'c' || (i::int + 1), '')
                          ELSE 'NULL::text' END, f), ', ')
            FROM jsonb_each_text(p_fields) AS m(f, i)),
-        (SELECT string_agg(format('coalesce(s.%I, %L)', 'c' || i, ''), ', ' ORDER BY i)
-           FROM generate_series(1, cardinality(p_headers)) i));
+        (SELECT string_agg(format('jsonb_build_object(%s)', pairs), ' || ')
+           FROM (SELECT string_agg(format('%L, coalesce(s.%I, %L)', p_headers[i], 'c' || i, ''),
+                                   ', ' ORDER BY i) AS pairs
+                   FROM generate_series(1, cardinality(p_headers)) i
+                  GROUP BY (i - 1) / 50) c),
+        p_headers);
 
     -- Step 1: the fields, with the parses that are per row (coordinates). A static
     -- statement with no optimisation fence, so that parallel workers do the parsing.
@@ -120,24 +136,24 @@ BEGIN
                   FROM load_work.fields f
                   LEFT JOIN load_work.divisions v ON v.industry_code = f.industry_code) d
           LEFT JOIN LATERAL registry.classify_sector(d.division, d.tags, d.scope) c ON true;
+    -- capitals: parsed in one set-based call; with the size class each one derives
     CREATE UNLOGGED TABLE load_work.capitals AS
-        SELECT d.capital_key, c.*
-          FROM (SELECT DISTINCT capital_key FROM load_work.fields) d
-          LEFT JOIN LATERAL registry.parse_capital(nullif(d.capital_key, '')) c ON true;
-    ANALYZE load_work.capitals;
+        SELECT coalesce(c.raw, '') AS capital_key, c.amount, c.currency, c.amount_cny,
+               c.problem, registry.size_class_derived(c.amount_cny) AS size_derived
+          FROM registry.parse_capitals(
+                   (SELECT array_agg(k) FROM (SELECT DISTINCT nullif(capital_key, '') AS k
+                                                FROM load_work.fields) d)) c;
     CREATE UNLOGGED TABLE load_work.sizes AS
-        SELECT d.size_key, d.capital_key, c.size_class, c.source
-          FROM (SELECT DISTINCT f.size_key, f.capital_key, p.amount_cny FROM load_work.fields f
-                  JOIN load_work.capitals p USING (capital_key)) d
-          LEFT JOIN LATERAL registry.size_class_for(nullif(d.size_key, ''), d.amount_cny) c
-               ON true;
+        SELECT d.size_key, registry.size_class_given(nullif(d.size_key, '')) AS given_class
+          FROM (SELECT DISTINCT size_key FROM load_work.fields) d;
     CREATE UNLOGGED TABLE load_work.dates AS
         SELECT d.raw, p.value, p.bad
           FROM (SELECT established AS raw FROM load_work.fields WHERE established IS NOT NULL
                 UNION
                 SELECT deregistered FROM load_work.fields WHERE deregistered IS NOT NULL) d
           CROSS JOIN LATERAL registry.parse_date(d.raw) p;
-    ANALYZE load_work.statuses, load_work.sectors, load_work.sizes, load_work.dates;
+    ANALYZE load_work.statuses, load_work.sectors, load_work.capitals, load_work.sizes,
+        load_work.dates;
 
     -- Step 3: joined back; the reason is the first rule a row fails.
     CREATE UNLOGGED TABLE load_work.screened WITH (autovacuum_enabled = false) AS
@@ -173,7 +189,8 @@ BEGIN
          AND coalesce(sec.scope, '') = coalesce(CASE WHEN v.division IS NULL
                                                      THEN f.business_scope END, '')
     LEFT JOIN load_work.capitals cap ON cap.capital_key = f.capital_key
-    LEFT JOIN load_work.sizes sz ON sz.size_key = f.size_key AND sz.capital_key = f.capital_key
+    LEFT JOIN load_work.sizes sg ON sg.size_key = f.size_key
+    CROSS JOIN LATERAL registry.size_pick(sg.given_class, cap.size_derived) sz
     LEFT JOIN registry.value_aliases dt
            ON dt.kind = 'boolean' AND dt.alias = lower(f.dt_given)
     LEFT JOIN load_work.dates est ON est.raw = f.established
@@ -204,13 +221,9 @@ BEGIN
                WHEN 'duplicate_credit_code' THEN format('credit code %s already accepted from an earlier row', s.credit_code)
                ELSE coalesce(s.pre_message, s.reason)
            END,
-           s.credit_code,
-           -- the row as read: header -> value (extra values of a long row: column_N)
-           (SELECT jsonb_object_agg(coalesce(p_headers[i], 'column_' || i), r.vals -> (i - 1))
-              FROM generate_series(1, jsonb_array_length(r.vals)) AS i)
+           s.credit_code, t.raw
       FROM load_work.screened s
       JOIN load_work.staged t ON t.line_no = s.line_no
-     CROSS JOIN LATERAL (SELECT t.vals OFFSET 0) r  -- built once per rejected row
      WHERE s.reason IS NOT NULL;
 
     RETURN registry.outcome_counts(
