@@ -427,6 +427,29 @@ def test_first_load_builds_the_indexes_after_inserting(tmp_path, db_url, conn):
     conn.rollback()
 
 
+def test_enterprise_ids_follow_the_file_and_are_never_reused(tmp_path, db_url, conn):
+    """A first load numbers enterprises by line (the sequence continues after earlier
+    ids, so none is reused); a later load numbers its new rows in file order after them."""
+    ids = ("SELECT credit_code, enterprise_id FROM registry.enterprises "
+           "ORDER BY enterprise_id")
+    first = [row(), row(注册资本=""), row(), row(登记状态="注销"), row()]
+    load_file(db_url, write_csv(tmp_path / "a.csv", first), crs="wgs84")
+    got = conn.execute(ids).fetchall()
+    conn.commit()
+    base = got[0][1] - 1
+    # line 2 rejected (capital); line 4 kept as history; ids = base + line number
+    assert got == [(first[i]["统一社会信用代码"], base + i + 1) for i in (0, 2, 3, 4)]
+    later = [row(), first[0], row()]
+    load_file(db_url, write_csv(tmp_path / "b.csv", later), crs="wgs84", full_refresh=False)
+    new = conn.execute(ids).fetchall()[len(got):]
+    assert new == [(later[0]["统一社会信用代码"], base + 6), (later[2]["统一社会信用代码"], base + 7)]
+    conn.execute("DELETE FROM registry.enterprises")
+    conn.commit()
+    load_file(db_url, write_csv(tmp_path / "c.csv", [row()]), crs="wgs84")
+    assert conn.execute(ids).fetchone()[1] == base + 8  # after every id given before
+    conn.commit()
+
+
 def test_full_refresh_deactivates_missing_and_keeps_history(tmp_path, db_url, conn):
     a, b, c = row(), row(), row()
     load_file(db_url, write_csv(tmp_path / "1.csv", [a, b, c]), crs="wgs84")

@@ -197,8 +197,8 @@ def _load_transaction(conn, run_id, source, fields, crs, full_refresh, max_deact
             raise UserError("the file has a header but no data rows; a full refresh would "
                             "mark every enterprise inactive (use --incremental to load it)")
         every_field = {f: fields.get(f) for f in columns.FIELDS}  # None: not in the file
-        counts = conn.execute("SELECT registry.screen_load(%s, %s, %s)",
-                              (run_id, Jsonb(every_field), headers)).fetchone()[0]
+        counts = conn.execute("SELECT registry.screen_load(%s, %s, %s, %s)",
+                              (run_id, Jsonb(every_field), headers, crs)).fetchone()[0]
         active_before = conn.execute(
             "SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0]
         merged = conn.execute("SELECT registry.merge_load(%s, %s, %s)",

@@ -7,6 +7,7 @@ DROP FUNCTION IF EXISTS registry.prepare_district_parts(text);
 DROP FUNCTION IF EXISTS registry.end_load();
 DROP FUNCTION IF EXISTS registry.merge_load(bigint, text, boolean);
 DROP FUNCTION IF EXISTS registry.screen_load(bigint, jsonb, text[]);
+DROP FUNCTION IF EXISTS registry.screen_load(bigint, jsonb, text[], text);
 DROP FUNCTION IF EXISTS registry.outcome_counts(bigint, bigint);
 DROP FUNCTION IF EXISTS registry.raw_row(jsonb, text[]);
 DROP FUNCTION IF EXISTS registry.begin_load(integer);

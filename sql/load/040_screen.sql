@@ -71,11 +71,15 @@ COMMENT ON FUNCTION registry.outcome_counts(bigint, bigint) IS
 
 -- p_fields: every canonical field (columns.FIELDS, the one list of them) -> 0-based
 -- column index of the file, or null when the file lacks it.
+-- p_crs: the coordinate system of the file's coordinates (publish.to_wgs84).
 -- Four steps, each one statement over the whole load (set-based, parallel where the work
 -- is per row): fields (per-row parses), rule dictionaries (each rule evaluated once per
 -- distinct value: statuses, industries, labels, capitals and dates repeat a lot),
--- screened (joined back, with the reason), then duplicates and rejects.
-CREATE OR REPLACE FUNCTION registry.screen_load(p_run bigint, p_fields jsonb, p_headers text[])
+-- screened (joined back, with the reason and the WGS-84 point), then duplicates and
+-- rejects.
+DROP FUNCTION IF EXISTS registry.screen_load(bigint, jsonb, text[]);
+CREATE OR REPLACE FUNCTION registry.screen_load(p_run bigint, p_fields jsonb, p_headers text[],
+                                                p_crs text)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp SET work_mem = '512MB'
 SET parallel_setup_cost = 100 SET parallel_tuple_cost = 0.001 AS $$
@@ -155,7 +159,9 @@ BEGIN
     ANALYZE load_work.statuses, load_work.sectors, load_work.capitals, load_work.sizes,
         load_work.dates;
 
-    -- Step 3: joined back; the reason is the first rule a row fails.
+    -- Step 3: joined back; the reason is the first rule a row fails. Points inside the
+    -- region are converted to WGS-84 here, in parallel workers (the GCJ-02 inverse is the
+    -- costliest per-row work of a load), rather than in a pass of their own later.
     CREATE UNLOGGED TABLE load_work.screened WITH (autovacuum_enabled = false) AS
     SELECT f.line_no, f.pre_reason, f.pre_message, f.credit_code, f.name, f.status,
            f.industry_code, f.business_scope, f.capital, f.established, f.district, f.address,
@@ -164,6 +170,8 @@ BEGIN
            sz.size_class, sz.source AS size_source,
            dt.value::boolean AS digital_transformation,
            est.value AS established_date, dg.value AS deregistered_date,
+           CASE WHEN registry.in_region(f.x, f.y, rg) THEN publish.to_wgs84(f.x, f.y, p_crs) END
+               AS geom,
            -- Status comes last: a row rejected as status_inactive passed every other
            -- rule, so it can be kept as history (an inactive enterprise) by merge_load.
            CASE
@@ -199,13 +207,21 @@ BEGIN
     ANALYZE load_work.screened;
 
     -- Step 4: duplicates (the first accepted row of a credit code wins), then rejects.
-    UPDATE load_work.screened s SET reason = 'duplicate_credit_code'
-      FROM (SELECT credit_code, min(line_no) AS first FROM load_work.screened
+    -- Both are found by parallel queries into scratch tables first (an UPDATE or an
+    -- INSERT never runs in parallel workers), then written by line number.
+    CREATE UNLOGGED TABLE load_work.duplicates AS
+    SELECT s.line_no
+      FROM load_work.screened s
+      JOIN (SELECT credit_code, min(line_no) AS first FROM load_work.screened
              WHERE reason IS NULL GROUP BY credit_code HAVING count(*) > 1) d
-     WHERE s.reason IS NULL AND s.credit_code = d.credit_code AND s.line_no > d.first;
+        ON s.credit_code = d.credit_code AND s.line_no > d.first
+     WHERE s.reason IS NULL;
+    ANALYZE load_work.duplicates;
+    UPDATE load_work.screened s SET reason = 'duplicate_credit_code'
+      FROM load_work.duplicates d WHERE s.line_no = d.line_no;
 
-    INSERT INTO registry.rejects (load_run_id, line_no, reason, message, credit_code, raw)
-    SELECT p_run, s.line_no, s.reason,
+    CREATE UNLOGGED TABLE load_work.rejected AS
+    SELECT p_run AS load_run_id, s.line_no, s.reason,
            CASE s.reason
                WHEN 'credit_code_missing' THEN 'no unified social credit code'
                WHEN 'credit_code_invalid' THEN format('credit code %s is not a valid GB 32100 code (format or check digit)', s.credit_code)
@@ -220,17 +236,19 @@ BEGIN
                WHEN 'bad_date' THEN format('establishment date %s is not a valid date', quote_literal(s.established))
                WHEN 'duplicate_credit_code' THEN format('credit code %s already accepted from an earlier row', s.credit_code)
                ELSE coalesce(s.pre_message, s.reason)
-           END,
+           END AS message,
            s.credit_code, t.raw
       FROM load_work.screened s
       JOIN load_work.staged t ON t.line_no = s.line_no
      WHERE s.reason IS NOT NULL;
+    INSERT INTO registry.rejects (load_run_id, line_no, reason, message, credit_code, raw)
+    SELECT load_run_id, line_no, reason, message, credit_code, raw FROM load_work.rejected;
 
     RETURN registry.outcome_counts(
         p_run, (SELECT count(*) FROM load_work.screened WHERE reason IS NULL));
 END
 $$;
-COMMENT ON FUNCTION registry.screen_load(bigint, jsonb, text[]) IS
+COMMENT ON FUNCTION registry.screen_load(bigint, jsonb, text[], text) IS
     'Applies every screening rule to load_work.staging; writes rejects; returns counts.';
 
 -- Inserting many rows into an empty table is faster without its indexes, each built
@@ -276,6 +294,10 @@ SET parallel_setup_cost = 100 SET parallel_tuple_cost = 0.001 AS $$
 DECLARE
     v_rebuild text[] := '{}';
     v_stmt text;
+    v_first boolean := NOT EXISTS (SELECT FROM registry.enterprises);
+    v_seq regclass := pg_get_serial_sequence('registry.enterprises', 'enterprise_id');
+    v_base bigint;
+    v_last bigint;
     n_ins bigint;
     n_upd bigint;
     n_acc bigint;
@@ -284,7 +306,6 @@ DECLARE
     n_missing bigint := 0;
 BEGIN
     SELECT count(*) INTO n_acc FROM load_work.screened WHERE reason IS NULL;
-    PERFORM registry.prepare_district_parts('load_work');
 
     -- History: enterprises that first appear already deregistered (they passed every
     -- rule but the status) are kept as inactive, for as-of snapshots.
@@ -296,27 +317,30 @@ BEGIN
                         WHERE a.reason IS NULL AND a.credit_code = h.credit_code)
      ORDER BY h.credit_code, h.line_no;
 
-    -- The incoming rows (accepted, and history) converted to WGS-84, then located in a
-    -- district: per-row work, in narrow tables, in two statements so that each function
-    -- runs once per row, in parallel workers.
-    CREATE UNLOGGED TABLE load_work.points WITH (autovacuum_enabled = false) AS
-    SELECT s.line_no, publish.to_wgs84(s.x, s.y, p_crs) AS geom
-      FROM (SELECT line_no, x, y FROM load_work.screened WHERE reason IS NULL
-            UNION ALL
-            SELECT line_no, x, y FROM load_work.screened JOIN load_work.history USING (line_no)) s;
-    CREATE UNLOGGED TABLE load_work.located WITH (autovacuum_enabled = false) AS
-    SELECT s.line_no, s.geom, dc.code AS district_code
-      FROM load_work.points s
-     -- the lowest code among the boundaries containing the point (min(), not ORDER BY
-     -- ... LIMIT 1: a LIMIT would keep the statement out of parallel workers)
-     CROSS JOIN LATERAL (SELECT min(p.code) AS code FROM load_work.district_parts p
-                          WHERE ST_Intersects(p.geom, s.geom)) dc;
-    ANALYZE load_work.located;
+    -- The district of each incoming row (accepted, and history candidates): per-row work,
+    -- in parallel workers; skipped when no boundaries are loaded.
+    CREATE UNLOGGED TABLE load_work.located (line_no bigint, district_code text)
+        WITH (autovacuum_enabled = false);
+    IF registry.prepare_district_parts('load_work') THEN
+        INSERT INTO load_work.located
+        SELECT s.line_no, dc.code
+          FROM load_work.screened s
+         -- the lowest code among the boundaries containing the point (min(), not ORDER BY
+         -- ... LIMIT 1: a LIMIT would keep the statement out of parallel workers)
+         CROSS JOIN LATERAL (SELECT min(p.code) AS code FROM load_work.district_parts p
+                              WHERE ST_Intersects(p.geom, s.geom)) dc
+         WHERE s.reason IS NULL OR s.reason = 'status_inactive';
+        ANALYZE load_work.located;
+    END IF;
+    -- (history as a hashed subplan under the OR: a join made the planner hash all of
+    -- load_work.screened, 1.3 s at a million rows)
     CREATE VIEW load_work.incoming AS
-    SELECT s.*, l.geom, d.name AS district_name, l.district_code
+    SELECT s.*, d.name AS district_name, l.district_code
       FROM load_work.screened s
-      JOIN load_work.located l USING (line_no)
-      LEFT JOIN registry.districts d ON d.code = l.district_code;
+      LEFT JOIN load_work.located l USING (line_no)
+      LEFT JOIN registry.districts d ON d.code = l.district_code
+     WHERE s.reason IS NULL
+        OR (s.reason = 'status_inactive' AND s.line_no IN (SELECT line_no FROM load_work.history));
 
     -- Changed enterprises (or inactive ones back in the file) are updated; unchanged
     -- ones are not touched at all: no new row version, no index entry, no lock.
@@ -344,19 +368,24 @@ BEGIN
                 s.digital_transformation, s.district, s.address, p_crs, s.x, s.y));
     GET DIAGNOSTICS n_upd = ROW_COUNT;
 
-    -- New enterprises, in file order (enterprise ids follow the file: deterministic).
-    -- The first load into an empty registry builds the indexes after the insert.
-    IF NOT EXISTS (SELECT FROM registry.enterprises) THEN
+    -- New enterprises; ids follow the file, so the same file gives the same ids. The
+    -- first load into an empty registry takes the ids base + line number (no sort of a
+    -- million wide rows; base continues the sequence, so no id is ever reused) and builds
+    -- the indexes after the insert. Later loads number their few new rows in file order.
+    IF v_first THEN
         v_rebuild := registry.drop_indexes('registry.enterprises');
+        v_base := nextval(v_seq) - 1;
     END IF;
     WITH ins AS (
         INSERT INTO registry.enterprises (
-            credit_code, name, status, active, inactive_since, industry_code, sector_id,
-            digital_label, business_scope, capital_raw, capital_amount, capital_currency,
-            capital_cny, established, size_class, size_class_source, digital_transformation,
-            registered_district, address, source_crs, source_x, source_y, geom, district_name,
-            district_code, first_load_run_id, last_load_run_id)
-        SELECT s.credit_code, s.name, s.status, s.reason IS NULL,
+            enterprise_id, credit_code, name, status, active, inactive_since, industry_code,
+            sector_id, digital_label, business_scope, capital_raw, capital_amount,
+            capital_currency, capital_cny, established, size_class, size_class_source,
+            digital_transformation, registered_district, address, source_crs, source_x,
+            source_y, geom, district_name, district_code, first_load_run_id, last_load_run_id)
+        OVERRIDING SYSTEM VALUE
+        SELECT CASE WHEN v_first THEN v_base + s.line_no ELSE nextval(v_seq) END,
+               s.credit_code, s.name, s.status, s.reason IS NULL,
                CASE WHEN s.reason IS NOT NULL THEN s.deregistered_date END,
                s.industry_code, s.sector_id,
                s.digital_label, s.business_scope, s.capital, s.amount, s.currency,
@@ -364,11 +393,17 @@ BEGIN
                s.digital_transformation, s.district, s.address, p_crs, s.x, s.y,
                s.geom, coalesce(s.district_name, s.district), s.district_code, p_run, p_run
           FROM load_work.incoming s
-         WHERE NOT EXISTS (SELECT FROM registry.enterprises e WHERE e.credit_code = s.credit_code)
-         ORDER BY s.line_no
-        RETURNING active)
-    SELECT count(*) FILTER (WHERE active), count(*) FILTER (WHERE NOT active)
-      INTO n_ins, n_hist FROM ins;
+         WHERE v_first
+            OR NOT EXISTS (SELECT FROM registry.enterprises e WHERE e.credit_code = s.credit_code)
+         -- the ids of later loads are drawn after this sort (PostgreSQL evaluates volatile
+         -- output expressions above a sort); the first load's plan has no sort
+         ORDER BY CASE WHEN NOT v_first THEN s.line_no END
+        RETURNING enterprise_id, active)
+    SELECT count(*) FILTER (WHERE active), count(*) FILTER (WHERE NOT active), max(enterprise_id)
+      INTO n_ins, n_hist, v_last FROM ins;
+    IF v_first AND v_last IS NOT NULL THEN
+        PERFORM setval(v_seq, v_last);
+    END IF;
     FOREACH v_stmt IN ARRAY v_rebuild LOOP
         EXECUTE v_stmt;
     END LOOP;
@@ -381,8 +416,9 @@ BEGIN
      WHERE s.reason = 'status_inactive' AND s.credit_code = e.credit_code AND e.active;
     GET DIAGNOSTICS n_status = ROW_COUNT;
 
-    -- A full refresh: enterprises not accepted from this file are no longer active.
-    IF p_full THEN
+    -- A full refresh: enterprises not accepted from this file are no longer active (none
+    -- after a first load: every active enterprise then came from this file).
+    IF p_full AND NOT v_first THEN
         UPDATE registry.enterprises e
            SET active = false, inactive_since = current_date, last_load_run_id = p_run,
                updated_at = now()
