@@ -571,3 +571,23 @@ def test_district_file_needs_name_and_code(tmp_path, db_url):
                   ["label"], geometry_type="Polygon", crs="EPSG:4326", driver="GeoJSON")
     assert_one_line_error(run_cli("load-districts", str(path), "--crs", "wgs84", url=db_url),
                           "which attribute", "--name-field")
+
+
+def test_parsers_are_usable_one_value_at_a_time(conn):
+    """The per-value SQL functions analysts call give what the set-based screening uses."""
+    rate = conn.execute("SELECT cny_per_unit FROM registry.currency_rates "
+                        "WHERE currency = 'USD'").fetchone()[0]
+    got = conn.execute(
+        "SELECT c.raw, p.* FROM unnest(%s::text[]) WITH ORDINALITY AS c(raw, o) "
+        "CROSS JOIN LATERAL registry.parse_capital(c.raw) p ORDER BY c.o",
+        (["1,200 万元", "50万美元", "0", "", "abc", "5万火星币"],)).fetchall()
+    assert got[0][1:] == (12_000_000, "CNY", 12_000_000, None)
+    assert got[1][1:] == (500_000, "USD", 500_000 * rate, None)
+    assert [g[4] for g in got[2:]] == ["zero", "missing", "unparseable",
+                                      'unknown currency "火星币"']
+    sizes = conn.execute(
+        "SELECT p.* FROM (VALUES ('小型', 1e6, 1), (NULL, 3.56e6, 2), ('??', NULL, 3), "
+        "('', 1e9, 4)) v(g, c, o) CROSS JOIN LATERAL registry.size_class_for(v.g, v.c) p "
+        "ORDER BY v.o").fetchall()
+    assert sizes == [("small", "file"), ("small", "derived"), (None, None),
+                     ("large", "derived")]

@@ -164,8 +164,11 @@ $$;
 COMMENT ON FUNCTION registry.size_class_given(text) IS
     'Size class of a spelling from the file (registry.value_aliases), NULL when unknown.';
 
+-- (a set-returning function, so that PostgreSQL inlines it into a lateral join: a
+-- scalar SQL function with a FROM clause runs through the function executor per call)
+DROP FUNCTION IF EXISTS registry.size_class_derived(numeric);
 CREATE OR REPLACE FUNCTION registry.size_class_derived(capital_cny numeric)
-RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
+RETURNS TABLE (size_class text) LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT s.size_class FROM registry.size_thresholds s
      WHERE s.min_capital_cny <= capital_cny ORDER BY s.min_capital_cny DESC LIMIT 1
 $$;
@@ -186,9 +189,9 @@ CREATE OR REPLACE FUNCTION registry.size_class_for(given text, capital_cny numer
 RETURNS TABLE (size_class text, source text)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT p.size_class, p.source
-      FROM (SELECT registry.size_class_given(given) AS g,
-                   registry.size_class_derived(capital_cny) AS d OFFSET 0) x
-     CROSS JOIN LATERAL registry.size_pick(x.g, x.d) p
+      FROM (SELECT registry.size_class_given(given) AS g OFFSET 0) x
+      LEFT JOIN LATERAL registry.size_class_derived(capital_cny) d ON true
+     CROSS JOIN LATERAL registry.size_pick(x.g, d.size_class) p
 $$;
 COMMENT ON FUNCTION registry.size_class_for(text, numeric) IS
     'Size class from the file when it is a known spelling, else derived from registered capital (registry.size_thresholds).';
