@@ -29,6 +29,7 @@ from industry_clusters.db import (
     run_transaction,
     user_parameters,
 )
+from industry_clusters.errors import UserError
 
 TIER_METHODS = ("jenks", "quantile", "absolute")
 
@@ -89,7 +90,11 @@ def label_concurrently(target, conn: psycopg.Connection, run_id: int, jobs: int)
     connection imports it, so all of them cluster the same registry whatever loads
     commit meanwhile. Each helper commits its labels to the work tables; compute, back
     in the run's transaction, reads them. A failure on any connection cancels the
-    others and fails the run. Nothing is done with fewer than two groups."""
+    others and fails the run. Nothing is done with fewer than two groups.
+
+    A helper that cannot connect (no connection slot free on a busy server, say) is not
+    an error: its sectors are left to ``clustering.compute``, which labels every sector
+    no helper did in the run's own connection. The run is then slower, not failed."""
     sizes = conn.execute("SELECT sector_id, count(*) FROM clustering.run_points(%s) "
                          "GROUP BY 1", (run_id,)).fetchall()
     groups = sector_groups(sizes, jobs)
@@ -98,11 +103,16 @@ def label_concurrently(target, conn: psycopg.Connection, run_id: int, jobs: int)
     snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
     helpers: list[psycopg.Connection] = []
     try:
-        for _ in groups:  # one at a time: those opened are closed if the next fails
-            helpers.append(job_connection(target))
-        with ThreadPoolExecutor(len(groups)) as pool:
+        for _ in groups:  # one at a time: those opened are closed if anything fails
+            try:
+                helpers.append(job_connection(target))
+            except UserError:
+                break
+        if not helpers:
+            return
+        with ThreadPoolExecutor(len(helpers)) as pool:
             futures = [pool.submit(_label, h, snapshot, run_id, g)
-                       for h, g in zip(helpers, groups, strict=True)]
+                       for h, g in zip(helpers, groups[:len(helpers)], strict=True)]
             try:
                 for f in futures:
                     f.result()

@@ -324,6 +324,38 @@ def test_sectors_on_two_connections_give_the_single_query_result(db_url, conn):
                         "(SELECT count(*) FROM clustering.run_parts)").fetchone()[0] == 0
 
 
+def test_a_helper_that_cannot_connect_leaves_its_sectors_to_the_run(db_url, conn,
+                                                                      monkeypatch):
+    """No connection slot for a helper (here: a real connection attempt to a port where
+    no server listens) slows the run down; it neither fails it nor changes a label."""
+    from industry_clusters import cluster
+    from industry_clusters.db import job_connection
+
+    two_sector_town(conn, 23)
+    alone = run_clustering(db_url, jobs=1)
+    opened = []
+
+    def second_fails(target):
+        if opened:
+            return job_connection("postgresql://postgres@127.0.0.1:9/nowhere?connect_timeout=2")
+        opened.append(target)
+        return job_connection(target)
+
+    monkeypatch.setattr(cluster, "job_connection", second_fails)
+    helped = run_clustering(db_url, jobs=2)
+    monkeypatch.setattr(cluster, "job_connection",
+                        lambda t: job_connection("postgresql://postgres@127.0.0.1:9/nowhere"))
+    unhelped = run_clustering(db_url, jobs=2)
+    parts = dict(conn.execute("SELECT run_id, jsonb_array_length(timings->'parts') FROM "
+                              "clustering.runs").fetchall())
+    # one helper labelled one sector group, the run's connection the other; then none
+    assert (parts[helped.run_id], parts[unhelped.run_id]) == (2, 1)
+    assert labelled(conn, helped.run_id) == labelled(conn, unhelped.run_id) \
+        == labelled(conn, alone.run_id)
+    assert conn.execute("SELECT count(*) FROM clustering.runs WHERE status <> 'succeeded'"
+                        ).fetchone()[0] == 0
+
+
 def test_a_failing_connection_fails_the_run_and_leaves_no_work(db_url, conn):
     two_sector_town(conn, 22)
     good = run_clustering(db_url)
