@@ -345,30 +345,54 @@ BEGIN
         OR (s.reason = 'status_inactive' AND s.line_no IN (SELECT line_no FROM load_work.history));
 
     -- Changed enterprises (or inactive ones back in the file) are updated; unchanged
-    -- ones are not touched at all: no new row version, no index entry, no lock.
-    UPDATE registry.enterprises e SET
-        name = s.name, status = s.status, active = true, inactive_since = NULL,
-        industry_code = s.industry_code, sector_id = s.sector_id,
-        digital_label = s.digital_label, business_scope = s.business_scope,
-        capital_raw = s.capital, capital_amount = s.amount, capital_currency = s.currency,
-        capital_cny = s.amount_cny, established = s.established_date,
-        size_class = s.size_class, size_class_source = s.size_source,
-        digital_transformation = s.digital_transformation, registered_district = s.district,
-        address = s.address, source_crs = p_crs, source_x = s.x, source_y = s.y,
-        geom = s.geom, district_name = coalesce(s.district_name, s.district),
-        district_code = s.district_code, last_load_run_id = p_run, updated_at = now()
-      FROM load_work.incoming s
-     WHERE s.reason IS NULL AND e.credit_code = s.credit_code
-       AND (NOT e.active
-            OR (e.name, e.status, e.industry_code, e.sector_id, e.digital_label,
-                e.business_scope, e.capital_raw, e.capital_cny, e.established, e.size_class,
-                e.digital_transformation, e.registered_district, e.address, e.source_crs,
-                e.source_x, e.source_y)
-               IS DISTINCT FROM
-               (s.name, s.status, s.industry_code, s.sector_id, s.digital_label,
-                s.business_scope, s.capital, s.amount_cny, s.established_date, s.size_class,
-                s.digital_transformation, s.district, s.address, p_crs, s.x, s.y));
-    GET DIAGNOSTICS n_upd = ROW_COUNT;
+    -- ones are not touched at all: no new row version, no index entry, no lock. Like
+    -- every write below, found first by a parallel query into a scratch table (an
+    -- UPDATE never runs in parallel workers), then written by id. Nothing to compare
+    -- on a first load.
+    n_upd := 0;
+    IF NOT v_first THEN
+        CREATE UNLOGGED TABLE load_work.changed AS
+        SELECT e.enterprise_id, s.line_no
+          FROM load_work.screened s
+          JOIN registry.enterprises e ON e.credit_code = s.credit_code
+         WHERE s.reason IS NULL
+           AND (NOT e.active
+                OR (e.name, e.status, e.industry_code, e.sector_id, e.digital_label,
+                    e.business_scope, e.capital_raw, e.capital_cny, e.established,
+                    e.size_class, e.digital_transformation, e.registered_district, e.address,
+                    e.source_crs, e.source_x, e.source_y)
+                   IS DISTINCT FROM
+                   (s.name, s.status, s.industry_code, s.sector_id, s.digital_label,
+                    s.business_scope, s.capital, s.amount_cny, s.established_date,
+                    s.size_class, s.digital_transformation, s.district, s.address, p_crs,
+                    s.x, s.y));
+        ANALYZE load_work.changed;
+        UPDATE registry.enterprises e SET
+            name = s.name, status = s.status, active = true, inactive_since = NULL,
+            industry_code = s.industry_code, sector_id = s.sector_id,
+            digital_label = s.digital_label, business_scope = s.business_scope,
+            capital_raw = s.capital, capital_amount = s.amount, capital_currency = s.currency,
+            capital_cny = s.amount_cny, established = s.established_date,
+            size_class = s.size_class, size_class_source = s.size_source,
+            digital_transformation = s.digital_transformation,
+            registered_district = s.district, address = s.address, source_crs = p_crs,
+            source_x = s.x, source_y = s.y, geom = s.geom,
+            district_name = coalesce(s.district_name, s.district),
+            district_code = s.district_code, last_load_run_id = p_run, updated_at = now()
+          FROM load_work.changed c
+          JOIN load_work.incoming s USING (line_no)
+         WHERE e.enterprise_id = c.enterprise_id;
+        GET DIAGNOSTICS n_upd = ROW_COUNT;
+
+        CREATE UNLOGGED TABLE load_work.new AS
+        SELECT s.line_no FROM load_work.screened s
+         WHERE (s.reason IS NULL OR s.reason = 'status_inactive')
+           AND NOT EXISTS (SELECT FROM registry.enterprises e
+                            WHERE e.credit_code = s.credit_code);
+        ANALYZE load_work.new;
+    ELSE
+        CREATE UNLOGGED TABLE load_work.new (line_no bigint);  -- every row is new
+    END IF;
 
     -- New enterprises; ids follow the file, so the same file gives the same ids. The
     -- first load into an empty registry takes the ids base + line number (no sort of a
@@ -395,8 +419,7 @@ BEGIN
                s.digital_transformation, s.district, s.address, p_crs, s.x, s.y,
                s.geom, coalesce(s.district_name, s.district), s.district_code, p_run, p_run
           FROM load_work.incoming s
-         WHERE v_first
-            OR NOT EXISTS (SELECT FROM registry.enterprises e WHERE e.credit_code = s.credit_code)
+         WHERE v_first OR s.line_no IN (SELECT line_no FROM load_work.new)
          -- the ids of later loads are drawn after this sort (PostgreSQL evaluates volatile
          -- output expressions above a sort); the first load's plan has no sort
          ORDER BY CASE WHEN NOT v_first THEN s.line_no END
@@ -421,12 +444,17 @@ BEGIN
     -- A full refresh: enterprises not accepted from this file are no longer active (none
     -- after a first load: every active enterprise then came from this file).
     IF p_full AND NOT v_first THEN
-        UPDATE registry.enterprises e
-           SET active = false, inactive_since = current_date, last_load_run_id = p_run,
-               updated_at = now()
+        CREATE UNLOGGED TABLE load_work.missing AS
+        SELECT e.enterprise_id FROM registry.enterprises e
          WHERE e.active
            AND NOT EXISTS (SELECT FROM load_work.screened s
                            WHERE s.reason IS NULL AND s.credit_code = e.credit_code);
+        ANALYZE load_work.missing;
+        UPDATE registry.enterprises e
+           SET active = false, inactive_since = current_date, last_load_run_id = p_run,
+               updated_at = now()
+          FROM load_work.missing m
+         WHERE e.enterprise_id = m.enterprise_id;
         GET DIAGNOSTICS n_missing = ROW_COUNT;
     END IF;
 
