@@ -591,3 +591,23 @@ def test_parsers_are_usable_one_value_at_a_time(conn):
         "ORDER BY v.o").fetchall()
     assert sizes == [("small", "file"), ("small", "derived"), (None, None),
                      ("large", "derived")]
+
+
+def test_loads_after_boundaries_locate_each_firm(tmp_path, db_url, conn, shared_data):
+    """With boundaries loaded, the loader itself finds each firm's district; a firm outside
+    every boundary keeps its registered district and no code."""
+    import eviltransform
+
+    res = run_cli("load-districts", str(shared_data), "--crs", "gcj02", url=db_url)
+    assert res.exit_code == 0, res.output
+    inside = eviltransform.wgs2gcj(23.030, 113.150)   # Guicheng, Nanhai
+    outside = eviltransform.wgs2gcj(23.400, 113.400)  # 28 km off Foshan, inside the region
+    a = row(所属区县="禅城区", 经度=f"{inside[1]:.6f}", 纬度=f"{inside[0]:.6f}")
+    b = row(所属区县="禅城区", 经度=f"{outside[1]:.6f}", 纬度=f"{outside[0]:.6f}")
+    h = row(所属区县="顺德区", 登记状态="注销", 经度=f"{inside[1]:.6f}", 纬度=f"{inside[0]:.6f}")
+    load_file(db_url, write_csv(tmp_path / "l.csv", [a, b, h]), crs="gcj02")
+    got = {k: (enterprise(conn, r["统一社会信用代码"])["district_code"],
+               enterprise(conn, r["统一社会信用代码"])["district_name"])
+           for k, r in {"a": a, "b": b, "h": h}.items()}
+    assert got == {"a": ("440605", "南海区"), "b": (None, "禅城区"),
+                   "h": ("440605", "南海区")}  # history rows are located too
