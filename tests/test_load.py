@@ -611,3 +611,31 @@ def test_loads_after_boundaries_locate_each_firm(tmp_path, db_url, conn, shared_
            for k, r in {"a": a, "b": b, "h": h}.items()}
     assert got == {"a": ("440605", "南海区"), "b": (None, "禅城区"),
                    "h": ("440605", "南海区")}  # history rows are located too
+
+
+def test_district_lookup_by_grid_cells_matches_the_boundaries(tmp_path, db_url, conn,
+                                                             shared_data):
+    """The loader finds districts through grid cells; for points on cell edges and
+    corners, and scattered over the city and its borders, it gives what a direct
+    point-in-polygon test on registry.districts gives (lowest code on a shared edge)."""
+    import random
+
+    res = run_cli("load-districts", str(shared_data), "--crs", "gcj02", url=db_url)
+    assert res.exit_code == 0, res.output
+    rnd = random.Random(5)
+    g = conn.execute("SELECT registry.district_grid()").fetchone()[0]
+    pts = [(round(113.0 + i * g, 6), round(23.0 + j * g, 6)) for i in range(-8, 9, 2)
+           for j in range(-8, 9, 2)]                               # cell corners
+    pts += [(round(113.0 + i * g, 6), 22.9 + rnd.random() * 0.3) for i in range(-30, 30)]  # edges
+    pts += [(112.4 + rnd.random() * 1.0, 22.65 + rnd.random() * 0.9) for _ in range(300)]
+    rows = [row(经度=f"{x:.6f}", 纬度=f"{y:.6f}") for x, y in pts]
+    load_file(db_url, write_csv(tmp_path / "g.csv", rows), crs="wgs84")
+    mismatched = conn.execute(
+        "SELECT count(*), count(*) FILTER (WHERE e.district_code IS NOT NULL) "
+        "FROM registry.enterprises e WHERE e.district_code IS DISTINCT FROM "
+        "(SELECT min(d.code) FROM registry.districts d WHERE ST_Intersects(d.geom, e.geom))"
+    ).fetchone()
+    located = conn.execute("SELECT count(DISTINCT district_code), count(*) "
+                           "FROM registry.enterprises").fetchone()
+    assert mismatched == (0, 0)
+    assert located[0] == 5 and located[1] == len(pts)

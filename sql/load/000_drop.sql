@@ -4,6 +4,8 @@ DROP FUNCTION IF EXISTS registry.begin_district_load();
 DROP FUNCTION IF EXISTS registry.finish_load(bigint, text, jsonb, text);
 DROP FUNCTION IF EXISTS registry.assign_districts();
 DROP FUNCTION IF EXISTS registry.prepare_district_parts(text);
+DROP FUNCTION IF EXISTS registry.district_cell(geometry);
+DROP FUNCTION IF EXISTS registry.district_grid();
 DROP FUNCTION IF EXISTS registry.end_load();
 DROP FUNCTION IF EXISTS registry.merge_load(bigint, text, boolean);
 DROP FUNCTION IF EXISTS registry.screen_load(bigint, jsonb, text[]);

@@ -325,11 +325,14 @@ BEGIN
         -- CREATE TABLE AS, not INSERT: only the former runs its query in parallel workers.
         -- The lowest code among the boundaries containing the point, as a join and a
         -- GROUP BY: a lateral subquery with min() (6.5-10 s at a million points) or with
-        -- ORDER BY ... LIMIT 1 keeps the statement out of parallel workers.
+        -- ORDER BY ... LIMIT 1 keeps the statement out of parallel workers. The parts
+        -- come from the point's grid cell (see prepare_district_parts).
         CREATE UNLOGGED TABLE load_work.located WITH (autovacuum_enabled = false) AS
-        SELECT s.line_no, min(p.code) AS district_code
+        SELECT s.line_no, min(c.code) AS district_code
           FROM load_work.screened s
-          LEFT JOIN load_work.district_parts p ON ST_Intersects(p.geom, s.geom)
+          LEFT JOIN load_work.district_cells c
+                 ON c.cell = registry.district_cell(s.geom)
+                AND (c.covered OR ST_Intersects(c.geom, s.geom))
          WHERE s.reason IS NULL OR s.reason = 'status_inactive'
          GROUP BY s.line_no;
         ANALYZE load_work.located;
@@ -470,22 +473,57 @@ COMMENT ON FUNCTION registry.merge_load(bigint, text, boolean) IS
 
 -- District boundaries cut into small parts (ST_Subdivide) with a GiST index:
 -- point-in-polygon on small parts is an order of magnitude faster. p_schema 'pg_temp'
--- makes a temporary table, 'load_work' an unlogged one that parallel workers can read.
+-- makes temporary tables, 'load_work' unlogged ones that parallel workers can read.
 -- Returns false when no boundaries are loaded.
+-- Also district_cells: every cell of a lon/lat grid (registry.district_grid() degrees)
+-- paired with each part it touches, and whether the part covers it whole. A point is
+-- then matched to the parts of its cell by an equality join, and tested against a part
+-- only when the cell is not covered: at a million points 2.1 s against 4.4 s for one
+-- index probe per point. (Cells are widened by 1e-9 degrees, so that a point on a cell
+-- edge, whichever cell floor() puts it in, meets every part containing it.)
+CREATE OR REPLACE FUNCTION registry.district_grid()
+RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 0.01::float8 $$;
+COMMENT ON FUNCTION registry.district_grid() IS
+    'Cell size (degrees) of registry.prepare_district_parts''s grid.';
+
+CREATE OR REPLACE FUNCTION registry.district_cell(p geometry)
+RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT floor(ST_X(p) / registry.district_grid())::bigint * 100000
+           + floor(ST_Y(p) / registry.district_grid())::bigint
+$$;
+COMMENT ON FUNCTION registry.district_cell(geometry) IS
+    'The grid cell of a lon/lat point (key of district_cells).';
+
 CREATE OR REPLACE FUNCTION registry.prepare_district_parts(p_schema text DEFAULT 'pg_temp')
 RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
-    EXECUTE format('DROP TABLE IF EXISTS %I.district_parts', p_schema);
+    EXECUTE format('DROP TABLE IF EXISTS %1$I.district_parts, %1$I.district_cells', p_schema);
     EXECUTE format('CREATE %s TABLE %I.district_parts AS '
                    'SELECT code, name, ST_Subdivide(geom, 64) AS geom FROM registry.districts',
                    CASE WHEN p_schema = 'pg_temp' THEN 'TEMP' ELSE 'UNLOGGED' END, p_schema);
     EXECUTE format('CREATE INDEX ON %I.district_parts USING gist (geom)', p_schema);
     EXECUTE format('ANALYZE %I.district_parts', p_schema);
+    EXECUTE format($q$CREATE %s TABLE %2$I.district_cells AS
+        SELECT c.cx::bigint * 100000 + c.cy AS cell, p.code,
+               ST_CoveredBy(c.box, p.geom) AS covered, p.geom
+          FROM %2$I.district_parts p
+         CROSS JOIN LATERAL (
+               SELECT x.cx, y.cy,
+                      ST_MakeEnvelope(x.cx * g - 1e-9, y.cy * g - 1e-9,
+                                      (x.cx + 1) * g + 1e-9, (y.cy + 1) * g + 1e-9, 4326) AS box
+                 FROM (SELECT registry.district_grid() AS g) k,
+                      generate_series(floor(ST_XMin(p.geom) / k.g)::int,
+                                      floor(ST_XMax(p.geom) / k.g)::int) x(cx),
+                      generate_series(floor(ST_YMin(p.geom) / k.g)::int,
+                                      floor(ST_YMax(p.geom) / k.g)::int) y(cy)) c
+         WHERE ST_Intersects(c.box, p.geom)$q$,
+        CASE WHEN p_schema = 'pg_temp' THEN 'TEMP' ELSE 'UNLOGGED' END, p_schema);
+    EXECUTE format('ANALYZE %I.district_cells', p_schema);
     RETURN EXISTS (SELECT FROM registry.districts);
 END
 $$;
 COMMENT ON FUNCTION registry.prepare_district_parts(text) IS
-    'Creates the table district_parts (subdivided boundaries, indexed) in pg_temp or load_work, for district lookups.';
+    'Creates the tables district_parts (subdivided boundaries, indexed) and district_cells (grid cells and the parts they touch) in pg_temp or load_work, for district lookups.';
 
 -- District of every enterprise (after new boundaries): the boundary containing it,
 -- else the registered district.
