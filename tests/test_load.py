@@ -630,12 +630,21 @@ def test_district_lookup_by_grid_cells_matches_the_boundaries(tmp_path, db_url, 
     pts += [(112.4 + rnd.random() * 1.0, 22.65 + rnd.random() * 0.9) for _ in range(300)]
     rows = [row(经度=f"{x:.6f}", 纬度=f"{y:.6f}") for x, y in pts]
     load_file(db_url, write_csv(tmp_path / "g.csv", rows), crs="wgs84")
-    mismatched = conn.execute(
+    mismatch_sql = (
         "SELECT count(*), count(*) FILTER (WHERE e.district_code IS NOT NULL) "
         "FROM registry.enterprises e WHERE e.district_code IS DISTINCT FROM "
-        "(SELECT min(d.code) FROM registry.districts d WHERE ST_Intersects(d.geom, e.geom))"
-    ).fetchone()
+        "(SELECT min(d.code) FROM registry.districts d WHERE ST_Intersects(d.geom, e.geom))")
+    mismatched = conn.execute(mismatch_sql).fetchone()
     located = conn.execute("SELECT count(DISTINCT district_code), count(*) "
                            "FROM registry.enterprises").fetchone()
     assert mismatched == (0, 0)
     assert located[0] == 5 and located[1] == len(pts)
+    # load-districts assigns every enterprise again (registry.assign_districts), the
+    # same way: clear the codes, reload the boundaries, compare again
+    conn.execute("UPDATE registry.enterprises SET district_code = NULL")
+    conn.commit()
+    res = run_cli("load-districts", str(shared_data), "--crs", "gcj02", url=db_url)
+    assert res.exit_code == 0, res.output
+    assert conn.execute(mismatch_sql).fetchone() == (0, 0)
+    assert conn.execute("SELECT count(district_code) FROM registry.enterprises").fetchone()[0] \
+        > len(pts) // 2

@@ -536,16 +536,20 @@ BEGIN
          WHERE (e.district_name, e.district_code) IS DISTINCT FROM (e.registered_district, NULL);
         RETURN;
     END IF;
+    -- the lowest code among the boundaries containing the point, found through the
+    -- grid cells as in merge_load
     UPDATE registry.enterprises e
-       SET district_name = coalesce(n.name, e.registered_district), district_code = n.code
-      FROM (SELECT x.enterprise_id, d.name, d.code
+       SET district_name = coalesce(d.name, e.registered_district), district_code = n.code
+      FROM (SELECT x.enterprise_id, min(c.code) AS code
               FROM registry.enterprises x
-              LEFT JOIN LATERAL (SELECT p.name, p.code FROM district_parts p
-                                  WHERE ST_Intersects(p.geom, x.geom)
-                                  ORDER BY p.code LIMIT 1) d ON true) n
+              LEFT JOIN pg_temp.district_cells c
+                     ON c.cell = registry.district_cell(x.geom)
+                    AND (c.covered OR ST_Intersects(c.geom, x.geom))
+             GROUP BY x.enterprise_id) n
+      LEFT JOIN registry.districts d ON d.code = n.code
      WHERE n.enterprise_id = e.enterprise_id
        AND (e.district_name, e.district_code)
-           IS DISTINCT FROM (coalesce(n.name, e.registered_district), n.code);
+           IS DISTINCT FROM (coalesce(d.name, e.registered_district), n.code);
 END
 $$;
 COMMENT ON FUNCTION registry.assign_districts() IS
