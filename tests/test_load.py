@@ -648,3 +648,19 @@ def test_district_lookup_by_grid_cells_matches_the_boundaries(tmp_path, db_url, 
     assert conn.execute(mismatch_sql).fetchone() == (0, 0)
     assert conn.execute("SELECT count(district_code) FROM registry.enterprises").fetchone()[0] \
         > len(pts) // 2
+
+
+def test_the_file_is_closed_after_a_server_parsed_load(tmp_path, db_url, conn):
+    """The server parses a clean CSV itself; the handle the Python reader opened on it is
+    closed, not left to the garbage collector (which warns of an unclosed file)."""
+    import gc
+    import warnings
+
+    path = write_csv(tmp_path / "closed.csv", [row(), row()])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        res = load_file(db_url, path, crs="wgs84")
+        gc.collect()
+    assert parser_of(conn, res.load_run_id) == "server"
+    assert [str(w.message) for w in caught
+            if issubclass(w.category, ResourceWarning) and "closed.csv" in str(w.message)] == []

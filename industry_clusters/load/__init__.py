@@ -127,12 +127,15 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
         if prev and not force:
             return LoadResult(None, "skipped", path.name, previous_run_id=prev)
         source = open_source(path, fmt, encoding)
-        fields = columns.resolve(source.headers, mapping, source.implicit, path.name)
-        run_id = start_run(conn, "enterprises", path, digest, size, fmt, crs,
-                           source.encoding, {k: source.headers[v] for k, v in fields.items()},
-                           full_refresh)
-        counts = _load_transaction(conn, run_id, source, fields, crs, full_refresh,
-                                   max_deactivate, force, size, progress)
+        try:
+            fields = columns.resolve(source.headers, mapping, source.implicit, path.name)
+            run_id = start_run(conn, "enterprises", path, digest, size, fmt, crs,
+                               source.encoding,
+                               {k: source.headers[v] for k, v in fields.items()}, full_refresh)
+            counts = _load_transaction(conn, run_id, source, fields, crs, full_refresh,
+                                       max_deactivate, force, size, progress)
+        finally:
+            source.close()
     return LoadResult(run_id, "succeeded", path.name, counts, time.monotonic() - t0)
 
 

@@ -97,6 +97,7 @@ class Source:
     implicit: dict[str, int] | None = None  # fields the reader supplies (geometry lon/lat)
     position: callable = lambda: 0  # bytes consumed so far, for progress
     server_copy: ServerCopy | None = None  # set when the server may parse the file itself
+    close: callable = lambda: None  # releases the file if ``records`` was never read to its end
 
 
 def detect_format(path: Path, fmt: str | None) -> str:
@@ -194,7 +195,8 @@ def _csv(path: Path, encoding: str) -> Source:
         with open(path, "rb") as f:
             offset = len(f.readline())
         server = ServerCopy(path, offset, delimiter)
-    return Source("csv", header, records(), enc, position=raw.tell, server_copy=server)
+    return Source("csv", header, records(), enc, position=raw.tell, server_copy=server,
+                  close=raw.close)
 
 
 # -- XLSX -----------------------------------------------------------------------
