@@ -204,8 +204,8 @@ def _load_transaction(conn, run_id, source, fields, crs, full_refresh, max_deact
                               (run_id, Jsonb(every_field), headers, crs)).fetchone()[0]
         active_before = conn.execute(
             "SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0]
-        merged = conn.execute("SELECT registry.merge_load(%s, %s, %s)",
-                              (run_id, crs, full_refresh)).fetchone()[0]
+        merged = conn.execute("SELECT registry.merge_load(%s, %s, %s, %s)",
+                              (run_id, crs, full_refresh, counts["accepted"])).fetchone()[0]
         counts.update(merged)
         if full_refresh and not force:
             if active_before and counts["deactivated"] > max_deactivate * active_before:

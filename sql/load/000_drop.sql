@@ -8,6 +8,7 @@ DROP FUNCTION IF EXISTS registry.district_cell(geometry);
 DROP FUNCTION IF EXISTS registry.district_grid();
 DROP FUNCTION IF EXISTS registry.end_load();
 DROP FUNCTION IF EXISTS registry.merge_load(bigint, text, boolean);
+DROP FUNCTION IF EXISTS registry.merge_load(bigint, text, boolean, bigint);
 DROP FUNCTION IF EXISTS registry.screen_load(bigint, jsonb, text[]);
 DROP FUNCTION IF EXISTS registry.screen_load(bigint, jsonb, text[], text);
 DROP FUNCTION IF EXISTS registry.outcome_counts(bigint, bigint);

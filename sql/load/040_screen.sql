@@ -288,7 +288,11 @@ $$;
 COMMENT ON FUNCTION registry.drop_indexes(regclass) IS
     'Drops a table''s indexes before a bulk insert; returns the statements re-creating them.';
 
-CREATE OR REPLACE FUNCTION registry.merge_load(p_run bigint, p_crs text, p_full boolean)
+-- p_accepted: the accepted rows screen_load counted (unchanged = accepted - inserted
+-- - updated), so they are not counted again.
+DROP FUNCTION IF EXISTS registry.merge_load(bigint, text, boolean);
+CREATE OR REPLACE FUNCTION registry.merge_load(p_run bigint, p_crs text, p_full boolean,
+                                               p_accepted bigint)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp SET work_mem = '512MB'
 SET maintenance_work_mem = '512MB'
@@ -302,13 +306,10 @@ DECLARE
     v_last bigint;
     n_ins bigint;
     n_upd bigint;
-    n_acc bigint;
     n_status bigint;
     n_hist bigint;
     n_missing bigint := 0;
 BEGIN
-    SELECT count(*) INTO n_acc FROM load_work.screened WHERE reason IS NULL;
-
     -- History: enterprises that first appear already deregistered (they passed every
     -- rule but the status) are kept as inactive, for as-of snapshots.
     CREATE UNLOGGED TABLE load_work.history AS
@@ -464,11 +465,11 @@ BEGIN
     END IF;
 
     RETURN jsonb_build_object('inserted', n_ins, 'updated', n_upd,
-                              'unchanged', n_acc - n_ins - n_upd,
+                              'unchanged', p_accepted - n_ins - n_upd,
                               'deactivated', n_status + n_missing, 'history', n_hist);
 END
 $$;
-COMMENT ON FUNCTION registry.merge_load(bigint, text, boolean) IS
+COMMENT ON FUNCTION registry.merge_load(bigint, text, boolean, bigint) IS
     'Inserts new and updates changed accepted rows of load_work.screened by credit code; marks excluded or (full refresh) missing enterprises inactive; returns counts.';
 
 -- District boundaries cut into small parts (ST_Subdivide) with a GiST index:
