@@ -145,7 +145,7 @@ def _sanitise(values: list[str]) -> tuple[list[str], str, str]:
 
 
 def _csv(path: Path, encoding: str) -> Source:
-    raw = open(path, "rb")  # noqa: SIM115 - closed by the record generator
+    raw = open(path, "rb")  # noqa: SIM115 - closed by the record generator or Source.close
     sample = raw.read(1 << 16)
     if not sample.strip():
         raw.close()
