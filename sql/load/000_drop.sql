@@ -15,6 +15,8 @@ DROP FUNCTION IF EXISTS registry.outcome_counts(bigint, bigint);
 DROP FUNCTION IF EXISTS registry.raw_row(jsonb, text[]);
 DROP FUNCTION IF EXISTS registry.begin_load(integer);
 DROP FUNCTION IF EXISTS registry.in_region(double precision, double precision, registry.settings);
+DROP FUNCTION IF EXISTS registry.in_region(double precision, double precision, double precision,
+    double precision, double precision, double precision);
 DROP FUNCTION IF EXISTS registry.size_class_for(text, numeric);
 DROP FUNCTION IF EXISTS registry.size_pick(text, text);
 DROP FUNCTION IF EXISTS registry.size_class_derived(numeric);

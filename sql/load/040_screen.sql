@@ -172,7 +172,8 @@ BEGIN
            sz.size_class, sz.source AS size_source,
            dt.value::boolean AS digital_transformation,
            est.value AS established_date, dg.value AS deregistered_date,
-           CASE WHEN registry.in_region(f.x, f.y, rg) THEN publish.to_wgs84(f.x, f.y, p_crs) END
+           CASE WHEN registry.in_region(f.x, f.y, rg.region_xmin, rg.region_ymin, rg.region_xmax, rg.region_ymax)
+                THEN publish.to_wgs84(f.x, f.y, p_crs) END
                AS geom,
            -- Status comes last: a row rejected as status_inactive passed every other
            -- rule, so it can be kept as history (an inactive enterprise) by merge_load.
@@ -184,9 +185,11 @@ BEGIN
                WHEN sec.sector_id IS NULL THEN 'non_digital'
                WHEN cap.problem IS NOT NULL THEN 'capital_irregular'
                WHEN f.x IS NULL OR f.y IS NULL THEN 'coordinates_missing'
-               WHEN NOT registry.in_region(f.x, f.y, rg) AND registry.in_region(f.y, f.x, rg)
+               WHEN NOT registry.in_region(f.x, f.y, rg.region_xmin, rg.region_ymin, rg.region_xmax, rg.region_ymax)
+                    AND registry.in_region(f.y, f.x, rg.region_xmin, rg.region_ymin, rg.region_xmax, rg.region_ymax)
                    THEN 'coordinates_swapped'
-               WHEN NOT registry.in_region(f.x, f.y, rg) THEN 'coordinates_outside_region'
+               WHEN NOT registry.in_region(f.x, f.y, rg.region_xmin, rg.region_ymin, rg.region_xmax, rg.region_ymax)
+                   THEN 'coordinates_outside_region'
                WHEN est.bad THEN 'bad_date'
                WHEN st.active IS NULL THEN 'status_unknown'
                WHEN NOT st.active THEN 'status_inactive'
