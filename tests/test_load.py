@@ -128,6 +128,15 @@ def test_credit_code_check_digit_agrees_with_python(conn):
     got = conn.execute("SELECT array_agg(registry.credit_code_valid(c) ORDER BY o) FROM "
                        "unnest(%s::text[]) WITH ORDINALITY AS u(c, o)", (codes + bad,)).fetchone()[0]
     assert got == [True] * len(codes) + [False] * len(bad)
+    # the format: the check digit's byte reads must never see a malformed code
+    good = codes[0]
+    malformed = [good[:17], good + "0", good.lower(), good[:2] + "A" + good[3:],
+                 good[:9] + "I" + good[10:], good[:9] + "\\" + good[10:],
+                 good[:9] + "佛" + good[12:], "", "佛山市天天数据科技有限公司"]
+    got = conn.execute("SELECT array_agg(registry.credit_code_valid(c) ORDER BY o) FROM "
+                       "unnest(%s::text[]) WITH ORDINALITY AS u(c, o)", (malformed,)).fetchone()[0]
+    assert got == [False] * len(malformed)
+    assert conn.execute("SELECT registry.credit_code_valid(NULL)").fetchone()[0] is None
 
 
 # -- who parses: the server (clean UTF-8 CSV) or Python (everything else) ----------

@@ -28,6 +28,7 @@ DROP FUNCTION IF EXISTS registry.parse_date(text);
 DROP FUNCTION IF EXISTS registry.parse_capital(text);
 DROP FUNCTION IF EXISTS registry.parse_capitals(text[]);
 DROP FUNCTION IF EXISTS registry.credit_code_valid(text);
+DROP FUNCTION IF EXISTS registry.credit_code_char(text, integer);
 DROP TABLE IF EXISTS registry.size_thresholds, registry.currency_rates, registry.value_aliases,
     registry.sector_rules, registry.status_rules;
 DELETE FROM registry.reason_codes WHERE reason NOT IN (SELECT DISTINCT reason FROM registry.rejects);

@@ -3,32 +3,48 @@
 -- screening query (a plpgsql function per row would be ten times slower).
 
 -- GB 32100 unified social credit code: 18 characters, check digit on the first 17.
+-- Place in the code alphabet (0-30) of the character at byte i (0-based) of a code
+-- whose format was checked (ASCII): a table lookup, byte value -> place.
+CREATE OR REPLACE FUNCTION registry.credit_code_char(code text, i integer)
+RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT get_byte('\x000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000'
+                    '00010203040506070809000000000000000a0b0c0d0e0f101100121314151600171819001a1b001c1d1e'::bytea,
+                    get_byte(decode(code, 'escape'), i))
+$$;
+COMMENT ON FUNCTION registry.credit_code_char(text, integer) IS
+    'Value (0-30) of the character at byte i (0-based) of a unified social credit code.';
+
 CREATE OR REPLACE FUNCTION registry.credit_code_valid(code text)
 RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    -- the format (18 characters of the code alphabet, digits in places 3-8) without a
-    -- regular expression: PostgreSQL's regex engine took 1.5 s per million codes
-    SELECT octet_length(code) = 18
-       AND rtrim(code, '0123456789ABCDEFGHJKLMNPQRTUWXY') = ''
-       AND rtrim(substr(code, 3, 6), '0123456789') = ''
-       AND substr('0123456789ABCDEFGHJKLMNPQRTUWXY',
-             (31 - ((strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 1, 1)) - 1) * 1
-                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 2, 1)) - 1) * 3
-                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 3, 1)) - 1) * 9
-                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 4, 1)) - 1) * 27
-                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 5, 1)) - 1) * 19
-                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 6, 1)) - 1) * 26
-                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 7, 1)) - 1) * 16
-                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 8, 1)) - 1) * 17
-                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 9, 1)) - 1) * 20
-                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 10, 1)) - 1) * 29
-                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 11, 1)) - 1) * 25
-                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 12, 1)) - 1) * 13
-                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 13, 1)) - 1) * 8
-                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 14, 1)) - 1) * 24
-                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 15, 1)) - 1) * 10
-                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 16, 1)) - 1) * 30
-                  + (strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(code, 17, 1)) - 1) * 28
-                 ) % 31) % 31 + 1, 1) = substr(code, 18, 1)
+    -- The format (18 characters of the code alphabet, digits in places 3-8) without a
+    -- regular expression (PostgreSQL's regex engine took 1.5 s per million codes), then
+    -- the check digit over the code's bytes: get_byte costs a third less than substr()
+    -- and strpos() per character. CASE: bytes are read only once the format holds.
+    SELECT CASE
+        WHEN code IS NULL THEN NULL
+        WHEN octet_length(code) <> 18
+          OR rtrim(code, '0123456789ABCDEFGHJKLMNPQRTUWXY') <> ''
+          OR rtrim(substr(code, 3, 6), '0123456789') <> '' THEN false
+        ELSE get_byte('0123456789ABCDEFGHJKLMNPQRTUWXY'::bytea,
+                      (31 - (registry.credit_code_char(code,  0) *  1
+                         + registry.credit_code_char(code,  1) *  3
+                         + registry.credit_code_char(code,  2) *  9
+                         + registry.credit_code_char(code,  3) * 27
+                         + registry.credit_code_char(code,  4) * 19
+                         + registry.credit_code_char(code,  5) * 26
+                         + registry.credit_code_char(code,  6) * 16
+                         + registry.credit_code_char(code,  7) * 17
+                         + registry.credit_code_char(code,  8) * 20
+                         + registry.credit_code_char(code,  9) * 29
+                         + registry.credit_code_char(code, 10) * 25
+                         + registry.credit_code_char(code, 11) * 13
+                         + registry.credit_code_char(code, 12) *  8
+                         + registry.credit_code_char(code, 13) * 24
+                         + registry.credit_code_char(code, 14) * 10
+                         + registry.credit_code_char(code, 15) * 30
+                         + registry.credit_code_char(code, 16) * 28) % 31) % 31)
+             = get_byte(decode(code, 'escape'), 17)
+    END
 $$;
 COMMENT ON FUNCTION registry.credit_code_valid(text) IS
     'True when code is a GB 32100 unified social credit code with a correct check digit.';

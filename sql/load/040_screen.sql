@@ -341,7 +341,10 @@ BEGIN
          GROUP BY s.line_no;
         ANALYZE load_work.located;
     ELSE
+        -- empty, and analyzed as such: unanalyzed, the planner guesses it holds rows and
+        -- hashes all of load_work.screened for the join instead (1 s at a million rows)
         CREATE UNLOGGED TABLE load_work.located (line_no bigint, district_code text);
+        ANALYZE load_work.located;
     END IF;
     -- (history as a hashed subplan under the OR: a join made the planner hash all of
     -- load_work.screened, 1.3 s at a million rows)
@@ -411,32 +414,36 @@ BEGIN
         v_rebuild := registry.drop_indexes('registry.enterprises');
         v_base := nextval(v_seq) - 1;
     END IF;
-    WITH ins AS (
-        INSERT INTO registry.enterprises (
-            enterprise_id, credit_code, name, status, active, inactive_since, industry_code,
-            sector_id, digital_label, business_scope, capital_raw, capital_amount,
-            capital_currency, capital_cny, established, size_class, size_class_source,
-            digital_transformation, registered_district, address, source_crs, source_x,
-            source_y, geom, district_name, district_code, first_load_run_id, last_load_run_id)
-        OVERRIDING SYSTEM VALUE
-        SELECT CASE WHEN v_first THEN v_base + s.line_no ELSE nextval(v_seq) END,
-               s.credit_code, s.name, s.status, s.reason IS NULL,
-               CASE WHEN s.reason IS NOT NULL THEN s.deregistered_date END,
-               s.industry_code, s.sector_id,
-               s.digital_label, s.business_scope, s.capital, s.amount, s.currency,
-               s.amount_cny, s.established_date, s.size_class, s.size_source,
-               s.digital_transformation, s.district, s.address, p_crs, s.x, s.y,
-               s.geom, coalesce(s.district_name, s.district), s.district_code, p_run, p_run
-          FROM load_work.incoming s
-         WHERE v_first OR s.line_no IN (SELECT line_no FROM load_work.new)
-         -- the ids of later loads are drawn after this sort (PostgreSQL evaluates volatile
-         -- output expressions above a sort); the first load's plan has no sort
-         ORDER BY CASE WHEN NOT v_first THEN s.line_no END
-        RETURNING enterprise_id, active)
-    SELECT count(*) FILTER (WHERE active), count(*) FILTER (WHERE NOT active), max(enterprise_id)
-      INTO n_ins, n_hist, v_last FROM ins;
-    IF v_first AND v_last IS NOT NULL THEN
-        PERFORM setval(v_seq, v_last);
+    INSERT INTO registry.enterprises (
+        enterprise_id, credit_code, name, status, active, inactive_since, industry_code,
+        sector_id, digital_label, business_scope, capital_raw, capital_amount,
+        capital_currency, capital_cny, established, size_class, size_class_source,
+        digital_transformation, registered_district, address, source_crs, source_x,
+        source_y, geom, district_name, district_code, first_load_run_id, last_load_run_id)
+    OVERRIDING SYSTEM VALUE
+    SELECT CASE WHEN v_first THEN v_base + s.line_no ELSE nextval(v_seq) END,
+           s.credit_code, s.name, s.status, s.reason IS NULL,
+           CASE WHEN s.reason IS NOT NULL THEN s.deregistered_date END,
+           s.industry_code, s.sector_id,
+           s.digital_label, s.business_scope, s.capital, s.amount, s.currency,
+           s.amount_cny, s.established_date, s.size_class, s.size_source,
+           s.digital_transformation, s.district, s.address, p_crs, s.x, s.y,
+           s.geom, coalesce(s.district_name, s.district), s.district_code, p_run, p_run
+      FROM load_work.incoming s
+     WHERE v_first OR s.line_no IN (SELECT line_no FROM load_work.new)
+     -- the ids of later loads are drawn after this sort (PostgreSQL evaluates volatile
+     -- output expressions above a sort); the first load's plan has no sort
+     ORDER BY CASE WHEN NOT v_first THEN s.line_no END;
+    -- counted, not RETURNING a million ids (1 s): every history row is new
+    GET DIAGNOSTICS n_ins = ROW_COUNT;
+    SELECT count(*) INTO n_hist FROM load_work.history;
+    n_ins := n_ins - n_hist;
+    IF v_first THEN
+        SELECT v_base + greatest(max(line_no), (SELECT max(line_no) FROM load_work.history))
+          INTO v_last FROM load_work.screened WHERE reason IS NULL;
+        IF v_last IS NOT NULL THEN
+            PERFORM setval(v_seq, v_last);
+        END IF;
     END IF;
     FOREACH v_stmt IN ARRAY v_rebuild LOOP
         EXECUTE v_stmt;
