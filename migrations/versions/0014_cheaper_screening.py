@@ -1,4 +1,5 @@
-"""Cheaper screening: the region test on scalar bounds.
+"""Cheaper screening: the region test on scalar bounds, the check digit read byte by
+byte, the first load's insert without RETURNING.
 
 Revision ID: 0014
 Revises: 0013
