@@ -127,6 +127,36 @@ def test_jenks_breaks(conn):
     got = conn.execute("SELECT clustering.jenks3(%s)", ([1, 2, 3, 10, 11, 12, 50, 51, 52],)).fetchone()[0]
     assert got == [10, 50]
     assert conn.execute("SELECT clustering.jenks3(%s)", ([5, 6],)).fetchone()[0] is None
+    assert conn.execute("SELECT clustering.jenks3(%s)", ([5, 5, 6, 6],)).fetchone()[0] is None
+
+
+def _class_sse(cls: list[int]) -> float:
+    m = sum(cls) / len(cls) if cls else 0.0
+    return sum((x - m) ** 2 for x in cls)
+
+
+def _sse3(xs: list[int], medium_from: int, core_from: int) -> float:
+    """Within-class sum of squares of sizes split at two thresholds."""
+    return (_class_sse([x for x in xs if x < medium_from])
+            + _class_sse([x for x in xs if medium_from <= x < core_from])
+            + _class_sse([x for x in xs if x >= core_from]))
+
+
+def test_jenks_breaks_are_optimal_with_repeated_sizes(conn):
+    """Against an exhaustive search over every split of the sorted sizes, equal sizes
+    included on both sides: the breaks reach the least sum of squares, and each class
+    is non-empty."""
+    rng = random.Random(5)
+    for _ in range(30):
+        xs = sorted(rng.choice([30, 31, 35, 40, 60, 61, 90, 150, 400, 1200])
+                    for _ in range(rng.randint(3, 40)))
+        if len(set(xs)) < 3:
+            continue
+        best = min(_class_sse(xs[:a]) + _class_sse(xs[a:b]) + _class_sse(xs[b:])
+                   for a in range(1, len(xs) - 1) for b in range(a + 1, len(xs)))
+        got = conn.execute("SELECT clustering.jenks3(%s)", (xs,)).fetchone()[0]
+        assert got[0] < got[1] and min(xs) < got[0] and got[1] <= max(xs)
+        assert _sse3(xs, *got) == pytest.approx(best, rel=1e-9, abs=1e-9)
 
 
 @pytest.mark.parametrize("method, params, expected", [

