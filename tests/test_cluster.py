@@ -405,3 +405,25 @@ def test_a_failing_connection_fails_the_run_and_leaves_no_work(db_url, conn):
         == [good.run_id]
     assert conn.execute("SELECT (SELECT count(*) FROM clustering.run_labels) + "
                         "(SELECT count(*) FROM clustering.run_parts)").fetchone()[0] == 0
+
+
+def test_members_must_name_a_cluster_of_their_run(db_url, conn):
+    """The statement-level key check: a member pointing at another run's cluster, or at
+    no cluster, is refused, whether inserted or updated."""
+    insert_points(conn, blob(random.Random(8), 40, 0, 0, 150))
+    conn.commit()
+    a, b = run_clustering(db_url).run_id, run_clustering(db_url).run_id
+    other = conn.execute("SELECT min(cluster_id) FROM clustering.clusters WHERE run_id = %s",
+                         (b,)).fetchone()[0]
+    some = conn.execute("SELECT min(enterprise_id) FROM registry.enterprises").fetchone()[0]
+    for stmt, args in [
+        ("UPDATE clustering.members SET cluster_id = %s WHERE run_id = %s", (other, a)),
+        ("INSERT INTO clustering.members VALUES (%s, %s, -1, true)", (a, some + 10**9)),
+    ]:
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="is not a cluster of run"):
+            conn.execute(stmt, args)
+        conn.rollback()
+    conn.execute("DELETE FROM clustering.clusters WHERE run_id = %s", (a,))
+    assert conn.execute("SELECT count(*) FROM clustering.members WHERE run_id = %s",
+                        (a,)).fetchone()[0] == 0
+    conn.rollback()

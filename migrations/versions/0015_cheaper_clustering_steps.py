@@ -1,5 +1,5 @@
 """Cheaper clustering steps: natural breaks searched over distinct sizes, the core-flag
-cell bounds joined by hash.
+cell bounds joined by hash, members checked against their clusters per statement.
 
 Revision ID: 0015
 Revises: 0014
@@ -15,9 +15,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    run_files("cluster/010_tiers.sql", "cluster/020_run.sql", "schema/090_grants.sql")
+    run_files("schema/030_clustering.sql", "cluster/010_tiers.sql", "cluster/020_run.sql",
+              "schema/090_grants.sql")
 
 
 def downgrade() -> None:
-    # Same functions, same signatures: the base downgrade drops them.
-    pass
+    # The functions are the same (the base downgrade drops them); the member check goes
+    # back to a foreign key.
+    run_files("schema/000_member_foreign_key.sql")
