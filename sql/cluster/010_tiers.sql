@@ -63,7 +63,7 @@ BEGIN
     LOOP
         IF p_method = 'jenks' THEN
             t := clustering.jenks3(sec.sizes);
-            IF t IS NULL THEN  -- fewer than three clusters: the largest is core
+            IF t IS NULL THEN  -- fewer than three distinct sizes: the largest are core
                 t := ARRAY[sec.sizes[array_upper(sec.sizes, 1)] + 1,
                            sec.sizes[array_upper(sec.sizes, 1)]];
             END IF;
