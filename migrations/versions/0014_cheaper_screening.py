@@ -1,5 +1,6 @@
 """Cheaper screening: the region test on scalar bounds, the check digit read byte by
-byte, the first load's insert without RETURNING.
+byte, the first load's insert without RETURNING, one join of the incoming rows to the
+registry in a re-load.
 
 Revision ID: 0014
 Revises: 0013

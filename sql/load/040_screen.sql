@@ -356,29 +356,32 @@ BEGIN
      WHERE s.reason IS NULL
         OR (s.reason = 'status_inactive' AND s.line_no IN (SELECT line_no FROM load_work.history));
 
-    -- Changed enterprises (or inactive ones back in the file) are updated; unchanged
-    -- ones are not touched at all: no new row version, no index entry, no lock. Like
-    -- every write below, found first by a parallel query into a scratch table (an
-    -- UPDATE never runs in parallel workers), then written by id. Nothing to compare
-    -- on a first load.
+    -- Each incoming row against the registry, in one parallel join: the enterprise with
+    -- its credit code (NULL: a new one) and, for accepted rows, whether it changed (or
+    -- is inactive and back in the file). The update, the insert and the missing
+    -- enterprises below come from this table by id: one join of a million rows on the
+    -- credit code instead of three (4.2 s against 2.6-3.1 s at a million rows).
+    -- Changed enterprises are updated; unchanged ones are not touched at all: no new
+    -- row version, no index entry, no lock. Nothing to compare on a first load.
     n_upd := 0;
     IF NOT v_first THEN
-        CREATE UNLOGGED TABLE load_work.changed AS
-        SELECT e.enterprise_id, s.line_no
+        CREATE UNLOGGED TABLE load_work.matched AS
+        SELECT s.line_no, s.reason, e.enterprise_id,
+               s.reason IS NULL AND e.enterprise_id IS NOT NULL
+               AND (NOT e.active
+                    OR (e.name, e.status, e.industry_code, e.sector_id, e.digital_label,
+                        e.business_scope, e.capital_raw, e.capital_cny, e.established,
+                        e.size_class, e.digital_transformation, e.registered_district,
+                        e.address, e.source_crs, e.source_x, e.source_y)
+                       IS DISTINCT FROM
+                       (s.name, s.status, s.industry_code, s.sector_id, s.digital_label,
+                        s.business_scope, s.capital, s.amount_cny, s.established_date,
+                        s.size_class, s.digital_transformation, s.district, s.address,
+                        p_crs, s.x, s.y)) AS changed
           FROM load_work.screened s
-          JOIN registry.enterprises e ON e.credit_code = s.credit_code
-         WHERE s.reason IS NULL
-           AND (NOT e.active
-                OR (e.name, e.status, e.industry_code, e.sector_id, e.digital_label,
-                    e.business_scope, e.capital_raw, e.capital_cny, e.established,
-                    e.size_class, e.digital_transformation, e.registered_district, e.address,
-                    e.source_crs, e.source_x, e.source_y)
-                   IS DISTINCT FROM
-                   (s.name, s.status, s.industry_code, s.sector_id, s.digital_label,
-                    s.business_scope, s.capital, s.amount_cny, s.established_date,
-                    s.size_class, s.digital_transformation, s.district, s.address, p_crs,
-                    s.x, s.y));
-        ANALYZE load_work.changed;
+          LEFT JOIN registry.enterprises e ON e.credit_code = s.credit_code
+         WHERE s.reason IS NULL OR s.reason = 'status_inactive';
+        ANALYZE load_work.matched;
         UPDATE registry.enterprises e SET
             name = s.name, status = s.status, active = true, inactive_since = NULL,
             industry_code = s.industry_code, sector_id = s.sector_id,
@@ -391,16 +394,13 @@ BEGIN
             source_x = s.x, source_y = s.y, geom = s.geom,
             district_name = coalesce(s.district_name, s.district),
             district_code = s.district_code, last_load_run_id = p_run, updated_at = now()
-          FROM load_work.changed c
+          FROM load_work.matched c
           JOIN load_work.incoming s USING (line_no)
-         WHERE e.enterprise_id = c.enterprise_id;
+         WHERE c.changed AND e.enterprise_id = c.enterprise_id;
         GET DIAGNOSTICS n_upd = ROW_COUNT;
 
         CREATE UNLOGGED TABLE load_work.new AS
-        SELECT s.line_no FROM load_work.screened s
-         WHERE (s.reason IS NULL OR s.reason = 'status_inactive')
-           AND NOT EXISTS (SELECT FROM registry.enterprises e
-                            WHERE e.credit_code = s.credit_code);
+        SELECT line_no FROM load_work.matched WHERE enterprise_id IS NULL;
         ANALYZE load_work.new;
     ELSE
         CREATE UNLOGGED TABLE load_work.new (line_no bigint);  -- every row is new
@@ -460,11 +460,13 @@ BEGIN
     -- A full refresh: enterprises not accepted from this file are no longer active (none
     -- after a first load: every active enterprise then came from this file).
     IF p_full AND NOT v_first THEN
+        -- (by id: every enterprise accepted from this file and there before it is in
+        -- load_work.matched; those it added have this run as their first)
         CREATE UNLOGGED TABLE load_work.missing AS
         SELECT e.enterprise_id FROM registry.enterprises e
-         WHERE e.active
-           AND NOT EXISTS (SELECT FROM load_work.screened s
-                           WHERE s.reason IS NULL AND s.credit_code = e.credit_code);
+         WHERE e.active AND e.first_load_run_id <> p_run
+           AND NOT EXISTS (SELECT FROM load_work.matched m
+                           WHERE m.reason IS NULL AND m.enterprise_id = e.enterprise_id);
         ANALYZE load_work.missing;
         UPDATE registry.enterprises e
            SET active = false, inactive_since = current_date, last_load_run_id = p_run,
