@@ -420,7 +420,7 @@ def test_members_must_name_a_cluster_of_their_run(db_url, conn):
         ("UPDATE clustering.members SET cluster_id = %s WHERE run_id = %s", (other, a)),
         ("INSERT INTO clustering.members VALUES (%s, %s, -1, true)", (a, some + 10**9)),
     ]:
-        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="is not a cluster of run"):
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="is not a key of clustering.clusters"):
             conn.execute(stmt, args)
         conn.rollback()
     conn.execute("DELETE FROM clustering.clusters WHERE run_id = %s", (a,))

@@ -673,3 +673,30 @@ def test_the_file_is_closed_after_a_server_parsed_load(tmp_path, db_url, conn):
     assert parser_of(conn, res.load_run_id) == "server"
     assert [str(w.message) for w in caught
             if issubclass(w.category, ResourceWarning) and "closed.csv" in str(w.message)] == []
+
+
+def test_reject_keys_are_checked_per_statement(tmp_path, db_url, conn):
+    """The rejects' keys (load run, reason code) are statement triggers, not foreign
+    keys: still refused when wrong, deleted with their load run, and a reason code in
+    use cannot go."""
+    res = load_file(db_url, write_csv(tmp_path / "a.csv", [row(), row(注册资本="")]), crs="wgs84")
+    run = res.load_run_id
+    assert conn.execute("SELECT count(*) FROM registry.rejects WHERE load_run_id = %s",
+                        (run,)).fetchone()[0] == 1
+    bad = [("INSERT INTO registry.rejects (load_run_id, line_no, reason, message, raw) "
+            "VALUES (%s, 1, 'no_such_reason', 'm', '{}')", (run,), "registry.reason_codes"),
+           ("INSERT INTO registry.rejects (load_run_id, line_no, reason, message, raw) "
+            "VALUES (%s, 1, 'capital_irregular', 'm', '{}')", (run + 1000,), "registry.load_runs"),
+           ("UPDATE registry.rejects SET reason = 'no_such_reason' WHERE load_run_id = %s",
+            (run,), "registry.reason_codes")]
+    for stmt, args, table in bad:
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match=f"is not a key of {table}"):
+            conn.execute(stmt, args)
+        conn.rollback()
+    with pytest.raises(psycopg.errors.ForeignKeyViolation, match="still referenced"):
+        conn.execute("DELETE FROM registry.reason_codes WHERE reason = 'capital_irregular'")
+    conn.rollback()
+    conn.execute("DELETE FROM registry.load_runs WHERE load_run_id = %s", (run,))
+    assert conn.execute("SELECT count(*) FROM registry.rejects WHERE load_run_id = %s",
+                        (run,)).fetchone()[0] == 0
+    conn.rollback()
