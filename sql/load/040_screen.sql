@@ -84,9 +84,14 @@ RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp SET work_mem = '512MB'
 SET parallel_setup_cost = 100 SET parallel_tuple_cost = 0.001 AS $$
 DECLARE
-    rg registry.settings;
+    -- the region extent (registry.settings), for registry.in_region
+    x0 double precision;
+    y0 double precision;
+    x1 double precision;
+    y1 double precision;
 BEGIN
-    SELECT * INTO STRICT rg FROM registry.settings;
+    SELECT region_xmin, region_ymin, region_xmax, region_ymax INTO STRICT x0, y0, x1, y1
+      FROM registry.settings;
     -- statistics for the planner: the staging table, and the rule tables users edit
     ANALYZE load_work.staging, registry.status_rules, registry.sector_rules,
         registry.value_aliases, registry.currency_rates, registry.size_thresholds;
@@ -172,9 +177,8 @@ BEGIN
            sz.size_class, sz.source AS size_source,
            dt.value::boolean AS digital_transformation,
            est.value AS established_date, dg.value AS deregistered_date,
-           CASE WHEN registry.in_region(f.x, f.y, rg.region_xmin, rg.region_ymin, rg.region_xmax, rg.region_ymax)
-                THEN publish.to_wgs84(f.x, f.y, p_crs) END
-               AS geom,
+           CASE WHEN registry.in_region(f.x, f.y, x0, y0, x1, y1)
+                THEN publish.to_wgs84(f.x, f.y, p_crs) END AS geom,
            -- Status comes last: a row rejected as status_inactive passed every other
            -- rule, so it can be kept as history (an inactive enterprise) by merge_load.
            CASE
@@ -185,11 +189,9 @@ BEGIN
                WHEN sec.sector_id IS NULL THEN 'non_digital'
                WHEN cap.problem IS NOT NULL THEN 'capital_irregular'
                WHEN f.x IS NULL OR f.y IS NULL THEN 'coordinates_missing'
-               WHEN NOT registry.in_region(f.x, f.y, rg.region_xmin, rg.region_ymin, rg.region_xmax, rg.region_ymax)
-                    AND registry.in_region(f.y, f.x, rg.region_xmin, rg.region_ymin, rg.region_xmax, rg.region_ymax)
-                   THEN 'coordinates_swapped'
-               WHEN NOT registry.in_region(f.x, f.y, rg.region_xmin, rg.region_ymin, rg.region_xmax, rg.region_ymax)
-                   THEN 'coordinates_outside_region'
+               WHEN NOT registry.in_region(f.x, f.y, x0, y0, x1, y1)
+                    AND registry.in_region(f.y, f.x, x0, y0, x1, y1) THEN 'coordinates_swapped'
+               WHEN NOT registry.in_region(f.x, f.y, x0, y0, x1, y1) THEN 'coordinates_outside_region'
                WHEN est.bad THEN 'bad_date'
                WHEN st.active IS NULL THEN 'status_unknown'
                WHEN NOT st.active THEN 'status_inactive'
