@@ -202,12 +202,13 @@ def _load_transaction(conn, run_id, source, fields, crs, full_refresh, max_deact
         every_field = {f: fields.get(f) for f in columns.FIELDS}  # None: not in the file
         counts = conn.execute("SELECT registry.screen_load(%s, %s, %s, %s)",
                               (run_id, Jsonb(every_field), headers, crs)).fetchone()[0]
-        active_before = conn.execute(
-            "SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0]
+        guard = full_refresh and not force  # the mass-deactivation guard applies
+        active_before = conn.execute(  # (a scan of the registry: only when needed)
+            "SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0] if guard else 0
         merged = conn.execute("SELECT registry.merge_load(%s, %s, %s, %s)",
                               (run_id, crs, full_refresh, counts["accepted"])).fetchone()[0]
         counts.update(merged)
-        if full_refresh and not force:
+        if guard:
             if active_before and counts["deactivated"] > max_deactivate * active_before:
                 raise UserError(
                     f"this full refresh would mark {counts['deactivated']} of "
