@@ -76,7 +76,7 @@ COMMENT ON COLUMN clustering.clusters.tier IS 'core, medium or small (clustering
 CREATE TABLE IF NOT EXISTS clustering.members (
     run_id bigint NOT NULL,
     enterprise_id bigint NOT NULL,
-    cluster_id bigint NOT NULL,  -- with run_id: a cluster of the run (members_cluster_fkey)
+    cluster_id bigint NOT NULL,  -- with run_id: a cluster of the run (members_inserted, below)
     is_core boolean NOT NULL,
     PRIMARY KEY (run_id, enterprise_id)
 );
