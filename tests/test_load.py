@@ -700,3 +700,16 @@ def test_reject_keys_are_checked_per_statement(tmp_path, db_url, conn):
     assert conn.execute("SELECT count(*) FROM registry.rejects WHERE load_run_id = %s",
                         (run,)).fetchone()[0] == 0
     conn.rollback()
+    # the referenced rows are locked as a foreign key locks them: while a transaction
+    # holds a new reject, another cannot delete its reason code (it would wait)
+    conn.execute("INSERT INTO registry.reason_codes VALUES ('test_only', 'x')")
+    conn.commit()
+    conn.execute("INSERT INTO registry.rejects (load_run_id, line_no, reason, message, raw) "
+                 "VALUES (%s, 9, 'test_only', 'm', '{}')", (run,))
+    with psycopg.connect(db_url) as other:
+        other.execute("SET lock_timeout = '500ms'")
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            other.execute("DELETE FROM registry.reason_codes WHERE reason = 'test_only'")
+    conn.rollback()
+    conn.execute("DELETE FROM registry.reason_codes WHERE reason = 'test_only'")
+    conn.commit()

@@ -8,23 +8,29 @@
 -- per statement, with one anti-join over the statement's rows (transition tables).
 -- Arguments of each: triples of (columns of this table, referenced table, its columns),
 -- comma-separated column lists in the same order; the columns are NOT NULL.
--- No row lock is taken on the referenced rows: they are written in the same transaction
--- as the rows that reference them (a load run and its rejects; a clustering run's
--- clusters and members), so no other transaction can delete them meanwhile.
+-- The referenced rows are locked FOR KEY SHARE, once per statement, as a foreign key
+-- locks them row by row: a concurrent delete of a load run or a reason code waits for
+-- the writing transaction, and its own statement trigger then sees the new rows.
 
 -- AFTER INSERT / UPDATE ... REFERENCING NEW TABLE AS new_rows: every new row's key is in
 -- the referenced table.
 CREATE OR REPLACE FUNCTION registry.check_references()
 RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
+    v_cols text;    -- this table's columns of the key, as n.a, n.b
+    v_table regclass;
+    v_keys text;    -- the referenced columns, as p.a, p.b
     v_bad text;
 BEGIN
     FOR i IN 0 .. TG_NARGS / 3 - 1 LOOP
+        v_cols := registry.column_list('n', TG_ARGV[3 * i]);
+        v_table := TG_ARGV[3 * i + 1]::regclass;
+        v_keys := registry.column_list('p', TG_ARGV[3 * i + 2]);
+        EXECUTE format('SELECT FROM %s p WHERE (%s) IN (SELECT %s FROM new_rows n) '
+                       'FOR KEY SHARE OF p', v_table, v_keys, v_cols);
         EXECUTE format('SELECT row(%s)::text FROM new_rows n WHERE NOT EXISTS '
                        '(SELECT FROM %s p WHERE (%s) = (%s)) LIMIT 1',
-                       registry.column_list('n', TG_ARGV[3 * i]), TG_ARGV[3 * i + 1]::regclass,
-                       registry.column_list('p', TG_ARGV[3 * i + 2]),
-                       registry.column_list('n', TG_ARGV[3 * i]))
+                       v_cols, v_table, v_keys, v_cols)
            INTO v_bad;
         IF v_bad IS NOT NULL THEN
             RAISE EXCEPTION '%.%: (%) = % is not a key of %', TG_TABLE_SCHEMA, TG_TABLE_NAME,
