@@ -14,7 +14,7 @@ import pytest
 from helpers import assert_one_line_error, run_cli
 from industry_clusters.errors import LockedError, UserError
 from industry_clusters.load import load_file
-from registry_files import credit_code, row, write_csv
+from registry_files import HEADERS, credit_code, row, write_csv
 
 
 def counts_add_up(conn, run_id: int) -> dict:
@@ -474,6 +474,28 @@ def test_full_refresh_deactivates_missing_and_keeps_history(tmp_path, db_url, co
     assert res.counts["deactivated"] == 1
     assert enterprise(conn, a["统一社会信用代码"])["status"] == "注销"
     assert enterprise(conn, b["统一社会信用代码"])["active"] is True  # incremental: kept
+
+
+def test_a_code_the_file_accepts_and_reports_closed(tmp_path, db_url, conn):
+    """A code a file both accepts and reports closed ends inactive, in a first load and in
+    a later one; a code it only reports closed, twice, is kept once, as history."""
+    a, b = row(), row(登记状态="注销", 注销日期="2023-05-06")
+    rows = [a, dict(a, 登记状态="注销"), b, dict(b, 注销日期="2024-01-01")]
+    headers = [*HEADERS, "注销日期"]
+    res = load_file(db_url, write_csv(tmp_path / "1.csv", rows, headers), crs="wgs84")
+    assert (res.counts["inserted"], res.counts["history"], res.counts["deactivated"]) == (1, 1, 1)
+    assert (res.counts["accepted"], res.counts["rejected"]) == (1, 3)
+    closed = enterprise(conn, a["统一社会信用代码"])
+    assert (closed["active"], closed["status"]) == (False, "注销")
+    kept = enterprise(conn, b["统一社会信用代码"])
+    assert (kept["active"], str(kept["inactive_since"])) == (False, "2023-05-06")  # the first row
+    c = row()
+    res = load_file(db_url, write_csv(tmp_path / "2.csv", [c, a, dict(c, 登记状态="吊销")]),
+                    crs="wgs84", full_refresh=False)
+    assert (res.counts["inserted"], res.counts["updated"], res.counts["deactivated"]) == (1, 1, 1)
+    assert enterprise(conn, c["统一社会信用代码"])["active"] is False
+    assert enterprise(conn, a["统一社会信用代码"])["active"] is True  # back in the file
+    assert conn.execute("SELECT count(*) FROM registry.enterprises").fetchone()[0] == 3
 
 
 def test_mass_deactivation_is_refused(tmp_path, db_url, conn):

@@ -216,16 +216,23 @@ BEGIN
     -- Step 4: duplicates (the first accepted row of a credit code wins), then rejects.
     -- Both are found by parallel queries into scratch tables first (an UPDATE or an
     -- INSERT never runs in parallel workers), then written by line number.
-    CREATE UNLOGGED TABLE load_work.duplicates AS
-    SELECT s.line_no
+    -- load_work.same_code: the rows after the first accepted one of their code (the
+    -- duplicates), and every status_inactive row with the first accepted line of its code
+    -- (NULL: none). merge_load takes the inactive rows from this small table (the history
+    -- and the status changes) instead of scanning all of load_work.screened twice more.
+    CREATE UNLOGGED TABLE load_work.same_code AS
+    SELECT s.line_no, s.reason, s.credit_code, s.status, s.deregistered_date, d.first_accepted
       FROM load_work.screened s
-      JOIN (SELECT credit_code, min(line_no) AS first FROM load_work.screened
-             WHERE reason IS NULL GROUP BY credit_code HAVING count(*) > 1) d
-        ON s.credit_code = d.credit_code AND s.line_no > d.first
-     WHERE s.reason IS NULL;
-    ANALYZE load_work.duplicates;
+      JOIN (SELECT credit_code, min(line_no) FILTER (WHERE reason IS NULL) AS first_accepted
+              FROM load_work.screened
+             WHERE reason IS NULL OR reason = 'status_inactive'
+             GROUP BY credit_code
+            HAVING count(*) > 1 OR bool_or(reason IS NOT NULL)) d
+        ON s.credit_code = d.credit_code
+     WHERE (s.reason IS NULL AND s.line_no > d.first_accepted) OR s.reason = 'status_inactive';
+    ANALYZE load_work.same_code;
     UPDATE load_work.screened s SET reason = 'duplicate_credit_code'
-      FROM load_work.duplicates d WHERE s.line_no = d.line_no;
+      FROM load_work.same_code d WHERE d.reason IS NULL AND s.line_no = d.line_no;
 
     CREATE UNLOGGED TABLE load_work.rejected AS
     SELECT p_run AS load_run_id, s.line_no, s.reason,
@@ -308,7 +315,6 @@ DECLARE
     v_first boolean := NOT EXISTS (SELECT FROM registry.enterprises);
     v_seq regclass := pg_get_serial_sequence('registry.enterprises', 'enterprise_id');
     v_base bigint;
-    v_last bigint;
     n_ins bigint;
     n_upd bigint;
     n_status bigint;
@@ -318,11 +324,9 @@ BEGIN
     -- History: enterprises that first appear already deregistered (they passed every
     -- rule but the status) are kept as inactive, for as-of snapshots.
     CREATE UNLOGGED TABLE load_work.history AS
-    SELECT DISTINCT ON (h.credit_code) h.line_no FROM load_work.screened h
-     WHERE h.reason = 'status_inactive'
+    SELECT DISTINCT ON (h.credit_code) h.line_no FROM load_work.same_code h
+     WHERE h.reason = 'status_inactive' AND h.first_accepted IS NULL
        AND NOT EXISTS (SELECT FROM registry.enterprises e WHERE e.credit_code = h.credit_code)
-       AND NOT EXISTS (SELECT FROM load_work.screened a
-                        WHERE a.reason IS NULL AND a.credit_code = h.credit_code)
      ORDER BY h.credit_code, h.line_no;
 
     -- The district of each incoming row (accepted, and history candidates): per-row work,
@@ -416,47 +420,53 @@ BEGIN
         v_rebuild := registry.drop_indexes('registry.enterprises');
         v_base := nextval(v_seq) - 1;
     END IF;
-    INSERT INTO registry.enterprises (
-        enterprise_id, credit_code, name, status, active, inactive_since, industry_code,
-        sector_id, digital_label, business_scope, capital_raw, capital_amount,
-        capital_currency, capital_cny, established, size_class, size_class_source,
-        digital_transformation, registered_district, address, source_crs, source_x,
-        source_y, geom, district_name, district_code, first_load_run_id, last_load_run_id)
-    OVERRIDING SYSTEM VALUE
-    SELECT CASE WHEN v_first THEN v_base + s.line_no ELSE nextval(v_seq) END,
-           s.credit_code, s.name, s.status, s.reason IS NULL,
-           CASE WHEN s.reason IS NOT NULL THEN s.deregistered_date END,
-           s.industry_code, s.sector_id,
-           s.digital_label, s.business_scope, s.capital, s.amount, s.currency,
-           s.amount_cny, s.established_date, s.size_class, s.size_source,
-           s.digital_transformation, s.district, s.address, p_crs, s.x, s.y,
-           s.geom, coalesce(s.district_name, s.district), s.district_code, p_run, p_run
-      FROM load_work.incoming s
-     WHERE v_first OR s.line_no IN (SELECT line_no FROM load_work.new)
-     -- the ids of later loads are drawn after this sort (PostgreSQL evaluates volatile
-     -- output expressions above a sort); the first load's plan has no sort
-     ORDER BY CASE WHEN NOT v_first THEN s.line_no END;
-    -- counted, not RETURNING a million ids (1 s): every history row is new
-    GET DIAGNOSTICS n_ins = ROW_COUNT;
+    -- (a re-load that adds nothing skips the statement: it would scan load_work.screened)
+    n_ins := 0;
+    IF v_first OR EXISTS (SELECT FROM load_work.new) THEN
+        INSERT INTO registry.enterprises (
+            enterprise_id, credit_code, name, status, active, inactive_since, industry_code,
+            sector_id, digital_label, business_scope, capital_raw, capital_amount,
+            capital_currency, capital_cny, established, size_class, size_class_source,
+            digital_transformation, registered_district, address, source_crs, source_x,
+            source_y, geom, district_name, district_code, first_load_run_id, last_load_run_id)
+        OVERRIDING SYSTEM VALUE
+        SELECT CASE WHEN v_first THEN v_base + s.line_no ELSE nextval(v_seq) END,
+               s.credit_code, s.name, s.status, s.reason IS NULL,
+               CASE WHEN s.reason IS NOT NULL THEN s.deregistered_date END,
+               s.industry_code, s.sector_id,
+               s.digital_label, s.business_scope, s.capital, s.amount, s.currency,
+               s.amount_cny, s.established_date, s.size_class, s.size_source,
+               s.digital_transformation, s.district, s.address, p_crs, s.x, s.y,
+               s.geom, coalesce(s.district_name, s.district), s.district_code, p_run, p_run
+          FROM load_work.incoming s
+         WHERE v_first OR s.line_no IN (SELECT line_no FROM load_work.new)
+         -- the ids of later loads are drawn after this sort (PostgreSQL evaluates volatile
+         -- output expressions above a sort); the first load's plan has no sort
+         ORDER BY CASE WHEN NOT v_first THEN s.line_no END;
+        -- counted, not RETURNING a million ids (1 s): every history row is new
+        GET DIAGNOSTICS n_ins = ROW_COUNT;
+    END IF;
     SELECT count(*) INTO n_hist FROM load_work.history;
     n_ins := n_ins - n_hist;
-    IF v_first THEN
-        SELECT v_base + greatest(max(line_no), (SELECT max(line_no) FROM load_work.history))
-          INTO v_last FROM load_work.screened WHERE reason IS NULL;
-        IF v_last IS NOT NULL THEN
-            PERFORM setval(v_seq, v_last);
-        END IF;
+    -- The first load's ids run to base + its last line number (the staging table's
+    -- identity: no scan); those of trailing rejected lines are skipped, not reused.
+    IF v_first AND n_ins + n_hist > 0 THEN
+        PERFORM setval(v_seq, v_base + pg_sequence_last_value(
+            pg_get_serial_sequence('load_work.staging', 'line_no')::regclass));
     END IF;
     FOREACH v_stmt IN ARRAY v_rebuild LOOP
         EXECUTE v_stmt;
     END LOOP;
 
-    -- Enterprises the file reports as deregistered etc.: inactive, history kept.
+    -- Enterprises the file reports as deregistered etc.: inactive, history kept. (After a
+    -- first load the only active ones with such a code are those the file also accepted:
+    -- usually none, and then the statement does not scan the registry at all.)
     UPDATE registry.enterprises e
        SET active = false, inactive_since = coalesce(s.deregistered_date, current_date),
            status = s.status, last_load_run_id = p_run, updated_at = now()
-      FROM load_work.screened s
-     WHERE s.reason = 'status_inactive' AND s.credit_code = e.credit_code AND e.active;
+      FROM load_work.same_code s
+     WHERE s.reason = 'status_inactive' AND s.credit_code = e.credit_code AND e.active
+       AND (NOT v_first OR s.first_accepted IS NOT NULL);
     GET DIAGNOSTICS n_status = ROW_COUNT;
 
     -- A full refresh: enterprises not accepted from this file are no longer active (none
