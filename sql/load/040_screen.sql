@@ -17,7 +17,7 @@ RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pub
 DECLARE
     t text;
 BEGIN
-    DROP VIEW IF EXISTS load_work.staged, load_work.incoming;
+    DROP VIEW IF EXISTS load_work.staged, load_work.incoming, load_work.to_locate;
     FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'load_work' LOOP
         EXECUTE format('DROP TABLE load_work.%I', t);
     END LOOP;
@@ -330,28 +330,11 @@ BEGIN
      ORDER BY h.credit_code, h.line_no;
 
     -- The district of each incoming row (accepted, and history candidates): per-row work,
-    -- in parallel workers; skipped when no boundaries are loaded.
-    IF registry.prepare_district_parts('load_work') THEN
-        -- CREATE TABLE AS, not INSERT: only the former runs its query in parallel workers.
-        -- The lowest code among the boundaries containing the point, as a join and a
-        -- GROUP BY: a lateral subquery with min() (6.5-10 s at a million points) or with
-        -- ORDER BY ... LIMIT 1 keeps the statement out of parallel workers. The parts
-        -- come from the point's grid cell (see prepare_district_parts).
-        CREATE UNLOGGED TABLE load_work.located WITH (autovacuum_enabled = false) AS
-        SELECT s.line_no, min(c.code) AS district_code
-          FROM load_work.screened s
-          LEFT JOIN load_work.district_cells c
-                 ON c.cell = registry.district_cell(s.geom)
-                AND (c.covered OR ST_Intersects(c.geom, s.geom))
-         WHERE s.reason IS NULL OR s.reason = 'status_inactive'
-         GROUP BY s.line_no;
-        ANALYZE load_work.located;
-    ELSE
-        -- empty, and analyzed as such: unanalyzed, the planner guesses it holds rows and
-        -- hashes all of load_work.screened for the join instead (1 s at a million rows)
-        CREATE UNLOGGED TABLE load_work.located (line_no bigint, district_code text);
-        ANALYZE load_work.located;
-    END IF;
+    -- in parallel workers (registry.locate_points: an empty table without boundaries).
+    CREATE VIEW load_work.to_locate AS
+    SELECT line_no, geom FROM load_work.screened
+     WHERE reason IS NULL OR reason = 'status_inactive';
+    PERFORM registry.locate_points('load_work.to_locate', 'line_no', 'load_work');
     -- (history as a hashed subplan under the OR: a join made the planner hash all of
     -- load_work.screened, 1.3 s at a million rows)
     CREATE VIEW load_work.incoming AS
@@ -550,31 +533,58 @@ $$;
 COMMENT ON FUNCTION registry.prepare_district_parts(text) IS
     'Creates the tables district_parts (subdivided boundaries, indexed) and district_cells (grid cells and the parts they touch) in pg_temp or load_work, for district lookups.';
 
+-- The district rule, in this one place: a point lies in the boundary containing it, the
+-- lowest code when several do (overlapping or touching boundaries). Creates
+-- <p_schema>.located (p_key, district_code) for the points of p_points (a table or view
+-- with p_key and geom, lon/lat); an empty one when no boundaries are loaded (returns
+-- false then). p_schema: 'pg_temp' (temporary) or 'load_work' (unlogged: parallel
+-- workers can read it). Callers pass their own names, never user text.
+-- CREATE TABLE AS, not INSERT: only the former runs its query in parallel workers.
+-- A join and a GROUP BY: a lateral subquery with min() (6.5-10 s at a million points)
+-- or with ORDER BY ... LIMIT 1 keeps the statement out of parallel workers. The parts
+-- come from the point's grid cell (see prepare_district_parts).
+CREATE OR REPLACE FUNCTION registry.locate_points(p_points regclass, p_key name, p_schema text)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    v_kind text := CASE WHEN p_schema = 'pg_temp' THEN 'TEMP' ELSE 'UNLOGGED' END;
+    v_found boolean := registry.prepare_district_parts(p_schema);
+BEGIN
+    EXECUTE format('DROP TABLE IF EXISTS %I.located', p_schema);
+    EXECUTE format($q$CREATE %1$s TABLE %2$I.located WITH (autovacuum_enabled = false) AS
+        SELECT s.%3$I, min(c.code) AS district_code
+          FROM %4$s s
+          LEFT JOIN %2$I.district_cells c
+                 ON c.cell = registry.district_cell(s.geom)
+                AND (c.covered OR ST_Intersects(c.geom, s.geom))
+         WHERE %5$s
+         GROUP BY s.%3$I$q$, v_kind, p_schema, p_key, p_points, v_found::text);
+    -- analyzed even when empty: unanalyzed, the planner guesses it holds rows and
+    -- hashes all of the other side of a join with it (1 s at a million rows)
+    EXECUTE format('ANALYZE %I.located', p_schema);
+    RETURN v_found;
+END
+$$;
+COMMENT ON FUNCTION registry.locate_points(regclass, name, text) IS
+    'Creates <p_schema>.located: the district code of each point of p_points (lowest code among the boundaries containing it); false when no boundaries are loaded.';
+
 -- District of every enterprise (after new boundaries): the boundary containing it,
 -- else the registered district.
 CREATE OR REPLACE FUNCTION registry.assign_districts()
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT registry.prepare_district_parts('pg_temp') THEN
+    IF NOT registry.locate_points('registry.enterprises', 'enterprise_id', 'pg_temp') THEN
         UPDATE registry.enterprises e
            SET district_name = e.registered_district, district_code = NULL
          WHERE (e.district_name, e.district_code) IS DISTINCT FROM (e.registered_district, NULL);
         RETURN;
     END IF;
-    -- the lowest code among the boundaries containing the point, found through the
-    -- grid cells as in merge_load
     UPDATE registry.enterprises e
-       SET district_name = coalesce(d.name, e.registered_district), district_code = n.code
-      FROM (SELECT x.enterprise_id, min(c.code) AS code
-              FROM registry.enterprises x
-              LEFT JOIN pg_temp.district_cells c
-                     ON c.cell = registry.district_cell(x.geom)
-                    AND (c.covered OR ST_Intersects(c.geom, x.geom))
-             GROUP BY x.enterprise_id) n
-      LEFT JOIN registry.districts d ON d.code = n.code
-     WHERE n.enterprise_id = e.enterprise_id
+       SET district_name = coalesce(d.name, e.registered_district), district_code = l.district_code
+      FROM pg_temp.located l
+      LEFT JOIN registry.districts d ON d.code = l.district_code
+     WHERE l.enterprise_id = e.enterprise_id
        AND (e.district_name, e.district_code)
-           IS DISTINCT FROM (coalesce(d.name, e.registered_district), n.code);
+           IS DISTINCT FROM (coalesce(d.name, e.registered_district), l.district_code);
 END
 $$;
 COMMENT ON FUNCTION registry.assign_districts() IS
