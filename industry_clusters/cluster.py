@@ -64,6 +64,8 @@ def run_clustering(target, *, eps: float = 500.0, min_points: int = 30,
                 (eps, min_points, sectors or None, tier_method, Jsonb(tier_params or {}),
                  as_of)).fetchone()[0]
         with run_transaction(conn, "SELECT clustering.fail_run(%s, %s)", run_id):
+            # one state of the registry for the whole run, helpers included
+            conn.execute("SELECT clustering.hold_registry()")
             if jobs > 1:
                 label_concurrently(target, conn, run_id, jobs)
             out = conn.execute("SELECT clustering.compute(%s)", (run_id,)).fetchone()[0]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import psycopg
@@ -352,6 +354,38 @@ def test_sectors_on_two_connections_give_the_single_query_result(db_url, conn):
     assert contested >= 10
     assert conn.execute("SELECT (SELECT count(*) FROM clustering.run_labels) + "
                         "(SELECT count(*) FROM clustering.run_parts)").fetchone()[0] == 0
+
+
+def test_a_run_sees_one_state_of_the_registry(db_url, conn):
+    """A run waits for a load that is writing, then clusters what it committed: it holds
+    a SHARE lock on registry.enterprises to its end, so no load commits in its middle
+    (helpers and the run's own statements would otherwise read two registries)."""
+    two_sector_town(conn, 5)
+    conn.commit()
+    before = conn.execute("SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0]
+    conn.rollback()
+    # (the connection is closed first on a failure here: its lock would hold the run)
+    with ThreadPoolExecutor(1) as pool, psycopg.connect(db_url) as load:
+        load.execute("UPDATE registry.enterprises SET active = false WHERE enterprise_id IN "
+                     "(SELECT enterprise_id FROM registry.enterprises ORDER BY 1 LIMIT 50)")
+        run = pool.submit(run_clustering, db_url, jobs=2)
+        deadline = time.monotonic() + 30
+        while not conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type "
+                               "= 'Lock' AND query LIKE '%%hold_registry%%'").fetchone()[0]:
+            conn.rollback()
+            assert not run.done() and time.monotonic() < deadline, "the run did not wait"
+            time.sleep(0.05)
+        conn.rollback()
+        load.commit()
+        res = run.result(timeout=120)
+    active = conn.execute("SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0]
+    assert res.points == active == before - 50  # the committed deactivations, all of them
+    # psql's way holds it too, until the transaction ends
+    conn.execute("SELECT clustering.run()")
+    held = conn.execute("SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND granted "
+                        "AND relation = 'registry.enterprises'::regclass").fetchall()
+    conn.rollback()
+    assert ("ShareLock",) in held
 
 
 def test_a_helper_that_cannot_connect_leaves_its_sectors_to_the_run(db_url, conn,

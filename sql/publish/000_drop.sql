@@ -11,6 +11,7 @@ DROP FUNCTION IF EXISTS publish.district_sector_stats_of(bigint), publish.tier_s
 DROP TYPE IF EXISTS publish.cluster_row, publish.enterprise_row;
 DROP FUNCTION IF EXISTS clustering.fail_run(bigint, text);
 DROP FUNCTION IF EXISTS clustering.compute(bigint);
+DROP FUNCTION IF EXISTS clustering.hold_registry();
 DROP FUNCTION IF EXISTS clustering.run_points(bigint);
 DROP FUNCTION IF EXISTS clustering.sector_ids(text[]);
 DROP FUNCTION IF EXISTS clustering.check_dbscan_params(double precision[], integer[]);
