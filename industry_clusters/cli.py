@@ -52,6 +52,10 @@ class App:
         if not self.quiet:
             click.echo(msg, **kw)
 
+    def notify(self, msg: str) -> None:
+        """What a command waits for, on stderr (a wait is not an error)."""
+        self.say(msg, err=True)
+
 
 pass_app = click.make_pass_decorator(App)
 
@@ -206,7 +210,7 @@ def load_cmd(app: App, file: Path, fmt, crs, encoding, maps, force, incremental)
     try:
         result = load_file(app.target, file, crs=crs, fmt=fmt, encoding=encoding,
                            mapping=columns.parse_map_options(maps), force=force,
-                           full_refresh=not incremental, progress=update)
+                           full_refresh=not incremental, progress=update, notify=app.notify)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -232,7 +236,7 @@ def load_districts_cmd(app: App, file: Path, crs, name_field, code_field, layer)
     from industry_clusters.load.districts import load_districts
 
     result = load_districts(app.target, file, crs=crs, name_field=name_field,
-                            code_field=code_field, layer=layer)
+                            code_field=code_field, layer=layer, notify=app.notify)
     app.say(result.summary())
 
 
@@ -274,7 +278,7 @@ def cluster_cmd(app: App, eps, min_points, sectors, tier_method, tier_core, tier
     result = run_clustering(app.target, eps=eps, min_points=min_points,
                             sectors=_comma_list(sectors), tier_method=tier_method,
                             tier_params=params, as_of=as_of.date() if as_of else None,
-                            jobs=jobs, refresh=not no_refresh)
+                            jobs=jobs, refresh=not no_refresh, notify=app.notify)
     app.say(result.summary())
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from psycopg.types.json import Jsonb
 
 from industry_clusters.db import (
     connect,
+    hold_registry,
     job_connection,
     job_session,
     migrate,
@@ -55,7 +57,8 @@ class RunResult:
 def run_clustering(target, *, eps: float = 500.0, min_points: int = 30,
                    sectors: list[str] | None = None, tier_method: str = "jenks",
                    tier_params: dict | None = None, as_of: dt.date | None = None,
-                   jobs: int = 2, refresh: bool = True) -> RunResult:
+                   jobs: int = 2, refresh: bool = True,
+                   notify: Callable[[str], None] | None = None) -> RunResult:
     t0 = time.monotonic()
     with job_session(target, "cluster") as conn:
         with user_parameters():
@@ -64,8 +67,7 @@ def run_clustering(target, *, eps: float = 500.0, min_points: int = 30,
                 (eps, min_points, sectors or None, tier_method, Jsonb(tier_params or {}),
                  as_of)).fetchone()[0]
         with run_transaction(conn, "SELECT clustering.fail_run(%s, %s)", run_id):
-            # one state of the registry for the whole run, helpers included
-            conn.execute("SELECT clustering.hold_registry()")
+            hold_registry(conn, "cluster", notify)  # one state of it, helpers included
             if jobs > 1:
                 label_concurrently(target, conn, run_id, jobs)
             out = conn.execute("SELECT clustering.compute(%s)", (run_id,)).fetchone()[0]

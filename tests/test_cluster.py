@@ -368,14 +368,17 @@ def test_a_run_sees_one_state_of_the_registry(db_url, conn):
     with ThreadPoolExecutor(1) as pool, psycopg.connect(db_url) as load:
         load.execute("UPDATE registry.enterprises SET active = false WHERE enterprise_id IN "
                      "(SELECT enterprise_id FROM registry.enterprises ORDER BY 1 LIMIT 50)")
-        run = pool.submit(run_clustering, db_url, jobs=2)
+        heard: list[str] = []
+        run = pool.submit(run_clustering, db_url, jobs=2, notify=heard.append)
         deadline = time.monotonic() + 30
         while not conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type "
-                               "= 'Lock' AND query LIKE '%%hold_registry%%'").fetchone()[0]:
+                               "= 'Lock' AND query LIKE '%%hold_enterprises%%'").fetchone()[0]:
             conn.rollback()
             assert not run.done() and time.monotonic() < deadline, "the run did not wait"
             time.sleep(0.05)
         conn.rollback()
+        assert heard == ["waiting for a load that is writing the registry to finish (it "
+                         "holds registry.enterprises) ..."]
         load.commit()
         res = run.result(timeout=120)
     active = conn.execute("SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0]

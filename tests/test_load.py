@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -515,6 +516,33 @@ def test_a_second_concurrent_load_is_refused(tmp_path, db_url):
             load_file(db_url, write_csv(tmp_path / "x.csv", [row()]), crs="wgs84")
         r = run_cli("load", str(tmp_path / "x.csv"), "--crs", "wgs84", url=db_url)
         assert_one_line_error(r, "another load is running")
+
+
+def test_a_load_waits_for_a_clustering_run_and_says_so(tmp_path, db_url, conn):
+    """A load screens while a clustering run holds the registry, then waits for the run
+    to end before it writes (saying so), and loads everything after it."""
+    load_file(db_url, write_csv(tmp_path / "1.csv", [row()]), crs="wgs84")
+    rows = [row() for _ in range(3)]
+    heard: list[str] = []
+    # (the connection is closed first on a failure here: its lock would hold the load)
+    with ThreadPoolExecutor(1) as pool, psycopg.connect(db_url) as run:
+        assert run.execute("SELECT registry.hold_enterprises('cluster')").fetchone()[0]
+        job = pool.submit(load_file, db_url, write_csv(tmp_path / "2.csv", rows),
+                          crs="wgs84", full_refresh=False, notify=heard.append)
+        deadline = time.monotonic() + 30
+        while not heard:
+            assert not job.done() and time.monotonic() < deadline, "the load did not wait"
+            time.sleep(0.05)
+        time.sleep(0.3)
+        assert not job.done()  # still waiting, nothing written
+        assert conn.execute("SELECT count(*) FROM registry.enterprises").fetchone()[0] == 1
+        conn.rollback()
+        run.rollback()
+        res = job.result(timeout=60)
+    assert heard == ["waiting for a clustering run to finish (it holds "
+                     "registry.enterprises) ..."]
+    assert res.counts["inserted"] == 3
+    assert conn.execute("SELECT count(*) FROM registry.enterprises").fetchone()[0] == 4
 
 
 def test_kill_during_load_leaves_previous_data(tmp_path, db_url, conn):

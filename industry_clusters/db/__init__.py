@@ -8,7 +8,7 @@ the password removed.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -113,6 +113,22 @@ def advisory_lock(conn: psycopg.Connection, job: str) -> Iterator[None]:
             conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
             if not conn.autocommit:
                 conn.commit()
+
+
+# What a job waits for when registry.enterprises is held (registry.hold_enterprises).
+HOLDERS = {"cluster": "a load that is writing the registry", "load": "a clustering run"}
+
+
+def hold_registry(conn: psycopg.Connection, job: str,
+                  notify: Callable[[str], None] | None = None) -> None:
+    """Lock registry.enterprises for ``job`` ('cluster' or 'load') until the end of the
+    transaction (``registry.hold_enterprises``). When another job holds it, say what is
+    waited for through ``notify``, then wait: a wait is not an error."""
+    if conn.execute("SELECT registry.hold_enterprises(%s, false)", (job,)).fetchone()[0]:
+        return
+    if notify:
+        notify(f"waiting for {HOLDERS[job]} to finish (it holds registry.enterprises) ...")
+    conn.execute("SELECT registry.hold_enterprises(%s, true)", (job,))
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from industry_clusters.db import job_session, run_transaction
+from industry_clusters.db import hold_registry, job_session, run_transaction
 from industry_clusters.errors import UserError
 from industry_clusters.load import columns
 from industry_clusters.load.readers import FORMATS, NotClean, detect_format, open_source
@@ -110,8 +110,10 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
               encoding: str = "auto", mapping: dict[str, str] | None = None,
               force: bool = False, full_refresh: bool = True,
               max_deactivate: float = 0.5,
-              progress: Callable[[int, int], None] | None = None) -> LoadResult:
-    """Load one registry export. Raises UserError for anything the user can fix."""
+              progress: Callable[[int, int], None] | None = None,
+              notify: Callable[[str], None] | None = None) -> LoadResult:
+    """Load one registry export. Raises UserError for anything the user can fix.
+    ``notify`` hears of a wait (a clustering run holding the registry)."""
     path = _check_file(path)
     fmt = detect_format(path, fmt)
     if fmt not in FORMATS:
@@ -133,7 +135,7 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
                                source.encoding,
                                {k: source.headers[v] for k, v in fields.items()}, full_refresh)
             counts = _load_transaction(conn, run_id, source, fields, crs, full_refresh,
-                                       max_deactivate, force, size, progress)
+                                       max_deactivate, force, size, progress, notify)
         finally:
             source.close()
     return LoadResult(run_id, "succeeded", path.name, counts, time.monotonic() - t0)
@@ -188,7 +190,7 @@ def _stage(conn, source, size, progress) -> tuple[int, str]:
 
 
 def _load_transaction(conn, run_id, source, fields, crs, full_refresh, max_deactivate,
-                      force, size, progress) -> dict:
+                      force, size, progress, notify) -> dict:
     headers = columns.unique_headers(source.headers)
     with run_transaction(conn, FAIL_LOAD, run_id):
         n, parser = _stage(conn, source, size, progress)
@@ -205,6 +207,7 @@ def _load_transaction(conn, run_id, source, fields, crs, full_refresh, max_deact
         guard = full_refresh and not force  # the mass-deactivation guard applies
         active_before = conn.execute(  # (a scan of the registry: only when needed)
             "SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0] if guard else 0
+        hold_registry(conn, "load", notify)  # the writes begin: no clustering run meanwhile
         merged = conn.execute("SELECT registry.merge_load(%s, %s, %s, %s)",
                               (run_id, crs, full_refresh, counts["accepted"])).fetchone()[0]
         counts.update(merged)

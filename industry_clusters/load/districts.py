@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from industry_clusters.db import job_session, run_transaction
+from industry_clusters.db import hold_registry, job_session, run_transaction
 from industry_clusters.errors import UserError
 from industry_clusters.load import (
     FAIL_LOAD,
@@ -37,7 +38,8 @@ def _pick(fields: list[str], asked: str | None, candidates: tuple[str, ...], wha
 
 
 def load_districts(target, path, *, crs: str | None, name_field: str | None = None,
-                   code_field: str | None = None, layer: str | None = None) -> LoadResult:
+                   code_field: str | None = None, layer: str | None = None,
+                   notify: Callable[[str], None] | None = None) -> LoadResult:
     import pyogrio
 
     path = _check_file(path)
@@ -64,6 +66,7 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
                     raw = {f: ogr_text(col[i]) for f, col in zip(fields, data, strict=True)}
                     cp.write_row((i + 1, ogr_text(data[ni][i]), ogr_text(data[ci][i]), geoms[i],
                                   json.dumps(raw, ensure_ascii=False)))
+            hold_registry(conn, "load", notify)  # it re-assigns every enterprise
             counts = conn.execute("SELECT registry.replace_districts(%s, %s)",
                                   (run_id, crs)).fetchone()[0]
             if counts["accepted"] == 0:

@@ -131,22 +131,8 @@ $$;
 COMMENT ON FUNCTION clustering.run_points(bigint) IS
     'The enterprises a clustering run works on (sectors, active or as-of snapshot).';
 
--- A run reads one committed state of the registry. Under READ COMMITTED every statement
--- takes a new snapshot, so a load committing between the statements of a run (the
--- sectors labelled in the run's connection and those of the helpers, the points counted,
--- the refresh of publish.enterprises) would mix two registries. A run holds a SHARE
--- lock on registry.enterprises to its end: a load that is writing commits first (the
--- run waits), and a load that starts writing meanwhile waits for the run (a load writes
--- under ROW EXCLUSIVE, which SHARE excludes; reading, as in its screening, goes on).
--- The CLI takes it before its helpers export and import the run's snapshot.
-CREATE OR REPLACE FUNCTION clustering.hold_registry()
-RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    LOCK TABLE registry.enterprises IN SHARE MODE;
-END
-$$;
-COMMENT ON FUNCTION clustering.hold_registry() IS
-    'Locks registry.enterprises against writes until the end of the transaction (a clustering run''s view of the registry).';
+-- Replaced by registry.hold_enterprises('cluster') (revision 0019).
+DROP FUNCTION IF EXISTS clustering.hold_registry();
 
 -- DBSCAN and core flags for some sectors of a running run, stored in clustering.run_labels
 -- and clustering.run_parts. Sectors are DBSCAN's partitions (PARTITION BY sector), so
@@ -278,7 +264,9 @@ BEGIN
     IF NOT FOUND OR r.status <> 'running' THEN
         RAISE EXCEPTION 'run % is not a running clustering run', p_run;
     END IF;
-    PERFORM clustering.hold_registry();  -- (already held when the CLI runs it)
+    -- one committed state of the registry for the whole run (registry.hold_enterprises;
+    -- already held when the CLI runs it)
+    PERFORM registry.hold_enterprises('cluster');
 
     -- Labels: the sectors not labelled yet (by the CLI on other connections) here.
     v_left := ARRAY(SELECT s FROM unnest(r.sector_ids) s

@@ -321,6 +321,31 @@ COMMENT ON COLUMN registry.enterprises.first_load_run_id IS 'Load that first acc
 COMMENT ON COLUMN registry.enterprises.last_load_run_id IS 'Latest load that inserted or changed the enterprise.';
 COMMENT ON COLUMN registry.enterprises.updated_at IS 'Last change.';
 
+-- Loads and clustering runs exclude each other on registry.enterprises, by table locks:
+-- a clustering run holds SHARE to its end, so that all its statements (and its helper
+-- connections) read one committed state of the registry; a load writes under ROW
+-- EXCLUSIVE, which SHARE excludes. So a run waits for a load that is writing to commit,
+-- and a load about to write waits for a running run; a load's screening, which only
+-- reads, goes on meanwhile. p_job: 'cluster' or 'load'. p_wait false: false at once
+-- when another transaction holds a conflicting lock (the CLI then says what it waits
+-- for, and waits). Held to the end of the caller's transaction.
+CREATE OR REPLACE FUNCTION registry.hold_enterprises(p_job text, p_wait boolean DEFAULT true)
+RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_job IS DISTINCT FROM 'cluster' AND p_job IS DISTINCT FROM 'load' THEN
+        RAISE EXCEPTION 'registry.hold_enterprises: job % is neither cluster nor load', p_job;
+    END IF;
+    EXECUTE format('LOCK TABLE registry.enterprises IN %s MODE%s',
+                   CASE p_job WHEN 'cluster' THEN 'SHARE' WHEN 'load' THEN 'ROW EXCLUSIVE' END,
+                   CASE WHEN p_wait THEN '' ELSE ' NOWAIT' END);
+    RETURN true;
+EXCEPTION WHEN lock_not_available THEN
+    RETURN false;
+END
+$$;
+COMMENT ON FUNCTION registry.hold_enterprises(text, boolean) IS
+    'Locks registry.enterprises for a clustering run (SHARE) or a load''s writes (ROW EXCLUSIVE) to the end of the transaction; p_wait false: false instead of waiting.';
+
 CREATE TABLE IF NOT EXISTS registry.districts (
     district_id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     code text NOT NULL UNIQUE,
