@@ -355,7 +355,7 @@ BEGIN
     n_upd := 0;
     IF NOT v_first THEN
         CREATE UNLOGGED TABLE load_work.matched AS
-        SELECT s.line_no, s.reason, e.enterprise_id,
+        SELECT s.line_no, s.reason, e.enterprise_id, e.active AS was_active,
                s.reason IS NULL AND e.enterprise_id IS NOT NULL
                AND (NOT e.active
                     OR (e.name, e.status, e.industry_code, e.sector_id, e.digital_label,
@@ -392,7 +392,11 @@ BEGIN
         SELECT line_no FROM load_work.matched WHERE enterprise_id IS NULL;
         ANALYZE load_work.new;
     ELSE
-        CREATE UNLOGGED TABLE load_work.new (line_no bigint);  -- every row is new
+        -- nothing in the registry to match; every row is new
+        CREATE UNLOGGED TABLE load_work.matched (line_no bigint, reason text,
+            enterprise_id bigint, was_active boolean, changed boolean);
+        ANALYZE load_work.matched;
+        CREATE UNLOGGED TABLE load_work.new (line_no bigint);
     END IF;
 
     -- New enterprises; ids follow the file, so the same file gives the same ids. The
@@ -441,15 +445,25 @@ BEGIN
         EXECUTE v_stmt;
     END LOOP;
 
-    -- Enterprises the file reports as deregistered etc.: inactive, history kept. (After a
-    -- first load the only active ones with such a code are those the file also accepted:
-    -- usually none, and then the statement does not scan the registry at all.)
+    -- Enterprises the file reports as deregistered etc.: inactive, history kept. Those
+    -- active at this point are the ones the file also accepted (first_accepted) and the
+    -- ones active before the load (load_work.matched): a small table, usually empty in
+    -- a re-load (the registry already has the closed ones as inactive), so that the
+    -- update probes the registry's index or, empty, does not read the registry at all.
+    CREATE UNLOGGED TABLE load_work.closing AS
+    SELECT s.credit_code, s.status, s.deregistered_date
+      FROM load_work.same_code s
+     WHERE s.reason = 'status_inactive'
+       AND (s.first_accepted IS NOT NULL
+            OR EXISTS (SELECT FROM load_work.matched m  -- (its inactive rows only)
+                        WHERE m.line_no = s.line_no AND m.reason = 'status_inactive'
+                          AND m.was_active));
+    ANALYZE load_work.closing;
     UPDATE registry.enterprises e
        SET active = false, inactive_since = coalesce(s.deregistered_date, current_date),
            status = s.status, last_load_run_id = p_run, updated_at = now()
-      FROM load_work.same_code s
-     WHERE s.reason = 'status_inactive' AND s.credit_code = e.credit_code AND e.active
-       AND (NOT v_first OR s.first_accepted IS NOT NULL);
+      FROM load_work.closing s
+     WHERE s.credit_code = e.credit_code AND e.active;
     GET DIAGNOSTICS n_status = ROW_COUNT;
 
     -- A full refresh: enterprises not accepted from this file are no longer active (none
