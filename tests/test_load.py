@@ -499,6 +499,32 @@ def test_a_code_the_file_accepts_and_reports_closed(tmp_path, db_url, conn):
     assert conn.execute("SELECT count(*) FROM registry.enterprises").fetchone()[0] == 3
 
 
+def test_active_before_is_counted_without_scanning_the_registry(tmp_path, db_url, conn):
+    """The guard's count of the enterprises active before a full refresh, derived by
+    merge_load from what the file says about each, equals a count of the registry, in
+    every way an active enterprise can fare: accepted unchanged or changed, closed,
+    closed twice, closed and accepted, rejected for another rule, absent."""
+    act = [row() for _ in range(8)]
+    gone = row(登记状态="注销")  # history: inactive before, accepted again below
+    load_file(db_url, write_csv(tmp_path / "1.csv", [*act, gone]), crs="wgs84")
+    before = conn.execute("SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0]
+    conn.rollback()
+    closed = dict(act[3], 登记状态="注销")
+    second = [act[0], act[1], dict(act[2], 企业名称="改名了"), closed, closed,
+              act[4], dict(act[4], 登记状态="吊销"), dict(act[5], 注册资本="0"),
+              dict(gone, 登记状态="存续"), row(), row()]  # act[6], act[7] absent
+    res = load_file(db_url, write_csv(tmp_path / "2.csv", second), crs="wgs84", force=True)
+    assert before == 8 and res.counts["active_before"] == before
+    # closed: act[3], act[4] (closed and accepted); missing: act[5] (rejected), 6, 7
+    assert res.counts["deactivated"] == 5
+    assert conn.execute("SELECT count(*) FROM registry.enterprises WHERE active"
+                        ).fetchone()[0] == 8 - 5 + 1 + 2
+    # an incremental load has no guard, and no count
+    res = load_file(db_url, write_csv(tmp_path / "3.csv", [row()]), crs="wgs84",
+                    full_refresh=False)
+    assert "active_before" not in res.counts
+
+
 def test_mass_deactivation_is_refused(tmp_path, db_url, conn):
     rows = [row() for _ in range(10)]
     load_file(db_url, write_csv(tmp_path / "full.csv", rows), crs="wgs84")

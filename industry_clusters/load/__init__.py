@@ -204,14 +204,14 @@ def _load_transaction(conn, run_id, source, fields, crs, full_refresh, max_deact
         every_field = {f: fields.get(f) for f in columns.FIELDS}  # None: not in the file
         counts = conn.execute("SELECT registry.screen_load(%s, %s, %s, %s)",
                               (run_id, Jsonb(every_field), headers, crs)).fetchone()[0]
-        guard = full_refresh and not force  # the mass-deactivation guard applies
-        active_before = conn.execute(  # (a scan of the registry: only when needed)
-            "SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0] if guard else 0
         hold_registry(conn, "load", notify)  # the writes begin: no clustering run meanwhile
         merged = conn.execute("SELECT registry.merge_load(%s, %s, %s, %s)",
                               (run_id, crs, full_refresh, counts["accepted"])).fetchone()[0]
         counts.update(merged)
-        if guard:
+        # the mass-deactivation guard (a full refresh without --force); merge_load counts
+        # the active enterprises there were before it (active_before) on a full refresh
+        active_before = counts.get("active_before") or 0
+        if full_refresh and not force:
             if active_before and counts["deactivated"] > max_deactivate * active_before:
                 raise UserError(
                     f"this full refresh would mark {counts['deactivated']} of "

@@ -320,6 +320,7 @@ DECLARE
     n_status bigint;
     n_hist bigint;
     n_missing bigint := 0;
+    v_active_before bigint;
 BEGIN
     -- History: enterprises that first appear already deregistered (they passed every
     -- rule but the status) are kept as inactive, for as-of snapshots.
@@ -451,7 +452,7 @@ BEGIN
     -- a re-load (the registry already has the closed ones as inactive), so that the
     -- update probes the registry's index or, empty, does not read the registry at all.
     CREATE UNLOGGED TABLE load_work.closing AS
-    SELECT s.credit_code, s.status, s.deregistered_date
+    SELECT s.credit_code, s.status, s.deregistered_date, s.first_accepted
       FROM load_work.same_code s
      WHERE s.reason = 'status_inactive'
        AND (s.first_accepted IS NOT NULL
@@ -483,11 +484,21 @@ BEGIN
           FROM load_work.missing m
          WHERE e.enterprise_id = m.enterprise_id;
         GET DIAGNOSTICS n_missing = ROW_COUNT;
+        -- The enterprises active before this load, for the caller's mass-deactivation
+        -- guard, without a scan of the registry: those the file accepts again, those it
+        -- closes without accepting them (the only other way an active one leaves), and
+        -- the missing ones.
+        v_active_before := n_missing
+            + (SELECT count(*) FROM load_work.matched WHERE reason IS NULL AND was_active)
+            + (SELECT count(DISTINCT credit_code) FROM load_work.closing
+                WHERE first_accepted IS NULL);
     END IF;
 
     RETURN jsonb_build_object('inserted', n_ins, 'updated', n_upd,
                               'unchanged', p_accepted - n_ins - n_upd,
-                              'deactivated', n_status + n_missing, 'history', n_hist);
+                              'deactivated', n_status + n_missing, 'history', n_hist)
+           || CASE WHEN v_active_before IS NOT NULL
+                   THEN jsonb_build_object('active_before', v_active_before) ELSE '{}' END;
 END
 $$;
 COMMENT ON FUNCTION registry.merge_load(bigint, text, boolean, bigint) IS
