@@ -8,8 +8,10 @@ import math
 import random
 
 import numpy as np
+import psycopg
 from points import blob, insert_points
 
+import industry_clusters.sensitivity as sensitivity_module
 from helpers import assert_one_line_error, run_cli
 from industry_clusters.cluster import run_clustering
 from industry_clusters.sensitivity import sensitivity
@@ -79,3 +81,26 @@ def test_sensitivity_command(tmp_path, db_url, conn):
     assert_one_line_error(run_cli("sensitivity", "--sectors", "nope", url=db_url),
                           "unknown sector nope")
     assert run_cli("sensitivity", "--min-points", "a,b", url=db_url).exit_code == 2
+
+
+def test_table_and_curves_read_one_snapshot(db_url, conn, monkeypatch):
+    """A load that commits between the sweep table and the k-distance curves changes
+    neither: both read the snapshot the command started with."""
+    _layout(conn)
+    before = sensitivity(db_url, [120.0], [10])
+    real = sensitivity_module.result_table
+
+    def then_a_load_commits(cur):
+        out = real(cur)
+        with psycopg.connect(db_url) as load:  # committed on leaving the block
+            load.execute("UPDATE registry.enterprises SET active = false "
+                         "WHERE enterprise_id IN (SELECT enterprise_id FROM registry.enterprises "
+                         "ORDER BY enterprise_id LIMIT 120)")
+        return out
+
+    monkeypatch.setattr(sensitivity_module, "result_table", then_a_load_commits)
+    during = sensitivity(db_url, [120.0], [10])
+    monkeypatch.setattr(sensitivity_module, "result_table", real)
+    after = sensitivity(db_url, [120.0], [10])
+    assert during == before
+    assert after["k_distance"] != before["k_distance"]  # the load did change the curves
