@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from psycopg import IsolationLevel, sql
+from psycopg import sql
 
-from industry_clusters.db import connect, migrate
+from industry_clusters.db import snapshot
 from industry_clusters.errors import UserError
 from industry_clusters.paths import format_from_suffix
 from industry_clusters.publish import check_run, layer_source
@@ -111,7 +111,7 @@ def export(target, output: Path, *, layers: list[str] | None = None, crs: str = 
     if fmt == "csv" and len(names) > 1:
         raise UserError("a CSV holds one table; pass one --layers or use .gpkg")
     written: dict[str, int] = {}
-    with _replacing(output, overwrite) as part, _snapshot(target) as conn:
+    with _replacing(output, overwrite) as part, snapshot(target) as conn:
         check_run(conn, run)
         # from the published layer itself: readers may not see internal tables
         srid = conn.execute("SELECT Find_SRID('publish', 'clusters', 'geom')").fetchone()[0]
@@ -152,17 +152,6 @@ def _replacing(output: Path, overwrite: bool) -> Iterator[Path]:
         part.unlink(missing_ok=True)
 
 
-@contextmanager
-def _snapshot(target) -> Iterator:
-    """A read-only REPEATABLE READ transaction: every layer of one export comes from
-    the same snapshot, even if a refresh commits meanwhile."""
-    with connect(target) as conn:
-        conn.isolation_level = IsolationLevel.REPEATABLE_READ
-        conn.read_only = True
-        migrate.require_schema(conn)
-        yield conn
-
-
 def _names(cur, layer: Layer) -> list[str]:
     """Attribute column names of a layer's query (the trailing WKB column left out)."""
     cols = [d.name for d in cur.description]
@@ -191,7 +180,7 @@ def _export_png(target, output: Path, overwrite: bool, run: int | None) -> dict[
     """The map of the clusters over district outlines (as in the demo)."""
     from industry_clusters.demo import mapplot
 
-    with _replacing(output, overwrite) as part, _snapshot(target) as conn:
+    with _replacing(output, overwrite) as part, snapshot(target) as conn:
         check_run(conn, run)
         mapplot.draw(conn, part, run=run)
         n = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(

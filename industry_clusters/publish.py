@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from psycopg import sql
 
-from industry_clusters.db import connect, migrate
+from industry_clusters.db import connect, migrate, snapshot
 from industry_clusters.errors import UserError
 
 # The statistics views and their display order.
@@ -69,8 +69,7 @@ def read_view(conn, view: str, run: int | None = None) -> tuple[list[str], list[
 
 def fetch_stats(target, views: list[str] | None = None,
                 run: int | None = None) -> dict[str, tuple[list[str], list]]:
-    with connect(target) as conn:
-        migrate.require_schema(conn)
+    with snapshot(target) as conn:  # every table from the same run, even mid-refresh
         check_run(conn, run)
         return {v: read_view(conn, v, run) for v in (views or STATS_VIEWS)}
 

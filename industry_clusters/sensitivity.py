@@ -6,9 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import psycopg
-
-from industry_clusters.db import connect, migrate, user_parameters
+from industry_clusters.db import snapshot, user_parameters
 from industry_clusters.errors import UserError
 from industry_clusters.publish import result_table
 
@@ -20,11 +18,9 @@ def sensitivity(target, eps: list[float], min_points: list[int], *,
     if not eps or not min_points:
         raise UserError("give at least one eps and one min points value")
     out = {}
-    with connect(target) as conn:
-        # one snapshot for the table and the curves, whatever loads commit meanwhile
-        # (read only: nothing to conflict with)
-        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        migrate.require_schema(conn)
+    # one snapshot for the table and the curves (not read-only: the sweep stages its
+    # points in a temporary table)
+    with snapshot(target, read_only=False) as conn:
         with user_parameters():
             cur = conn.execute("SELECT * FROM clustering.sensitivity(%s, %s, %s, %s)",
                                (eps, min_points, sectors, as_of))

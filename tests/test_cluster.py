@@ -262,6 +262,31 @@ def test_stats_formats(db_url, conn):
     assert "publish.district_sector_stats" in table and "南海区" in table
 
 
+def test_stats_tables_come_from_one_run(db_url, conn, monkeypatch):
+    """A run published while `stats` reads its tables changes none of them: they are
+    read from one snapshot (as an export's layers are)."""
+    from industry_clusters import publish
+
+    rng = random.Random(2)
+    insert_points(conn, blob(rng, 45, 0, 0, 150))
+    insert_points(conn, blob(rng, 70, 3000, 0, 150), district="南海区")
+    run_clustering(db_url)
+    before = publish.fetch_stats(db_url)
+    real, published = publish.read_view, []
+
+    def then_a_run_is_published(c, view, run=None):
+        out = real(c, view, run)
+        if not published:  # min points 50: the 45-enterprise cluster goes
+            published.append(run_clustering(db_url, min_points=50))
+        return out
+
+    monkeypatch.setattr(publish, "read_view", then_a_run_is_published)
+    during = publish.fetch_stats(db_url)
+    monkeypatch.setattr(publish, "read_view", real)
+    assert published and during == before
+    assert publish.fetch_stats(db_url) != before
+
+
 @pytest.mark.parametrize("eps, min_points", [(120, 12), (200, 40)])
 def test_core_flags_in_every_grid_case(db_url, conn, eps, min_points):
     """Dense cores (decided by the grid's lower bound), sparse fringes (its upper bound)

@@ -60,6 +60,21 @@ def connect(target: Target | str | None = None, *, autocommit: bool = False,
         raise UserError(redact(f"invalid connection string ({target.source}): {exc}")) from None
 
 
+@contextlib.contextmanager
+def snapshot(target, *, read_only: bool = True) -> Iterator[psycopg.Connection]:
+    """A connection in one REPEATABLE READ transaction, the schema checked: everything
+    read through it comes from one snapshot, whatever loads or refreshes commit
+    meanwhile (an export's layers, the stats tables, the sweep and its curves).
+    ``read_only`` False lets it create temporary tables."""
+    from industry_clusters.db import migrate
+
+    with connect(target) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = read_only
+        migrate.require_schema(conn)
+        yield conn
+
+
 def sql_file(relpath: str, **params) -> sql.Composable:
     """The SQL in ``sql/<relpath>``.
 
