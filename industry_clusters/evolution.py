@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from psycopg import sql
 
-from industry_clusters.db import connect, migrate
+from industry_clusters.db import snapshot
 from industry_clusters.errors import UserError
 from industry_clusters.publish import check_run, result_table
 
@@ -23,8 +23,7 @@ SECTIONS = {
 
 def evolution_report(target, run_from: int, run_to: int,
                      top: int = 10) -> dict[str, tuple[list[str], list]]:
-    with connect(target) as conn:
-        migrate.require_schema(conn)
+    with snapshot(target) as conn:  # every section from one state (a prune may run)
         check_run(conn, run_from)
         check_run(conn, run_to)
         chain = conn.execute("SELECT count(*) FROM publish.run_chain(%s, %s)",

@@ -11,6 +11,7 @@ from points import X0, Y0, blob, insert_points
 
 from helpers import run_cli
 from industry_clusters.cluster import run_clustering
+from industry_clusters.errors import UserError
 
 EPS, MIN_POINTS = 100, 8
 
@@ -156,6 +157,30 @@ def test_report_evolution(scripted):
     assert [(c["clusters_before"], c["clusters_after"]) for c in change] == [(9, 9)]
     r = run_cli("report", "evolution", "--from", str(run2), "--to", str(run1), url=url)
     assert r.exit_code == 1 and "not an earlier run" in r.output
+
+
+def test_report_sections_come_from_one_snapshot(scripted, monkeypatch):
+    """A prune that deletes the later run while the report reads it changes none of its
+    sections: they are read from one snapshot."""
+    import psycopg
+
+    from industry_clusters import evolution
+
+    run1, run2, _, url = scripted
+    before = evolution.evolution_report(url, run1, run2)
+    real = evolution.result_table
+
+    def then_the_run_is_pruned(cur):
+        out = real(cur)
+        with psycopg.connect(url) as other:  # committed on leaving the block
+            other.execute("DELETE FROM clustering.runs WHERE run_id = %s", (run2,))
+        return out
+
+    monkeypatch.setattr(evolution, "result_table", then_the_run_is_pruned)
+    assert evolution.evolution_report(url, run1, run2) == before
+    monkeypatch.setattr(evolution, "result_table", real)
+    with pytest.raises(UserError):  # the run is gone for a new report
+        evolution.evolution_report(url, run1, run2)
 
 
 def test_snapshots_in_time_chain_by_date(db_url, conn):
