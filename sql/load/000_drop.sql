@@ -5,6 +5,7 @@ DROP FUNCTION IF EXISTS registry.finish_load(bigint, text, jsonb, text);
 DROP FUNCTION IF EXISTS registry.assign_districts();
 DROP FUNCTION IF EXISTS registry.locate_points(regclass, name, text);
 DROP FUNCTION IF EXISTS registry.prepare_district_parts(text);
+DROP FUNCTION IF EXISTS registry.scratch_kind(text);
 DROP FUNCTION IF EXISTS registry.district_cell(geometry);
 DROP FUNCTION IF EXISTS registry.district_grid();
 DROP FUNCTION IF EXISTS registry.end_load();

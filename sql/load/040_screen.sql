@@ -527,13 +527,22 @@ $$;
 COMMENT ON FUNCTION registry.district_cell(geometry) IS
     'The grid cell of a lon/lat point (key of district_cells).';
 
+-- The kind of a district lookup's scratch table in p_schema: TEMP in pg_temp, else
+-- UNLOGGED (load_work: parallel workers can read it; they cannot read temporary ones).
+CREATE OR REPLACE FUNCTION registry.scratch_kind(p_schema text)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_schema = 'pg_temp' THEN 'TEMP' ELSE 'UNLOGGED' END
+$$;
+COMMENT ON FUNCTION registry.scratch_kind(text) IS
+    'TEMP for pg_temp, else UNLOGGED: the kind of the district lookup''s scratch tables.';
+
 CREATE OR REPLACE FUNCTION registry.prepare_district_parts(p_schema text DEFAULT 'pg_temp')
 RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
     EXECUTE format('DROP TABLE IF EXISTS %1$I.district_parts, %1$I.district_cells', p_schema);
     EXECUTE format('CREATE %s TABLE %I.district_parts AS '
                    'SELECT code, name, ST_Subdivide(geom, 64) AS geom FROM registry.districts',
-                   CASE WHEN p_schema = 'pg_temp' THEN 'TEMP' ELSE 'UNLOGGED' END, p_schema);
+                   registry.scratch_kind(p_schema), p_schema);
     EXECUTE format('CREATE INDEX ON %I.district_parts USING gist (geom)', p_schema);
     EXECUTE format('ANALYZE %I.district_parts', p_schema);
     EXECUTE format($q$CREATE %s TABLE %2$I.district_cells AS
@@ -550,7 +559,7 @@ BEGIN
                       generate_series(floor(ST_YMin(p.geom) / k.g)::int,
                                       floor(ST_YMax(p.geom) / k.g)::int) y(cy)) c
          WHERE ST_Intersects(c.box, p.geom)$q$,
-        CASE WHEN p_schema = 'pg_temp' THEN 'TEMP' ELSE 'UNLOGGED' END, p_schema);
+        registry.scratch_kind(p_schema), p_schema);
     EXECUTE format('ANALYZE %I.district_cells', p_schema);
     RETURN EXISTS (SELECT FROM registry.districts);
 END
@@ -571,7 +580,6 @@ COMMENT ON FUNCTION registry.prepare_district_parts(text) IS
 CREATE OR REPLACE FUNCTION registry.locate_points(p_points regclass, p_key name, p_schema text)
 RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
-    v_kind text := CASE WHEN p_schema = 'pg_temp' THEN 'TEMP' ELSE 'UNLOGGED' END;
     v_found boolean := registry.prepare_district_parts(p_schema);
 BEGIN
     EXECUTE format('DROP TABLE IF EXISTS %I.located', p_schema);
@@ -582,7 +590,8 @@ BEGIN
                  ON c.cell = registry.district_cell(s.geom)
                 AND (c.covered OR ST_Intersects(c.geom, s.geom))
          WHERE %5$s
-         GROUP BY s.%3$I$q$, v_kind, p_schema, p_key, p_points, v_found::text);
+         GROUP BY s.%3$I$q$, registry.scratch_kind(p_schema), p_schema, p_key, p_points,
+        v_found::text);
     -- analyzed even when empty: unanalyzed, the planner guesses it holds rows and
     -- hashes all of the other side of a join with it (1 s at a million rows)
     EXECUTE format('ANALYZE %I.located', p_schema);
