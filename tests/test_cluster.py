@@ -290,8 +290,8 @@ def test_stats_tables_come_from_one_run(db_url, conn, monkeypatch):
 @pytest.mark.parametrize("eps, min_points", [(120, 12), (200, 40)])
 def test_core_flags_in_every_grid_case(db_url, conn, eps, min_points):
     """Dense cores (decided by the grid's lower bound), sparse fringes (its upper bound)
-    and the points in between (index probes), two sectors on top of each other: the
-    core set is scikit-learn's."""
+    and the points in between (counted exactly over their ring cells), two sectors on
+    top of each other: the core set is scikit-learn's."""
     from sklearn.cluster import DBSCAN
 
     rng = random.Random(eps)
@@ -303,6 +303,8 @@ def test_core_flags_in_every_grid_case(db_url, conn, eps, min_points):
         pts += [(rng.uniform(-1000, 4000), rng.uniform(-1500, 1500)) for _ in range(300)]
         insert_points(conn, pts, sector=sector)
     res = run_clustering(db_url, eps=eps, min_points=min_points)
+    # every sector had points the bounds could not decide
+    assert all(p["undecided"] > 0 for p in res.timings["parts"]), res.timings["parts"]
     got = members(conn, res.run_id)
     for sector in ("software", "comms"):
         ids, xy = projected_xy(conn, sector)
