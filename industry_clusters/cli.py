@@ -508,7 +508,8 @@ def nightly_cmd(app: App, files, crs, export_dir, keep_runs, eps, min_points) ->
     from industry_clusters.nightly import run_nightly
 
     result = run_nightly(app.target, list(files), crs=crs, export_dir=export_dir,
-                         keep_runs=keep_runs, eps=eps, min_points=min_points, say=app.say)
+                         keep_runs=keep_runs, eps=eps, min_points=min_points, say=app.say,
+                         notify=app.notify)
     app.say(f"nightly: {len(result.steps)} steps succeeded in {result.seconds:.1f} s")
 
 

@@ -25,7 +25,10 @@ class NightlyResult:
 
 def run_nightly(target, files: list[Path], *, crs: str, export_dir: Path | None = None,
                 keep_runs: int = 7, eps: float = 500.0, min_points: int = 30,
-                say: Callable[[str], None] = print) -> NightlyResult:
+                say: Callable[[str], None] = print,
+                notify: Callable[[str], None] | None = None) -> NightlyResult:
+    """``say`` hears each step; ``notify`` hears what a step waits for (a clustering run
+    or a load outside this job holding the registry)."""
     from industry_clusters.cluster import run_clustering
     from industry_clusters.export import export
     from industry_clusters.load import load_file
@@ -42,7 +45,7 @@ def run_nightly(target, files: list[Path], *, crs: str, export_dir: Path | None 
         # incrementally (nothing is deactivated for being absent from one part).
         full = len(files) == 1
         for f in files:
-            res = load_file(target, f, crs=crs, full_refresh=full)
+            res = load_file(target, f, crs=crs, full_refresh=full, notify=notify)
             step(f"load {f}: {res.summary()}")
         same_params = guard.execute(
             "SELECT eps_m = %s AND min_points = %s FROM clustering.runs "
@@ -50,7 +53,7 @@ def run_nightly(target, files: list[Path], *, crs: str, export_dir: Path | None 
         changed = guard.execute(
             "SELECT clustering.registry_changed_since_published()").fetchone()[0]
         if changed or not (same_params and same_params[0]):
-            run = run_clustering(target, eps=eps, min_points=min_points)
+            run = run_clustering(target, eps=eps, min_points=min_points, notify=notify)
             step(f"cluster: {run.summary()}; publish refreshed")
         else:
             step("cluster: registry unchanged since the published run; publish kept")

@@ -90,3 +90,35 @@ def test_prune_keeps_the_published_run(db_url, conn):
     assert [r[0] for r in members] == runs[2:]
     with pytest.raises(psycopg.errors.InvalidParameterValue):
         conn.execute("SELECT clustering.prune_runs(0)")
+
+
+def test_nightly_says_what_it_waits_for(tmp_path, db_url):
+    """A clustering run outside the job holds the registry: the nightly job's load waits
+    for it, says so on stderr (cron mails or journald keeps it), then does every step."""
+    import subprocess
+    import sys
+    import time
+
+    path = _registry(tmp_path)
+    with psycopg.connect(db_url) as run, psycopg.connect(db_url, autocommit=True) as watch:
+        assert run.execute("SELECT registry.hold_enterprises('cluster')").fetchone()[0]
+        job = subprocess.Popen(
+            [sys.executable, "-m", "industry_clusters", "--database-url", db_url, "nightly",
+             str(path), "--crs", "wgs84"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while not watch.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND application_name = 'industry-clusters'").fetchone()[0]:
+                assert job.poll() is None and time.monotonic() < deadline, "it did not wait"
+                time.sleep(0.05)
+            run.rollback()
+            out, err = job.communicate(timeout=120)
+        finally:
+            job.kill()
+    assert job.returncode == 0, err
+    assert err.strip() == ("waiting for a clustering run to finish (it holds "
+                           "registry.enterprises) ...")
+    assert [ln.split(" ")[0] for ln in out.strip().splitlines()] == \
+        ["load", "cluster:", "prune:", "nightly:"]
