@@ -197,8 +197,8 @@ BEGIN
     --                sqrt(dx*dx + dy*dy) <= eps): one hash join of points to cells.
     --                An index probe per point cost 2.3 times as much at 220,000
     --                undecided points (46 s against 20 s) and needed its own GiST index.
-    DROP TABLE IF EXISTS pg_temp.cl_offsets, pg_temp.cl_cells, pg_temp.cl_bounds,
-        pg_temp.cl_ring;
+    DROP TABLE IF EXISTS pg_temp.cl_offsets, pg_temp.cl_cells, pg_temp.cl_rows,
+        pg_temp.cl_row_sums, pg_temp.cl_bounds, pg_temp.cl_ring;
     CREATE TEMP TABLE cl_offsets ON COMMIT DROP AS  -- the upper set; all_within: the lower
     SELECT i, j, (abs(i) + 1) ^ 2 + (abs(j) + 1) ^ 2 <= 16 AS all_within
       FROM generate_series(-5, 5) i, generate_series(-5, 5) j
@@ -207,11 +207,37 @@ BEGIN
     CREATE TEMP TABLE cl_cells ON COMMIT DROP AS
     SELECT sector_id, cx, cy, count(*)::int AS n FROM cl_labels GROUP BY 1, 2, 3;
     ANALYZE cl_cells;
+    -- The bounds sum each cell's neighbours over the offsets, row by row: every set's
+    -- row j is the offsets |i| <= a (a_up for the upper set, a_lo for the lower; 1 to
+    -- 5, or no lower row). Sums over x-a..x+a along every grid row (h1..h5, window
+    -- functions over RANGE frames) are taken at each cell's own row and the rows j
+    -- above and below it, then the cell adds up its 11 rows: 6.5 s at 155,000 cells
+    -- against 13.6 s for a join of each cell to its 89 offsets.
+    CREATE TEMP TABLE cl_rows ON COMMIT DROP AS
+    SELECT j, max(abs(i)) AS a_up, max(abs(i)) FILTER (WHERE all_within) AS a_lo
+      FROM cl_offsets GROUP BY j;
+    ANALYZE cl_rows;
+    CREATE TEMP TABLE cl_row_sums ON COMMIT DROP AS
+    SELECT sector_id, cx, cy,
+           (sum(n) OVER (w RANGE BETWEEN 1 PRECEDING AND 1 FOLLOWING))::int AS h1,
+           (sum(n) OVER (w RANGE BETWEEN 2 PRECEDING AND 2 FOLLOWING))::int AS h2,
+           (sum(n) OVER (w RANGE BETWEEN 3 PRECEDING AND 3 FOLLOWING))::int AS h3,
+           (sum(n) OVER (w RANGE BETWEEN 4 PRECEDING AND 4 FOLLOWING))::int AS h4,
+           (sum(n) OVER (w RANGE BETWEEN 5 PRECEDING AND 5 FOLLOWING))::int AS h5
+      FROM (SELECT sector_id, cx, cy, sum(n)::int AS n
+              FROM (SELECT sector_id, cx, cy, n FROM cl_cells
+                    UNION ALL
+                    SELECT c.sector_id, c.cx, c.cy + rw.j, 0
+                      FROM cl_cells c CROSS JOIN cl_rows rw WHERE rw.j <> 0) a
+             GROUP BY 1, 2, 3) grid
+    WINDOW w AS (PARTITION BY sector_id, cy ORDER BY cx);
+    ANALYZE cl_row_sums;
     CREATE TEMP TABLE cl_bounds ON COMMIT DROP AS
     SELECT c.sector_id, c.cx, c.cy,
-           sum(o.n) FILTER (WHERE d.all_within) AS lower_n, sum(o.n) AS upper_n
-      FROM cl_cells c CROSS JOIN cl_offsets d
-      JOIN cl_cells o ON o.sector_id = c.sector_id AND o.cx = c.cx + d.i AND o.cy = c.cy + d.j
+           coalesce(sum((ARRAY[h.h1, h.h2, h.h3, h.h4, h.h5])[rw.a_lo]), 0) AS lower_n,
+           sum((ARRAY[h.h1, h.h2, h.h3, h.h4, h.h5])[rw.a_up]) AS upper_n
+      FROM cl_cells c CROSS JOIN cl_rows rw
+      JOIN cl_row_sums h ON h.sector_id = c.sector_id AND h.cx = c.cx AND h.cy = c.cy + rw.j
      GROUP BY 1, 2, 3;
     ANALYZE cl_bounds;
     DROP TABLE IF EXISTS pg_temp.cl_core;
@@ -246,8 +272,8 @@ BEGIN
     INSERT INTO clustering.run_parts (run_id, sector_ids, n_points, timings)
     SELECT p_run, p_sector_ids, count(*), v_timings
       FROM clustering.run_points(p_run) p WHERE p.sector_id = ANY (p_sector_ids);
-    DROP TABLE pg_temp.cl_labels, pg_temp.cl_offsets, pg_temp.cl_cells, pg_temp.cl_bounds,
-        pg_temp.cl_core, pg_temp.cl_ring;
+    DROP TABLE pg_temp.cl_labels, pg_temp.cl_offsets, pg_temp.cl_cells, pg_temp.cl_rows,
+        pg_temp.cl_row_sums, pg_temp.cl_bounds, pg_temp.cl_core, pg_temp.cl_ring;
     RETURN v_timings;
 END
 $$;
