@@ -288,7 +288,12 @@ CREATE TABLE IF NOT EXISTS registry.enterprises (
     last_load_run_id bigint NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS enterprises_geom_proj_idx ON registry.enterprises USING gist (geom_proj);
+-- No spatial index on the registry: nothing here queries it spatially (clustering reads
+-- every point of a sector; districts are found by a grid join), and readers query the
+-- published layer, publish.enterprises, which has its own. A GiST index on geom_proj
+-- cost 3.9 s of a first load at a million rows and its upkeep on every changed row.
+-- (Revision 0025 drops the one earlier revisions made.)
+DROP INDEX IF EXISTS registry.enterprises_geom_proj_idx;
 COMMENT ON TABLE registry.enterprises IS 'Accepted enterprises, upserted by credit code. Enterprises missing from a full refresh are kept, marked inactive with the date.';
 COMMENT ON COLUMN registry.enterprises.enterprise_id IS 'Integer key, stable across loads.';
 COMMENT ON COLUMN registry.enterprises.credit_code IS 'Unified social credit code (GB 32100, 18 characters, check digit verified).';
