@@ -84,7 +84,8 @@ DROP FUNCTION IF EXISTS registry.screen_load(bigint, jsonb, text[]);
 CREATE OR REPLACE FUNCTION registry.screen_load(p_run bigint, p_fields jsonb, p_headers text[],
                                                 p_crs text)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, public, pg_temp SET work_mem = '512MB' SET default_statistics_target = 10
+SET search_path = pg_catalog, public, pg_temp
+SET work_mem = '512MB' SET default_statistics_target = 10
 SET parallel_setup_cost = 100 SET parallel_tuple_cost = 0.001 AS $$
 DECLARE
     -- the region extent (registry.settings), for registry.in_region
@@ -309,8 +310,8 @@ DROP FUNCTION IF EXISTS registry.merge_load(bigint, text, boolean);
 CREATE OR REPLACE FUNCTION registry.merge_load(p_run bigint, p_crs text, p_full boolean,
                                                p_accepted bigint)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, public, pg_temp SET work_mem = '512MB' SET default_statistics_target = 10
-SET maintenance_work_mem = '512MB'
+SET search_path = pg_catalog, public, pg_temp SET work_mem = '512MB'
+SET maintenance_work_mem = '512MB' SET default_statistics_target = 10
 SET parallel_setup_cost = 100 SET parallel_tuple_cost = 0.001 AS $$
 DECLARE
     v_rebuild text[] := '{}';
