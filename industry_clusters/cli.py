@@ -25,9 +25,32 @@ from industry_clusters.load import CRS_CHOICES
 from industry_clusters.load.readers import ENCODINGS, FORMATS
 from industry_clusters.publish import STATS_VIEWS
 
+QUIET_HELP = "Print nothing but errors (for cron)."
+
+
+def _set_quiet(ctx: click.Context, _param, value: bool) -> None:
+    if value:
+        ctx.find_object(App).quiet = True
+
+
+def quiet_option() -> click.Option:
+    return click.Option(["-q", "--quiet"], is_flag=True, expose_value=False, is_eager=True,
+                        callback=_set_quiet, help=QUIET_HELP)
+
+
+class _Command(click.Command):
+    """A command that also takes -q/--quiet itself (``load FILE --quiet``), as the
+    top-level group does (``--quiet load FILE``): a cron line may put it either way."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.params.append(quiet_option())
+
 
 class _Group(click.Group):
     """A group that turns expected failures into one line and exit 1."""
+
+    command_class = _Command
 
     def invoke(self, ctx: click.Context):
         try:
@@ -68,7 +91,7 @@ def group(**kw):
 @click.option("--database-url", metavar="URL",
               help="PostgreSQL URL. Default: $DATABASE_URL, else libpq's PG* variables / "
                    "pg_service.conf, else the project-local cluster (db start).")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (for cron).")
+@click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 @click.version_option(__version__, prog_name="industry-clusters")
 @click.pass_context
 def cli(ctx: click.Context, database_url: str | None, quiet: bool) -> None:

@@ -621,6 +621,11 @@ def test_progress_is_quiet_for_cron(tmp_path, db_url):
     assert r.exit_code == 0 and r.output == ""
     r = run_cli("load", str(path), "--crs", "wgs84", url=db_url)
     assert r.exit_code == 0 and "already loaded" in r.output
+    # --quiet after the command, as the issue writes it: `load FILE ... --quiet`
+    r = run_cli("load", str(path), "--crs", "wgs84", "--quiet", url=db_url)
+    assert r.exit_code == 0 and r.output == ""
+    r = run_cli("cluster", "-q", url=db_url)
+    assert r.exit_code == 0 and r.output == ""
 
 
 # -- districts -------------------------------------------------------------------------------
