@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from industry_clusters.db import connect
+from industry_clusters.db import snapshot
 from industry_clusters.paths import ROOT
 
 DEFAULT_SEED = 2024
@@ -78,7 +78,7 @@ def run_demo(target, out: Path, *, seed: int = DEFAULT_SEED, scale: float = 1.0,
         csvs.append(p)
     say(f"[5/7] exported {gpkg} ({', '.join(f'{k} {v}' for k, v in counts.items())}) and "
         f"{len(csvs)} CSV tables")
-    with connect(target) as conn:
+    with snapshot(target) as conn:  # the map and the report read one state of publish
         map_path = mapplot.draw(conn, out / "map.png")
         say(f"[6/7] map {map_path}")
         text = report.build(conn, load_run_id=load_run, truth_path=truth, map_path=map_path,
