@@ -114,6 +114,20 @@ def test_cluster_spanning_two_districts_takes_the_majority(db_url, conn):
     assert names == ["南海区", "乙区"]
 
 
+def test_clusters_without_a_district_are_counted_as_unknown(db_url, conn):
+    rng = random.Random(12)
+    insert_points(conn, blob(rng, 40, 0, 0, 100), district="顺德区")
+    insert_points(conn, blob(rng, 40, 5000, 0, 100), district=None)
+    insert_points(conn, blob(rng, 40, 9000, 0, 100), district=None)
+    run_clustering(db_url)
+    table1 = conn.execute("SELECT district_name, clusters FROM publish.district_sector_stats "
+                          "ORDER BY district_name").fetchall()
+    assert table1 == [("(unknown)", 2), ("顺德区", 1)]
+    tiers = conn.execute("SELECT sum(districts), string_agg(districts_present, ' / ') "
+                         "FROM publish.tier_stats").fetchone()
+    assert "(unknown)" in tiers[1] and "顺德区" in tiers[1]
+
+
 def test_runs_are_deterministic(db_url, conn):
     rng = random.Random(3)
     for _ in range(5):

@@ -9,6 +9,7 @@ DROP MATERIALIZED VIEW IF EXISTS publish.tier_structure, publish.tier_stats,
 DROP FUNCTION IF EXISTS publish.district_sector_stats_of(bigint), publish.tier_stats_of(bigint),
     publish.tier_structure_of(bigint), publish.clusters_of(bigint), publish.enterprises_of(bigint);
 DROP TYPE IF EXISTS publish.cluster_row, publish.enterprise_row;
+DROP FUNCTION IF EXISTS publish.district_label(text);
 DROP FUNCTION IF EXISTS clustering.fail_run(bigint, text);
 DROP FUNCTION IF EXISTS clustering.compute(bigint);
 DROP FUNCTION IF EXISTS clustering.hold_registry();

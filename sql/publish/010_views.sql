@@ -120,6 +120,15 @@ COMMENT ON COLUMN publish.enterprises.dbscan_role IS 'core, border or noise.';
 COMMENT ON COLUMN publish.enterprises.tier IS 'Tier of its cluster (core, medium, small); NULL for noise.';
 COMMENT ON COLUMN publish.enterprises.geom IS 'Location, projected SRID.';
 
+-- How the statistics name a cluster's district when neither boundaries nor the registry
+-- gave one (the one place of that rule).
+CREATE OR REPLACE FUNCTION publish.district_label(p_name text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(p_name, '(unknown)')
+$$;
+COMMENT ON FUNCTION publish.district_label(text) IS
+    'A district name for the statistics: the name, or (unknown) when there is none.';
+
 CREATE OR REPLACE FUNCTION publish.district_sector_stats_of(p_run bigint)
 RETURNS TABLE (stat_id integer, sector text, sector_name text, district_code text, district_name text,
                 clusters integer, max_enterprises integer, mean_enterprises numeric,
@@ -131,7 +140,7 @@ city AS (SELECT sector_id, count(*) AS n FROM c GROUP BY sector_id)
 SELECT (row_number() OVER (ORDER BY c.sector_id, c.district_code NULLS LAST,
                                     c.district_name NULLS LAST))::int AS stat_id,
        s.code AS sector, s.name_en AS sector_name, c.district_code,
-       coalesce(c.district_name, '(unknown)') AS district_name,
+       publish.district_label(c.district_name) AS district_name,
        count(*)::int AS clusters,
        max(c.n_members) AS max_enterprises,
        round(avg(c.n_members), 2) AS mean_enterprises,
@@ -172,8 +181,8 @@ SELECT (row_number() OVER (ORDER BY c.sector_id, min(clustering.tier_rank(c.tier
        sum(c.n_members)::int AS enterprises,
        round(avg(c.n_members), 2) AS mean_size,
        round(avg(c.density_per_km2)::numeric, 1) AS mean_density_per_km2,
-       count(DISTINCT coalesce(c.district_name, '(unknown)'))::int AS districts,
-       string_agg(DISTINCT coalesce(c.district_name, '(unknown)'), ', ') AS districts_present
+       count(DISTINCT publish.district_label(c.district_name))::int AS districts,
+       string_agg(DISTINCT publish.district_label(c.district_name), ', ') AS districts_present
   FROM clustering.clusters c JOIN registry.sectors s USING (sector_id)
  WHERE c.run_id = p_run
  GROUP BY c.sector_id, s.code, c.tier
