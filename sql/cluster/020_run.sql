@@ -284,7 +284,7 @@ COMMENT ON FUNCTION clustering.label_sectors(bigint, smallint[]) IS
     'Runs ST_ClusterDBSCAN and the core flags for some sectors of a running run into clustering.run_labels (the CLI labels sectors on two connections at once).';
 
 CREATE OR REPLACE FUNCTION clustering.compute(p_run bigint)
-RETURNS jsonb LANGUAGE plpgsql SET default_statistics_target = 10 AS $$
+RETURNS jsonb LANGUAGE plpgsql SET default_statistics_target = 10 SET work_mem = '256MB' AS $$
 DECLARE
     r clustering.runs%ROWTYPE;  -- the run's parameters
     t0 timestamptz := clock_timestamp();
@@ -324,6 +324,9 @@ BEGIN
       INTO v_timings, v_points
       FROM clustering.run_parts WHERE run_id = p_run;
     t := clock_timestamp();
+    -- the work table is emptied after every run: without fresh statistics the planner
+    -- takes it for one row and reads a million through its index
+    ANALYZE clustering.run_labels;
 
     DROP TABLE IF EXISTS pg_temp.cl_members;
     CREATE TEMP TABLE cl_members ON COMMIT DROP AS
