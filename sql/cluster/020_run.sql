@@ -283,6 +283,9 @@ $$;
 COMMENT ON FUNCTION clustering.label_sectors(bigint, smallint[]) IS
     'Runs ST_ClusterDBSCAN and the core flags for some sectors of a running run into clustering.run_labels (the CLI labels sectors on two connections at once).';
 
+-- work_mem 256MB: the members' labels sort every clustered point twice (window
+-- functions by cluster, then by first member), about 100 MB per sort at a million
+-- points, more than the server's usual work_mem (revision 0028).
 CREATE OR REPLACE FUNCTION clustering.compute(p_run bigint)
 RETURNS jsonb LANGUAGE plpgsql SET default_statistics_target = 10 SET work_mem = '256MB' AS $$
 DECLARE
