@@ -43,7 +43,7 @@ LAYERS = {
                          "enterprise_id, credit_code, name, sector, digital_label, district_code, "
                          "district_name, size_class, digital_transformation, "
                          "capital_cny::float8 AS capital_cny, established::text AS established, "
-                         "cluster_id, cluster_label, dbscan_role, tier",
+                         "cluster_key, cluster_label, dbscan_role, tier",
                          "geom", "Point", "enterprise_id"),
     "clusters": Layer("clusters", "clusters",
                       "cluster_id, run_id, sector, label, n_members, n_core, tier, tier_rank, "

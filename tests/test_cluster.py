@@ -133,10 +133,20 @@ def test_runs_are_deterministic(db_url, conn):
     for _ in range(5):
         insert_points(conn, blob(rng, rng.randint(25, 80), rng.uniform(0, 4000),
                                  rng.uniform(0, 4000), 400))
-    first, second = run_clustering(db_url), run_clustering(db_url)
+    first = run_clustering(db_url)
+    rows = "SELECT enterprise_id, cluster_key, xmin::text FROM publish.enterprises ORDER BY 1"
+    published = conn.execute(rows).fetchall()
+    conn.commit()
+    second = run_clustering(db_url)
     q = ("SELECT c.label, m.enterprise_id, m.is_core FROM clustering.members m JOIN "
          "clustering.clusters c USING (cluster_id) WHERE m.run_id = %s ORDER BY 1, 2")
     assert conn.execute(q, (first.run_id,)).fetchall() == conn.execute(q, (second.run_id,)).fetchall()
+    # the published enterprises name their cluster by its persistent key, so the refresh
+    # rewrote none of them (same row versions), while the clusters are the new run's
+    assert conn.execute(rows).fetchall() == published
+    assert sum(k is not None for _, k, _ in published) > 100
+    assert conn.execute("SELECT array_agg(DISTINCT run_id) FROM publish.clusters").fetchone()[0] \
+        == [second.run_id]
 
 
 def test_jenks_breaks(conn):

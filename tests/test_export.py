@@ -157,9 +157,10 @@ def test_export_of_an_earlier_run(tmp_path, clustered, conn):
         assert [(int(a), int(b)) for a, b in zip(clusters["cluster_id"], clusters["n_members"],
                                                  strict=True)] == db
         ents = _fields(path, "enterprises")
-        members = dict(conn.execute("SELECT enterprise_id, cluster_id FROM clustering.members "
-                                    "WHERE run_id = %s", (run,)))
-        got = {int(e): int(c) for e, c in zip(ents["enterprise_id"], ents["cluster_id"],
+        members = dict(conn.execute("SELECT m.enterprise_id, c.cluster_key FROM clustering.members "
+                                    "m JOIN clustering.clusters c USING (run_id, cluster_id) "
+                                    "WHERE m.run_id = %s", (run,)))
+        got = {int(e): int(c) for e, c in zip(ents["enterprise_id"], ents["cluster_key"],
                                               strict=True) if c is not None}
         assert got == members and len(ents["enterprise_id"]) == 92
         assert pyogrio.read_info(path, layer="clusters")["layer_metadata"]["DESCRIPTION"] \

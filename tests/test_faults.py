@@ -155,7 +155,7 @@ def test_readers_during_refresh_see_old_or_new(published):
         run_clustering(published, eps=eps, min_points=10)
         with psycopg.connect(published) as c:
             results[eps] = c.execute("SELECT (SELECT count(*) FROM publish.clusters), (SELECT "
-                                     "count(*) FROM publish.enterprises WHERE cluster_id IS NOT "
+                                     "count(*) FROM publish.enterprises WHERE cluster_key IS NOT "
                                      "NULL)").fetchone()
     assert results[60] != results[500]
     seen, errors, stop = [], [], threading.Event()
@@ -169,7 +169,7 @@ def test_readers_during_refresh_see_old_or_new(published):
                         n = c.execute("SELECT count(*), count(*) FILTER (WHERE "
                                       "ST_IsValid(geom)) FROM publish.clusters").fetchone()
                         m = c.execute("SELECT count(*) FROM publish.enterprises WHERE "
-                                      "cluster_id IS NOT NULL").fetchone()[0]
+                                      "cluster_key IS NOT NULL").fetchone()[0]
                     seen.append((n[0], m))
                     assert n[0] == n[1]
         except BaseException as exc:  # noqa: BLE001 - reported below

@@ -103,9 +103,9 @@ def test_the_readme_cookbook_runs(clustered, conn):
                              "GROUP BY 1").fetchone()
     results = []
     for stmt in statements:
-        big = conn.execute("SELECT cluster_id FROM publish.clusters ORDER BY n_members DESC "
+        big = conn.execute("SELECT cluster_key FROM publish.clusters ORDER BY n_members DESC "
                            "LIMIT 1").fetchone()[0]
-        stmt = re.sub(r"cluster_id = \d+", f"cluster_id = {big}", stmt)
+        stmt = re.sub(r"cluster_key = \d+", f"cluster_key = {big}", stmt)
         results.append(conn.execute(stmt).fetchall())
         conn.commit()
     table1, top10, mix, survey, members, runs, run = results

@@ -40,7 +40,7 @@ def draw(conn, path: Path, run: int | None = None) -> Path:
         ax.annotate(label, (c.x, c.y), fontsize=10, color="#222222", ha="center",
                     fontfamily=font, fontweight="bold", zorder=5,
                     path_effects=[patheffects.withStroke(linewidth=3, foreground="white")])
-    pts = conn.execute(sql.SQL("SELECT ST_X(geom), ST_Y(geom) FROM {} WHERE cluster_id IS NULL"
+    pts = conn.execute(sql.SQL("SELECT ST_X(geom), ST_Y(geom) FROM {} WHERE cluster_key IS NULL"
                                ).format(layer_source("enterprises", run))).fetchall()
     if pts:
         ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=0.1, c="#d9d9d9",

@@ -47,7 +47,7 @@ def recovery(conn, truth_path: Path) -> Recovery:
         for row in csv.DictReader(f):
             truth[row["credit_code"]] = row["planted_cluster"]
     ours = dict(conn.execute(
-        "SELECT credit_code, coalesce(cluster_id::text, '') FROM publish.enterprises"))
+        "SELECT credit_code, coalesce(cluster_key::text, '') FROM publish.enterprises"))
     codes = sorted(c for c in truth if c in ours)
     t = [truth[c] or "noise" for c in codes]
     o = [ours[c] or "noise" for c in codes]
@@ -151,7 +151,7 @@ def build(conn, *, load_run_id: int, truth_path: Path | None, map_path: Path | N
                avg(digital_transformation::int) FILTER (WHERE size_class IN ('micro', 'small')),
                avg(capital_cny) FILTER (WHERE size_class IN ('micro', 'small'))
                  / avg(capital_cny) FILTER (WHERE size_class = 'large')
-          FROM publish.enterprises WHERE cluster_id IS NOT NULL""").fetchone()
+          FROM publish.enterprises WHERE cluster_key IS NOT NULL""").fetchone()
     out += ["| survey finding (firms in clusters) | study | this run |", "|---|---|---|",
             f"| micro and small share | > {SURVEY['micro_small_share_min']:.0%} | "
             f"{float(ms_share):.1%} |",
