@@ -9,6 +9,7 @@ DROP FUNCTION IF EXISTS registry.scratch_kind(text);
 DROP FUNCTION IF EXISTS registry.district_cell(geometry);
 DROP FUNCTION IF EXISTS registry.district_grid();
 DROP FUNCTION IF EXISTS registry.end_load();
+DROP FUNCTION IF EXISTS registry.district_name(text, text);
 DROP FUNCTION IF EXISTS registry.merge_load(bigint, text, boolean);
 DROP FUNCTION IF EXISTS registry.merge_load(bigint, text, boolean, bigint);
 DROP FUNCTION IF EXISTS registry.screen_load(bigint, jsonb, text[]);

@@ -15,6 +15,16 @@
 -- tables with a statistics target of 10 (3,000 sampled rows, not 30,000): the plans
 -- need row counts and rough distinct counts, and the default target's sorting of 30,000
 -- values per column cost 0.4-0.7 s per million-row table, about 3 s of a first load.
+-- An enterprise's district name: the name of the boundary holding it, else the district
+-- its registry file gave (the one place of that rule: loads and load-districts).
+-- Inlined by the planner (SQL, IMMUTABLE): no cost per row.
+CREATE OR REPLACE FUNCTION registry.district_name(p_boundary text, p_registered text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(p_boundary, p_registered)
+$$;
+COMMENT ON FUNCTION registry.district_name(text, text) IS
+    'District name of an enterprise: the boundary''s name (p_boundary), else the registered district.';
+
 CREATE OR REPLACE FUNCTION registry.end_load()
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
@@ -343,7 +353,7 @@ BEGIN
     -- (history as a hashed subplan under the OR: a join made the planner hash all of
     -- load_work.screened, 1.3 s at a million rows)
     CREATE VIEW load_work.incoming AS
-    SELECT s.*, d.name AS district_name, l.district_code
+    SELECT s.*, registry.district_name(d.name, s.district) AS district_name, l.district_code
       FROM load_work.screened s
       LEFT JOIN load_work.located l USING (line_no)
       LEFT JOIN registry.districts d ON d.code = l.district_code
@@ -386,7 +396,7 @@ BEGIN
             digital_transformation = s.digital_transformation,
             registered_district = s.district, address = s.address, source_crs = p_crs,
             source_x = s.x, source_y = s.y, geom = s.geom,
-            district_name = coalesce(s.district_name, s.district),
+            district_name = s.district_name,
             district_code = s.district_code, last_load_run_id = p_run, updated_at = now()
           FROM load_work.matched c
           JOIN load_work.incoming s USING (line_no)
@@ -429,7 +439,7 @@ BEGIN
                s.digital_label, s.business_scope, s.capital, s.amount, s.currency,
                s.amount_cny, s.established_date, s.size_class, s.size_source,
                s.digital_transformation, s.district, s.address, p_crs, s.x, s.y,
-               s.geom, coalesce(s.district_name, s.district), s.district_code, p_run, p_run
+               s.geom, s.district_name, s.district_code, p_run, p_run
           FROM load_work.incoming s
          WHERE v_first OR s.line_no IN (SELECT line_no FROM load_work.new)
          -- the ids of later loads are drawn after this sort (PostgreSQL evaluates volatile
@@ -612,17 +622,21 @@ RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF NOT registry.locate_points('registry.enterprises', 'enterprise_id', 'pg_temp') THEN
         UPDATE registry.enterprises e
-           SET district_name = e.registered_district, district_code = NULL
-         WHERE (e.district_name, e.district_code) IS DISTINCT FROM (e.registered_district, NULL);
+           SET district_name = registry.district_name(NULL, e.registered_district),
+               district_code = NULL
+         WHERE (e.district_name, e.district_code)
+               IS DISTINCT FROM (registry.district_name(NULL, e.registered_district), NULL);
         RETURN;
     END IF;
     UPDATE registry.enterprises e
-       SET district_name = coalesce(d.name, e.registered_district), district_code = l.district_code
+       SET district_name = registry.district_name(d.name, e.registered_district),
+           district_code = l.district_code
       FROM pg_temp.located l
       LEFT JOIN registry.districts d ON d.code = l.district_code
      WHERE l.enterprise_id = e.enterprise_id
        AND (e.district_name, e.district_code)
-           IS DISTINCT FROM (coalesce(d.name, e.registered_district), l.district_code);
+           IS DISTINCT FROM (registry.district_name(d.name, e.registered_district),
+                             l.district_code);
 END
 $$;
 COMMENT ON FUNCTION registry.assign_districts() IS
