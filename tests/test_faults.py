@@ -245,3 +245,31 @@ def test_kill_9_of_a_nightly_then_resume(db_url, tmp_path):
     assert statuses(db_url) == ["succeeded", "abandoned", "succeeded"]
     with psycopg.connect(db_url) as c:
         assert c.execute("SELECT count(*) FROM publish.clusters").fetchone()[0] == 2
+
+
+def test_a_job_abandons_its_kind_of_run_while_the_dead_process_exits(published, tmp_path):
+    """A killed job's server process frees its advisory lock before it leaves
+    pg_stat_activity. A job starting in that moment holds the lock, so a run of its own
+    kind still marked running is dead and marked abandoned, though its process is still
+    listed; a run of another kind is judged by its process alone. The exiting process is
+    played by a live session holding no lock."""
+    from industry_clusters.load import load_file
+    from registry_files import row, write_csv
+
+    with psycopg.connect(published, autocommit=True) as ghost:
+        ghost.execute("INSERT INTO registry.load_runs (kind, file_name, file_sha256, file_bytes, "
+                      "format, crs) VALUES ('enterprises', 'killed.csv', 'x', 1, 'csv', "
+                      "'wgs84')")
+        ghost.execute("SELECT clustering.start_run()")
+
+        def runs() -> tuple[list[str], list[str]]:
+            with psycopg.connect(published) as c:
+                return ([r[0] for r in c.execute("SELECT status FROM registry.load_runs "
+                                                 "ORDER BY load_run_id")], statuses(published))
+
+        assert runs() == (["running"], ["succeeded", "running"])
+        assert load_file(published, write_csv(tmp_path / "a.csv", [row()]), crs="wgs84",
+                         full_refresh=False).status == "succeeded"
+        assert runs() == (["abandoned", "succeeded"], ["succeeded", "running"])
+        run_clustering(published)
+        assert runs() == (["abandoned", "succeeded"], ["succeeded", "abandoned", "succeeded"])

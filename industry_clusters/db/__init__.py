@@ -149,13 +149,14 @@ def hold_registry(conn: psycopg.Connection, job: str,
 @contextlib.contextmanager
 def job_session(target, job: str) -> Iterator[psycopg.Connection]:
     """An autocommit connection for one job (:func:`job_connection`): the schema checked,
-    runs whose process died marked abandoned, and the job's advisory lock held."""
+    the job's advisory lock held, and then runs whose process died marked abandoned
+    (with the lock held, every run of this job still marked running is dead)."""
     from industry_clusters.db import migrate
 
     with job_connection(target) as conn:
         migrate.require_schema(conn)
-        conn.execute("SELECT registry.abandon_dead_runs()")
         with advisory_lock(conn, job):
+            conn.execute("SELECT registry.abandon_dead_runs(%s)", (job,))
             yield conn
 
 
