@@ -227,7 +227,7 @@ def bench_cluster(args, work: Path) -> list[str]:
              "| enterprises | bare ST_ClusterDBSCAN s | first cluster + refresh s | ratio "
              "| re-run cluster + refresh s | ratio | of which the run, without refresh s "
              "| ratio | scikit-learn route s | re-run / scikit-learn |",
-              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in [float(x) for x in args.cluster_scales.split(",")]:
         print(f"clustering benchmark at scale {s} ...", flush=True)
         url, n = loaded(work, s)

@@ -15,16 +15,6 @@
 -- tables with a statistics target of 10 (3,000 sampled rows, not 30,000): the plans
 -- need row counts and rough distinct counts, and the default target's sorting of 30,000
 -- values per column cost 0.4-0.7 s per million-row table, about 3 s of a first load.
--- An enterprise's district name: the name of the boundary holding it, else the district
--- its registry file gave (the one place of that rule: loads and load-districts).
--- Inlined by the planner (SQL, IMMUTABLE): no cost per row.
-CREATE OR REPLACE FUNCTION registry.district_name(p_boundary text, p_registered text)
-RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT coalesce(p_boundary, p_registered)
-$$;
-COMMENT ON FUNCTION registry.district_name(text, text) IS
-    'District name of an enterprise: the boundary''s name (p_boundary), else the registered district.';
-
 CREATE OR REPLACE FUNCTION registry.end_load()
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
@@ -37,6 +27,16 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION registry.end_load() IS 'Drops the scratch tables of a load (schema load_work).';
+
+-- An enterprise's district name: the name of the boundary holding it, else the district
+-- its registry file gave (the one place of that rule: loads and load-districts).
+-- Inlined by the planner (SQL, IMMUTABLE): no cost per row.
+CREATE OR REPLACE FUNCTION registry.district_name(p_boundary text, p_registered text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(p_boundary, p_registered)
+$$;
+COMMENT ON FUNCTION registry.district_name(text, text) IS
+    'District name of an enterprise: the boundary''s name (p_boundary), else the registered district.';
 
 -- Staging: one text column per file column (c1, c2, ... in file order), filled by the
 -- client's COPY; line_no numbers the records in file order (1 = first data row). Rows the
