@@ -7,7 +7,8 @@ same data (machines here are noisy):
   against a plain ``COPY`` of the same file into an all-text table; a second,
   forced load of the unchanged file; the next night's file (1% of the enterprises
   renamed, the last 0.5% gone), loaded as cron would, without ``--force``; peak client
-  memory.
+  memory. Three rounds (``--load-rounds``), each into a fresh database after its own
+  ``COPY`` baseline: medians, with the range (a load varies by +-10% here between runs).
 - cluster: ``cluster`` + ``refresh``, first on a freshly loaded registry and then
   re-run on the same data, against a bare ``ST_ClusterDBSCAN`` query over the same
   table, and against fetching the points to Python and running scikit-learn's DBSCAN
@@ -29,7 +30,7 @@ import argparse
 import csv
 import datetime as dt
 import os
-import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -95,14 +96,17 @@ def next_night(path: Path) -> tuple[Path, int, int]:
 
 
 def cli(url: str, *args: str) -> tuple[float, int]:
-    """Run the CLI in a child process; (seconds, peak RSS in MB of that child)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Run the CLI in a child process; (seconds, peak RSS in MB of that child alone:
+    wait4's usage, not RUSAGE_CHILDREN, which keeps the largest child so far)."""
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "industry_clusters", "--quiet", "--database-url", url,
-                    *args], check=True)
+    child = subprocess.Popen([sys.executable, "-m", "industry_clusters", "--quiet",
+                              "--database-url", url, *args])
+    _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) // 1024
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, child.args)
+    return seconds, usage.ru_maxrss // 1024
 
 
 def plain_copy(url: str, path: Path, columns: int) -> float:
@@ -155,6 +159,9 @@ def sklearn_route(url: str) -> float | None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--load-rows", type=int, default=1_000_000)
+    ap.add_argument("--load-rounds", type=int, default=None,
+                    help="rounds of the load benchmark, medians reported (default 3; 1 "
+                         "with --quick)")
     ap.add_argument("--cluster-scales", default="1",
                     help="registry scales for the clustering benchmark (1 = ~112,000; "
                          "1,10 adds ~1,200,000, which takes tens of minutes here)")
@@ -166,6 +173,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.quick:
         args.load_rows, args.cluster_scales = 60_000, "0.5"
+    args.load_rounds = args.load_rounds or (1 if args.quick else 3)
     lines = [f"# Benchmarks {dt.datetime.now():%Y-%m-%d %H:%M}", "",
              f"Machine: {os.cpu_count()} cores; PostgreSQL server of {resolve(None).source}.", ""]
     work = Path(args.work)
@@ -184,29 +192,44 @@ def main() -> None:
 
 
 def bench_load(args, work: Path) -> list[str]:
+    """Each round: a fresh database, the plain COPY baseline, then the three loads, so
+    that every load has a baseline measured beside it; medians over the rounds."""
     scale = args.load_rows / 119_761
     print(f"generating {args.load_rows:,} rows ...", flush=True)
     reg = cached(work / "load", 99, scale)
-    url = bench_db()
-    n_rows = sum(1 for _ in open(reg, encoding="utf-8")) - 1
-    copy_s = plain_copy(url, reg, 14)
-    print("load ...", flush=True)
-    load_s, load_mb = cli(url, "load", str(reg), "--crs", "gcj02")
-    reload_s, reload_mb = cli(url, "load", str(reg), "--crs", "gcj02", "--force")
     nxt, renamed, gone = next_night(reg)
-    next_s, next_mb = cli(url, "load", str(nxt), "--crs", "gcj02")
-    lines = ["## Load", "", f"{n_rows:,} rows ({reg.stat().st_size / 1e6:.0f} MB CSV, GCJ-02).",
-              "", "| step | seconds | rows/s | x plain COPY | client peak MB |",
-              "|---|---:|---:|---:|---:|",
-              f"| plain COPY into text columns (baseline) | {copy_s:.1f} | "
-              f"{n_rows / copy_s:,.0f} | 1.0 | - |",
-              f"| load (parse, screen, convert, upsert) | {load_s:.1f} | {n_rows / load_s:,.0f} | "
-              f"{load_s / copy_s:.1f} | {load_mb} |",
-              f"| forced re-load, unchanged file | {reload_s:.1f} | "
-              f"{n_rows / reload_s:,.0f} | {reload_s / copy_s:.1f} | {reload_mb} |",
-              f"| next night's file ({renamed:,} renamed, last {gone:,} rows gone; no "
-              f"--force) | {next_s:.1f} | {(n_rows - gone) / next_s:,.0f} | "
-              f"{next_s / copy_s:.1f} | {next_mb} |", ""]
+    n_rows = sum(1 for _ in open(reg, encoding="utf-8")) - 1
+    steps = {"copy": [], "load": [], "reload": [], "next": []}
+    peak = {k: 0 for k in steps}
+    for r in range(args.load_rounds):
+        print(f"load round {r + 1} of {args.load_rounds} ...", flush=True)
+        url = bench_db()
+        steps["copy"].append(plain_copy(url, reg, 14))
+        for key, cmd in (("load", ("load", str(reg), "--crs", "gcj02")),
+                         ("reload", ("load", str(reg), "--crs", "gcj02", "--force")),
+                         ("next", ("load", str(nxt), "--crs", "gcj02"))):
+            seconds, mb = cli(url, *cmd)
+            steps[key].append(seconds)
+            peak[key] = max(peak[key], mb)
+
+    def row(label: str, key: str, rows: int) -> str:
+        t = steps[key]
+        ratio = statistics.median(a / b for a, b in zip(t, steps["copy"], strict=True))
+        spread = f" ({min(t):.1f}-{max(t):.1f})" if len(t) > 1 else ""
+        return (f"| {label} | {statistics.median(t):.1f}{spread} | "
+                f"{rows / statistics.median(t):,.0f} | {ratio:.1f} | "
+                f"{peak[key] if key != 'copy' else '-'} |")
+
+    lines = ["## Load", "", f"{n_rows:,} rows ({reg.stat().st_size / 1e6:.0f} MB CSV, GCJ-02); "
+             f"median of {args.load_rounds} round(s), each into a fresh database after its "
+             "own plain COPY (range in brackets; ratio: median of the rounds' ratios).",
+             "", "| step | seconds | rows/s | x plain COPY | client peak MB |",
+             "|---|---:|---:|---:|---:|",
+             row("plain COPY into text columns (baseline)", "copy", n_rows),
+             row("load (parse, screen, convert, upsert)", "load", n_rows),
+             row("forced re-load, unchanged file", "reload", n_rows),
+             row(f"next night's file ({renamed:,} renamed, last {gone:,} rows gone; no "
+                 "--force)", "next", n_rows - gone), ""]
     print("\n".join(lines), flush=True)
     return lines
 
