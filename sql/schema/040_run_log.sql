@@ -9,6 +9,18 @@
 -- leaves pg_stat_activity, and in that moment the check by process alone (the only one
 -- for the other kind) takes the run for alive, which left it 'running' until the next
 -- job (a load killed just before the next one started stayed 'running' past it).
+-- The rule, for a run of kind p_kind still marked running: dead when the caller's job
+-- is of that kind (it holds the kind's lock), or when the run's process is gone.
+CREATE OR REPLACE FUNCTION registry.run_is_dead(p_kind text, p_job text, p_pid integer,
+                                                p_started timestamptz)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT p_job IS NOT DISTINCT FROM p_kind
+        OR NOT EXISTS (SELECT FROM pg_stat_activity a
+                        WHERE a.pid = p_pid AND a.backend_start <= p_started)
+$$;
+COMMENT ON FUNCTION registry.run_is_dead(text, text, integer, timestamptz) IS
+    'Whether a running run of kind p_kind (load, cluster) is dead, for a caller running job p_job: same kind, or its process (p_pid, started before p_started) gone.';
+
 DROP FUNCTION IF EXISTS registry.abandon_dead_runs();  -- before revision 0031
 CREATE OR REPLACE FUNCTION registry.abandon_dead_runs(p_job text DEFAULT NULL)
 RETURNS integer LANGUAGE plpgsql AS $$
@@ -20,18 +32,14 @@ BEGIN
        SET status = 'abandoned', finished_at = clock_timestamp(),
            error = 'the loading process ended without finishing (killed or disconnected)'
      WHERE r.status = 'running'
-       AND (p_job IS NOT DISTINCT FROM 'load'
-            OR NOT EXISTS (SELECT FROM pg_stat_activity a
-                            WHERE a.pid = r.backend_pid AND a.backend_start <= r.started_at));
+       AND registry.run_is_dead('load', p_job, r.backend_pid, r.started_at);
     GET DIAGNOSTICS k = ROW_COUNT;
     n := n + k;
     UPDATE clustering.runs r
        SET status = 'abandoned', finished_at = clock_timestamp(),
            error = 'the clustering process ended without finishing (killed or disconnected)'
      WHERE r.status = 'running'
-       AND (p_job IS NOT DISTINCT FROM 'cluster'
-            OR NOT EXISTS (SELECT FROM pg_stat_activity a
-                            WHERE a.pid = r.backend_pid AND a.backend_start <= r.started_at));
+       AND registry.run_is_dead('cluster', p_job, r.backend_pid, r.started_at);
     GET DIAGNOSTICS k = ROW_COUNT;
     RETURN n + k;
 END
