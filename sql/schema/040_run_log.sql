@@ -9,18 +9,6 @@
 -- leaves pg_stat_activity, and in that moment the check by process alone (the only one
 -- for the other kind) takes the run for alive, which left it 'running' until the next
 -- job (a load killed just before the next one started stayed 'running' past it).
--- The rule, for a run of kind p_kind still marked running: dead when the caller's job
--- is of that kind (it holds the kind's lock), or when the run's process is gone.
-CREATE OR REPLACE FUNCTION registry.run_is_dead(p_kind text, p_job text, p_pid integer,
-                                                p_started timestamptz)
-RETURNS boolean LANGUAGE sql STABLE AS $$
-    SELECT p_job IS NOT DISTINCT FROM p_kind
-        OR NOT EXISTS (SELECT FROM pg_stat_activity a
-                        WHERE a.pid = p_pid AND a.backend_start <= p_started)
-$$;
-COMMENT ON FUNCTION registry.run_is_dead(text, text, integer, timestamptz) IS
-    'Whether a running run of kind p_kind (load, cluster) is dead, for a caller running job p_job: same kind, or its process (p_pid, started before p_started) gone.';
-
 DROP FUNCTION IF EXISTS registry.abandon_dead_runs();  -- before revision 0031
 CREATE OR REPLACE FUNCTION registry.abandon_dead_runs(p_job text DEFAULT NULL)
 RETURNS integer LANGUAGE plpgsql AS $$
@@ -46,3 +34,15 @@ END
 $$;
 COMMENT ON FUNCTION registry.abandon_dead_runs(text) IS
     'Marks load and clustering runs whose process died as abandoned (all running runs of p_job, whose advisory lock the caller holds); returns how many.';
+
+-- The rule, for a run of kind p_kind still marked running: dead when the caller's job
+-- is of that kind (it holds the kind's lock), or when the run's process is gone.
+CREATE OR REPLACE FUNCTION registry.run_is_dead(p_kind text, p_job text, p_pid integer,
+                                                p_started timestamptz)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT p_job IS NOT DISTINCT FROM p_kind
+        OR NOT EXISTS (SELECT FROM pg_stat_activity a
+                        WHERE a.pid = p_pid AND a.backend_start <= p_started)
+$$;
+COMMENT ON FUNCTION registry.run_is_dead(text, text, integer, timestamptz) IS
+    'Whether a running run of kind p_kind (load, cluster) is dead, for a caller running job p_job: same kind, or its process (p_pid, started before p_started) gone.';
