@@ -200,7 +200,7 @@ def bench_load(args, work: Path) -> list[str]:
     nxt, renamed, gone = next_night(reg)
     n_rows = sum(1 for _ in open(reg, encoding="utf-8")) - 1
     steps = {"copy": [], "load": [], "reload": [], "next": []}
-    peak = {k: 0 for k in steps}
+    peak = {}  # the loads' client peak MB (the COPY runs in this process)
     for r in range(args.load_rounds):
         print(f"load round {r + 1} of {args.load_rounds} ...", flush=True)
         url = bench_db()
@@ -210,7 +210,7 @@ def bench_load(args, work: Path) -> list[str]:
                          ("next", ("load", str(nxt), "--crs", "gcj02"))):
             seconds, mb = cli(url, *cmd)
             steps[key].append(seconds)
-            peak[key] = max(peak[key], mb)
+            peak[key] = max(peak.get(key, 0), mb)
 
     def row(label: str, key: str, rows: int) -> str:
         t = steps[key]
@@ -218,7 +218,7 @@ def bench_load(args, work: Path) -> list[str]:
         spread = f" ({min(t):.1f}-{max(t):.1f})" if len(t) > 1 else ""
         return (f"| {label} | {statistics.median(t):.1f}{spread} | "
                 f"{rows / statistics.median(t):,.0f} | {ratio:.1f} | "
-                f"{peak[key] if key != 'copy' else '-'} |")
+                f"{peak.get(key, '-')} |")
 
     lines = ["## Load", "", f"{n_rows:,} rows ({reg.stat().st_size / 1e6:.0f} MB CSV, GCJ-02); "
              f"median of {args.load_rounds} round(s), each into a fresh database after its "
