@@ -208,17 +208,22 @@ def test_publish_shows_the_latest_succeeded_run_only(db_url, conn):
     rng = random.Random(8)
     insert_points(conn, blob(rng, 50, 0, 0, 150))
     good = run_clustering(db_url)
-    # a failure inside compute (simulated by a trigger) leaves publish as it was
+    # a failure inside compute (simulated by a trigger), after the run's members were
+    # attached as its partition, leaves publish as it was
     conn.execute("""CREATE FUNCTION public.boom() RETURNS trigger LANGUAGE plpgsql AS
                     $$ BEGIN RAISE EXCEPTION 'simulated failure'; END $$""")
-    conn.execute("CREATE TRIGGER boom BEFORE INSERT ON clustering.members "
+    conn.execute("CREATE TRIGGER boom BEFORE INSERT ON clustering.lineage "
                  "FOR EACH ROW EXECUTE FUNCTION public.boom()")
     conn.commit()
     insert_points(conn, blob(rng, 50, 4000, 0, 150))
     with pytest.raises(psycopg.Error, match="simulated failure"):
         run_clustering(db_url)
-    runs = conn.execute("SELECT status FROM clustering.runs ORDER BY run_id").fetchall()
-    assert [r[0] for r in runs] == ["succeeded", "failed"]
+    runs = conn.execute("SELECT run_id, status FROM clustering.runs ORDER BY run_id").fetchall()
+    assert [r[1] for r in runs] == ["succeeded", "failed"]
+    assert conn.execute("SELECT to_regclass('clustering.' || clustering.members_partition(%s))",
+                        (runs[1][0],)).fetchone()[0] is None
+    assert conn.execute("SELECT count(*) FROM clustering.members WHERE run_id <> %s",
+                        (good.run_id,)).fetchone()[0] == 0
     assert conn.execute("SELECT array_agg(DISTINCT run_id) FROM publish.clusters").fetchone()[0] \
         == [good.run_id]
     assert conn.execute("SELECT count(*) FROM clustering.clusters WHERE run_id <> %s",
@@ -496,8 +501,8 @@ def test_a_failing_connection_fails_the_run_and_leaves_no_work(db_url, conn):
 
 
 def test_members_must_name_a_cluster_of_their_run(db_url, conn):
-    """The statement-level key check: a member pointing at another run's cluster, or at
-    no cluster, is refused, whether inserted or updated."""
+    """The key of a run's partition: a member pointing at another run's cluster, or at
+    no cluster, is refused, whether inserted or updated; a cluster's members go with it."""
     insert_points(conn, blob(random.Random(8), 40, 0, 0, 150))
     conn.commit()
     a, b = run_clustering(db_url).run_id, run_clustering(db_url).run_id
@@ -508,10 +513,64 @@ def test_members_must_name_a_cluster_of_their_run(db_url, conn):
         ("UPDATE clustering.members SET cluster_id = %s WHERE run_id = %s", (other, a)),
         ("INSERT INTO clustering.members VALUES (%s, %s, -1, true)", (a, some + 10**9)),
     ]:
-        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="is not a key of clustering.clusters"):
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="members_cluster_fkey"):
             conn.execute(stmt, args)
         conn.rollback()
     conn.execute("DELETE FROM clustering.clusters WHERE run_id = %s", (a,))
     assert conn.execute("SELECT count(*) FROM clustering.members WHERE run_id = %s",
                         (a,)).fetchone()[0] == 0
     conn.rollback()
+
+
+def test_attach_checks_the_partition_of_a_run(db_url, conn):
+    """A run's members table is checked when attached: every row of that run, naming a
+    cluster of that run."""
+    insert_points(conn, blob(random.Random(8), 40, 0, 0, 150))
+    conn.commit()
+    a = run_clustering(db_url).run_id
+    cluster = conn.execute("SELECT min(cluster_id) FROM clustering.clusters WHERE run_id = %s",
+                           (a,)).fetchone()[0]
+    some = conn.execute("SELECT min(enterprise_id) FROM registry.enterprises").fetchone()[0]
+    b = conn.execute("INSERT INTO clustering.runs (eps_m, min_points, srid, sector_ids, "
+                     "tier_method) VALUES (500, 30, 4547, '{1}', 'jenks') RETURNING run_id"
+                     ).fetchone()[0]
+    for row, error in [((b, some, cluster), psycopg.errors.ForeignKeyViolation),  # a's cluster
+                       ((a, some, cluster), psycopg.errors.CheckViolation)]:  # another run
+        table = conn.execute("SELECT clustering.begin_members(%s)::text", (b,)).fetchone()[0]
+        conn.execute(f"INSERT INTO {table} VALUES (%s, %s, %s, true)", row)
+        with pytest.raises(error):
+            conn.execute("SELECT clustering.attach_members(%s)", (b,))
+        conn.rollback()
+
+
+def test_old_members_table_is_converted_to_partitions(db_url, conn):
+    """A database of the layout before revision 0033 (one table of every run's members)
+    gets one partition per run, same rows, the key checked, the old table gone."""
+    from industry_clusters.db import run_sql_file
+
+    insert_points(conn, blob(random.Random(8), 40, 0, 0, 150))
+    insert_points(conn, blob(random.Random(9), 40, 3000, 0, 150))
+    conn.commit()
+    runs = [run_clustering(db_url).run_id for _ in range(2)]
+    before = {r: members(conn, r) for r in runs}
+    conn.execute("CREATE TABLE clustering.old_members AS SELECT * FROM clustering.members")
+    conn.execute("DROP TABLE clustering.members")
+    conn.execute("ALTER TABLE clustering.old_members RENAME TO members")
+    conn.execute("ALTER TABLE clustering.members ADD PRIMARY KEY (run_id, enterprise_id)")
+    conn.execute("CREATE INDEX members_cluster_idx ON clustering.members (cluster_id)")
+    conn.commit()
+    assert conn.execute("SELECT relkind FROM pg_class WHERE oid = 'clustering.members'::regclass"
+                        ).fetchone()[0] == "r"
+    run_sql_file(conn, "schema/030_clustering.sql", srid=4547)
+    conn.commit()
+    assert conn.execute("SELECT relkind FROM pg_class WHERE oid = 'clustering.members'::regclass"
+                        ).fetchone()[0] == "p"
+    assert {r: members(conn, r) for r in runs} == before
+    assert conn.execute("SELECT to_regclass('clustering.members_unpartitioned')").fetchone()[0] \
+        is None
+    assert conn.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = "
+                        "'clustering.members'::regclass").fetchone()[0] == 2
+    run_sql_file(conn, "schema/030_clustering.sql", srid=4547)  # re-runnable
+    conn.commit()
+    assert {r: members(conn, r) for r in runs} == before
+    assert run_clustering(db_url).run_id > runs[-1]  # and runs go on

@@ -85,9 +85,13 @@ def test_prune_keeps_the_published_run(db_url, conn):
     left = [r[0] for r in conn.execute("SELECT run_id FROM clustering.runs ORDER BY run_id")]
     assert left == runs[2:]
     assert conn.execute("SELECT clustering.published_run()").fetchone()[0] == runs[-1]
-    # members go with their clusters and runs (statement triggers, not a foreign key)
+    # members go with their runs: the pruned runs' partitions are dropped
     members = conn.execute("SELECT DISTINCT run_id FROM clustering.members ORDER BY 1").fetchall()
     assert [r[0] for r in members] == runs[2:]
+    partitions = conn.execute("SELECT c.relname FROM pg_inherits i JOIN pg_class c "
+                              "ON c.oid = i.inhrelid WHERE i.inhparent = "
+                              "'clustering.members'::regclass ORDER BY 1").fetchall()
+    assert [r[0] for r in partitions] == sorted(f"members_{r}" for r in runs[2:])
     with pytest.raises(psycopg.errors.InvalidParameterValue):
         conn.execute("SELECT clustering.prune_runs(0)")
 

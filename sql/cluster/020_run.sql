@@ -365,11 +365,13 @@ BEGIN
              USING (sector_id, label)
      ORDER BY g.sector_id, g.label;  -- cluster ids in label order: deterministic
 
-    INSERT INTO clustering.members (run_id, enterprise_id, cluster_id, is_core)
-    SELECT p_run, m.enterprise_id, c.cluster_id, m.is_core
-      FROM cl_members m
-      JOIN clustering.clusters c ON c.run_id = p_run AND c.sector_id = m.sector_id
-                                AND c.label = m.label;
+    -- the members into the run's own table, then made its partition of clustering.members
+    -- (sql/schema/030_clustering.sql)
+    EXECUTE format('INSERT INTO %s (run_id, enterprise_id, cluster_id, is_core) '
+                   'SELECT $1, m.enterprise_id, c.cluster_id, m.is_core FROM cl_members m '
+                   'JOIN clustering.clusters c ON c.run_id = $1 AND c.sector_id = m.sector_id '
+                   'AND c.label = m.label', clustering.begin_members(p_run)) USING p_run;
+    PERFORM clustering.attach_members(p_run);
     v_timings := v_timings || jsonb_build_object('clusters', extract(epoch FROM clock_timestamp() - t));
     t := clock_timestamp();
 

@@ -42,6 +42,8 @@ DECLARE
     v_prev bigint := clustering.previous_run(p_run);
     l record;
     v_events jsonb;
+    v_old_free bigint[];  -- clusters of the previous run / of this run with no link
+    v_new_free bigint[];
 BEGIN
     UPDATE clustering.runs SET previous_run_id = v_prev WHERE run_id = p_run;
 
@@ -64,13 +66,23 @@ BEGIN
      WHERE ca.sector_id = cb.sector_id
        AND (s.shared >= p_share * ca.n_members OR s.shared >= p_share * cb.n_members);
 
+    -- The clusters with no link, old and new, first: the overlap is then computed for
+    -- their pairs only. Written as one anti-join, the planner (blind to the new run's
+    -- clusters) computed it for every pair of intersecting hulls first: 3.7 s for the
+    -- 10,742 pairs of 3,582 clusters, when no cluster was left unlinked.
+    v_old_free := ARRAY(SELECT a.cluster_id FROM clustering.clusters a
+                         WHERE a.run_id = v_prev
+                           AND NOT EXISTS (SELECT FROM lin_links k WHERE k.a = a.cluster_id));
+    v_new_free := ARRAY(SELECT b.cluster_id FROM clustering.clusters b
+                         WHERE b.run_id = p_run
+                           AND NOT EXISTS (SELECT FROM lin_links k WHERE k.b = b.cluster_id));
     INSERT INTO lin_links
     SELECT a.cluster_id, b.cluster_id, 0, ST_Area(ST_Intersection(a.hull, b.hull))
       FROM clustering.clusters a
       JOIN clustering.clusters b ON b.run_id = p_run AND b.sector_id = a.sector_id
                                 AND ST_Intersects(a.hull, b.hull)
      WHERE a.run_id = v_prev
-       AND NOT EXISTS (SELECT FROM lin_links k WHERE k.a = a.cluster_id OR k.b = b.cluster_id)
+       AND a.cluster_id = ANY (v_old_free) AND b.cluster_id = ANY (v_new_free)
        AND ST_Area(ST_Intersection(a.hull, b.hull))
            >= p_share * least(ST_Area(a.hull), ST_Area(b.hull));
 
@@ -86,27 +98,26 @@ BEGIN
     UPDATE clustering.clusters c SET cluster_key = k.cluster_key
       FROM lin_keys k WHERE k.cluster_id = c.cluster_id;
 
+    -- each new cluster's parents, aggregated once (siblings: the links of each parent)
     INSERT INTO clustering.lineage (run_id, cluster_key, cluster_id, event, parent_keys,
                                     size_before, size_after, shared_members)
     SELECT p_run, c.cluster_key, c.cluster_id,
-           CASE WHEN p.n = 0 THEN 'born'
+           CASE WHEN p.n IS NULL THEN 'born'
                 WHEN p.n >= 2 THEN 'merged'
-                WHEN NOT p.kept OR p.siblings > 1 THEN 'split'
+                WHEN NOT c.cluster_key = ANY (p.keys) OR p.siblings > 1 THEN 'split'
                 WHEN c.n_members - p.size >= p_change * p.size THEN 'grew'
                 WHEN p.size - c.n_members >= p_change * p.size THEN 'shrank'
                 ELSE 'stable' END,
-           p.keys, p.size, c.n_members, p.shared
+           coalesce(p.keys, '{}'), coalesce(p.size, 0), c.n_members, coalesce(p.shared, 0)
       FROM clustering.clusters c
-     CROSS JOIN LATERAL (
-            SELECT count(*)::int AS n,
-                   coalesce(array_agg(a.cluster_key ORDER BY a.cluster_key)
-                            FILTER (WHERE a.cluster_key IS NOT NULL), '{}') AS keys,
-                   coalesce(sum(a.n_members), 0)::int AS size,
-                   coalesce(sum(k.shared), 0)::int AS shared,
-                   coalesce(bool_or(a.cluster_key = c.cluster_key), false) AS kept,
-                   max((SELECT count(*) FROM lin_links s WHERE s.a = k.a)) AS siblings
-              FROM lin_links k JOIN clustering.clusters a ON a.cluster_id = k.a
-             WHERE k.b = c.cluster_id) p
+      LEFT JOIN (
+            SELECT k.b, count(*)::int AS n, array_agg(a.cluster_key ORDER BY a.cluster_key) AS keys,
+                   sum(a.n_members)::int AS size, sum(k.shared)::int AS shared,
+                   max(sib.n) AS siblings
+              FROM lin_links k
+              JOIN clustering.clusters a ON a.cluster_id = k.a
+              JOIN (SELECT s.a, count(*) AS n FROM lin_links s GROUP BY s.a) sib ON sib.a = k.a
+             GROUP BY k.b) p ON p.b = c.cluster_id
      WHERE c.run_id = p_run;
 
     INSERT INTO clustering.lineage (run_id, cluster_key, cluster_id, event, parent_keys,
