@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 import psycopg
 import pytest
@@ -85,15 +86,48 @@ def test_prune_keeps_the_published_run(db_url, conn):
     left = [r[0] for r in conn.execute("SELECT run_id FROM clustering.runs ORDER BY run_id")]
     assert left == runs[2:]
     assert conn.execute("SELECT clustering.published_run()").fetchone()[0] == runs[-1]
-    # members go with their runs: the pruned runs' partitions are dropped
+    # members go with their runs; their emptied partitions go at the next prune
     members = conn.execute("SELECT DISTINCT run_id FROM clustering.members ORDER BY 1").fetchall()
     assert [r[0] for r in members] == runs[2:]
-    partitions = conn.execute("SELECT c.relname FROM pg_inherits i JOIN pg_class c "
-                              "ON c.oid = i.inhrelid WHERE i.inhparent = "
-                              "'clustering.members'::regclass ORDER BY 1").fetchall()
-    assert [r[0] for r in partitions] == sorted(f"members_{r}" for r in runs[2:])
+    assert partitions(conn) == sorted(f"members_{r}" for r in runs)
+    assert conn.execute("SELECT clustering.prune_runs(2)").fetchone()[0] == 0
+    conn.commit()
+    assert partitions(conn) == sorted(f"members_{r}" for r in runs[2:])
     with pytest.raises(psycopg.errors.InvalidParameterValue):
         conn.execute("SELECT clustering.prune_runs(0)")
+
+
+def partitions(conn) -> list[str]:
+    return [r[0] for r in conn.execute(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = 'clustering.members'::regclass ORDER BY 1")]
+
+
+def test_prune_keeps_what_an_open_snapshot_reads(db_url, conn):
+    """An export or report reading an old run in one snapshot still sees its members
+    after a prune deleted the run, and a prune never waits long for such a reader: the
+    emptied partition is dropped by a later prune, once nobody reads the table."""
+    insert_points(conn, blob(random.Random(2), 40, 0, 0, 150))
+    conn.commit()
+    runs = [run_clustering(db_url).run_id for _ in range(3)]
+    old = runs[0]
+    with psycopg.connect(db_url) as reader:
+        reader.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        count = "SELECT count(*) FROM clustering.members WHERE run_id = %s"
+        seen = reader.execute(count, (old,)).fetchone()[0]
+        assert seen > 0
+        assert conn.execute("SELECT clustering.prune_runs(1)").fetchone()[0] == 2
+        conn.commit()
+        assert reader.execute(count, (old,)).fetchone()[0] == seen  # its snapshot
+        t = time.monotonic()
+        assert conn.execute("SELECT clustering.prune_runs(1)").fetchone()[0] == 0
+        conn.commit()
+        assert time.monotonic() - t < 10  # gave up waiting (lock_timeout 2 s)
+        assert f"members_{old}" in partitions(conn)  # the reader holds the table
+        assert reader.execute(count, (old,)).fetchone()[0] == seen
+    conn.execute("SELECT clustering.prune_runs(1)")
+    conn.commit()
+    assert partitions(conn) == [f"members_{runs[-1]}"]
 
 
 def test_nightly_says_what_it_waits_for(tmp_path, db_url):

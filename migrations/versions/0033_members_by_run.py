@@ -1,7 +1,8 @@
 """clustering.members partitioned by run: a run writes its members into a table of its
 own, indexes it and attaches it (10.9 s against 2.2 s for the members of a run at a
-million enterprises); pruning drops partitions. The key to the run's clusters becomes
-a plain foreign key, checked by ATTACH in one query. An existing table is converted.
+million enterprises); a prune drops the partitions the previous prune emptied. The key
+to the run's clusters becomes a plain foreign key, checked by ATTACH in one query. An
+existing table is converted.
 The lineage computes hull overlaps for unlinked clusters only, and each new cluster's
 parents in one aggregate (3.7 s and 1.5 s less at 3,582 clusters).
 

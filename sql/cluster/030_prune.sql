@@ -1,27 +1,23 @@
 -- Pruning old clustering runs: keep the newest p_keep succeeded runs, the published
 -- run always, and every run still running; failed and abandoned runs older than the
--- kept ones go too. Their member partitions are dropped first (clustering.drop_members);
--- clusters go with their run (ON DELETE CASCADE).
+-- kept ones go too. Clusters and members go with their run (ON DELETE CASCADE); the
+-- partitions emptied by the previous prune are dropped (clustering.drop_members).
 CREATE OR REPLACE FUNCTION clustering.prune_runs(p_keep integer)
 RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
-    v_runs bigint[];
     n integer;
 BEGIN
     IF p_keep IS NULL OR p_keep < 1 THEN
         RAISE EXCEPTION 'keep runs must be at least 1, not %', p_keep
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    v_runs := ARRAY(
-        SELECT r.run_id FROM clustering.runs r
-         WHERE r.status <> 'running'
-           AND r.run_id IS DISTINCT FROM clustering.published_run()
-           AND r.run_id < coalesce((SELECT min(run_id) FROM (
-                                        SELECT run_id FROM clustering.runs
-                                         WHERE status = 'succeeded'
-                                         ORDER BY run_id DESC LIMIT p_keep) k), 0));
-    PERFORM clustering.drop_members(v_runs);
-    DELETE FROM clustering.runs WHERE run_id = ANY (v_runs);
+    PERFORM clustering.drop_members();
+    DELETE FROM clustering.runs r
+     WHERE r.status <> 'running'
+       AND r.run_id IS DISTINCT FROM clustering.published_run()
+       AND r.run_id < coalesce((SELECT min(run_id) FROM (
+                                    SELECT run_id FROM clustering.runs WHERE status = 'succeeded'
+                                     ORDER BY run_id DESC LIMIT p_keep) k), 0);
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END

@@ -75,8 +75,8 @@ COMMENT ON COLUMN clustering.clusters.tier IS 'core, medium or small (clustering
 
 -- Members are partitioned by run (revision 0033). A run writes its members into a table
 -- of its own, without indexes, then indexes it and attaches it as its partition
--- (clustering.begin_members, attach_members, below); pruning drops a run's partition
--- (clustering.drop_members). At a million enterprises, inserting a run's 1,117,610
+-- (clustering.begin_members, attach_members, below); the partition of a pruned run is
+-- dropped by the next prune (clustering.drop_members). At a million enterprises, inserting a run's 1,117,610
 -- members into one table holding seven runs took 10.9 s (both indexes updated row by
 -- row, the key checked per statement); writing, indexing and attaching a partition
 -- takes 2.2 s. A table of the old layout is converted at the end of this file.
@@ -256,29 +256,40 @@ $$;
 COMMENT ON FUNCTION clustering.attach_members(bigint) IS
     'Indexes a run''s filled members table and attaches it to clustering.members (which checks every row''s run and cluster).';
 
--- Dropping a partition locks clustering.members for a moment (readers wait): pruning
--- does it, in the nightly job after the run.
-CREATE OR REPLACE FUNCTION clustering.drop_members(p_runs bigint[])
-RETURNS void LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, public, pg_temp AS $$
+-- The partitions of runs that no longer exist, emptied when their run was deleted (by
+-- an earlier prune: clustering.prune_runs deletes a run's rows and leaves the
+-- partition). Rows deleted are still seen by snapshots older than the delete (an
+-- export or report reading runs in one snapshot); a dropped table is seen by none, so
+-- a partition is dropped a prune later. Dropping one locks clustering.members: a
+-- query reading it waits, and a drop that would wait more than 2 s is left to the
+-- next prune.
+CREATE OR REPLACE FUNCTION clustering.drop_members()
+RETURNS integer LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, public, pg_temp SET lock_timeout = '2s' AS $$
 DECLARE
     v_name text;
+    n integer := 0;
 BEGIN
-    -- the given runs' partitions, and any whose run is gone (deleted by hand)
     FOR v_name IN
         SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
          WHERE i.inhparent = 'clustering.members'::regclass
-           AND (c.relname IN (SELECT clustering.members_partition(r) FROM unnest(p_runs) r
-                               WHERE r IS DISTINCT FROM clustering.published_run())
-                OR c.relname NOT IN (SELECT clustering.members_partition(run_id)
-                                       FROM clustering.runs))
+           AND c.relname NOT IN (SELECT clustering.members_partition(run_id)
+                                   FROM clustering.runs)
+         ORDER BY 1
     LOOP
-        EXECUTE format('DROP TABLE clustering.%I', v_name);
+        BEGIN
+            EXECUTE format('DROP TABLE clustering.%I', v_name);
+            n := n + 1;
+        EXCEPTION WHEN lock_not_available THEN
+            RAISE NOTICE 'clustering.members is being read: partition % is dropped at the next prune',
+                v_name;
+        END;
     END LOOP;
+    RETURN n;
 END
 $$;
-COMMENT ON FUNCTION clustering.drop_members(bigint[]) IS
-    'Drops the member partitions of the given runs (never the published run''s) and of runs that no longer exist.';
+COMMENT ON FUNCTION clustering.drop_members() IS
+    'Drops the partitions of clustering.members whose run no longer exists (emptied by an earlier prune); returns how many.';
 
 -- The old layout (one table of every run's members, revisions before 0033): each run's
 -- rows into a partition of their own.
