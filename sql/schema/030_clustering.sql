@@ -225,7 +225,10 @@ SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     v_name text := clustering.members_partition(p_run);
 BEGIN
-    EXECUTE format('CREATE TABLE clustering.%I (LIKE clustering.members)', v_name);
+    EXECUTE format('CREATE TABLE clustering.%I (LIKE clustering.members INCLUDING COMMENTS)',
+                   v_name);
+    EXECUTE format('COMMENT ON TABLE clustering.%I IS %L', v_name,
+                   format('Members of clustering run %s (partition of clustering.members).', p_run));
     IF session_user <> current_user THEN
         EXECUTE format('GRANT INSERT ON clustering.%I TO %I', v_name, session_user);
     END IF;
