@@ -531,16 +531,18 @@ def test_attach_checks_the_partition_of_a_run(db_url, conn):
     cluster = conn.execute("SELECT min(cluster_id) FROM clustering.clusters WHERE run_id = %s",
                            (a,)).fetchone()[0]
     some = conn.execute("SELECT min(enterprise_id) FROM registry.enterprises").fetchone()[0]
-    b = conn.execute("INSERT INTO clustering.runs (eps_m, min_points, srid, sector_ids, "
-                     "tier_method) VALUES (500, 30, 4547, '{1}', 'jenks') RETURNING run_id"
-                     ).fetchone()[0]
-    for row, error in [((b, some, cluster), psycopg.errors.ForeignKeyViolation),  # a's cluster
-                       ((a, some, cluster), psycopg.errors.CheckViolation)]:  # another run
+    new_run = ("INSERT INTO clustering.runs (eps_m, min_points, srid, sector_ids, tier_method) "
+               "VALUES (500, 30, 4547, '{1}', 'jenks') RETURNING run_id")
+    for bad_row, error in [(lambda b: (b, some, cluster), psycopg.errors.ForeignKeyViolation),
+                           (lambda b: (a, some, cluster), psycopg.errors.CheckViolation)]:
+        b = conn.execute(new_run).fetchone()[0]  # a's cluster in b; a row of another run
         table = conn.execute("SELECT clustering.begin_members(%s)::text", (b,)).fetchone()[0]
-        conn.execute(f"INSERT INTO {table} VALUES (%s, %s, %s, true)", row)
+        conn.execute(f"INSERT INTO {table} VALUES (%s, %s, %s, true)", bad_row(b))
         with pytest.raises(error):
             conn.execute("SELECT clustering.attach_members(%s)", (b,))
         conn.rollback()
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="does not exist"):
+        conn.execute("SELECT clustering.begin_members(%s)", (b + 1000,))  # no such run yet
 
 
 def test_old_members_table_is_converted_to_partitions(db_url, conn):

@@ -232,6 +232,11 @@ SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     v_name text := clustering.members_partition(p_run);
 BEGIN
+    -- a table for a run id not taken yet would stop that run when it comes
+    IF NOT EXISTS (SELECT FROM clustering.runs WHERE run_id = p_run) THEN
+        RAISE EXCEPTION 'clustering run % does not exist', p_run
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     EXECUTE format('CREATE TABLE clustering.%I (LIKE clustering.members INCLUDING COMMENTS)',
                    v_name);
     EXECUTE format('COMMENT ON TABLE clustering.%I IS %L', v_name,
