@@ -47,8 +47,10 @@ DECLARE
 BEGIN
     UPDATE clustering.runs SET previous_run_id = v_prev WHERE run_id = p_run;
 
-    -- Both runs' members in analyzed temp tables: the new run's rows are not in the
-    -- statistics yet, and a plan made blind to them can be a quadratic nested loop.
+    -- Both runs' members in analyzed temp tables, joined by hash. Since revision 0033
+    -- each run's partition is analyzed when attached; joined there directly, the plan
+    -- probed an index once per member and took as long (2.1-2.5 s against 2.0-2.9 s
+    -- with the copies, at 1,117,610 members).
     DROP TABLE IF EXISTS pg_temp.lin_old, pg_temp.lin_new, pg_temp.lin_links;
     CREATE TEMP TABLE lin_old ON COMMIT DROP AS
     SELECT enterprise_id, cluster_id FROM clustering.members WHERE run_id = v_prev;
