@@ -16,7 +16,7 @@ import click
 import psycopg
 
 from industry_clusters import __version__
-from industry_clusters.cluster import TIER_METHODS
+from industry_clusters.cluster import LABEL_METHODS, TIER_METHODS
 from industry_clusters.config import local_pgdata, redact, resolve
 from industry_clusters.errors import Terminated, UserError
 from industry_clusters.export import EXPORT_CRS
@@ -285,10 +285,14 @@ def _comma_list(value: str | None) -> list[str] | None:
               help="Cluster the enterprises that existed at this date (YYYY-MM-DD).")
 @click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True,
               help="Database connections labelling sectors at once (1: all in the run's own).")
+@click.option("--method", type=click.Choice(LABEL_METHODS), default="auto", show_default=True,
+              help="points: ST_ClusterDBSCAN over the enterprises; cells: over grid cells of "
+                   "core points, the same labels, faster where dense; auto: cells for sectors "
+                   "of 200,000 enterprises or more.")
 @click.option("--no-refresh", is_flag=True, help="Do not refresh the publish views.")
 @pass_app
 def cluster_cmd(app: App, eps, min_points, sectors, tier_method, tier_core, tier_medium, as_of,
-                jobs, no_refresh) -> None:
+                jobs, method, no_refresh) -> None:
     """Cluster enterprises per sector with ST_ClusterDBSCAN, in the database.
 
     Records the run with its parameters, counts and timings; computes clusters, core
@@ -301,7 +305,8 @@ def cluster_cmd(app: App, eps, min_points, sectors, tier_method, tier_core, tier
     result = run_clustering(app.target, eps=eps, min_points=min_points,
                             sectors=_comma_list(sectors), tier_method=tier_method,
                             tier_params=params, as_of=as_of.date() if as_of else None,
-                            jobs=jobs, refresh=not no_refresh, notify=app.notify)
+                            jobs=jobs, method=method, refresh=not no_refresh,
+                            notify=app.notify)
     app.say(result.summary())
 
 

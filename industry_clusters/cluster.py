@@ -34,6 +34,7 @@ from industry_clusters.db import (
 from industry_clusters.errors import UserError
 
 TIER_METHODS = ("jenks", "quantile", "absolute")
+LABEL_METHODS = ("auto", "points", "cells")  # clustering.label_sectors
 
 
 @dataclass
@@ -57,15 +58,15 @@ class RunResult:
 def run_clustering(target, *, eps: float = 500.0, min_points: int = 30,
                    sectors: list[str] | None = None, tier_method: str = "jenks",
                    tier_params: dict | None = None, as_of: dt.date | None = None,
-                   jobs: int = 2, refresh: bool = True,
+                   jobs: int = 2, method: str = "auto", refresh: bool = True,
                    notify: Callable[[str], None] | None = None) -> RunResult:
     t0 = time.monotonic()
     with job_session(target, "cluster") as conn:
         with user_parameters():
             run_id = conn.execute(
-                "SELECT clustering.start_run(%s, %s, %s, %s, %s, %s)",
+                "SELECT clustering.start_run(%s, %s, %s, %s, %s, %s, %s)",
                 (eps, min_points, sectors or None, tier_method, Jsonb(tier_params or {}),
-                 as_of)).fetchone()[0]
+                 as_of, method)).fetchone()[0]
         with run_transaction(conn, "SELECT clustering.fail_run(%s, %s)", run_id):
             hold_registry(conn, "cluster", notify)  # one state of it, helpers included
             if jobs > 1:

@@ -30,8 +30,10 @@ def projected_xy(conn, sector: str = "software"):
     return [r[0] for r in rows], np.array([(r[1], r[2]) for r in rows])
 
 
-@pytest.mark.parametrize("seed, eps, min_points", [(1, 500, 30), (2, 300, 10), (3, 800, 5)])
-def test_matches_scikit_learn_dbscan(db_url, conn, seed, eps, min_points):
+@pytest.mark.parametrize("method", ["points", "cells"])
+@pytest.mark.parametrize("seed, eps, min_points", [(1, 500, 30), (2, 300, 10), (3, 800, 5),
+                                                   (4, 250, 1)])
+def test_matches_scikit_learn_dbscan(db_url, conn, seed, eps, min_points, method):
     from sklearn.cluster import DBSCAN
 
     rng = random.Random(seed)
@@ -41,7 +43,8 @@ def test_matches_scikit_learn_dbscan(db_url, conn, seed, eps, min_points):
                     rng.uniform(150, 700))
     pts += [(rng.uniform(-2000, 10000), rng.uniform(-2000, 10000)) for _ in range(400)]
     insert_points(conn, pts)
-    res = run_clustering(db_url, eps=eps, min_points=min_points)
+    res = run_clustering(db_url, eps=eps, min_points=min_points, method=method)
+    assert {p["method"] for p in res.timings["parts"]} == {method}
     ids, xy = projected_xy(conn)
     sk = DBSCAN(eps=eps, min_samples=min_points).fit(xy)
     got = members(conn, res.run_id)
@@ -87,12 +90,13 @@ def test_planted_clusters_are_recovered_with_their_geometry(db_url, conn):
     assert rows[0][7] == "南海区" and rows[-1][7] == "禅城区"
 
 
-def test_edge_cases(db_url, conn):
+@pytest.mark.parametrize("method", ["points", "cells"])
+def test_edge_cases(db_url, conn, method):
     rng = random.Random(9)
     insert_points(conn, blob(rng, 29, 0, 0, 100))  # fewer than min points: noise
     same = insert_points(conn, [(5000.0, 5000.0)] * 30)  # duplicate coordinates
     line = insert_points(conn, [(i * 10.0, 9000.0) for i in range(31)])  # collinear
-    res = run_clustering(db_url)  # the comms partition is empty
+    res = run_clustering(db_url, method=method)  # the comms partition is empty
     assert res.points == 90 and res.clusters == 2
     rows = conn.execute("SELECT n_members, area_km2 FROM clustering.clusters WHERE run_id = %s "
                         "ORDER BY n_members", (res.run_id,)).fetchall()
@@ -270,6 +274,13 @@ def test_bad_parameters_are_one_line(db_url, args, fragment):
     assert_one_line_error(run_cli("cluster", *args, url=db_url), fragment)
 
 
+def test_an_unknown_method_is_refused_in_sql(conn):
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="use auto, points or cells"):
+        conn.execute("SELECT clustering.run(p_method => 'grid')")
+    conn.rollback()
+    assert conn.execute("SELECT count(*) FROM clustering.runs").fetchone()[0] == 0
+
+
 def test_stats_formats(db_url, conn):
     import csv
     import io
@@ -316,8 +327,9 @@ def test_stats_tables_come_from_one_run(db_url, conn, monkeypatch):
     assert publish.fetch_stats(db_url) != before
 
 
+@pytest.mark.parametrize("method", ["points", "cells"])
 @pytest.mark.parametrize("eps, min_points", [(120, 12), (200, 40)])
-def test_core_flags_in_every_grid_case(db_url, conn, eps, min_points):
+def test_core_flags_in_every_grid_case(db_url, conn, eps, min_points, method):
     """Dense cores (decided by the grid's lower bound), sparse fringes (its upper bound)
     and the points in between (counted exactly over their ring cells), two sectors on
     top of each other: the core set is scikit-learn's."""
@@ -331,7 +343,7 @@ def test_core_flags_in_every_grid_case(db_url, conn, eps, min_points):
             pts += blob(rng, 80, cx, 0, 400)          # a fringe around it
         pts += [(rng.uniform(-1000, 4000), rng.uniform(-1500, 1500)) for _ in range(300)]
         insert_points(conn, pts, sector=sector)
-    res = run_clustering(db_url, eps=eps, min_points=min_points)
+    res = run_clustering(db_url, eps=eps, min_points=min_points, method=method)
     # every sector had points the bounds could not decide
     assert all(p["undecided"] > 0 for p in res.timings["parts"]), res.timings["parts"]
     got = members(conn, res.run_id)
@@ -379,13 +391,17 @@ def test_sectors_on_two_connections_give_the_single_query_result(db_url, conn):
     two_sector_town(conn, 21)
     both = run_clustering(db_url, jobs=2)
     alone = run_clustering(db_url, jobs=1)
-    conn.execute("SELECT clustering.run()")  # psql's way: all in one transaction
+    cells = run_clustering(db_url, jobs=2, method="cells")
+    conn.execute("SELECT clustering.run(p_method => 'cells')")  # psql's way: one transaction
     conn.commit()
     in_sql = conn.execute("SELECT max(run_id) FROM clustering.runs").fetchone()[0]
-    parts = conn.execute("SELECT run_id, jsonb_array_length(timings->'parts') FROM "
-                         "clustering.runs ORDER BY run_id").fetchall()
-    assert parts == [(both.run_id, 2), (alone.run_id, 1), (in_sql, 1)]
-    assert labelled(conn, both.run_id) == labelled(conn, alone.run_id) == labelled(conn, in_sql)
+    parts = conn.execute("SELECT run_id, method, jsonb_path_query_array(timings, '$.parts[*].method') "
+                         "FROM clustering.runs ORDER BY run_id").fetchall()
+    assert parts == [(both.run_id, "auto", ["points", "points"]),
+                     (alone.run_id, "auto", ["points"]),
+                     (cells.run_id, "cells", ["cells", "cells"]), (in_sql, "cells", ["cells"])]
+    assert labelled(conn, both.run_id) == labelled(conn, alone.run_id) == \
+        labelled(conn, cells.run_id) == labelled(conn, in_sql)
     assert both.points == alone.points == conn.execute(
         "SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0]
     # and the clustered points are grouped exactly as by the one bare query, border
@@ -395,10 +411,11 @@ def test_sectors_on_two_connections_give_the_single_query_result(db_url, conn):
         "sector_id, ST_ClusterDBSCAN(geom_proj, 500, 30) OVER (PARTITION BY sector_id "
         "ORDER BY enterprise_id) AS cid FROM registry.enterprises WHERE active) x "
         "WHERE cid IS NOT NULL GROUP BY sector_id, cid ORDER BY 1").fetchall()
-    ours = conn.execute(
-        "SELECT array_agg(enterprise_id ORDER BY enterprise_id) FROM clustering.members "
-        "WHERE run_id = %s GROUP BY cluster_id ORDER BY 1", (both.run_id,)).fetchall()
-    assert ours == bare and len(ours) >= 6
+    for run in (both.run_id, cells.run_id):
+        ours = conn.execute(
+            "SELECT array_agg(enterprise_id ORDER BY enterprise_id) FROM clustering.members "
+            "WHERE run_id = %s GROUP BY cluster_id ORDER BY 1", (run,)).fetchall()
+        assert ours == bare and len(ours) >= 6
     # and some of those border points could have joined either of two clusters
     contested = conn.execute(
         "SELECT count(*) FROM clustering.members b WHERE b.run_id = %(r)s AND NOT b.is_core "

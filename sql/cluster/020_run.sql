@@ -87,10 +87,14 @@ $$;
 COMMENT ON FUNCTION clustering.clear_work() IS
     'Deletes the work rows (clustering.run_labels, run_parts) of runs no longer running.';
 
+-- p_method: how the sectors are labelled (clustering.label_sectors): 'points', 'cells',
+-- or 'auto' (cells for 200,000 enterprises or more). Both give the same labels.
+-- Revision 0034 added it.
+DROP FUNCTION IF EXISTS clustering.start_run(double precision, integer, text[], text, jsonb, date);
 CREATE OR REPLACE FUNCTION clustering.start_run(
     p_eps double precision DEFAULT 500, p_min_points integer DEFAULT 30,
     p_sectors text[] DEFAULT NULL, p_tier_method text DEFAULT 'jenks',
-    p_tier_params jsonb DEFAULT '{}', p_as_of date DEFAULT NULL)
+    p_tier_params jsonb DEFAULT '{}', p_as_of date DEFAULT NULL, p_method text DEFAULT 'auto')
 RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     v_srid integer;
@@ -107,16 +111,21 @@ BEGIN
         RAISE EXCEPTION 'SRID % is geographic: eps must be in metres', v_srid
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF p_method IS NULL OR p_method NOT IN ('auto', 'points', 'cells') THEN
+        RAISE EXCEPTION 'unknown labelling method %: use auto, points or cells', p_method
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     v_sector_ids := clustering.sector_ids(p_sectors);
     PERFORM clustering.clear_work();
-    INSERT INTO clustering.runs (eps_m, min_points, srid, sector_ids, as_of, tier_method, tier_params)
+    INSERT INTO clustering.runs (eps_m, min_points, srid, sector_ids, as_of, tier_method, tier_params,
+                                 method)
     VALUES (p_eps, p_min_points, v_srid, v_sector_ids, p_as_of, p_tier_method,
-            coalesce(p_tier_params, '{}'))
+            coalesce(p_tier_params, '{}'), p_method)
     RETURNING run_id INTO v_run;
     RETURN v_run;
 END
 $$;
-COMMENT ON FUNCTION clustering.start_run(double precision, integer, text[], text, jsonb, date) IS
+COMMENT ON FUNCTION clustering.start_run(double precision, integer, text[], text, jsonb, date, text) IS
     'Validates clustering parameters and records a running run; returns its id.';
 
 -- The enterprises a run clusters: its sectors, active now or (as_of) existing then
@@ -134,82 +143,41 @@ COMMENT ON FUNCTION clustering.run_points(bigint) IS
 -- Replaced by registry.hold_enterprises('cluster') (revision 0019).
 DROP FUNCTION IF EXISTS clustering.hold_registry();
 
--- DBSCAN and core flags for some sectors of a running run, stored in clustering.run_labels
--- and clustering.run_parts. Sectors are DBSCAN's partitions (PARTITION BY sector), so
--- labelling them separately, even on separate connections, gives exactly the labels of
--- the single query. The CLI calls it on two connections at once, each in a transaction
--- importing the same snapshot; clustering.compute labels whatever sectors are left.
--- default_statistics_target 10 (here and in compute, refresh_published): the scratch
--- tables are analyzed from 3,000 sampled rows instead of 30,000; their plans need row
--- counts and rough distinct counts (0.5-0.8 s of a run at 112,000 enterprises).
--- enable_mergejoin off: the cell bounds below join every cell to its 89 neighbour
--- offsets (12 million rows for 135,000 cells); the planner judged a merge join over that
--- sorted on disk cheaper than a hash join on the cells (24 s against 8 s).
-CREATE OR REPLACE FUNCTION clustering.label_sectors(p_run bigint, p_sector_ids smallint[])
-RETURNS jsonb LANGUAGE plpgsql SET enable_mergejoin = off SET work_mem = '256MB'
-    SET default_statistics_target = 10 AS $$
+-- Core flags (PostGIS does not give them): a point is core when at least min_points
+-- points of its sector, itself included, lie within eps. Counted for the points of
+-- pg_temp.cl_pts marked target, among all the points of cl_pts, which must hold every
+-- point within eps of a target (clustering.label_sectors makes it so); writes
+-- pg_temp.cl_flags (enterprise_id, is_core) for the targets and returns how many the
+-- grid bounds left undecided. Runs inside label_sectors, with its settings.
+-- Decided exactly in up to three steps, on a grid of square cells eps/4 wide (shrunk
+-- by 1e-9 against rounding; cx, cy in cl_pts), per sector (the idea of Gunawan's grid
+-- DBSCAN):
+--   lower bound  the points of the 21 cells around a point's cell (offsets i, j with
+--                (|i|+1)^2 + (|j|+1)^2 <= 16) all lie within eps of it: if they are
+--                min_points or more, it is core;
+--   upper bound  only the cells with offsets (max(|i|-1,0))^2 + (max(|j|-1,0))^2
+--                <= 16 can hold points within eps: if they hold fewer than
+--                min_points, it is not core;
+--   ring         the rest (undecided) add to the lower bound's count the points of
+--                the 68 cells between the two sets that lie within eps, measured as
+--                ST_ClusterDBSCAN measures (PostGIS's point distance,
+--                sqrt(dx*dx + dy*dy) <= eps): one hash join of points to cells.
+--                An index probe per point cost 2.3 times as much at 220,000
+--                undecided points (46 s against 20 s) and needed its own GiST index.
+CREATE OR REPLACE FUNCTION clustering.core_flags(p_eps double precision, p_min_points integer)
+RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
-    r clustering.runs%ROWTYPE;  -- the run's parameters
-    t timestamptz := clock_timestamp();
-    v_timings jsonb;
-    v_cell double precision;
     v_undecided bigint;
 BEGIN
-    SELECT * INTO r FROM clustering.runs WHERE run_id = p_run;
-    IF NOT FOUND OR r.status <> 'running' THEN
-        RAISE EXCEPTION 'run % is not a running clustering run', p_run;
-    END IF;
-    IF NOT p_sector_ids <@ r.sector_ids
-       OR EXISTS (SELECT FROM clustering.run_parts
-                   WHERE run_id = p_run AND sector_ids && p_sector_ids) THEN
-        RAISE EXCEPTION 'sectors % are not sectors of run % left to label', p_sector_ids, p_run;
-    END IF;
-    v_cell := r.eps_m / 4 * (1 - 1e-9);
-
-    -- DBSCAN per sector over the run's points (clustering.run_points). ORDER BY a stable
-    -- key: the same data gives the same result. Only clustered points are kept, each
-    -- with its cell of the core-flag grid (cx, cy; see below).
-    DROP TABLE IF EXISTS pg_temp.cl_labels;
-    CREATE TEMP TABLE cl_labels ON COMMIT DROP AS
-    SELECT x.*, floor(ST_X(x.geom) / v_cell)::bigint AS cx,
-           floor(ST_Y(x.geom) / v_cell)::bigint AS cy
-      FROM (
-        SELECT p.*, ST_ClusterDBSCAN(p.geom, r.eps_m, r.min_points)
-                        OVER (PARTITION BY p.sector_id ORDER BY p.enterprise_id) AS cid
-          FROM clustering.run_points(p_run) p
-         WHERE p.sector_id = ANY (p_sector_ids)) x
-     WHERE cid IS NOT NULL;
-    ANALYZE cl_labels;
-    v_timings := jsonb_build_object('dbscan', extract(epoch FROM clock_timestamp() - t));
-    t := clock_timestamp();
-
-    -- Core flag (PostGIS does not give it): at least min_points enterprises of the
-    -- sector, itself included, within eps. Counting among clustered points only is
-    -- exact: every eps-neighbour of a core point is in a cluster, so a point with fewer
-    -- than min_points clustered neighbours is not core.
-    -- Decided exactly in up to three steps, on a grid of square cells eps/4 wide (shrunk
-    -- by 1e-9 against rounding), per sector (the idea of Gunawan's grid DBSCAN):
-    --   lower bound  the points of the 21 cells around a point's cell (offsets i, j with
-    --                (|i|+1)^2 + (|j|+1)^2 <= 16) all lie within eps of it: if they are
-    --                min_points or more, it is core;
-    --   upper bound  only the cells with offsets (max(|i|-1,0))^2 + (max(|j|-1,0))^2
-    --                <= 16 can hold points within eps: if they hold fewer than
-    --                min_points, it is not core;
-    --   ring         the rest (undecided) add to the lower bound's count the points of
-    --                the 68 cells between the two sets that lie within eps, measured as
-    --                ST_ClusterDBSCAN measures (PostGIS's point distance,
-    --                sqrt(dx*dx + dy*dy) <= eps): one hash join of points to cells.
-    --                An index probe per point cost 2.3 times as much at 220,000
-    --                undecided points (46 s against 20 s) and needed its own GiST index.
     DROP TABLE IF EXISTS pg_temp.cl_offsets, pg_temp.cl_cells, pg_temp.cl_rows,
-        pg_temp.cl_row_sums, pg_temp.cl_bounds, pg_temp.cl_ring;
+        pg_temp.cl_row_sums, pg_temp.cl_bounds, pg_temp.cl_core, pg_temp.cl_flags;
     CREATE TEMP TABLE cl_offsets ON COMMIT DROP AS  -- the upper set; all_within: the lower
     SELECT i, j, (abs(i) + 1) ^ 2 + (abs(j) + 1) ^ 2 <= 16 AS all_within
       FROM generate_series(-5, 5) i, generate_series(-5, 5) j
      WHERE greatest(abs(i) - 1, 0) ^ 2 + greatest(abs(j) - 1, 0) ^ 2 <= 16;
     ANALYZE cl_offsets;
     CREATE TEMP TABLE cl_cells ON COMMIT DROP AS
-    SELECT sector_id, cx, cy, count(*)::int AS n FROM cl_labels GROUP BY 1, 2, 3;
+    SELECT sector_id, cx, cy, count(*)::int AS n FROM cl_pts GROUP BY 1, 2, 3;
     ANALYZE cl_cells;
     -- The bounds sum each cell's neighbours over the offsets, row by row: every set's
     -- row j is the offsets |i| <= a (a_up for the upper set, a_lo for the lower; 1 to
@@ -243,45 +211,240 @@ BEGIN
       JOIN cl_row_sums s ON s.sector_id = c.sector_id AND s.cx = c.cx AND s.cy = c.cy + rw.j
      GROUP BY 1, 2, 3;
     ANALYZE cl_bounds;
-    DROP TABLE IF EXISTS pg_temp.cl_core;
     CREATE TEMP TABLE cl_core ON COMMIT DROP AS
-    SELECT l.enterprise_id, l.sector_id, l.cx, l.cy, ST_X(l.geom) AS x, ST_Y(l.geom) AS y,
-           b.lower_n,
-           CASE WHEN b.lower_n >= r.min_points THEN true
-                WHEN b.upper_n < r.min_points THEN false END AS is_core
-      FROM cl_labels l
+    SELECT l.enterprise_id, l.sector_id, l.cx, l.cy, l.x, l.y, l.target, b.lower_n,
+           CASE WHEN b.lower_n >= p_min_points THEN true
+                WHEN b.upper_n < p_min_points THEN false END AS is_core
+      FROM cl_pts l
       JOIN cl_bounds b ON b.sector_id = l.sector_id AND b.cx = l.cx AND b.cy = l.cy;
     ANALYZE cl_core;
-    -- the undecided: their ring's points within eps (an undecided point has at least one
-    -- point in its ring, as upper_n > lower_n)
-    CREATE TEMP TABLE cl_ring ON COMMIT DROP AS
+    -- the undecided targets: their ring's points within eps (an undecided point has at
+    -- least one point in its ring, as upper_n > lower_n)
+    CREATE TEMP TABLE cl_flags ON COMMIT DROP AS
     SELECT u.enterprise_id, u.lower_n + count(*) FILTER (
-               WHERE sqrt((q.x - u.x) * (q.x - u.x) + (q.y - u.y) * (q.y - u.y)) <= r.eps_m)
-               >= r.min_points AS is_core
+               WHERE sqrt((q.x - u.x) * (q.x - u.x) + (q.y - u.y) * (q.y - u.y)) <= p_eps)
+               >= p_min_points AS is_core
       FROM cl_core u CROSS JOIN (SELECT i, j FROM cl_offsets WHERE NOT all_within) d
       JOIN cl_core q ON q.sector_id = u.sector_id AND q.cx = u.cx + d.i AND q.cy = u.cy + d.j
-     WHERE u.is_core IS NULL
+     WHERE u.is_core IS NULL AND u.target
      GROUP BY u.enterprise_id, u.lower_n;
-    v_undecided := (SELECT count(*) FROM cl_ring);
+    v_undecided := (SELECT count(*) FROM cl_flags);
+    INSERT INTO cl_flags SELECT enterprise_id, is_core FROM cl_core WHERE target AND is_core IS NOT NULL;
+    ANALYZE cl_flags;
+    DROP TABLE pg_temp.cl_offsets, pg_temp.cl_cells, pg_temp.cl_rows, pg_temp.cl_row_sums,
+        pg_temp.cl_bounds, pg_temp.cl_core;
+    RETURN v_undecided;
+END
+$$;
+COMMENT ON FUNCTION clustering.core_flags(double precision, integer) IS
+    'Core flags of the target points of pg_temp.cl_pts into pg_temp.cl_flags (inside clustering.label_sectors).';
 
-    INSERT INTO clustering.run_labels (run_id, enterprise_id, sector_id, cid, is_core, geom,
-                                       district_code, district_name)
-    SELECT p_run, l.enterprise_id, l.sector_id, l.cid, coalesce(c.is_core, g.is_core), l.geom,
-           l.district_code, l.district_name
-      FROM cl_labels l JOIN cl_core c USING (enterprise_id)
-      LEFT JOIN cl_ring g USING (enterprise_id);
-    v_timings := v_timings || jsonb_build_object(
-        'core_flags', extract(epoch FROM clock_timestamp() - t), 'undecided', v_undecided);
-    INSERT INTO clustering.run_parts (run_id, sector_ids, n_points, timings)
-    SELECT p_run, p_sector_ids, count(*), v_timings
+-- DBSCAN and core flags for some sectors of a running run, stored in clustering.run_labels
+-- and clustering.run_parts. Sectors are DBSCAN's partitions (PARTITION BY sector), so
+-- labelling them separately, even on separate connections, gives exactly the labels of
+-- the single query. The CLI calls it on two connections at once, each in a transaction
+-- importing the same snapshot; clustering.compute labels whatever sectors are left.
+-- Two methods, the same labels (the run's method; auto: cells for 200,000 points or
+-- more in the call, points below):
+--   points  ST_ClusterDBSCAN over the points, then the core flags of the clustered
+--           points, counted among them: every eps-neighbour of a core point is in a
+--           cluster, so a point with fewer than min_points clustered neighbours is not
+--           core. Its time grows with the points times their neighbours: 0.4 s for
+--           84,256 points, 33-46 s for 842,560 ten times denser.
+--   cells   the core flags first, then ST_ClusterDBSCAN over cells instead of points
+--           (clustering.cell_labels). 3-4 s for the 842,560.
+-- default_statistics_target 10 (here and in compute, refresh_published): the scratch
+-- tables are analyzed from 3,000 sampled rows instead of 30,000; their plans need row
+-- counts and rough distinct counts (0.5-0.8 s of a run at 112,000 enterprises).
+-- enable_mergejoin off: the cell bounds below join every cell to its 89 neighbour
+-- offsets (12 million rows for 135,000 cells); the planner judged a merge join over that
+-- sorted on disk cheaper than a hash join on the cells (24 s against 8 s).
+CREATE OR REPLACE FUNCTION clustering.label_sectors(p_run bigint, p_sector_ids smallint[])
+RETURNS jsonb LANGUAGE plpgsql SET enable_mergejoin = off SET work_mem = '256MB'
+    SET default_statistics_target = 10 AS $$
+DECLARE
+    r clustering.runs%ROWTYPE;  -- the run's parameters
+    t timestamptz := clock_timestamp();
+    v_timings jsonb;
+    v_fine double precision;
+    v_points bigint;
+    v_method text;
+    v_undecided bigint;
+BEGIN
+    SELECT * INTO r FROM clustering.runs WHERE run_id = p_run;
+    IF NOT FOUND OR r.status <> 'running' THEN
+        RAISE EXCEPTION 'run % is not a running clustering run', p_run;
+    END IF;
+    IF NOT p_sector_ids <@ r.sector_ids
+       OR EXISTS (SELECT FROM clustering.run_parts
+                   WHERE run_id = p_run AND sector_ids && p_sector_ids) THEN
+        RAISE EXCEPTION 'sectors % are not sectors of run % left to label', p_sector_ids, p_run;
+    END IF;
+    v_fine := r.eps_m / 4 * (1 - 1e-9);  -- the core flags' grid (clustering.core_flags)
+    DROP TABLE IF EXISTS pg_temp.cl_all, pg_temp.cl_labels, pg_temp.cl_pts;
+    SELECT count(*) INTO v_points
       FROM clustering.run_points(p_run) p WHERE p.sector_id = ANY (p_sector_ids);
-    DROP TABLE pg_temp.cl_labels, pg_temp.cl_offsets, pg_temp.cl_cells, pg_temp.cl_rows,
-        pg_temp.cl_row_sums, pg_temp.cl_bounds, pg_temp.cl_core, pg_temp.cl_ring;
+    v_method := CASE WHEN r.method <> 'auto' THEN r.method
+                     WHEN v_points >= 200000 THEN 'cells' ELSE 'points' END;
+
+    IF v_method = 'points' THEN
+        -- DBSCAN per sector. ORDER BY a stable key: the same data gives the same result.
+        -- Only clustered points are kept.
+        CREATE TEMP TABLE cl_labels ON COMMIT DROP AS
+        SELECT x.* FROM (
+            SELECT p.*, ST_ClusterDBSCAN(p.geom, r.eps_m, r.min_points)
+                            OVER (PARTITION BY p.sector_id ORDER BY p.enterprise_id) AS cid
+              FROM clustering.run_points(p_run) p
+             WHERE p.sector_id = ANY (p_sector_ids)) x
+         WHERE cid IS NOT NULL;
+        ANALYZE cl_labels;
+        v_timings := jsonb_build_object('dbscan', extract(epoch FROM clock_timestamp() - t));
+        t := clock_timestamp();
+        CREATE TEMP TABLE cl_pts ON COMMIT DROP AS
+        SELECT enterprise_id, sector_id, ST_X(geom) AS x, ST_Y(geom) AS y,
+               floor(ST_X(geom) / v_fine)::bigint AS cx, floor(ST_Y(geom) / v_fine)::bigint AS cy,
+               true AS target
+          FROM cl_labels;
+        ANALYZE cl_pts;
+        v_undecided := clustering.core_flags(r.eps_m, r.min_points);
+        INSERT INTO clustering.run_labels (run_id, enterprise_id, sector_id, cid, is_core, geom,
+                                           district_code, district_name)
+        SELECT p_run, l.enterprise_id, l.sector_id, l.cid, f.is_core, l.geom,
+               l.district_code, l.district_name
+          FROM cl_labels l JOIN cl_flags f USING (enterprise_id);
+        v_timings := v_timings || jsonb_build_object(
+            'core_flags', extract(epoch FROM clock_timestamp() - t));
+    ELSE
+        CREATE TEMP TABLE cl_all ON COMMIT DROP AS
+        SELECT p.* FROM clustering.run_points(p_run) p WHERE p.sector_id = ANY (p_sector_ids);
+        v_timings := clustering.cell_labels(p_run, r.eps_m, r.min_points);
+        v_undecided := (v_timings->>'undecided')::bigint;
+    END IF;
+    v_timings := v_timings || jsonb_build_object('method', v_method, 'undecided', v_undecided);
+    INSERT INTO clustering.run_parts (run_id, sector_ids, n_points, timings)
+    VALUES (p_run, p_sector_ids, v_points, v_timings);
+    DROP TABLE IF EXISTS pg_temp.cl_all, pg_temp.cl_labels, pg_temp.cl_pts, pg_temp.cl_flags;
     RETURN v_timings;
 END
 $$;
 COMMENT ON FUNCTION clustering.label_sectors(bigint, smallint[]) IS
     'Runs ST_ClusterDBSCAN and the core flags for some sectors of a running run into clustering.run_labels (the CLI labels sectors on two connections at once).';
+
+-- The labels of the points of pg_temp.cl_all (inside clustering.label_sectors), the same
+-- as ST_ClusterDBSCAN's over them, found from cells instead of points:
+--   cells   squares eps/sqrt(2) wide (shrunk by 1e-9 against rounding): any two points
+--           of a cell are within eps of each other, and every point within eps of a
+--           point lies in the 5 x 5 cells around its cell;
+--   core    a point whose cell holds min_points points or more is core; one whose 5 x 5
+--           cells hold fewer is not; the rest are counted exactly by
+--           clustering.core_flags, among the points of the 5 x 5 cells around theirs;
+--   clusters the core points of a cell are one multipoint; ST_ClusterDBSCAN with min
+--           points 1 joins two cells when their multipoints are within eps, that is when
+--           two of their core points are (the distance of two multipoints is that of
+--           their closest points, measured as between the points). The core points of a
+--           cell are within eps of each other, so the clusters of the cells are those of
+--           the core points: DBSCAN's clusters, without its neighbour search around
+--           every point;
+--   borders a point that is not core joins the cluster of a core point within eps.
+--           Where core points of two clusters are within eps, ST_ClusterDBSCAN gives it
+--           to the first in its ORDER BY, enterprise_id: it takes each core point in
+--           that order and claims the unclaimed points within eps. So does this.
+-- Returns the timings (dbscan: the cells, their clusters and the borders; core_flags)
+-- and the count of points the grid bounds left undecided.
+CREATE OR REPLACE FUNCTION clustering.cell_labels(p_run bigint, p_eps double precision,
+                                                   p_min_points integer)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    t timestamptz := clock_timestamp();
+    v_timings jsonb;
+    v_side double precision := p_eps / sqrt(2) * (1 - 1e-9);
+    v_fine double precision := p_eps / 4 * (1 - 1e-9);
+    v_undecided bigint;
+BEGIN
+    DROP TABLE IF EXISTS pg_temp.cl_block, pg_temp.cl_cpts, pg_temp.cl_kn, pg_temp.cl_kcells,
+        pg_temp.cl_kcore, pg_temp.cl_near;
+    CREATE TEMP TABLE cl_block ON COMMIT DROP AS
+    SELECT i, j FROM generate_series(-2, 2) i, generate_series(-2, 2) j;
+    ANALYZE cl_block;
+    CREATE TEMP TABLE cl_cpts ON COMMIT DROP AS
+    SELECT a.*, ST_X(a.geom) AS x, ST_Y(a.geom) AS y,
+           floor(ST_X(a.geom) / v_side)::bigint AS kx, floor(ST_Y(a.geom) / v_side)::bigint AS ky
+      FROM cl_all a;
+    ANALYZE cl_cpts;
+    -- n: the cell's points; ub: the points of its 5 x 5 cells
+    CREATE TEMP TABLE cl_kn ON COMMIT DROP AS
+    SELECT sector_id, kx, ky, count(*)::int AS n FROM cl_cpts GROUP BY 1, 2, 3;
+    ANALYZE cl_kn;
+    CREATE TEMP TABLE cl_kcells ON COMMIT DROP AS
+    SELECT c.sector_id, c.kx, c.ky, c.n, sum(d.n)::int AS ub
+      FROM cl_kn c CROSS JOIN cl_block o
+      JOIN cl_kn d ON d.sector_id = c.sector_id AND d.kx = c.kx + o.i AND d.ky = c.ky + o.j
+     GROUP BY 1, 2, 3, 4;
+    ANALYZE cl_kcells;
+    -- the undecided, with every point of the 5 x 5 cells around theirs
+    CREATE TEMP TABLE cl_pts ON COMMIT DROP AS
+    SELECT a.enterprise_id, a.sector_id, a.x, a.y,
+           floor(a.x / v_fine)::bigint AS cx, floor(a.y / v_fine)::bigint AS cy,
+           k.n < p_min_points AND k.ub >= p_min_points AS target
+      FROM cl_cpts a
+      JOIN cl_kcells k USING (sector_id, kx, ky)
+      JOIN (SELECT DISTINCT u.sector_id, u.kx + o.i AS kx, u.ky + o.j AS ky
+              FROM cl_kcells u CROSS JOIN cl_block o
+             WHERE u.n < p_min_points AND u.ub >= p_min_points) w USING (sector_id, kx, ky);
+    ANALYZE cl_pts;
+    v_undecided := clustering.core_flags(p_eps, p_min_points);
+    DROP TABLE IF EXISTS pg_temp.cl_flagged;
+    CREATE TEMP TABLE cl_flagged ON COMMIT DROP AS
+    SELECT a.*, CASE WHEN k.n >= p_min_points THEN true WHEN k.ub < p_min_points THEN false
+                     ELSE f.is_core END AS is_core
+      FROM cl_cpts a JOIN cl_kcells k USING (sector_id, kx, ky)
+      LEFT JOIN cl_flags f USING (enterprise_id);
+    IF EXISTS (SELECT FROM cl_flagged WHERE is_core IS NULL) THEN  -- cannot happen
+        RAISE EXCEPTION 'run %: core flags missing for some points', p_run;
+    END IF;
+    ANALYZE cl_flagged;
+    v_timings := jsonb_build_object('core_flags', extract(epoch FROM clock_timestamp() - t),
+                                    'undecided', v_undecided);
+    t := clock_timestamp();
+
+    CREATE TEMP TABLE cl_kcore ON COMMIT DROP AS
+    SELECT sector_id, kx, ky, mp,
+           ST_ClusterDBSCAN(mp, p_eps, 1) OVER (PARTITION BY sector_id ORDER BY kx, ky) AS cid
+      FROM (SELECT sector_id, kx, ky, ST_Collect(geom) AS mp
+              FROM cl_flagged WHERE is_core GROUP BY 1, 2, 3) c;
+    ANALYZE cl_kcore;
+    -- the points that are not core, and the cells with core points within eps of them
+    CREATE TEMP TABLE cl_near ON COMMIT DROP AS
+    SELECT b.enterprise_id, b.sector_id, b.x, b.y, k.kx, k.ky, k.cid
+      FROM cl_flagged b CROSS JOIN cl_block o
+      JOIN cl_kcore k ON k.sector_id = b.sector_id AND k.kx = b.kx + o.i AND k.ky = b.ky + o.j
+     WHERE NOT b.is_core AND ST_DWithin(b.geom, k.mp, p_eps);
+    ANALYZE cl_near;
+    INSERT INTO clustering.run_labels (run_id, enterprise_id, sector_id, cid, is_core, geom,
+                                       district_code, district_name)
+    SELECT p_run, a.enterprise_id, a.sector_id, x.cid, a.is_core, a.geom, a.district_code,
+           a.district_name
+      FROM cl_flagged a
+      JOIN (SELECT a.enterprise_id, k.cid FROM cl_flagged a JOIN cl_kcore k USING (sector_id, kx, ky)
+             WHERE a.is_core
+            UNION ALL  -- near core points of one cluster only
+            SELECT enterprise_id, min(cid) FROM cl_near GROUP BY 1 HAVING min(cid) = max(cid)
+            UNION ALL  -- near two or more: the cluster of the first core point within eps
+            (SELECT DISTINCT ON (n.enterprise_id) n.enterprise_id, n.cid
+               FROM cl_near n JOIN cl_flagged q
+                 ON q.sector_id = n.sector_id AND q.kx = n.kx AND q.ky = n.ky AND q.is_core
+              WHERE n.enterprise_id IN (SELECT enterprise_id FROM cl_near GROUP BY 1
+                                         HAVING min(cid) < max(cid))
+                AND sqrt((q.x - n.x) * (q.x - n.x) + (q.y - n.y) * (q.y - n.y)) <= p_eps
+              ORDER BY n.enterprise_id, q.enterprise_id)) x USING (enterprise_id);
+    v_timings := v_timings || jsonb_build_object('dbscan', extract(epoch FROM clock_timestamp() - t));
+    DROP TABLE pg_temp.cl_block, pg_temp.cl_cpts, pg_temp.cl_kn, pg_temp.cl_kcells,
+        pg_temp.cl_kcore, pg_temp.cl_near, pg_temp.cl_flagged;
+    RETURN v_timings;
+END
+$$;
+COMMENT ON FUNCTION clustering.cell_labels(bigint, double precision, integer) IS
+    'The labels of ST_ClusterDBSCAN over the points of pg_temp.cl_all, found over grid cells of core points (inside clustering.label_sectors).';
 
 -- work_mem 256MB: the members' labels sort every clustered point twice (window
 -- functions by cluster, then by first member), about 100 MB per sort at a million

@@ -1,5 +1,6 @@
 -- Downgrade of the clustering/publish revision.
 DROP FUNCTION IF EXISTS publish.export_geom(geometry, text);
+DROP FUNCTION IF EXISTS clustering.run(double precision, integer, text[], text, jsonb, date, text);
 DROP FUNCTION IF EXISTS clustering.run(double precision, integer, text[], text, jsonb, date);
 DROP FUNCTION IF EXISTS clustering.refresh_published();
 DROP VIEW IF EXISTS publish.cluster_lineage, publish.cluster_runs;
@@ -17,6 +18,7 @@ DROP FUNCTION IF EXISTS clustering.run_points(bigint);
 DROP FUNCTION IF EXISTS clustering.sector_ids(text[]);
 DROP FUNCTION IF EXISTS clustering.check_dbscan_params(double precision[], integer[]);
 DROP FUNCTION IF EXISTS clustering.points_for(smallint[], date);
+DROP FUNCTION IF EXISTS clustering.start_run(double precision, integer, text[], text, jsonb, date, text);
 DROP FUNCTION IF EXISTS clustering.start_run(double precision, integer, text[], text, jsonb, date);
 DROP FUNCTION IF EXISTS clustering.published_run();
 DROP FUNCTION IF EXISTS clustering.assign_tiers(bigint, text, jsonb);

@@ -21,20 +21,21 @@ $$;
 COMMENT ON FUNCTION clustering.refresh_published() IS
     'Refreshes every materialized view in publish (concurrently: readers never see an empty layer).';
 
+DROP FUNCTION IF EXISTS clustering.run(double precision, integer, text[], text, jsonb, date);
 CREATE OR REPLACE FUNCTION clustering.run(
     p_eps double precision DEFAULT 500, p_min_points integer DEFAULT 30,
     p_sectors text[] DEFAULT NULL, p_tier_method text DEFAULT 'jenks',
-    p_tier_params jsonb DEFAULT '{}', p_as_of date DEFAULT NULL)
+    p_tier_params jsonb DEFAULT '{}', p_as_of date DEFAULT NULL, p_method text DEFAULT 'auto')
 RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     v_run bigint;
 BEGIN
     v_run := clustering.start_run(p_eps, p_min_points, p_sectors, p_tier_method, p_tier_params,
-                                  p_as_of);
+                                  p_as_of, p_method);
     PERFORM clustering.compute(v_run);
     PERFORM clustering.refresh_published();
     RETURN v_run;
 END
 $$;
-COMMENT ON FUNCTION clustering.run(double precision, integer, text[], text, jsonb, date) IS
+COMMENT ON FUNCTION clustering.run(double precision, integer, text[], text, jsonb, date, text) IS
     'Runs a whole clustering (validate, cluster, tiers, refresh publish) in the calling transaction; returns the run id. Example: SELECT clustering.run(500, 30);';

@@ -123,6 +123,13 @@ ALTER TABLE clustering.runs ADD COLUMN IF NOT EXISTS previous_run_id bigint
     REFERENCES clustering.runs ON DELETE SET NULL;
 COMMENT ON COLUMN clustering.runs.previous_run_id IS 'The run this one''s clusters were matched to (clustering.previous_run); NULL for the first of a series.';
 
+-- Revision 0034: the runs before it labelled every sector by ST_ClusterDBSCAN over its
+-- points, hence 'points' for them.
+ALTER TABLE clustering.runs ADD COLUMN IF NOT EXISTS method text NOT NULL DEFAULT 'points'
+    CHECK (method IN ('auto', 'points', 'cells'));
+ALTER TABLE clustering.runs ALTER COLUMN method SET DEFAULT 'auto';
+COMMENT ON COLUMN clustering.runs.method IS 'How the sectors were labelled: points (ST_ClusterDBSCAN over the enterprises), cells (over grid cells of core points), auto (cells for sectors of 200,000 enterprises or more). The same labels either way; timings->parts says which each part used.';
+
 CREATE TABLE IF NOT EXISTS clustering.lineage (
     run_id bigint NOT NULL REFERENCES clustering.runs ON DELETE CASCADE,
     cluster_key bigint NOT NULL,
