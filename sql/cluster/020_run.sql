@@ -145,12 +145,12 @@ DROP FUNCTION IF EXISTS clustering.hold_registry();
 
 -- Core flags (PostGIS does not give them): a point is core when at least min_points
 -- points of its sector, itself included, lie within eps. Counted for the points of
--- pg_temp.cl_pts marked target, among all the points of cl_pts, which must hold every
+-- pg_temp.cl_pts (enterprise_id, sector_id, x, y, target) marked target, among all the points of cl_pts, which must hold every
 -- point within eps of a target (clustering.label_sectors makes it so); writes
 -- pg_temp.cl_flags (enterprise_id, is_core) for the targets and returns how many the
 -- grid bounds left undecided. Runs inside label_sectors, with its settings.
 -- Decided exactly in up to three steps, on a grid of square cells eps/4 wide (shrunk
--- by 1e-9 against rounding; cx, cy in cl_pts), per sector (the idea of Gunawan's grid
+-- by 1e-9 against rounding; cells cx, cy), per sector (the idea of Gunawan's grid
 -- DBSCAN):
 --   lower bound  the points of the 21 cells around a point's cell (offsets i, j with
 --                (|i|+1)^2 + (|j|+1)^2 <= 16) all lie within eps of it: if they are
@@ -167,6 +167,7 @@ DROP FUNCTION IF EXISTS clustering.hold_registry();
 CREATE OR REPLACE FUNCTION clustering.core_flags(p_eps double precision, p_min_points integer)
 RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
+    v_cell double precision := p_eps / 4 * (1 - 1e-9);
     v_undecided bigint;
 BEGIN
     DROP TABLE IF EXISTS pg_temp.cl_offsets, pg_temp.cl_cells, pg_temp.cl_rows,
@@ -177,7 +178,9 @@ BEGIN
      WHERE greatest(abs(i) - 1, 0) ^ 2 + greatest(abs(j) - 1, 0) ^ 2 <= 16;
     ANALYZE cl_offsets;
     CREATE TEMP TABLE cl_cells ON COMMIT DROP AS
-    SELECT sector_id, cx, cy, count(*)::int AS n FROM cl_pts GROUP BY 1, 2, 3;
+    SELECT sector_id, floor(x / v_cell)::bigint AS cx, floor(y / v_cell)::bigint AS cy,
+           count(*)::int AS n
+      FROM cl_pts GROUP BY 1, 2, 3;
     ANALYZE cl_cells;
     -- The bounds sum each cell's neighbours over the offsets, row by row: every set's
     -- row j is the offsets |i| <= a (a_up for the upper set, a_lo for the lower; 1 to
@@ -215,7 +218,8 @@ BEGIN
     SELECT l.enterprise_id, l.sector_id, l.cx, l.cy, l.x, l.y, l.target, b.lower_n,
            CASE WHEN b.lower_n >= p_min_points THEN true
                 WHEN b.upper_n < p_min_points THEN false END AS is_core
-      FROM cl_pts l
+      FROM (SELECT p.*, floor(p.x / v_cell)::bigint AS cx, floor(p.y / v_cell)::bigint AS cy
+              FROM cl_pts p) l
       JOIN cl_bounds b ON b.sector_id = l.sector_id AND b.cx = l.cx AND b.cy = l.cy;
     ANALYZE cl_core;
     -- the undecided targets: their ring's points within eps (an undecided point has at
@@ -266,7 +270,6 @@ DECLARE
     r clustering.runs%ROWTYPE;  -- the run's parameters
     t timestamptz := clock_timestamp();
     v_timings jsonb;
-    v_fine double precision;
     v_points bigint;
     v_method text;
     v_undecided bigint;
@@ -280,7 +283,6 @@ BEGIN
                    WHERE run_id = p_run AND sector_ids && p_sector_ids) THEN
         RAISE EXCEPTION 'sectors % are not sectors of run % left to label', p_sector_ids, p_run;
     END IF;
-    v_fine := r.eps_m / 4 * (1 - 1e-9);  -- the core flags' grid (clustering.core_flags)
     DROP TABLE IF EXISTS pg_temp.cl_all, pg_temp.cl_labels, pg_temp.cl_pts;
     SELECT count(*) INTO v_points
       FROM clustering.run_points(p_run) p WHERE p.sector_id = ANY (p_sector_ids);
@@ -301,9 +303,7 @@ BEGIN
         v_timings := jsonb_build_object('dbscan', extract(epoch FROM clock_timestamp() - t));
         t := clock_timestamp();
         CREATE TEMP TABLE cl_pts ON COMMIT DROP AS
-        SELECT enterprise_id, sector_id, ST_X(geom) AS x, ST_Y(geom) AS y,
-               floor(ST_X(geom) / v_fine)::bigint AS cx, floor(ST_Y(geom) / v_fine)::bigint AS cy,
-               true AS target
+        SELECT enterprise_id, sector_id, ST_X(geom) AS x, ST_Y(geom) AS y, true AS target
           FROM cl_labels;
         ANALYZE cl_pts;
         v_undecided := clustering.core_flags(r.eps_m, r.min_points);
@@ -358,11 +358,10 @@ DECLARE
     t timestamptz := clock_timestamp();
     v_timings jsonb;
     v_side double precision := p_eps / sqrt(2) * (1 - 1e-9);
-    v_fine double precision := p_eps / 4 * (1 - 1e-9);
     v_undecided bigint;
 BEGIN
     DROP TABLE IF EXISTS pg_temp.cl_block, pg_temp.cl_cpts, pg_temp.cl_kn, pg_temp.cl_kcells,
-        pg_temp.cl_kcore, pg_temp.cl_near;
+        pg_temp.cl_flagged, pg_temp.cl_kcore, pg_temp.cl_near;
     CREATE TEMP TABLE cl_block ON COMMIT DROP AS
     SELECT i, j FROM generate_series(-2, 2) i, generate_series(-2, 2) j;
     ANALYZE cl_block;
@@ -384,7 +383,6 @@ BEGIN
     -- the undecided, with every point of the 5 x 5 cells around theirs
     CREATE TEMP TABLE cl_pts ON COMMIT DROP AS
     SELECT a.enterprise_id, a.sector_id, a.x, a.y,
-           floor(a.x / v_fine)::bigint AS cx, floor(a.y / v_fine)::bigint AS cy,
            k.n < p_min_points AND k.ub >= p_min_points AS target
       FROM cl_cpts a
       JOIN cl_kcells k USING (sector_id, kx, ky)
@@ -393,7 +391,6 @@ BEGIN
              WHERE u.n < p_min_points AND u.ub >= p_min_points) w USING (sector_id, kx, ky);
     ANALYZE cl_pts;
     v_undecided := clustering.core_flags(p_eps, p_min_points);
-    DROP TABLE IF EXISTS pg_temp.cl_flagged;
     CREATE TEMP TABLE cl_flagged ON COMMIT DROP AS
     SELECT a.*, CASE WHEN k.n >= p_min_points THEN true WHEN k.ub < p_min_points THEN false
                      ELSE f.is_core END AS is_core
