@@ -1,7 +1,9 @@
 """Core flags by sub-cells: clustering.core_flags adds to a point's lower bound the ring
 cells that lie within eps of the sixteenth of its cell that holds it, before counting
 points one by one, and bounds only the cells holding targets; it returns its counts as
-jsonb (undecided, counted).
+jsonb (undecided, counted). clustering.cell_labels reads the run's points itself (its
+new first argument after the run is the sectors) and collects the cells' multipoints
+into a table of their own before ST_ClusterDBSCAN.
 
 Revision ID: 0035
 Revises: 0034
