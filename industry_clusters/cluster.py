@@ -88,6 +88,19 @@ def sector_groups(sizes: list[tuple[int, int]], jobs: int) -> list[list[int]]:
     return [sorted(g) for _, g in groups if g]
 
 
+def label_groups(conn: psycopg.Connection, run_id: int, jobs: int) -> list[list[int]]:
+    """The run's sectors in groups, one connection each: a sector each when there are
+    no more sectors than jobs (without counting their enterprises first: 1 s at a
+    million), else groups of similar size (sector_groups)."""
+    sectors = conn.execute("SELECT sector_ids FROM clustering.runs WHERE run_id = %s",
+                           (run_id,)).fetchone()[0]
+    if len(sectors) <= jobs:
+        return [[s] for s in sorted(sectors)]
+    sizes = conn.execute("SELECT sector_id, count(*) FROM clustering.run_points(%s) "
+                         "GROUP BY 1", (run_id,)).fetchall()
+    return sector_groups(sizes, jobs)
+
+
 def label_concurrently(target, conn: psycopg.Connection, run_id: int, jobs: int) -> None:
     """Label the run's sectors on up to ``jobs`` connections at once.
 
@@ -100,9 +113,7 @@ def label_concurrently(target, conn: psycopg.Connection, run_id: int, jobs: int)
     A helper that cannot connect (no connection slot free on a busy server, say) is not
     an error: its sectors are left to ``clustering.compute``, which labels every sector
     no helper did in the run's own connection. The run is then slower, not failed."""
-    sizes = conn.execute("SELECT sector_id, count(*) FROM clustering.run_points(%s) "
-                         "GROUP BY 1", (run_id,)).fetchall()
-    groups = sector_groups(sizes, jobs)
+    groups = label_groups(conn, run_id, jobs)
     if len(groups) < 2:
         return
     snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]

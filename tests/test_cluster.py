@@ -368,6 +368,19 @@ def test_sector_groups_balance_enterprises():
     assert sector_groups([], 2) == []
 
 
+def test_label_groups_give_each_sector_a_connection_while_there_are_enough(conn):
+    """Two sectors and two jobs: one each, the empty sector too (it labels nothing);
+    one job: the sectors are counted and grouped, and the empty one left out."""
+    from industry_clusters.cluster import label_groups
+
+    insert_points(conn, [(0, 0), (10, 0)], sector="software")
+    run = conn.execute("SELECT clustering.start_run()").fetchone()[0]
+    ids = dict(conn.execute("SELECT code, sector_id FROM registry.sectors").fetchall())
+    assert label_groups(conn, run, 2) == [[ids["comms"]], [ids["software"]]]
+    assert label_groups(conn, run, 1) == [[ids["software"]]]
+    conn.rollback()
+
+
 def labelled(conn, run_id: int) -> list[tuple]:
     return conn.execute(
         "SELECT c.sector_id, c.label, m.enterprise_id, m.is_core, c.n_members, c.n_core, "

@@ -83,9 +83,12 @@ RETURNS void LANGUAGE sql AS $$
     DELETE FROM clustering.run_parts w
      WHERE NOT EXISTS (SELECT FROM clustering.runs r
                         WHERE r.run_id = w.run_id AND r.status = 'running');
+    DELETE FROM clustering.run_clusters w
+     WHERE NOT EXISTS (SELECT FROM clustering.runs r
+                        WHERE r.run_id = w.run_id AND r.status = 'running');
 $$;
 COMMENT ON FUNCTION clustering.clear_work() IS
-    'Deletes the work rows (clustering.run_labels, run_parts) of runs no longer running.';
+    'Deletes the work rows (clustering.run_labels, run_clusters, run_parts) of runs no longer running.';
 
 -- p_method: how the sectors are labelled (clustering.label_sectors): 'points', 'cells',
 -- or 'auto' (cells for 200,000 enterprises or more). Both give the same labels.
@@ -302,8 +305,9 @@ $$;
 COMMENT ON FUNCTION clustering.core_flags(double precision, integer) IS
     'Core flags of the target points of pg_temp.cl_pts into pg_temp.cl_flags (inside clustering.label_sectors).';
 
--- DBSCAN and core flags for some sectors of a running run, stored in clustering.run_labels
--- and clustering.run_parts. Sectors are DBSCAN's partitions (PARTITION BY sector), so
+-- DBSCAN, core flags and cluster rows for some sectors of a running run, stored in
+-- clustering.run_labels, run_clusters and run_parts. Sectors are DBSCAN's partitions
+-- (PARTITION BY sector), so
 -- labelling them separately, even on separate connections, gives exactly the labels of
 -- the single query. The CLI calls it on two connections at once, each in a transaction
 -- importing the same snapshot; clustering.compute labels whatever sectors are left.
@@ -341,7 +345,7 @@ BEGIN
                    WHERE run_id = p_run AND sector_ids && p_sector_ids) THEN
         RAISE EXCEPTION 'sectors % are not sectors of run % left to label', p_sector_ids, p_run;
     END IF;
-    DROP TABLE IF EXISTS pg_temp.cl_labels, pg_temp.cl_pts;
+    DROP TABLE IF EXISTS pg_temp.cl_labels, pg_temp.cl_pts, pg_temp.cl_out, pg_temp.cl_clusters;
     SELECT count(*) INTO v_points
       FROM clustering.run_points(p_run) p WHERE p.sector_id = ANY (p_sector_ids);
     v_method := CASE WHEN r.method <> 'auto' THEN r.method
@@ -365,28 +369,67 @@ BEGIN
           FROM cl_labels;
         ANALYZE cl_pts;
         v_timings := v_timings || clustering.core_flags(r.eps_m, r.min_points);
-        INSERT INTO clustering.run_labels (run_id, enterprise_id, sector_id, cid, is_core, geom,
-                                           district_code, district_name)
-        SELECT p_run, l.enterprise_id, l.sector_id, l.cid, f.is_core, l.geom,
-               l.district_code, l.district_name
+        CREATE TEMP TABLE cl_out ON COMMIT DROP AS
+        SELECT l.enterprise_id, l.sector_id, l.cid, f.is_core, l.geom, l.district_code,
+               l.district_name
           FROM cl_labels l JOIN cl_flags f USING (enterprise_id);
         v_timings := v_timings || jsonb_build_object(
             'core_flags', extract(epoch FROM clock_timestamp() - t));
     ELSE
         v_timings := clustering.cell_labels(p_run, p_sector_ids, r.eps_m, r.min_points);
     END IF;
-    v_timings := v_timings || jsonb_build_object('method', v_method);
+    t := clock_timestamp();
+
+    -- The clusters of pg_temp.cl_out, one row each, made here so that both connections
+    -- share the work. Label: 1-based within the sector, ordered by each cluster's
+    -- smallest member. The hull is buffered by eps/10 so that small or collinear
+    -- clusters still have an area; its district is the members' majority district
+    -- (ties: the lowest district code, then name).
+    ANALYZE cl_out;
+    CREATE TEMP TABLE cl_clusters ON COMMIT DROP AS
+    SELECT g.*, dense_rank() OVER (PARTITION BY g.sector_id ORDER BY g.first_member)::int AS label,
+           d.district_code, d.district_name
+      FROM (SELECT sector_id, cid, min(enterprise_id) AS first_member, count(*)::int AS n,
+                   count(*) FILTER (WHERE is_core)::int AS n_core,
+                   ST_Multi(ST_Buffer(ST_ConvexHull(ST_Collect(geom)), r.eps_m / 10, 4)) AS hull,
+                   -- the mean of the members' coordinates, summed exactly (numeric): a
+                   -- sum of doubles depends on its order, and the centroid changed in its
+                   -- last bits from run to run
+                   ST_SetSRID(ST_MakePoint(avg(ST_X(geom)::numeric)::float8,
+                                           avg(ST_Y(geom)::numeric)::float8),
+                              ST_SRID(min(geom))) AS centroid
+              FROM cl_out GROUP BY sector_id, cid) g
+      LEFT JOIN (
+            SELECT DISTINCT ON (sector_id, cid) sector_id, cid, district_code, district_name
+              FROM (SELECT sector_id, cid, district_code, district_name, count(*) AS n
+                      FROM cl_out
+                     WHERE district_code IS NOT NULL OR district_name IS NOT NULL
+                     GROUP BY 1, 2, 3, 4) v
+             ORDER BY sector_id, cid, n DESC, district_code NULLS LAST, district_name) d
+             USING (sector_id, cid);
+    ANALYZE cl_clusters;
+    INSERT INTO clustering.run_clusters (run_id, sector_id, label, n_members, n_core, hull,
+                                         centroid, district_code, district_name)
+    SELECT p_run, sector_id, label, n, n_core, hull, centroid, district_code, district_name
+      FROM cl_clusters;
+    INSERT INTO clustering.run_labels (run_id, enterprise_id, sector_id, label, is_core)
+    SELECT p_run, o.enterprise_id, o.sector_id, c.label, o.is_core
+      FROM cl_out o JOIN cl_clusters c USING (sector_id, cid);
+    v_timings := v_timings || jsonb_build_object(
+        'method', v_method, 'clusters', extract(epoch FROM clock_timestamp() - t));
     INSERT INTO clustering.run_parts (run_id, sector_ids, n_points, timings)
     VALUES (p_run, p_sector_ids, v_points, v_timings);
-    DROP TABLE IF EXISTS pg_temp.cl_labels, pg_temp.cl_pts, pg_temp.cl_flags;
+    DROP TABLE IF EXISTS pg_temp.cl_labels, pg_temp.cl_pts, pg_temp.cl_flags, pg_temp.cl_out,
+        pg_temp.cl_clusters;
     RETURN v_timings;
 END
 $$;
 COMMENT ON FUNCTION clustering.label_sectors(bigint, smallint[]) IS
-    'Runs ST_ClusterDBSCAN and the core flags for some sectors of a running run into clustering.run_labels (the CLI labels sectors on two connections at once).';
+    'Runs ST_ClusterDBSCAN, the core flags and the cluster rows for some sectors of a running run into clustering.run_labels and run_clusters (the CLI labels sectors on two connections at once).';
 
--- The labels of the points of some sectors of a run (inside clustering.label_sectors), the same
--- as ST_ClusterDBSCAN's over them, found from cells instead of points:
+-- The labels of the points of some sectors of a run into pg_temp.cl_out (inside
+-- clustering.label_sectors), the same as ST_ClusterDBSCAN's over them, found from cells
+-- instead of points:
 --   cells   squares eps/sqrt(2) wide (shrunk by 1e-9 against rounding): any two points
 --           of a cell are within eps of each other, and every point within eps of a
 --           point lies in the 5 x 5 cells around its cell;
@@ -477,9 +520,8 @@ BEGIN
       JOIN cl_kcore k ON k.sector_id = b.sector_id AND k.kx = b.kx + o.i AND k.ky = b.ky + o.j
      WHERE NOT b.is_core AND ST_DWithin(b.geom, k.mp, p_eps);
     ANALYZE cl_near;
-    INSERT INTO clustering.run_labels (run_id, enterprise_id, sector_id, cid, is_core, geom,
-                                       district_code, district_name)
-    SELECT p_run, a.enterprise_id, a.sector_id, x.cid, a.is_core, a.geom, a.district_code,
+    CREATE TEMP TABLE cl_out ON COMMIT DROP AS
+    SELECT a.enterprise_id, a.sector_id, x.cid, a.is_core, a.geom, a.district_code,
            a.district_name
       FROM cl_flagged a
       JOIN (SELECT a.enterprise_id, k.cid FROM cl_flagged a JOIN cl_kcore k USING (sector_id, kx, ky)
@@ -501,7 +543,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION clustering.cell_labels(bigint, smallint[], double precision, integer) IS
-    'The labels of ST_ClusterDBSCAN over the points of some sectors of a run, found over grid cells of core points (inside clustering.label_sectors).';
+    'The labels of ST_ClusterDBSCAN over the points of some sectors of a run into pg_temp.cl_out, found over grid cells of core points (inside clustering.label_sectors).';
 
 -- work_mem 256MB: the members' labels sort every clustered point twice (window
 -- functions by cluster, then by first member), about 100 MB per sort at a million
@@ -547,50 +589,33 @@ BEGIN
       INTO v_timings, v_points
       FROM clustering.run_parts WHERE run_id = p_run;
     t := clock_timestamp();
-    -- the work table is emptied after every run: without fresh statistics the planner
-    -- takes it for one row and reads a million through its index
+    -- the work tables are emptied after every run: without fresh statistics the planner
+    -- takes them for one row and reads a million through an index
     ANALYZE clustering.run_labels;
 
-    DROP TABLE IF EXISTS pg_temp.cl_members;
-    CREATE TEMP TABLE cl_members ON COMMIT DROP AS
-    SELECT l.enterprise_id, l.sector_id, l.geom, l.district_code, l.district_name,
-           -- label: 1-based within the sector, ordered by each cluster's smallest member
-           dense_rank() OVER (PARTITION BY l.sector_id ORDER BY l.first_member)::int AS label,
-           l.is_core
-      FROM (SELECT w.*, min(w.enterprise_id) OVER (PARTITION BY w.sector_id, w.cid) AS first_member
-              FROM clustering.run_labels w WHERE w.run_id = p_run) l;
-    DELETE FROM clustering.run_labels WHERE run_id = p_run;
-    DELETE FROM clustering.run_parts WHERE run_id = p_run;
-    ANALYZE cl_members;
-
-    -- One row per cluster. The hull is buffered by eps/10 so that small or collinear
-    -- clusters still have an area; its district is the members' majority district
-    -- (ties: the lowest district code, then name).
+    -- The clusters, made by the connections that labelled their sectors, in label
+    -- order: cluster ids are deterministic.
     INSERT INTO clustering.clusters (run_id, sector_id, label, n_members, n_core, hull,
                                      centroid, area_km2, density_per_km2, district_code,
                                      district_name)
-    SELECT p_run, g.sector_id, g.label, g.n, g.n_core, g.hull, g.centroid,
-           ST_Area(g.hull) / 1e6, g.n / (ST_Area(g.hull) / 1e6), d.district_code, d.district_name
-      FROM (SELECT sector_id, label, count(*)::int AS n, count(*) FILTER (WHERE is_core)::int AS n_core,
-                   ST_Multi(ST_Buffer(ST_ConvexHull(ST_Collect(geom)), r.eps_m / 10, 4)) AS hull,
-                   ST_Centroid(ST_Collect(geom)) AS centroid
-              FROM cl_members GROUP BY sector_id, label) g
-      LEFT JOIN (
-            SELECT DISTINCT ON (sector_id, label) sector_id, label, district_code, district_name
-              FROM (SELECT sector_id, label, district_code, district_name, count(*) AS n
-                      FROM cl_members
-                     WHERE district_code IS NOT NULL OR district_name IS NOT NULL
-                     GROUP BY 1, 2, 3, 4) v
-             ORDER BY sector_id, label, n DESC, district_code NULLS LAST, district_name) d
-             USING (sector_id, label)
-     ORDER BY g.sector_id, g.label;  -- cluster ids in label order: deterministic
+    SELECT p_run, sector_id, label, n_members, n_core, hull, centroid, ST_Area(hull) / 1e6,
+           n_members / (ST_Area(hull) / 1e6), district_code, district_name
+      FROM clustering.run_clusters WHERE run_id = p_run
+     ORDER BY sector_id, label;
+    GET DIAGNOSTICS v_clusters = ROW_COUNT;
 
     -- the members into the run's own table, then made its partition of clustering.members
     -- (sql/schema/030_clustering.sql)
     EXECUTE format('INSERT INTO %s (run_id, enterprise_id, cluster_id, is_core) '
-                   'SELECT $1, m.enterprise_id, c.cluster_id, m.is_core FROM cl_members m '
+                   'SELECT $1, m.enterprise_id, c.cluster_id, m.is_core '
+                   'FROM clustering.run_labels m '
                    'JOIN clustering.clusters c ON c.run_id = $1 AND c.sector_id = m.sector_id '
-                   'AND c.label = m.label', clustering.begin_members(p_run)) USING p_run;
+                   'AND c.label = m.label WHERE m.run_id = $1',
+                   clustering.begin_members(p_run)) USING p_run;
+    GET DIAGNOSTICS v_clustered = ROW_COUNT;
+    DELETE FROM clustering.run_labels WHERE run_id = p_run;
+    DELETE FROM clustering.run_clusters WHERE run_id = p_run;
+    DELETE FROM clustering.run_parts WHERE run_id = p_run;
     PERFORM clustering.attach_members(p_run);
     v_timings := v_timings || jsonb_build_object('clusters', extract(epoch FROM clock_timestamp() - t));
     t := clock_timestamp();
@@ -602,8 +627,6 @@ BEGIN
 
     tiers := clustering.assign_tiers(p_run, r.tier_method, r.tier_params);
 
-    SELECT count(*) INTO v_clustered FROM cl_members;
-    SELECT count(*) INTO v_clusters FROM clustering.clusters WHERE run_id = p_run;
     v_timings := v_timings || jsonb_build_object('tiers', extract(epoch FROM clock_timestamp() - t),
                                              'total', extract(epoch FROM clock_timestamp() - t0));
     UPDATE clustering.runs

@@ -174,26 +174,46 @@ COMMENT ON COLUMN clustering.run_parts.sector_ids IS 'Sectors labelled together.
 COMMENT ON COLUMN clustering.run_parts.n_points IS 'Enterprises of these sectors clustered.';
 COMMENT ON COLUMN clustering.run_parts.timings IS 'Seconds of DBSCAN and of the core flags.';
 
+-- Since revision 0036 the connection that labels a sector also makes its cluster rows
+-- (clustering.run_clusters): a label is the cluster's final number in its sector, and
+-- the points' geometry stays on that connection. A table of the old shape (DBSCAN's
+-- cluster number and each point's geometry) is scratch data: it is dropped.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM information_schema.columns WHERE table_schema = 'clustering'
+                  AND table_name = 'run_labels' AND column_name = 'cid') THEN
+        DROP TABLE clustering.run_labels;
+    END IF;
+END
+$$;
 CREATE UNLOGGED TABLE IF NOT EXISTS clustering.run_labels (
     run_id bigint NOT NULL,
     enterprise_id bigint NOT NULL,
     sector_id smallint NOT NULL,
-    cid integer NOT NULL,
-    is_core boolean NOT NULL,
-    geom geometry(Point, {srid}) NOT NULL,
-    district_code text,
-    district_name text
+    label integer NOT NULL,
+    is_core boolean NOT NULL
 );
 CREATE INDEX IF NOT EXISTS run_labels_run_idx ON clustering.run_labels (run_id);
-COMMENT ON TABLE clustering.run_labels IS 'DBSCAN labels of the clustered enterprises of a running run, as seen by the connection that labelled them; emptied when the run ends.';
+COMMENT ON TABLE clustering.run_labels IS 'The clustered enterprises of a running run, as seen by the connection that labelled them; emptied when the run ends.';
 COMMENT ON COLUMN clustering.run_labels.run_id IS 'Clustering run.';
 COMMENT ON COLUMN clustering.run_labels.enterprise_id IS 'Enterprise (registry.enterprises).';
 COMMENT ON COLUMN clustering.run_labels.sector_id IS 'Sector.';
-COMMENT ON COLUMN clustering.run_labels.cid IS 'ST_ClusterDBSCAN cluster number within the sector (arbitrary; compute renumbers).';
+COMMENT ON COLUMN clustering.run_labels.label IS 'Its cluster (clustering.run_clusters): 1-based within the sector, ordered by the smallest member key.';
 COMMENT ON COLUMN clustering.run_labels.is_core IS 'Core point (min points within eps).';
-COMMENT ON COLUMN clustering.run_labels.geom IS 'Projected point, as clustered.';
-COMMENT ON COLUMN clustering.run_labels.district_code IS 'District code, as clustered.';
-COMMENT ON COLUMN clustering.run_labels.district_name IS 'District name, as clustered.';
+
+CREATE UNLOGGED TABLE IF NOT EXISTS clustering.run_clusters (
+    run_id bigint NOT NULL,
+    sector_id smallint NOT NULL,
+    label integer NOT NULL,
+    n_members integer NOT NULL,
+    n_core integer NOT NULL,
+    hull geometry(MultiPolygon, {srid}) NOT NULL,
+    centroid geometry(Point, {srid}) NOT NULL,
+    district_code text,
+    district_name text,
+    PRIMARY KEY (run_id, sector_id, label)
+);
+COMMENT ON TABLE clustering.run_clusters IS 'The clusters of a running run, made by the connection that labelled their sector (columns as clustering.clusters); emptied when the run ends.';
 
 -- Members name a cluster of their own run: (run_id, cluster_id) is a key of
 -- clustering.clusters, and a cluster's members go with it (and so with its run). A
