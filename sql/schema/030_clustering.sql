@@ -214,6 +214,15 @@ CREATE UNLOGGED TABLE IF NOT EXISTS clustering.run_clusters (
     PRIMARY KEY (run_id, sector_id, label)
 );
 COMMENT ON TABLE clustering.run_clusters IS 'The clusters of a running run, made by the connection that labelled their sector (columns as clustering.clusters); emptied when the run ends.';
+COMMENT ON COLUMN clustering.run_clusters.run_id IS 'Clustering run.';
+COMMENT ON COLUMN clustering.run_clusters.sector_id IS 'Sector.';
+COMMENT ON COLUMN clustering.run_clusters.label IS 'Cluster number within the sector, 1-based, ordered by the smallest member key.';
+COMMENT ON COLUMN clustering.run_clusters.n_members IS 'Enterprises in the cluster (core and border).';
+COMMENT ON COLUMN clustering.run_clusters.n_core IS 'Core enterprises.';
+COMMENT ON COLUMN clustering.run_clusters.hull IS 'Convex hull of the members buffered by eps/10.';
+COMMENT ON COLUMN clustering.run_clusters.centroid IS 'Mean position of the members.';
+COMMENT ON COLUMN clustering.run_clusters.district_code IS 'Majority district code of the members.';
+COMMENT ON COLUMN clustering.run_clusters.district_name IS 'Majority district name of the members.';
 
 -- Members name a cluster of their own run: (run_id, cluster_id) is a key of
 -- clustering.clusters, and a cluster's members go with it (and so with its run). A
