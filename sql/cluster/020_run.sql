@@ -589,8 +589,8 @@ BEGIN
       INTO v_timings, v_points
       FROM clustering.run_parts WHERE run_id = p_run;
     t := clock_timestamp();
-    -- the work tables are emptied after every run: without fresh statistics the planner
-    -- takes them for one row and reads a million through an index
+    -- the work table is emptied after every run: without fresh statistics the planner
+    -- takes it for one row (and joins a million rows by a nested loop)
     ANALYZE clustering.run_labels;
 
     -- The clusters, made by the connections that labelled their sectors, in label

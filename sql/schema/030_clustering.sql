@@ -193,7 +193,9 @@ CREATE UNLOGGED TABLE IF NOT EXISTS clustering.run_labels (
     label integer NOT NULL,
     is_core boolean NOT NULL
 );
-CREATE INDEX IF NOT EXISTS run_labels_run_idx ON clustering.run_labels (run_id);
+-- no index: the table holds the running runs' rows only, read whole by compute, and an
+-- index on run_id made writing 842,560 labels 1.9 s instead of 0.7 s (revision 0036)
+DROP INDEX IF EXISTS clustering.run_labels_run_idx;
 COMMENT ON TABLE clustering.run_labels IS 'The clustered enterprises of a running run, as seen by the connection that labelled them; emptied when the run ends.';
 COMMENT ON COLUMN clustering.run_labels.run_id IS 'Clustering run.';
 COMMENT ON COLUMN clustering.run_labels.enterprise_id IS 'Enterprise (registry.enterprises).';
