@@ -29,8 +29,8 @@ STATS_VIEWS = {
 
 
 # The columns of publish.cluster_runs the ``runs`` command prints.
-RUN_COLUMNS = ("run_id", "status", "published", "started_at", "eps_m", "min_points", "sectors",
-               "as_of", "tier_method", "n_points", "n_clustered", "n_clusters")
+RUN_COLUMNS = ("run_id", "status", "published", "started_at", "eps_m", "min_points", "method",
+               "sectors", "as_of", "tier_method", "n_points", "n_clustered", "n_clusters")
 
 
 def result_table(cur) -> tuple[list[str], list[tuple]]:

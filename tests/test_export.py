@@ -182,7 +182,10 @@ def test_export_of_a_run_that_has_no_results(tmp_path, clustered, conn):
 
 
 def test_runs_lists_runs_newest_first(clustered):
-    run_clustering(clustered, eps=60, min_points=10)
+    import csv
+    import io
+
+    run_clustering(clustered, eps=60, min_points=10, method="cells")
     r = run_cli("runs", "--format", "csv", url=clustered)
     assert r.exit_code == 0, r.output
     lines = r.output.splitlines()
@@ -190,6 +193,7 @@ def test_runs_lists_runs_newest_first(clustered):
     ids = [int(ln.split(",")[0]) for ln in lines[1:]]
     assert ids == sorted(ids, reverse=True) and len(ids) == 2
     assert lines[1].split(",")[2] == "True" and lines[2].split(",")[2] == "False"
+    assert [row["method"] for row in csv.DictReader(io.StringIO(r.output))] == ["cells", "auto"]
 
 
 def test_a_failed_export_leaves_the_previous_file(tmp_path, clustered, conn, monkeypatch):

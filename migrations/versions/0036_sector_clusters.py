@@ -2,7 +2,7 @@
 cluster rows of its sectors (numbers, hulls, centroids, districts) into the new work
 table clustering.run_clusters, and clustering.run_labels keeps each member's final
 label instead of DBSCAN's number and its point; compute copies the rows and writes the
-members.
+members. publish.cluster_runs shows each run's labelling method (runs lists it).
 
 Revision ID: 0036
 Revises: 0035
@@ -18,7 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    run_files("schema/030_clustering.sql", "cluster/020_run.sql", "schema/090_grants.sql")
+    run_files("schema/030_clustering.sql", "cluster/020_run.sql", "publish/010_views.sql",
+              "schema/090_grants.sql")
 
 
 def downgrade() -> None:

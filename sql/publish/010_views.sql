@@ -258,7 +258,7 @@ SELECT r.run_id, r.status, r.started_at, r.finished_at, r.eps_m, r.min_points, r
        ARRAY(SELECT s.code FROM registry.sectors s WHERE s.sector_id = ANY (r.sector_ids)
              ORDER BY s.sector_id) AS sectors,
        r.as_of, r.tier_method, r.tier_params, r.n_points, r.n_clustered, r.n_clusters, r.timings,
-       r.run_id = clustering.published_run() AS published, r.previous_run_id
+       r.run_id = clustering.published_run() AS published, r.previous_run_id, r.method
   FROM clustering.runs r;
 COMMENT ON VIEW publish.cluster_runs IS 'Clustering runs with their parameters, counts and timings; published marks the run publish shows.';
 COMMENT ON COLUMN publish.cluster_runs.run_id IS 'Integer key.';
@@ -278,6 +278,7 @@ COMMENT ON COLUMN publish.cluster_runs.n_clusters IS 'Clusters.';
 COMMENT ON COLUMN publish.cluster_runs.timings IS 'Seconds per step.';
 COMMENT ON COLUMN publish.cluster_runs.published IS 'True for the run publish shows.';
 COMMENT ON COLUMN publish.cluster_runs.previous_run_id IS 'The run its clusters were matched to (publish.cluster_lineage).';
+COMMENT ON COLUMN publish.cluster_runs.method IS 'How the labels were found: auto, points or cells (the same labels; per part in timings->''parts'').';
 
 CREATE OR REPLACE VIEW publish.cluster_lineage AS
 SELECT l.run_id, r.previous_run_id, l.cluster_key, l.cluster_id, s.code AS sector, l.event,
