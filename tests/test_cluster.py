@@ -281,6 +281,24 @@ def test_an_unknown_method_is_refused_in_sql(conn):
     assert conn.execute("SELECT count(*) FROM clustering.runs").fetchone()[0] == 0
 
 
+@pytest.mark.parametrize("method", ["points", "cells"])
+def test_a_run_in_psql_sends_no_notices(db_url, conn, method):
+    """clustering.run() from a new session (psql's case): its scratch tables are not
+    there yet, and dropping them IF EXISTS must not print a NOTICE each."""
+    rng = random.Random(5)
+    insert_points(conn, blob(rng, 60, 0, 0, 150))
+    insert_points(conn, blob(rng, 60, 0, 0, 150), sector="comms")
+    run_clustering(db_url)  # a previous run: the lineage has something to trace
+    notices = []
+    with psycopg.connect(db_url, autocommit=True) as fresh:
+        fresh.add_notice_handler(lambda d: notices.append(d.message_primary))
+        fresh.execute("SELECT clustering.run(p_method => %s)", (method,))
+        fresh.execute("SELECT * FROM clustering.sensitivity(ARRAY[300, 500], ARRAY[30])")
+    assert notices == []
+    assert conn.execute("SELECT count(*) FROM clustering.runs WHERE status = 'succeeded'") \
+        .fetchone()[0] == 2
+
+
 def test_stats_formats(db_url, conn):
     import csv
     import io

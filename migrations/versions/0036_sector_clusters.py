@@ -3,6 +3,8 @@ cluster rows of its sectors (numbers, hulls, centroids, districts) into the new 
 table clustering.run_clusters, and clustering.run_labels keeps each member's final
 label instead of DBSCAN's number and its point; compute copies the rows and writes the
 members. publish.cluster_runs shows each run's labelling method (runs lists it).
+label_sectors, trace_lineage and stage_sweep_points send no NOTICEs of scratch tables
+not there to drop (psql printed 18 for one clustering.run()).
 
 Revision ID: 0036
 Revises: 0035
@@ -18,8 +20,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    run_files("schema/030_clustering.sql", "cluster/020_run.sql", "publish/010_views.sql",
-              "schema/090_grants.sql")
+    run_files("schema/030_clustering.sql", "cluster/020_run.sql", "cluster/040_lineage.sql",
+              "cluster/050_sensitivity.sql", "publish/010_views.sql", "schema/090_grants.sql")
 
 
 def downgrade() -> None:

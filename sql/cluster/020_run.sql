@@ -323,12 +323,14 @@ COMMENT ON FUNCTION clustering.core_flags(double precision, integer) IS
 -- default_statistics_target 10 (here and in compute, refresh_published): the scratch
 -- tables are analyzed from 3,000 sampled rows instead of 30,000; their plans need row
 -- counts and rough distinct counts (0.5-0.8 s of a run at 112,000 enterprises).
+-- client_min_messages warning: psql printed a NOTICE for every scratch table dropped
+-- IF EXISTS that was not there (18 of them for one clustering.run()).
 -- enable_mergejoin off: the cell bounds below join every cell to its 89 neighbour
 -- offsets (12 million rows for 135,000 cells); the planner judged a merge join over that
 -- sorted on disk cheaper than a hash join on the cells (24 s against 8 s).
 CREATE OR REPLACE FUNCTION clustering.label_sectors(p_run bigint, p_sector_ids smallint[])
 RETURNS jsonb LANGUAGE plpgsql SET enable_mergejoin = off SET work_mem = '256MB'
-    SET default_statistics_target = 10 AS $$
+    SET default_statistics_target = 10 SET client_min_messages = warning AS $$
 DECLARE
     r clustering.runs%ROWTYPE;  -- the run's parameters
     t timestamptz := clock_timestamp();

@@ -37,7 +37,8 @@ COMMENT ON FUNCTION clustering.previous_run(bigint) IS
 
 CREATE OR REPLACE FUNCTION clustering.trace_lineage(
     p_run bigint, p_share double precision DEFAULT 0.25, p_change double precision DEFAULT 0.10)
-RETURNS jsonb LANGUAGE plpgsql AS $$
+RETURNS jsonb LANGUAGE plpgsql
+SET client_min_messages = warning AS $$  -- no NOTICEs of scratch tables not there to drop
 DECLARE
     v_prev bigint := clustering.previous_run(p_run);
     l record;

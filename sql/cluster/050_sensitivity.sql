@@ -3,7 +3,8 @@
 
 -- The points of a sweep, copied once into an indexed temporary table (sweep_points).
 CREATE OR REPLACE FUNCTION clustering.stage_sweep_points(p_sectors text[], p_as_of date)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql
+SET client_min_messages = warning AS $$  -- no NOTICE of a scratch table not there to drop
 BEGIN
     DROP TABLE IF EXISTS pg_temp.sweep_points;
     CREATE TEMP TABLE sweep_points ON COMMIT DROP AS
