@@ -307,9 +307,8 @@ COMMENT ON FUNCTION clustering.core_flags(double precision, integer) IS
 
 -- DBSCAN, core flags and cluster rows for some sectors of a running run, stored in
 -- clustering.run_labels, run_clusters and run_parts. Sectors are DBSCAN's partitions
--- (PARTITION BY sector), so
--- labelling them separately, even on separate connections, gives exactly the labels of
--- the single query. The CLI calls it on two connections at once, each in a transaction
+-- (PARTITION BY sector), so labelling them separately, even on separate connections,
+-- gives exactly the labels of the single query. The CLI calls it on two connections at once, each in a transaction
 -- importing the same snapshot; clustering.compute labels whatever sectors are left.
 -- Two methods, the same labels (the run's method; auto: cells for 200,000 points or
 -- more in the call, points below):
@@ -399,7 +398,7 @@ BEGIN
                    -- last bits from run to run
                    ST_SetSRID(ST_MakePoint(avg(ST_X(geom)::numeric)::float8,
                                            avg(ST_Y(geom)::numeric)::float8),
-                              ST_SRID(min(geom))) AS centroid
+                              r.srid) AS centroid
               FROM cl_out GROUP BY sector_id, cid) g
       LEFT JOIN (
             SELECT DISTINCT ON (sector_id, cid) sector_id, cid, district_code, district_name
