@@ -349,8 +349,9 @@ def test_stats_tables_come_from_one_run(db_url, conn, monkeypatch):
 @pytest.mark.parametrize("eps, min_points", [(120, 12), (200, 40)])
 def test_core_flags_in_every_grid_case(db_url, conn, eps, min_points, method):
     """Dense cores (decided by the grid's lower bound), sparse fringes (its upper bound)
-    and the points in between (counted exactly over their ring cells), two sectors on
-    top of each other: the core set is scikit-learn's."""
+    and the points in between (decided by their sub-cell's bound, or counted exactly
+    over their ring cells), two sectors on top of each other: the core set is
+    scikit-learn's."""
     from sklearn.cluster import DBSCAN
 
     rng = random.Random(eps)
@@ -397,6 +398,13 @@ def test_label_groups_give_each_sector_a_connection_while_there_are_enough(conn)
     assert label_groups(conn, run, 2) == [[ids["comms"]], [ids["software"]]]
     assert label_groups(conn, run, 1) == [[ids["software"]]]
     conn.rollback()
+
+
+def no_work_rows(conn) -> bool:
+    """The work tables of running runs (clustering.clear_work's) are empty."""
+    return conn.execute("SELECT (SELECT count(*) FROM clustering.run_labels) + "
+                        "(SELECT count(*) FROM clustering.run_clusters) + "
+                        "(SELECT count(*) FROM clustering.run_parts)").fetchone()[0] == 0
 
 
 def labelled(conn, run_id: int) -> list[tuple]:
@@ -458,8 +466,7 @@ def test_sectors_on_two_connections_give_the_single_query_result(db_url, conn):
         "       AND ec.sector_id = eb.sector_id AND ST_DWithin(ec.geom_proj, eb.geom_proj, 500)"
         "    ) > 1", {"r": both.run_id}).fetchone()[0]
     assert contested >= 10
-    assert conn.execute("SELECT (SELECT count(*) FROM clustering.run_labels) + "
-                        "(SELECT count(*) FROM clustering.run_parts)").fetchone()[0] == 0
+    assert no_work_rows(conn)
 
 
 def test_a_run_sees_one_state_of_the_registry(db_url, conn):
@@ -546,8 +553,7 @@ def test_a_failing_connection_fails_the_run_and_leaves_no_work(db_url, conn):
     assert "simulated failure" in status[1][1]
     assert conn.execute("SELECT array_agg(DISTINCT run_id) FROM publish.clusters").fetchone()[0] \
         == [good.run_id]
-    assert conn.execute("SELECT (SELECT count(*) FROM clustering.run_labels) + "
-                        "(SELECT count(*) FROM clustering.run_parts)").fetchone()[0] == 0
+    assert no_work_rows(conn)
 
 
 def test_members_must_name_a_cluster_of_their_run(db_url, conn):

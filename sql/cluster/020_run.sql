@@ -74,7 +74,9 @@ $$;
 COMMENT ON FUNCTION clustering.check_dbscan_params(double precision[], integer[]) IS
     'Refuses a non-positive or infinite eps and min points below 1.';
 
--- The labels left behind by runs that are not running any more (failed, killed).
+-- The work rows of runs that are not running any more: the one place that lists the
+-- work tables (compute calls it when its run has succeeded, fail_run when it failed,
+-- start_run for runs killed meanwhile).
 CREATE OR REPLACE FUNCTION clustering.clear_work()
 RETURNS void LANGUAGE sql AS $$
     DELETE FROM clustering.run_labels w
@@ -614,9 +616,6 @@ BEGIN
                    'AND c.label = m.label WHERE m.run_id = $1',
                    clustering.begin_members(p_run)) USING p_run;
     GET DIAGNOSTICS v_clustered = ROW_COUNT;
-    DELETE FROM clustering.run_labels WHERE run_id = p_run;
-    DELETE FROM clustering.run_clusters WHERE run_id = p_run;
-    DELETE FROM clustering.run_parts WHERE run_id = p_run;
     PERFORM clustering.attach_members(p_run);
     v_timings := v_timings || jsonb_build_object('clusters', extract(epoch FROM clock_timestamp() - t));
     t := clock_timestamp();
@@ -635,6 +634,7 @@ BEGIN
            n_clustered = v_clustered, n_clusters = v_clusters, timings = v_timings,
            tier_params = tiers
      WHERE run_id = p_run;
+    PERFORM clustering.clear_work();  -- its work rows, now that it is not running
     RETURN jsonb_build_object('run_id', p_run, 'points', v_points, 'clustered', v_clustered,
                               'clusters', v_clusters, 'timings', v_timings, 'tiers', tiers,
                               'lineage', v_lineage);
