@@ -12,7 +12,7 @@ import pytest
 from points import blob, insert_points
 
 from helpers import assert_one_line_error, run_cli
-from industry_clusters.cluster import run_clustering
+from industry_clusters.cluster import refresh, run_clustering
 
 
 def members(conn, run_id: int) -> dict[int, tuple[int, bool]]:
@@ -232,6 +232,31 @@ def test_publish_shows_the_latest_succeeded_run_only(db_url, conn):
         == [good.run_id]
     assert conn.execute("SELECT count(*) FROM clustering.clusters WHERE run_id <> %s",
                         (good.run_id,)).fetchone()[0] == 0
+
+
+def filenode(conn, relation: str) -> int:
+    conn.commit()  # a fresh snapshot
+    return conn.execute("SELECT pg_relation_filenode(%s)", (relation,)).fetchone()[0]
+
+
+def test_the_first_publication_rebuilds_enterprises_then_runs_merge(db_url, conn):
+    """While no cluster is published, a run rebuilds publish.enterprises (a plain
+    refresh writes a new file); once clusters are shown, runs merge into it
+    concurrently (the same file, changed rows only), so readers are never held."""
+    rng = random.Random(9)
+    first = insert_points(conn, blob(rng, 40, 0, 0, 150))
+    refresh(db_url)
+    assert conn.execute("SELECT count(*) FROM publish.enterprises WHERE dbscan_role = 'noise'"
+                        ).fetchone()[0] == len(first)
+    before = filenode(conn, "publish.enterprises")
+    run_clustering(db_url)
+    rebuilt = filenode(conn, "publish.enterprises")
+    assert rebuilt != before
+    second = insert_points(conn, blob(rng, 40, 4000, 0, 150))
+    run_clustering(db_url)
+    assert filenode(conn, "publish.enterprises") == rebuilt
+    roles = dict(conn.execute("SELECT enterprise_id, dbscan_role FROM publish.enterprises"))
+    assert {roles[i] for i in first + second} == {"core"}
 
 
 def test_publish_layers_are_typed_keyed_and_complete(db_url, conn):
