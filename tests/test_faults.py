@@ -190,6 +190,44 @@ def test_readers_during_refresh_see_old_or_new(published):
     assert len(set(seen)) == 2  # the readers did see both
 
 
+def test_a_snapshot_reader_during_the_first_publication_sees_one_run(db_url):
+    """The first publication rebuilds publish.enterprises with a plain REFRESH, which is
+    not MVCC-safe: a snapshot taken before it commits would read the new enterprises
+    beside the old, empty publish.clusters. The CLI's readers (export, stats) wait for
+    it before taking their snapshot."""
+    from industry_clusters.db import snapshot
+
+    with psycopg.connect(db_url) as run:
+        insert_points(run, blob(random.Random(3), 40, 0, 0, 150))
+        run.execute("SELECT clustering.refresh_published()")
+        run.commit()
+        run.execute("SELECT clustering.run(500, 30)")  # not committed yet
+        seen, errors = [], []
+
+        def reader():
+            try:
+                with snapshot(db_url) as c:
+                    seen.append(c.execute("SELECT count(*) FROM publish.clusters").fetchone()[0])
+                    seen.append(c.execute("SELECT count(*) FROM publish.enterprises "
+                                          "WHERE cluster_key IS NOT NULL").fetchone()[0])
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        thread = threading.Thread(target=reader)
+        thread.start()
+        with psycopg.connect(db_url, autocommit=True) as watch:
+            deadline = time.monotonic() + 30
+            while not watch.execute("SELECT EXISTS (SELECT FROM pg_stat_activity WHERE "
+                                    "wait_event_type = 'Lock' AND pid <> pg_backend_pid())"
+                                    ).fetchone()[0]:
+                assert time.monotonic() < deadline and thread.is_alive(), "reader never waited"
+                time.sleep(0.05)
+        run.commit()
+        thread.join()
+    assert not errors, errors
+    assert seen == [1, 40]
+
+
 @pytest.mark.parametrize("how", ["statement_timeout", "pg_cancel_backend", "SIGINT", "SIGTERM"])
 def test_timeout_or_cancel_stops_a_run_cleanly(published, how):
     before = state(published)

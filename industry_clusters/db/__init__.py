@@ -65,12 +65,24 @@ def snapshot(target, *, read_only: bool = True) -> Iterator[psycopg.Connection]:
     """A connection in one REPEATABLE READ transaction, the schema checked: everything
     read through it comes from one snapshot, whatever loads or refreshes commit
     meanwhile (an export's layers, the stats tables, the sweep and its curves).
-    ``read_only`` False lets it create temporary tables."""
+    ``read_only`` False lets it create temporary tables.
+
+    Before the snapshot is taken, it locks publish.cluster_runs (so its table,
+    clustering.runs) for reading. The first publication of clusters rebuilds
+    publish.enterprises with a plain REFRESH, which is not MVCC-safe: the new rows are
+    visible to snapshots taken before it committed, which would pair them with the older
+    publish.clusters. That refresh holds clustering.runs exclusively
+    (sql/publish/020_refresh.sql), and LOCK takes no snapshot, so the snapshot is taken
+    after it has committed. The lock conflicts with nothing else."""
     from industry_clusters.db import migrate
 
     with connect(target) as conn:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = read_only
+        try:
+            conn.execute("LOCK TABLE publish.cluster_runs IN ACCESS SHARE MODE")
+        except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName):
+            conn.rollback()  # no schema yet: require_schema says what to do
         migrate.require_schema(conn)
         yield conn
 

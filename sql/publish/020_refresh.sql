@@ -9,6 +9,11 @@
 -- by one (17-30 s at 1,117,610 enterprises); a plain one writes the new rows and
 -- builds the indexes in bulk (6.4 s). Readers of publish.enterprises then wait for
 -- the run to commit (they still never see it empty); from then on they are never held.
+-- A plain refresh is not MVCC-safe: its rows are visible to snapshots taken before it
+-- committed. A reader that takes one snapshot for several layers would pair them with
+-- the older publish.clusters; so the refresh holds clustering.runs exclusively, and such
+-- readers lock it (through publish.cluster_runs) before their snapshot
+-- (industry_clusters.db.snapshot): they wait for this commit.
 -- default_statistics_target 10: a concurrent refresh analyzes the new contents before
 -- comparing them with the old; 3,000 sampled rows plan that as well as 30,000 (0.3 s
 -- less for publish.enterprises at 112,000 enterprises).
@@ -18,6 +23,9 @@ SET default_statistics_target = 10 AS $$
 DECLARE
     v_first boolean := NOT EXISTS (SELECT FROM publish.clusters);  -- no cluster shown yet
 BEGIN
+    IF v_first THEN
+        LOCK TABLE clustering.runs IN ACCESS EXCLUSIVE MODE;
+    END IF;
     REFRESH MATERIALIZED VIEW CONCURRENTLY publish.clusters;
     IF v_first THEN
         REFRESH MATERIALIZED VIEW publish.enterprises;
