@@ -313,7 +313,8 @@ def cluster_cmd(app: App, eps, min_points, sectors, tier_method, tier_core, tier
 @cli.command("refresh")
 @pass_app
 def refresh_cmd(app: App) -> None:
-    """Refresh the materialized views in publish (concurrently: readers never wait)."""
+    """Refresh the materialized views in publish (concurrently: readers never wait,
+    except on the first publication of clusters, which rebuilds publish.enterprises)."""
     from industry_clusters.cluster import refresh
 
     refresh(app.target)

@@ -149,7 +149,9 @@ def _label(conn: psycopg.Connection, snapshot: str, run_id: int, sector_ids: lis
 
 
 def refresh(target) -> None:
-    """Refresh every view in publish (concurrently: readers keep the old rows meanwhile)."""
+    """Refresh every view in publish (concurrently: readers keep the old rows meanwhile;
+    the first publication of clusters rebuilds publish.enterprises, see
+    sql/publish/020_refresh.sql)."""
     with connect(target) as conn:
         migrate.require_schema(conn)
         conn.execute("SELECT clustering.refresh_published()")
