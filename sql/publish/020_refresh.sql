@@ -25,13 +25,11 @@ DECLARE
 BEGIN
     IF v_first THEN
         LOCK TABLE clustering.runs IN ACCESS EXCLUSIVE MODE;
-    END IF;
-    REFRESH MATERIALIZED VIEW CONCURRENTLY publish.clusters;
-    IF v_first THEN
         REFRESH MATERIALIZED VIEW publish.enterprises;
     ELSE
         REFRESH MATERIALIZED VIEW CONCURRENTLY publish.enterprises;
     END IF;
+    REFRESH MATERIALIZED VIEW CONCURRENTLY publish.clusters;
     REFRESH MATERIALIZED VIEW CONCURRENTLY publish.district_sector_stats;
     REFRESH MATERIALIZED VIEW CONCURRENTLY publish.tier_stats;
     REFRESH MATERIALIZED VIEW CONCURRENTLY publish.tier_structure;
