@@ -78,8 +78,10 @@ def holding(url: str, lock_sql: str):
         c.close()
 
 
-def wait_blocked(url: str, query_like: str, proc: subprocess.Popen, timeout: float = 60) -> int:
-    """Wait until the job's backend waits for the held lock in ``query_like``; its pid."""
+def wait_blocked(url: str, query_like: str, job: subprocess.Popen | threading.Thread,
+                 timeout: float = 60) -> int:
+    """Wait until the backend of ``job`` (a CLI process, or a thread reading through the
+    package) waits for a held lock in ``query_like``; its pid."""
     deadline = time.monotonic() + timeout
     with psycopg.connect(url, autocommit=True) as c:
         while time.monotonic() < deadline:
@@ -88,7 +90,10 @@ def wait_blocked(url: str, query_like: str, proc: subprocess.Popen, timeout: flo
                             (query_like,)).fetchone()
             if row:
                 return row[0]
-            assert proc.poll() is None, proc.communicate()[0]
+            if isinstance(job, threading.Thread):
+                assert job.is_alive(), "it ended without waiting"
+            else:
+                assert job.poll() is None, job.communicate()[0]
             time.sleep(0.05)
     raise AssertionError(f"the job never reached {query_like}")
 
@@ -215,13 +220,7 @@ def test_a_snapshot_reader_during_the_first_publication_sees_one_run(db_url):
 
         thread = threading.Thread(target=reader)
         thread.start()
-        with psycopg.connect(db_url, autocommit=True) as watch:
-            deadline = time.monotonic() + 30
-            while not watch.execute("SELECT EXISTS (SELECT FROM pg_stat_activity WHERE "
-                                    "wait_event_type = 'Lock' AND pid <> pg_backend_pid())"
-                                    ).fetchone()[0]:
-                assert time.monotonic() < deadline and thread.is_alive(), "reader never waited"
-                time.sleep(0.05)
+        wait_blocked(db_url, "%publish.%", thread, timeout=30)
         run.commit()
         thread.join()
     assert not errors, errors
