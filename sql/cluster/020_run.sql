@@ -165,21 +165,26 @@ DROP FUNCTION IF EXISTS clustering.hold_registry();
 --   upper bound  only the cells with offsets (max(|i|-1,0))^2 + (max(|j|-1,0))^2
 --                <= 16 can hold points within eps: if they hold fewer than
 --                min_points, it is not core;
---   sub-cells    the 68 ring cells between the two sets, seen from the 4 x 4 sub-cell
---                (eps/16 wide) that holds the point: 10 or 11 of them lie within eps
+--   sub-cells    the 68 ring cells between the two sets, seen from the 16 x 16 sub-cell
+--                (eps/64 wide) that holds the point: 11 to 16 of them lie within eps
 --                of all of it (every distance between the sub-cell and the cell is
---                at most eps; the bound is computed in whole sixteenths, so a point a
---                rounding error outside its sub-cell is still far inside eps), and
+--                at most eps; the bound is computed in whole sub-cells, so a point a
+--                rounding error outside its sub-cell is still inside eps), and
 --                their points are added to the lower bound: core if it reaches
---                min_points. The cells: 2.4 million probes of the cell counts for
+--                min_points. The cells: about 3 million probes of the cell counts for
 --                220,000 undecided points, where counting their points one by one
 --                joined 27 million pairs;
---   ring         the rest add the points of their sub-cell's 41 remaining ring cells
---                that lie within eps, measured as ST_ClusterDBSCAN measures
+--   ring         the rest add the points of their sub-cell's 32 to 36 remaining ring
+--                cells that lie within eps, measured as ST_ClusterDBSCAN measures
 --                (PostGIS's point distance, sqrt(dx*dx + dy*dy) <= eps): one hash
 --                join of points to cells. An index probe per point cost 2.3 times as
 --                much at 220,000 undecided points (46 s against 20 s) and needed its
---                own GiST index.
+--                own GiST index; a nearest-neighbour probe (the 30th within eps?)
+--                took 200 us a point.
+-- Sub-cells 16 x 16 instead of 4 x 4 (10 to 12 ring cells within eps of all of it,
+-- 38 to 41 left) left 56,668 of the 220,948 undecided points of the 1.1M benchmark's
+-- comms to count one by one instead of 90,601: its core flags took 8.6 s instead of
+-- 12.3 s (the ring count 1.8 s instead of 4.9 s). 32 x 32 took as long.
 -- Only the cells holding targets get bounds, and only their rows the row sums' filler
 -- cells: a dense sector asks for the flags of a quarter of its points.
 -- enable_sort off for the sub-cell and ring counts: their joins are estimated at a
@@ -195,7 +200,7 @@ DECLARE
     v_counted bigint;
 BEGIN
     DROP TABLE IF EXISTS pg_temp.cl_offsets, pg_temp.cl_subs, pg_temp.cl_cells,
-        pg_temp.cl_rows, pg_temp.cl_row_sums, pg_temp.cl_bounds, pg_temp.cl_core,
+        pg_temp.cl_bounds, pg_temp.cl_core,
         pg_temp.cl_und, pg_temp.cl_sub_n, pg_temp.cl_flags;
     CREATE TEMP TABLE cl_offsets ON COMMIT DROP AS  -- the upper set; all_within: the lower
     SELECT i, j, (abs(i) + 1) ^ 2 + (abs(j) + 1) ^ 2 <= 16 AS all_within
@@ -206,50 +211,58 @@ BEGIN
     -- cell: those that can hold points within eps of it; all_within: every point
     CREATE TEMP TABLE cl_subs ON COMMIT DROP AS
     SELECT a, b, i, j,
-           greatest(abs(i + 1 - a / 4.0), abs((a + 1) / 4.0 - i)) ^ 2
-           + greatest(abs(j + 1 - b / 4.0), abs((b + 1) / 4.0 - j)) ^ 2 <= 16 AS all_within
-      FROM generate_series(0, 3) a, generate_series(0, 3) b, cl_offsets o
+           greatest(abs(i + 1 - a / 16.0), abs((a + 1) / 16.0 - i)) ^ 2
+           + greatest(abs(j + 1 - b / 16.0), abs((b + 1) / 16.0 - j)) ^ 2 <= 16 AS all_within
+      FROM generate_series(0, 15) a, generate_series(0, 15) b, cl_offsets o
      WHERE NOT o.all_within
-       AND greatest(0, i - (a + 1) / 4.0, a / 4.0 - (i + 1)) ^ 2
-           + greatest(0, j - (b + 1) / 4.0, b / 4.0 - (j + 1)) ^ 2 <= 16;
+       AND greatest(0, i - (a + 1) / 16.0, a / 16.0 - (i + 1)) ^ 2
+           + greatest(0, j - (b + 1) / 16.0, b / 16.0 - (j + 1)) ^ 2 <= 16;
     ANALYZE cl_subs;
     CREATE TEMP TABLE cl_cells ON COMMIT DROP AS
     SELECT sector_id, floor(x / v_cell)::bigint AS cx, floor(y / v_cell)::bigint AS cy,
            count(*)::int AS n, bool_or(target) AS has_target
       FROM cl_pts GROUP BY 1, 2, 3;
     ANALYZE cl_cells;
-    -- The bounds sum each cell's neighbours over the offsets, row by row: every set's
-    -- row j is the offsets |i| <= a (a_up for the upper set, a_lo for the lower; 1 to
-    -- 5, or no lower row). Sums over x-a..x+a along every grid row (h[a], window
-    -- functions over RANGE frames) are taken at each cell's own row and the rows j
-    -- above and below it, then the cell adds up its 11 rows: 6.5 s at 155,000 cells
-    -- against 13.6 s for a join of each cell to its 89 offsets.
-    CREATE TEMP TABLE cl_rows ON COMMIT DROP AS
-    SELECT j, max(abs(i)) AS a_up, max(abs(i)) FILTER (WHERE all_within) AS a_lo
-      FROM cl_offsets GROUP BY j;
-    ANALYZE cl_rows;
-    CREATE TEMP TABLE cl_row_sums ON COMMIT DROP AS
-    SELECT sector_id, cx, cy,
-           ARRAY[(sum(n) OVER (w RANGE BETWEEN 1 PRECEDING AND 1 FOLLOWING))::int,
-                 (sum(n) OVER (w RANGE BETWEEN 2 PRECEDING AND 2 FOLLOWING))::int,
-                 (sum(n) OVER (w RANGE BETWEEN 3 PRECEDING AND 3 FOLLOWING))::int,
-                 (sum(n) OVER (w RANGE BETWEEN 4 PRECEDING AND 4 FOLLOWING))::int,
-                 (sum(n) OVER (w RANGE BETWEEN 5 PRECEDING AND 5 FOLLOWING))::int] AS h
-      FROM (SELECT sector_id, cx, cy, sum(n)::int AS n
-              FROM (SELECT sector_id, cx, cy, n FROM cl_cells
-                    UNION ALL
-                    SELECT c.sector_id, c.cx, c.cy + rw.j, 0
-                      FROM cl_cells c CROSS JOIN cl_rows rw WHERE rw.j <> 0 AND c.has_target) a
-             GROUP BY 1, 2, 3) grid
-    WINDOW w AS (PARTITION BY sector_id, cy ORDER BY cx);
-    ANALYZE cl_row_sums;
+    -- The bounds sum each cell's neighbours over the offsets, in two passes of window
+    -- functions over RANGE frames. Along every grid row: the sums h_a over the cells
+    -- x-a..x+a (a = 1 to 5), at each cell's own row and, for the cells holding targets,
+    -- at the ten rows above and below it (filler rows holding no points). Then along
+    -- every grid column: row j of the upper set is the offsets |i| <= 5 for |j| <= 1, 4
+    -- for |j| = 2 or 3, 3 for |j| = 4 and 1 for |j| = 5; of the lower set 2 for
+    -- |j| <= 1 and 1 for |j| = 2 (cl_offsets), so with C_k the sum over the rows
+    -- y-k..y+k:
+    --   upper = C1(h5) + C3(h4) - C1(h4) + C4(h3) - C3(h3) + C5(h1) - C4(h1)
+    --   lower = C1(h2) + C2(h1) - C1(h1)
+    -- 0.6 s for comms' 140,000 target cells against 1.8 s for the row sums joined to
+    -- each cell's 11 rows (and 13.6 s for a join of each cell to its 89 offsets).
     CREATE TEMP TABLE cl_bounds ON COMMIT DROP AS
-    SELECT c.sector_id, c.cx, c.cy,
-           coalesce(sum(s.h[rw.a_lo]), 0) AS lower_n, sum(s.h[rw.a_up]) AS upper_n
-      FROM cl_cells c CROSS JOIN cl_rows rw
-      JOIN cl_row_sums s ON s.sector_id = c.sector_id AND s.cx = c.cx AND s.cy = c.cy + rw.j
-     WHERE c.has_target
-     GROUP BY 1, 2, 3;
+    SELECT sector_id, cx, cy, lower_n, upper_n FROM (
+        SELECT sector_id, cx, cy, has_target,
+               sum(h2) OVER c1 + sum(h1) OVER c2 - sum(h1) OVER c1 AS lower_n,
+               sum(h5) OVER c1 + sum(h4) OVER c3 - sum(h4) OVER c1 + sum(h3) OVER c4
+               - sum(h3) OVER c3 + sum(h1) OVER c5 - sum(h1) OVER c4 AS upper_n
+          FROM (SELECT sector_id, cx, cy, has_target,
+                       (sum(n) OVER (r RANGE BETWEEN 1 PRECEDING AND 1 FOLLOWING))::int AS h1,
+                       (sum(n) OVER (r RANGE BETWEEN 2 PRECEDING AND 2 FOLLOWING))::int AS h2,
+                       (sum(n) OVER (r RANGE BETWEEN 3 PRECEDING AND 3 FOLLOWING))::int AS h3,
+                       (sum(n) OVER (r RANGE BETWEEN 4 PRECEDING AND 4 FOLLOWING))::int AS h4,
+                       (sum(n) OVER (r RANGE BETWEEN 5 PRECEDING AND 5 FOLLOWING))::int AS h5
+                  FROM (SELECT sector_id, cx, cy, sum(n)::int AS n,
+                               bool_or(has_target) AS has_target
+                          FROM (SELECT sector_id, cx, cy, n, has_target FROM cl_cells
+                                UNION ALL
+                                SELECT c.sector_id, c.cx, c.cy + j, 0, false
+                                  FROM cl_cells c CROSS JOIN generate_series(-5, 5) j
+                                 WHERE j <> 0 AND c.has_target) a
+                         GROUP BY 1, 2, 3) grid
+                WINDOW r AS (PARTITION BY sector_id, cy ORDER BY cx)) s
+        WINDOW c AS (PARTITION BY sector_id, cx ORDER BY cy),
+               c1 AS (c RANGE BETWEEN 1 PRECEDING AND 1 FOLLOWING),
+               c2 AS (c RANGE BETWEEN 2 PRECEDING AND 2 FOLLOWING),
+               c3 AS (c RANGE BETWEEN 3 PRECEDING AND 3 FOLLOWING),
+               c4 AS (c RANGE BETWEEN 4 PRECEDING AND 4 FOLLOWING),
+               c5 AS (c RANGE BETWEEN 5 PRECEDING AND 5 FOLLOWING)) b
+     WHERE has_target;
     ANALYZE cl_bounds;
     CREATE TEMP TABLE cl_core ON COMMIT DROP AS
     SELECT l.enterprise_id, l.sector_id, l.cx, l.cy, l.x, l.y, b.lower_n,
@@ -261,8 +274,8 @@ BEGIN
     ANALYZE cl_core;
     CREATE TEMP TABLE cl_und ON COMMIT DROP AS
     SELECT enterprise_id, sector_id, cx, cy, x, y, lower_n,
-           least(floor((x / v_cell - cx) * 4), 3)::int AS a,  -- the sub-cell
-           least(floor((y / v_cell - cy) * 4), 3)::int AS b
+           least(floor((x / v_cell - cx) * 16), 15)::int AS a,  -- the sub-cell
+           least(floor((y / v_cell - cy) * 16), 15)::int AS b
       FROM cl_core WHERE is_core IS NULL;
     ANALYZE cl_und;
     v_undecided := (SELECT count(*) FROM cl_und);
@@ -298,9 +311,8 @@ BEGIN
     UNION ALL
     SELECT enterprise_id, is_core FROM cl_core WHERE is_core IS NOT NULL;
     ANALYZE cl_flags;
-    DROP TABLE pg_temp.cl_offsets, pg_temp.cl_subs, pg_temp.cl_cells, pg_temp.cl_rows,
-        pg_temp.cl_row_sums, pg_temp.cl_bounds, pg_temp.cl_core, pg_temp.cl_und,
-        pg_temp.cl_sub_n;
+    DROP TABLE pg_temp.cl_offsets, pg_temp.cl_subs, pg_temp.cl_cells, pg_temp.cl_bounds,
+        pg_temp.cl_core, pg_temp.cl_und, pg_temp.cl_sub_n;
     RETURN jsonb_build_object('undecided', v_undecided, 'counted', v_counted);
 END
 $$;
