@@ -61,6 +61,12 @@ def test_matches_scikit_learn_dbscan(db_url, conn, seed, eps, min_points, method
             theirs.setdefault(sk.labels_[i], set()).add(e)
     assert sorted(map(sorted, ours.values())) == sorted(map(sorted, theirs.values()))
     assert res.clusters == len(set(sk.labels_) - {-1})
+    # each centroid is the mean of its members' coordinates (summed in micrometres)
+    where = dict(zip(ids, map(tuple, xy), strict=True))
+    for cid, x, y in conn.execute("SELECT cluster_id, ST_X(centroid), ST_Y(centroid) FROM "
+                                  "clustering.clusters WHERE run_id = %s", (res.run_id,)):
+        mine = np.array([where[e] for e, (c, _) in got.items() if c == cid])
+        assert np.abs(mine.mean(axis=0) - (x, y)).max() < 1e-6
 
 
 def test_planted_clusters_are_recovered_with_their_geometry(db_url, conn):

@@ -319,6 +319,15 @@ $$;
 COMMENT ON FUNCTION clustering.core_flags(double precision, integer) IS
     'Core flags of the target points of pg_temp.cl_pts into pg_temp.cl_flags (inside clustering.label_sectors).';
 
+-- The side of the cells of clustering.cell_labels: eps/sqrt(2), shrunk by 1e-9 against
+-- rounding, so that any two points of a cell are within eps of each other.
+CREATE OR REPLACE FUNCTION clustering.dbscan_cell(p_eps double precision)
+RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT p_eps / sqrt(2) * (1 - 1e-9)
+$$;
+COMMENT ON FUNCTION clustering.dbscan_cell(double precision) IS
+    'The side of the grid cells clustering.cell_labels labels by (eps/sqrt(2), shrunk against rounding).';
+
 -- DBSCAN, core flags and cluster rows for some sectors of a running run, stored in
 -- clustering.run_labels, run_clusters and run_parts. Sectors are DBSCAN's partitions
 -- (PARTITION BY sector), so labelling them separately, even on separate connections,
@@ -338,9 +347,13 @@ COMMENT ON FUNCTION clustering.core_flags(double precision, integer) IS
 -- counts and rough distinct counts (0.5-0.8 s of a run at 112,000 enterprises).
 -- client_min_messages warning: psql printed a NOTICE for every scratch table dropped
 -- IF EXISTS that was not there (18 of them for one clustering.run()).
--- enable_mergejoin off: the cell bounds below join every cell to its 89 neighbour
--- offsets (12 million rows for 135,000 cells); the planner judged a merge join over that
--- sorted on disk cheaper than a hash join on the cells (24 s against 8 s).
+-- enable_mergejoin off: for joins of cells to their neighbours' offsets the planner
+-- judged a merge join sorted on disk cheaper than a hash join on the cells (24 s against
+-- 8 s, when the cell bounds of core_flags joined every cell to 89 offsets).
+-- The call's points go into pg_temp.cl_cpts first, with their coordinates and their
+-- cells of clustering.cell_labels (clustering.dbscan_cell): counted as they are written,
+-- where a count(*) of clustering.run_points to choose the method took 0.3-0.5 s of a
+-- connection at 1.1M.
 CREATE OR REPLACE FUNCTION clustering.label_sectors(p_run bigint, p_sector_ids smallint[])
 RETURNS jsonb LANGUAGE plpgsql SET enable_mergejoin = off SET work_mem = '256MB'
     SET default_statistics_target = 10 SET client_min_messages = warning AS $$
@@ -360,9 +373,15 @@ BEGIN
                    WHERE run_id = p_run AND sector_ids && p_sector_ids) THEN
         RAISE EXCEPTION 'sectors % are not sectors of run % left to label', p_sector_ids, p_run;
     END IF;
-    DROP TABLE IF EXISTS pg_temp.cl_labels, pg_temp.cl_pts, pg_temp.cl_out, pg_temp.cl_clusters;
-    SELECT count(*) INTO v_points
-      FROM clustering.run_points(p_run) p WHERE p.sector_id = ANY (p_sector_ids);
+    DROP TABLE IF EXISTS pg_temp.cl_cpts, pg_temp.cl_labels, pg_temp.cl_pts, pg_temp.cl_out,
+        pg_temp.cl_clusters;
+    CREATE TEMP TABLE cl_cpts ON COMMIT DROP AS
+    SELECT a.*, ST_X(a.geom) AS x, ST_Y(a.geom) AS y,
+           floor(ST_X(a.geom) / clustering.dbscan_cell(r.eps_m))::bigint AS kx,
+           floor(ST_Y(a.geom) / clustering.dbscan_cell(r.eps_m))::bigint AS ky
+      FROM clustering.run_points(p_run) a WHERE a.sector_id = ANY (p_sector_ids);
+    GET DIAGNOSTICS v_points = ROW_COUNT;
+    ANALYZE cl_cpts;
     v_method := CASE WHEN r.method <> 'auto' THEN r.method
                      WHEN v_points >= 200000 THEN 'cells' ELSE 'points' END;
 
@@ -373,15 +392,13 @@ BEGIN
         SELECT x.* FROM (
             SELECT p.*, ST_ClusterDBSCAN(p.geom, r.eps_m, r.min_points)
                             OVER (PARTITION BY p.sector_id ORDER BY p.enterprise_id) AS cid
-              FROM clustering.run_points(p_run) p
-             WHERE p.sector_id = ANY (p_sector_ids)) x
+              FROM cl_cpts p) x
          WHERE cid IS NOT NULL;
         ANALYZE cl_labels;
         v_timings := jsonb_build_object('dbscan', extract(epoch FROM clock_timestamp() - t));
         t := clock_timestamp();
         CREATE TEMP TABLE cl_pts ON COMMIT DROP AS
-        SELECT enterprise_id, sector_id, ST_X(geom) AS x, ST_Y(geom) AS y, true AS target
-          FROM cl_labels;
+        SELECT enterprise_id, sector_id, x, y, true AS target FROM cl_labels;
         ANALYZE cl_pts;
         v_timings := v_timings || clustering.core_flags(r.eps_m, r.min_points);
         CREATE TEMP TABLE cl_out ON COMMIT DROP AS
@@ -391,7 +408,7 @@ BEGIN
         v_timings := v_timings || jsonb_build_object(
             'core_flags', extract(epoch FROM clock_timestamp() - t));
     ELSE
-        v_timings := clustering.cell_labels(p_run, p_sector_ids, r.eps_m, r.min_points);
+        v_timings := clustering.cell_labels(p_run, r.eps_m, r.min_points);
     END IF;
     t := clock_timestamp();
 
@@ -407,11 +424,13 @@ BEGIN
       FROM (SELECT sector_id, cid, min(enterprise_id) AS first_member, count(*)::int AS n,
                    count(*) FILTER (WHERE is_core)::int AS n_core,
                    ST_Multi(ST_Buffer(ST_ConvexHull(ST_Collect(geom)), r.eps_m / 10, 4)) AS hull,
-                   -- the mean of the members' coordinates, summed exactly (numeric): a
-                   -- sum of doubles depends on its order, and the centroid changed in its
-                   -- last bits from run to run
-                   ST_SetSRID(ST_MakePoint(avg(ST_X(geom)::numeric)::float8,
-                                           avg(ST_Y(geom)::numeric)::float8),
+                   -- the mean of the members' coordinates, summed exactly in whole
+                   -- micrometres (bigint sums, kept in 128 bits): a sum of doubles
+                   -- depends on its order, and the centroid changed in its last bits
+                   -- from run to run. Numeric sums took 0.9 s for 842,560 points, these
+                   -- 0.2 s.
+                   ST_SetSRID(ST_MakePoint((avg(round(ST_X(geom) * 1e6)::bigint) / 1e6)::float8,
+                                           (avg(round(ST_Y(geom) * 1e6)::bigint) / 1e6)::float8),
                               r.srid) AS centroid
               FROM cl_out GROUP BY sector_id, cid) g
       LEFT JOIN (
@@ -434,8 +453,8 @@ BEGIN
         'method', v_method, 'clusters', extract(epoch FROM clock_timestamp() - t));
     INSERT INTO clustering.run_parts (run_id, sector_ids, n_points, timings)
     VALUES (p_run, p_sector_ids, v_points, v_timings);
-    DROP TABLE IF EXISTS pg_temp.cl_labels, pg_temp.cl_pts, pg_temp.cl_flags, pg_temp.cl_out,
-        pg_temp.cl_clusters;
+    DROP TABLE IF EXISTS pg_temp.cl_cpts, pg_temp.cl_labels, pg_temp.cl_pts, pg_temp.cl_flags,
+        pg_temp.cl_out, pg_temp.cl_clusters;
     RETURN v_timings;
 END
 $$;
@@ -445,7 +464,7 @@ COMMENT ON FUNCTION clustering.label_sectors(bigint, smallint[]) IS
 -- The labels of the points of some sectors of a run into pg_temp.cl_out (inside
 -- clustering.label_sectors), the same as ST_ClusterDBSCAN's over them, found from cells
 -- instead of points:
---   cells   squares eps/sqrt(2) wide (shrunk by 1e-9 against rounding): any two points
+--   cells   squares eps/sqrt(2) wide (clustering.dbscan_cell): any two points
 --           of a cell are within eps of each other, and every point within eps of a
 --           point lies in the 5 x 5 cells around its cell;
 --   core    a point whose cell holds min_points points or more is core; one whose 5 x 5
@@ -462,28 +481,25 @@ COMMENT ON FUNCTION clustering.label_sectors(bigint, smallint[]) IS
 --           Where core points of two clusters are within eps, ST_ClusterDBSCAN gives it
 --           to the first in its ORDER BY, enterprise_id: it takes each core point in
 --           that order and claims the unclaimed points within eps. So does this.
--- Returns the timings (dbscan: the cells, their clusters and the borders; core_flags)
--- and the counts of clustering.core_flags (undecided, counted).
+-- The points are those of pg_temp.cl_cpts (label_sectors writes it: the columns of
+-- clustering.run_points, x, y, and their cell kx, ky). Returns the timings (dbscan: the
+-- cells, their clusters and the borders; core_flags) and the counts of
+-- clustering.core_flags (undecided, counted).
 DROP FUNCTION IF EXISTS clustering.cell_labels(bigint, double precision, integer);
-CREATE OR REPLACE FUNCTION clustering.cell_labels(p_run bigint, p_sector_ids smallint[],
-                                                   p_eps double precision, p_min_points integer)
+DROP FUNCTION IF EXISTS clustering.cell_labels(bigint, smallint[], double precision, integer);
+CREATE OR REPLACE FUNCTION clustering.cell_labels(p_run bigint, p_eps double precision,
+                                                   p_min_points integer)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     t timestamptz := clock_timestamp();
     v_timings jsonb;
-    v_side double precision := p_eps / sqrt(2) * (1 - 1e-9);
     v_flags jsonb;
 BEGIN
-    DROP TABLE IF EXISTS pg_temp.cl_block, pg_temp.cl_cpts, pg_temp.cl_kn, pg_temp.cl_kcells,
+    DROP TABLE IF EXISTS pg_temp.cl_block, pg_temp.cl_kn, pg_temp.cl_kcells,
         pg_temp.cl_flagged, pg_temp.cl_kmp, pg_temp.cl_kcore, pg_temp.cl_near;
     CREATE TEMP TABLE cl_block ON COMMIT DROP AS
     SELECT i, j FROM generate_series(-2, 2) i, generate_series(-2, 2) j;
     ANALYZE cl_block;
-    CREATE TEMP TABLE cl_cpts ON COMMIT DROP AS
-    SELECT a.*, ST_X(a.geom) AS x, ST_Y(a.geom) AS y,
-           floor(ST_X(a.geom) / v_side)::bigint AS kx, floor(ST_Y(a.geom) / v_side)::bigint AS ky
-      FROM clustering.run_points(p_run) a WHERE a.sector_id = ANY (p_sector_ids);
-    ANALYZE cl_cpts;
     -- n: the cell's points; ub: the points of its 5 x 5 cells
     CREATE TEMP TABLE cl_kn ON COMMIT DROP AS
     SELECT sector_id, kx, ky, count(*)::int AS n FROM cl_cpts GROUP BY 1, 2, 3;
@@ -535,14 +551,19 @@ BEGIN
       JOIN cl_kcore k ON k.sector_id = b.sector_id AND k.kx = b.kx + o.i AND k.ky = b.ky + o.j
      WHERE NOT b.is_core AND ST_DWithin(b.geom, k.mp, p_eps);
     ANALYZE cl_near;
+    -- (the core points and the borders apart: joining every point to its label took
+    -- 1.4 s for 842,560 points, against 0.9 s)
     CREATE TEMP TABLE cl_out ON COMMIT DROP AS
+    SELECT a.enterprise_id, a.sector_id, k.cid, a.is_core, a.geom, a.district_code,
+           a.district_name
+      FROM cl_flagged a JOIN cl_kcore k USING (sector_id, kx, ky)
+     WHERE a.is_core
+    UNION ALL
     SELECT a.enterprise_id, a.sector_id, x.cid, a.is_core, a.geom, a.district_code,
            a.district_name
       FROM cl_flagged a
-      JOIN (SELECT a.enterprise_id, k.cid FROM cl_flagged a JOIN cl_kcore k USING (sector_id, kx, ky)
-             WHERE a.is_core
-            UNION ALL  -- near core points of one cluster only
-            SELECT enterprise_id, min(cid) FROM cl_near GROUP BY 1 HAVING min(cid) = max(cid)
+      JOIN (-- near core points of one cluster only
+            SELECT enterprise_id, min(cid) AS cid FROM cl_near GROUP BY 1 HAVING min(cid) = max(cid)
             UNION ALL  -- near two or more: the cluster of the first core point within eps
             (SELECT DISTINCT ON (n.enterprise_id) n.enterprise_id, n.cid
                FROM cl_near n JOIN cl_flagged q
@@ -552,13 +573,13 @@ BEGIN
                 AND sqrt((q.x - n.x) * (q.x - n.x) + (q.y - n.y) * (q.y - n.y)) <= p_eps
               ORDER BY n.enterprise_id, q.enterprise_id)) x USING (enterprise_id);
     v_timings := v_timings || jsonb_build_object('dbscan', extract(epoch FROM clock_timestamp() - t));
-    DROP TABLE pg_temp.cl_block, pg_temp.cl_cpts, pg_temp.cl_kn, pg_temp.cl_kcells,
-        pg_temp.cl_kmp, pg_temp.cl_kcore, pg_temp.cl_near, pg_temp.cl_flagged;
+    DROP TABLE pg_temp.cl_block, pg_temp.cl_kn, pg_temp.cl_kcells, pg_temp.cl_kmp,
+        pg_temp.cl_kcore, pg_temp.cl_near, pg_temp.cl_flagged;
     RETURN v_timings;
 END
 $$;
-COMMENT ON FUNCTION clustering.cell_labels(bigint, smallint[], double precision, integer) IS
-    'The labels of ST_ClusterDBSCAN over the points of some sectors of a run into pg_temp.cl_out, found over grid cells of core points (inside clustering.label_sectors).';
+COMMENT ON FUNCTION clustering.cell_labels(bigint, double precision, integer) IS
+    'The labels of ST_ClusterDBSCAN over the points of pg_temp.cl_cpts (some sectors of a run) into pg_temp.cl_out, found over grid cells of core points (inside clustering.label_sectors).';
 
 -- work_mem 256MB: the members' labels sort every clustered point twice (window
 -- functions by cluster, then by first member), about 100 MB per sort at a million
