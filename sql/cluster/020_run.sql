@@ -185,7 +185,7 @@ DROP FUNCTION IF EXISTS clustering.hold_registry();
 -- Sub-cells 16 x 16 instead of 4 x 4 (10 to 12 ring cells within eps of all of it,
 -- 38 to 41 left) left 56,668 of the 220,948 undecided points of the 1.1M benchmark's
 -- comms to count one by one instead of 90,601: the ring count took 1.8 s instead of
--- 4.9 s, the sub-cell bound 1.6 s instead of 2.1 s. 32 x 32 took as long.
+-- 4.9 s, the sub-cell bound 1.6-1.8 s instead of 2.1 s. 32 x 32 took as long.
 -- Only the cells holding targets get bounds, and only their rows the row sums' filler
 -- cells: a dense sector asks for the flags of a quarter of its points.
 -- enable_sort off for the sub-cell and ring counts: their joins are estimated at a
@@ -236,11 +236,11 @@ BEGIN
     --                                      sum, but the points it leaves undecided are
     --                                      counted exactly, over the lower set and the
     --                                      ring, all the same
-    -- Each window pass costs about 0.15 s per 200,000 grid rows. In the 1.1M benchmark
-    -- this took comms' core flags from 12.3 s (the row sums joined to each target cell's
-    -- 11 rows) to 7.4-7.6 s with the sub-cells below (7.8-8.2 s with the upper set's
-    -- exact sum, four passes more, which decided 27 points more), software's from 5.6 to
-    -- 4.4 s.
+    -- Each window pass costs about 0.15 s per 200,000 grid rows. For the 1.1M benchmark's
+    -- comms: 2.0-2.2 s, against 3.3-4.1 s for the row sums joined to each target cell's
+    -- 11 rows and 2.7-2.8 s for the upper set's exact sum (four passes more, which
+    -- decided 27 points more). Its core flags took 7.4-7.6 s with the sub-cells below
+    -- (12.3 s before both), software's 4.4 s (5.6 s).
     CREATE TEMP TABLE cl_bounds ON COMMIT DROP AS
     SELECT sector_id, cx, cy, lower_n, upper_n FROM (
         SELECT sector_id, cx, cy, has_target,
