@@ -13,18 +13,34 @@ RETURNS bigint LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog
 $$;
 COMMENT ON FUNCTION clustering.published_run() IS 'The latest succeeded run: what publish shows.';
 
--- The enterprises to cluster for given sectors and as-of date (NULL: active now). The
--- one definition of a point set: runs, the sweep and the k-distance curve use it.
+-- Whether an enterprise (its sector, active flag, establishment and deactivation dates)
+-- is a point of a point set (sectors, as-of date; NULL: active now). The one definition
+-- of a point set: clustering.points_for (runs, the sweep, the k-distance curve) and
+-- publish.enterprises_of use it. A plain SQL expression, inlined where it is called, so
+-- that a query can test it on the rows it already reads: publish.enterprises_of took
+-- 0.6-0.8 s longer at 1,117,610 enterprises when it read the table a second time
+-- through clustering.run_points.
+CREATE OR REPLACE FUNCTION clustering.in_point_set(
+    p_sector_id smallint, p_active boolean, p_established date, p_inactive_since date,
+    p_sector_ids smallint[], p_as_of date)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT p_sector_id = ANY (p_sector_ids)
+       AND CASE WHEN p_as_of IS NULL THEN p_active
+                ELSE coalesce(p_established <= p_as_of, false)
+                     AND (p_active OR p_inactive_since > p_as_of) END
+$$;
+COMMENT ON FUNCTION clustering.in_point_set(smallint, boolean, date, date, smallint[], date) IS
+    'Whether an enterprise belongs to the point set of some sectors, active now (as-of NULL) or existing at the as-of date.';
+
+-- The enterprises to cluster for given sectors and as-of date (NULL: active now).
 CREATE OR REPLACE FUNCTION clustering.points_for(p_sector_ids smallint[], p_as_of date)
 RETURNS TABLE (enterprise_id bigint, sector_id smallint, geom geometry, district_code text,
                district_name text)
 LANGUAGE sql STABLE AS $$
     SELECT e.enterprise_id, e.sector_id, e.geom_proj, e.district_code, e.district_name
       FROM registry.enterprises e
-     WHERE e.sector_id = ANY (p_sector_ids)
-       AND CASE WHEN p_as_of IS NULL THEN e.active
-                ELSE coalesce(e.established <= p_as_of, false)
-                     AND (e.active OR e.inactive_since > p_as_of) END
+     WHERE clustering.in_point_set(e.sector_id, e.active, e.established, e.inactive_since,
+                                   p_sector_ids, p_as_of)
 $$;
 COMMENT ON FUNCTION clustering.points_for(smallint[], date) IS
     'Enterprises of the given sectors that are active now, or (as-of) existed at that date.';

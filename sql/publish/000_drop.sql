@@ -18,6 +18,7 @@ DROP FUNCTION IF EXISTS clustering.run_points(bigint);
 DROP FUNCTION IF EXISTS clustering.sector_ids(text[]);
 DROP FUNCTION IF EXISTS clustering.check_dbscan_params(double precision[], integer[]);
 DROP FUNCTION IF EXISTS clustering.points_for(smallint[], date);
+DROP FUNCTION IF EXISTS clustering.in_point_set(smallint, boolean, date, date, smallint[], date);
 DROP FUNCTION IF EXISTS clustering.start_run(double precision, integer, text[], text, jsonb, date, text);
 DROP FUNCTION IF EXISTS clustering.start_run(double precision, integer, text[], text, jsonb, date);
 DROP FUNCTION IF EXISTS clustering.published_run();
