@@ -264,7 +264,7 @@ def bench_cluster(args, work: Path) -> list[str]:
         repeat = 2 if n < 500_000 else 1  # large sizes: one measurement each
         first = cli(url, "cluster")[0]  # after the load: every enterprise is new to publish
         bare = min(bare_dbscan(url) for _ in range(repeat))
-        again = min(cli(url, "cluster")[0] for _ in range(repeat))  # same data: the nightly case
+        again = min(cli(url, "cluster")[0] for _ in range(repeat))  # same data (nightly skips it)
         run = run_seconds(url, repeat)
         skl = sklearn_route(url)
         skl_all = sklearn_route(url, os.cpu_count())
