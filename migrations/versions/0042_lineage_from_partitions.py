@@ -1,8 +1,8 @@
 """Lineage counts the members two runs share by joining both runs' partitions of
 clustering.members by hash, instead of copying both into temporary tables first, and
 finds the clusters with no link as set differences (hashed) instead of an anti-join
-planned for one row: at 1,117,610 members the shared counts take 0.5-0.6 s instead of
-1.5 s, the unlinked clusters a few milliseconds instead of 0.3 s. The same lineage.
+planned for one row (0.3 s): at 1,117,610 members the shared counts take 0.5-0.6 s
+instead of 1.5 s, the whole lineage 0.67 s instead of about 1.9 s. The same lineage.
 
 Revision ID: 0042
 Revises: 0041
