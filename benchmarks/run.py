@@ -239,10 +239,15 @@ def bench_load(args, work: Path) -> list[str]:
     return lines
 
 
+def cluster_registry(work: Path, scale: float) -> Path:
+    """The cached registry the clustering benchmarks load at ``scale``."""
+    return cached(work / f"c{scale}", 7, scale)
+
+
 def loaded(work: Path, scale: float) -> tuple[str, int]:
     """A fresh benchmark database holding the cached registry of ``scale``; (url, active
     enterprises)."""
-    reg = cached(work / f"c{scale}", 7, scale)
+    reg = cluster_registry(work, scale)
     url = bench_db()
     cli(url, "load", str(reg), "--crs", "gcj02")
     with psycopg.connect(url) as c:
@@ -270,7 +275,7 @@ def bench_cluster(args, work: Path) -> list[str]:
         skl_all = sklearn_route(url, os.cpu_count())
         # the next night: some enterprises renamed, some gone (deactivated), so some
         # clusters change and the labels after them in their sector shift
-        cli(url, "load", str(next_night(cached(work / f"c{s}", 7, s))[0]), "--crs", "gcj02")
+        cli(url, "load", str(next_night(cluster_registry(work, s))[0]), "--crs", "gcj02")
         night_bare = bare_dbscan(url)
         night = cli(url, "cluster")[0]
         lines.append(f"| {n:,} | {bare:.2f} | {first:.2f} | {first / bare:.1f} | {again:.2f} | "
