@@ -3,8 +3,9 @@
 One log line per step and a summary; the caller exits 0 only if every step succeeded.
 A second nightly job at the same time is refused (advisory lock). Running twice on
 the same input changes nothing: the file is recognised by its hash and, when no load
-changed the registry and the published run has the same parameters, clustering is
-skipped and publish is left as it is.
+changed the registry and the published run is the run the job would make (every
+parameter: sectors, tiers and as-of date too), clustering is skipped and publish is
+left as it is.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from psycopg.types.json import Jsonb
 
 from industry_clusters.db import job_session
 
@@ -47,16 +50,20 @@ def run_nightly(target, files: list[Path], *, crs: str, export_dir: Path | None 
         for f in files:
             res = load_file(target, f, crs=crs, full_refresh=full, notify=notify)
             step(f"load {f}: {res.summary()}")
-        same_params = guard.execute(
-            "SELECT eps_m = %s AND min_points = %s FROM clustering.runs "
-            "WHERE run_id = clustering.published_run()", (eps, min_points)).fetchone()
-        changed = guard.execute(
-            "SELECT clustering.registry_changed_since_published()").fetchone()[0]
-        if changed or not (same_params and same_params[0]):
-            run = run_clustering(target, eps=eps, min_points=min_points, notify=notify)
+        # the nightly run: every sector, jenks tiers, the registry as it is now
+        params = {"eps": eps, "min_points": min_points, "sectors": None,
+                  "tier_method": "jenks", "tier_params": {}, "as_of": None}
+        keep = guard.execute(
+            "SELECT NOT clustering.registry_changed_since_published() AND "
+            "clustering.published_run_is(%(eps)s, %(min_points)s, %(sectors)s::text[], "
+            "%(tier_method)s, %(tier_params)s, %(as_of)s::date)",
+            params | {"tier_params": Jsonb(params["tier_params"])}).fetchone()[0]
+        if not keep:
+            run = run_clustering(target, **params, notify=notify)
             step(f"cluster: {run.summary()}; publish refreshed")
         else:
-            step("cluster: registry unchanged since the published run; publish kept")
+            step("cluster: registry unchanged since the published run, which has the nightly "
+                 "parameters; publish kept")
         pruned = guard.execute("SELECT clustering.prune_runs(%s)", (keep_runs,)).fetchone()[0]
         step(f"prune: {pruned} old clustering runs deleted (keeping {keep_runs})")
         if export_dir:

@@ -59,6 +59,36 @@ def test_a_changed_file_reclusters(tmp_path, db_url, conn):
     assert conn.execute("SELECT n_members FROM publish.clusters").fetchone()[0] == 45
 
 
+@pytest.mark.parametrize("manual", [
+    ("--sectors", "comms"), ("--tiers", "quantile"), ("--as-of", "2030-01-01"),
+    ("--eps", "400")])
+def test_a_run_published_by_hand_with_other_parameters_is_replaced(tmp_path, db_url, conn,
+                                                                    manual):
+    """The nightly job keeps publish only when the published run is what it would run
+    itself: every sector, its eps and min points, jenks tiers, the registry as it is now.
+    A run an analyst published by hand with other parameters (a sector, a tier method,
+    an as-of date, an eps) is replaced even when the registry did not change."""
+    path = _registry(tmp_path)
+    assert run_cli("nightly", str(path), "--crs", "wgs84", url=db_url).exit_code == 0
+    by_hand = run_cli("cluster", *manual, url=db_url)
+    assert by_hand.exit_code == 0, by_hand.output
+    published = "SELECT clustering.published_run()"
+    hand_run = conn.execute(published).fetchone()[0]
+    conn.commit()
+    r = run_cli("nightly", str(path), "--crs", "wgs84", url=db_url)
+    assert r.exit_code == 0, r.output
+    assert "already loaded" in r.output and "publish refreshed" in r.output, r.output
+    run = conn.execute("SELECT run_id, eps_m, min_points, sector_ids, tier_method, tier_params -> 'params', "
+                       "as_of FROM clustering.runs WHERE run_id = clustering.published_run()"
+                       ).fetchone()
+    assert run[0] > hand_run
+    assert run[1:] == (500.0, 30, [1, 2], "jenks", {}, None)
+    assert [c[0] for c in conn.execute("SELECT n_members FROM publish.clusters")] == [40]
+    conn.commit()
+    again = run_cli("nightly", str(path), "--crs", "wgs84", url=db_url)  # now it is
+    assert "publish kept" in again.output, again.output
+
+
 def test_second_nightly_at_once_is_refused(tmp_path, db_url):
     with psycopg.connect(db_url, autocommit=True) as other:
         other.execute("SELECT pg_advisory_lock(%s)", (LOCKS["nightly"],))

@@ -39,3 +39,28 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
 $$;
 COMMENT ON FUNCTION clustering.registry_changed_since_published() IS
     'True when a load changed enterprises or districts after the published run started (or nothing is published).';
+
+-- Whether the published run is the run that these parameters would make (the labelling
+-- method aside: every method gives the same labels): eps, min points, sectors (NULL:
+-- every sector there is now), tier method and parameters (as given: a succeeded run
+-- records them under 'params' beside its thresholds), as-of date (NULL: the
+-- registry as it is), in the projected SRID of the registry. The nightly job keeps
+-- publish only when it is, and the registry did not change since
+-- (registry_changed_since_published): a run an analyst published by hand with other
+-- parameters is replaced by the nightly one (revision 0043; before, only eps and min
+-- points were compared).
+CREATE OR REPLACE FUNCTION clustering.published_run_is(
+    p_eps double precision, p_min_points integer, p_sectors text[], p_tier_method text,
+    p_tier_params jsonb, p_as_of date)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT FROM clustering.runs r
+                    WHERE r.run_id = clustering.published_run()
+                      AND r.eps_m = p_eps AND r.min_points = p_min_points
+                      AND r.sector_ids = clustering.sector_ids(p_sectors)
+                      AND r.tier_method = p_tier_method
+                      AND r.tier_params -> 'params' = coalesce(p_tier_params, '{}')  -- as given
+                      AND r.as_of IS NOT DISTINCT FROM p_as_of
+                      AND r.srid = (SELECT projected_srid FROM registry.settings))
+$$;
+COMMENT ON FUNCTION clustering.published_run_is(double precision, integer, text[], text, jsonb, date) IS
+    'True when the published run has these parameters (eps, min points, sectors (NULL: all), tier method and parameters, as-of date); the labelling method is not compared.';
