@@ -46,12 +46,13 @@ LAYERS = {
                          "cluster_key, cluster_label, dbscan_role, tier",
                          "geom", "Point", "enterprise_id"),
     "clusters": Layer("clusters", "clusters",
-                      "cluster_id, run_id, sector, label, n_members, n_core, tier, tier_rank, "
+                      "cluster_id, cluster_key, run_id, sector, label, n_members, n_core, tier, "
+                      "tier_rank, "
                       "district_code, district_name, area_km2, density_per_km2",
                       "geom", "MultiPolygon", "cluster_id"),
     "cluster_centroids": Layer("cluster_centroids", "clusters",
-                               "cluster_id, run_id, sector, label, n_members, tier, tier_rank, "
-                               "district_name",
+                               "cluster_id, cluster_key, run_id, sector, label, n_members, "
+                               "tier, tier_rank, district_name",
                                "ST_Transform(ST_SetSRID(ST_MakePoint(centroid_lon, centroid_lat),"
                                " 4326), ST_SRID(geom))", "Point", "cluster_id"),
     "district_sector_stats": Layer("district_sector_stats", "district_sector_stats",

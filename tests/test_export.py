@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 import pyogrio
 import pytest
@@ -163,6 +164,11 @@ def test_export_of_an_earlier_run(tmp_path, clustered, conn):
         got = {int(e): int(c) for e, c in zip(ents["enterprise_id"], ents["cluster_key"],
                                               strict=True) if c is not None}
         assert got == members and len(ents["enterprise_id"]) == 92
+        # the layers join on the persistent key, as in publish: each cluster's members
+        sizes = dict(zip(clusters["cluster_key"], clusters["n_members"], strict=True))
+        assert Counter(got.values()) == {int(k): int(n) for k, n in sizes.items()}
+        assert list(_fields(path, "cluster_centroids")["cluster_key"]) == \
+            list(clusters["cluster_key"])
         assert pyogrio.read_info(path, layer="clusters")["layer_metadata"]["DESCRIPTION"] \
             .startswith("industry-clusters clusters (" +
                         (f"clustering run {run})" if path == old else "published run)"))
