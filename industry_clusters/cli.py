@@ -289,7 +289,8 @@ def _comma_list(value: str | None) -> list[str] | None:
               help="points: ST_ClusterDBSCAN over the enterprises; cells: over grid cells of "
                    "core points, the same labels, faster where dense; auto: cells for sectors "
                    "of 200,000 enterprises or more.")
-@click.option("--no-refresh", is_flag=True, help="Do not refresh the publish views.")
+@click.option("--no-refresh", is_flag=True,
+              help="Record the run without publishing it (the next refresh publishes it).")
 @pass_app
 def cluster_cmd(app: App, eps, min_points, sectors, tier_method, tier_core, tier_medium, as_of,
                 jobs, method, no_refresh) -> None:
@@ -313,8 +314,9 @@ def cluster_cmd(app: App, eps, min_points, sectors, tier_method, tier_core, tier
 @cli.command("refresh")
 @pass_app
 def refresh_cmd(app: App) -> None:
-    """Refresh the materialized views in publish (concurrently: readers never wait,
-    except on the first publication of clusters, which rebuilds publish.enterprises)."""
+    """Publish the latest succeeded run: refresh the materialized views in publish
+    (concurrently: readers never wait, except on the first publication of clusters,
+    which rebuilds publish.enterprises)."""
     from industry_clusters.cluster import refresh
 
     refresh(app.target)

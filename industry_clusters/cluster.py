@@ -149,7 +149,8 @@ def _label(conn: psycopg.Connection, snapshot: str, run_id: int, sector_ids: lis
 
 
 def refresh(target) -> None:
-    """Refresh every view in publish (concurrently: readers keep the old rows meanwhile;
+    """Publish the latest succeeded run: refresh every view in publish to it
+    (concurrently: readers keep the old rows meanwhile;
     the first publication of clusters rebuilds publish.enterprises, see
     sql/publish/020_refresh.sql)."""
     with connect(target) as conn:

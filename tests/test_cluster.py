@@ -240,6 +240,34 @@ def test_publish_shows_the_latest_succeeded_run_only(db_url, conn):
                         (good.run_id,)).fetchone()[0] == 0
 
 
+def test_a_run_without_refresh_is_not_published_until_the_next_refresh(db_url, conn):
+    """cluster --no-refresh records a succeeded run but leaves the views as they were:
+    the published run (publish.cluster_runs, what exports and the nightly job compare
+    with, what prune keeps) stays the one the views show, until refresh publishes the
+    latest succeeded run."""
+    insert_points(conn, blob(random.Random(8), 50, 0, 0, 150))
+    conn.commit()
+    assert run_cli("cluster", url=db_url).exit_code == 0
+    shown = conn.execute("SELECT clustering.published_run()").fetchone()[0]
+    quiet = run_cli("cluster", "--eps", "60", "--min-points", "10", "--no-refresh", url=db_url)
+    assert quiet.exit_code == 0, quiet.output
+    conn.commit()
+    new = conn.execute("SELECT max(run_id) FROM clustering.runs").fetchone()[0]
+    assert new > shown
+
+    def published() -> tuple:
+        conn.commit()
+        return conn.execute(
+            "SELECT clustering.published_run(), (SELECT array_agg(DISTINCT run_id) "
+            "FROM publish.clusters), (SELECT array_agg(run_id) FROM publish.cluster_runs "
+            "WHERE published)").fetchone()
+
+    assert published() == (shown, [shown], [shown])
+    assert conn.execute("SELECT clustering.prune_runs(1)").fetchone()[0] == 0  # keeps both
+    assert run_cli("refresh", url=db_url).exit_code == 0
+    assert published() == (new, [new], [new])
+
+
 def filenode(conn, relation: str) -> int:
     conn.commit()  # a fresh snapshot
     return conn.execute("SELECT pg_relation_filenode(%s)", (relation,)).fetchone()[0]

@@ -5,13 +5,16 @@
 -- The CLI commits start_run on its own, then runs compute + refresh in one transaction:
 -- a failure or a kill changes nothing readers see.
 
+-- The run publish shows: clustering.published, set by clustering.refresh_published
+-- (the latest succeeded run at the last refresh; before revision 0044 it was the
+-- latest succeeded run, published or not).
 -- SECURITY DEFINER: publish.cluster_runs calls it for the reader role, which may
--- execute it (schema/090_grants.sql) but not read clustering.runs.
+-- execute it (schema/090_grants.sql) but not read the clustering schema.
 CREATE OR REPLACE FUNCTION clustering.published_run()
 RETURNS bigint LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
-    SELECT max(run_id) FROM clustering.runs WHERE status = 'succeeded'
+    SELECT run_id FROM clustering.published
 $$;
-COMMENT ON FUNCTION clustering.published_run() IS 'The latest succeeded run: what publish shows.';
+COMMENT ON FUNCTION clustering.published_run() IS 'The run publish shows (the latest succeeded run at the last refresh of publish).';
 
 -- Whether an enterprise (its sector, active flag, establishment and deactivation dates)
 -- is a point of a point set (sectors, as-of date; NULL: active now). The one definition

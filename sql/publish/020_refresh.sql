@@ -23,6 +23,9 @@ SET default_statistics_target = 10 AS $$
 DECLARE
     v_first boolean := NOT EXISTS (SELECT FROM publish.clusters);  -- no cluster shown yet
 BEGIN
+    -- what the views are refreshed to (clustering.published_run), in this transaction
+    UPDATE clustering.published
+       SET run_id = (SELECT max(run_id) FROM clustering.runs WHERE status = 'succeeded');
     IF v_first THEN
         LOCK TABLE clustering.runs IN ACCESS EXCLUSIVE MODE;
         REFRESH MATERIALIZED VIEW publish.enterprises;
@@ -37,7 +40,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION clustering.refresh_published() IS
-    'Refreshes every materialized view in publish (concurrently: readers never see an empty layer; publish.enterprises is rebuilt instead while no cluster is published yet).';
+    'Publishes the latest succeeded run (clustering.published) and refreshes every materialized view in publish to it (concurrently: readers never see an empty layer; publish.enterprises is rebuilt instead while no cluster is published yet).';
 
 DROP FUNCTION IF EXISTS clustering.run(double precision, integer, text[], text, jsonb, date);
 CREATE OR REPLACE FUNCTION clustering.run(

@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS clustering.runs (
     backend_pid integer NOT NULL DEFAULT pg_backend_pid(),
     db_user text NOT NULL DEFAULT current_user
 );
-COMMENT ON TABLE clustering.runs IS 'One row per clustering run: parameters, counts, timings, status. publish shows the latest succeeded run.';
+COMMENT ON TABLE clustering.runs IS 'One row per clustering run: parameters, counts, timings, status. publish shows the run clustering.published names (the latest succeeded run at the last refresh).';
 COMMENT ON COLUMN clustering.runs.run_id IS 'Integer key.';
 COMMENT ON COLUMN clustering.runs.status IS 'running, succeeded, failed, or abandoned (process died; marked at the next start).';
 COMMENT ON COLUMN clustering.runs.started_at IS 'When the run started.';
@@ -40,6 +40,34 @@ COMMENT ON COLUMN clustering.runs.timings IS 'Seconds per step.';
 COMMENT ON COLUMN clustering.runs.error IS 'Error message of a failed run.';
 COMMENT ON COLUMN clustering.runs.backend_pid IS 'Server process of the run (to detect abandoned runs).';
 COMMENT ON COLUMN clustering.runs.db_user IS 'Database role that ran it.';
+
+-- The run publish shows (revision 0044). clustering.refresh_published() sets it to the
+-- latest succeeded run in the transaction that refreshes the views, so it always names
+-- the run the views hold: a run made without the refresh (cluster --no-refresh) is
+-- published by the next refresh, not before. Before revision 0044 the published run
+-- was the latest succeeded one, which named such a run while the views showed the one
+-- before. One row; a database upgraded to 0044 starts with the run its views show.
+CREATE TABLE IF NOT EXISTS clustering.published (
+    one_row boolean PRIMARY KEY DEFAULT true CHECK (one_row),
+    run_id bigint REFERENCES clustering.runs ON DELETE SET NULL
+);
+COMMENT ON TABLE clustering.published IS 'The run publish shows (one row; set by clustering.refresh_published).';
+COMMENT ON COLUMN clustering.published.one_row IS 'Always true: the table holds one row.';
+COMMENT ON COLUMN clustering.published.run_id IS 'The published run; NULL before the first publication.';
+DO $$
+DECLARE
+    v_shown bigint;
+BEGIN
+    IF NOT EXISTS (SELECT FROM clustering.published) THEN
+        IF to_regclass('publish.clusters') IS NOT NULL THEN
+            EXECUTE 'SELECT max(run_id) FROM publish.clusters' INTO v_shown;
+        END IF;
+        INSERT INTO clustering.published (run_id)
+        VALUES (coalesce(v_shown, (SELECT max(run_id) FROM clustering.runs
+                                    WHERE status = 'succeeded')));
+    END IF;
+END
+$$;
 
 CREATE TABLE IF NOT EXISTS clustering.clusters (
     cluster_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
