@@ -328,9 +328,47 @@ def test_as_of_snapshot(db_url, conn):
     (["--eps", "-5"], "eps must be a positive distance in metres"),
     (["--min-points", "0"], "min points must be at least 1"),
     (["--sectors", "comms,robots"], "unknown sector robots; sectors are comms, software"),
+    (["--tier-core", "100"], "jenks tiers take no thresholds"),
+    (["--tiers", "quantile", "--tier-core", "5"],
+     "the core threshold of quantile tiers must be a quantile above 0 and at most 1, not 5"),
+    (["--tiers", "quantile", "--tier-core", "0.5", "--tier-medium", "0.8"],
+     "the core threshold (0.5) must be above the medium one (0.8)"),
+    (["--tiers", "quantile", "--tier-medium", "0.95"],
+     "the core threshold (0.9) must be above the medium one (0.95)"),
+    (["--tiers", "absolute", "--tier-medium", "0"],
+     "the medium threshold of absolute tiers must be a cluster size of at least 1, not 0"),
+    (["--tiers", "absolute", "--tier-core", "50"],
+     "the core threshold (50) must be above the medium one (80)"),
 ])
-def test_bad_parameters_are_one_line(db_url, args, fragment):
+def test_bad_parameters_are_one_line(db_url, conn, args, fragment):
+    """Refused before the run is recorded: no run row, nothing published."""
     assert_one_line_error(run_cli("cluster", *args, url=db_url), fragment)
+    assert conn.execute("SELECT count(*) FROM clustering.runs").fetchone()[0] == 0
+
+
+def test_tier_thresholds_in_sql_are_numbers_of_core_and_medium(conn):
+    for params, fragment in (('{"core": "200"}', "must be a number"),
+                             ('{"big": 200}', "unknown tier threshold big: use core, medium"),
+                             ('[200, 80]', "a JSON object")):
+        with pytest.raises(psycopg.errors.InvalidParameterValue, match=fragment):
+            conn.execute("SELECT clustering.start_run(p_tier_method => 'absolute', "
+                         "p_tier_params => %s)", (params,))
+        conn.rollback()
+
+
+def test_absolute_tiers_from_the_command_line(db_url, conn):
+    """Click hands the thresholds over as decimals (80.0): sizes all the same, and a
+    fractional size rounds up (a cluster of 61 is the first one from 60.5)."""
+    rng = random.Random(4)
+    for n, x in ((35, 0), (61, 3000), (150, 6000)):
+        insert_points(conn, blob(rng, n, x, 0, 150))
+    conn.commit()
+    r = run_cli("cluster", "--tiers", "absolute", "--tier-core", "100", "--tier-medium", "60.5",
+                url=db_url)
+    assert r.exit_code == 0, r.output
+    assert conn.execute("SELECT tier, n_members FROM clustering.clusters ORDER BY n_members"
+                        ).fetchall() == [("small", 35), ("medium", 61), ("core", 150)]
+    assert "core >= 100, medium >= 61" in r.output
 
 
 def test_an_unknown_method_is_refused_in_sql(conn):

@@ -126,10 +126,7 @@ DECLARE
     v_run bigint;
 BEGIN
     PERFORM clustering.check_dbscan_params(ARRAY[p_eps], ARRAY[p_min_points]);
-    IF p_tier_method NOT IN ('jenks', 'quantile', 'absolute') THEN
-        RAISE EXCEPTION 'unknown tier method %: use jenks, quantile or absolute', p_tier_method
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
+    PERFORM clustering.tier_thresholds(p_tier_method, p_tier_params);
     SELECT projected_srid INTO v_srid FROM registry.settings;
     IF EXISTS (SELECT FROM spatial_ref_sys WHERE srid = v_srid AND proj4text LIKE '%+proj=longlat%') THEN
         RAISE EXCEPTION 'SRID % is geographic: eps must be in metres', v_srid
