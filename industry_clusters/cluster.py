@@ -51,8 +51,8 @@ class RunResult:
         th = "; ".join(f"{s}: core >= {t['core']}, medium >= {t['medium']}"
                        for s, t in self.tiers.get("thresholds", {}).items())
         return (f"clustering run {self.run_id}: {self.clusters} clusters, {self.clustered} of "
-                f"{self.points} enterprises clustered; tiers ({self.tiers.get('method')}) {th}; "
-                f"{self.seconds:.1f} s")
+                f"{self.points} enterprises clustered; tiers ({self.tiers.get('method')}) "
+                f"{th or 'none: no cluster'}; {self.seconds:.1f} s")
 
 
 def run_clustering(target, *, eps: float = 500.0, min_points: int = 30,

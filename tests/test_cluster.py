@@ -108,6 +108,11 @@ def test_edge_cases(db_url, conn, method):
                         "ORDER BY n_members", (res.run_id,)).fetchall()
     assert [r[0] for r in rows] == [len(same), len(line)]
     assert all(r[1] > 0 for r in rows)  # degenerate hulls still have an area (buffer)
+    conn.commit()
+    none = run_cli("cluster", "--sectors", "comms", "--method", method, url=db_url)  # no point
+    assert none.exit_code == 0, none.output
+    assert "0 clusters, 0 of 0 enterprises clustered; tiers (jenks) none: no cluster; " \
+        in none.output
 
 
 def test_cluster_spanning_two_districts_takes_the_majority(db_url, conn):
