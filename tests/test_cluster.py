@@ -273,6 +273,36 @@ def test_a_run_without_refresh_is_not_published_until_the_next_refresh(db_url, c
     assert published() == (new, [new], [new])
 
 
+def test_a_refresh_waiting_for_a_run_publishes_that_run(db_url, conn):
+    """A refresh that starts while a run's transaction is publishing waits for it, then
+    publishes that run, not the one before (it must not write the published run from a
+    snapshot taken before the run committed)."""
+    insert_points(conn, blob(random.Random(8), 50, 0, 0, 150))
+    conn.commit()
+    first = run_clustering(db_url).run_id
+    second = conn.execute("SELECT clustering.start_run(400, 20)").fetchone()[0]
+    conn.commit()
+    with psycopg.connect(db_url) as run, psycopg.connect(db_url, autocommit=True) as watch, \
+            ThreadPoolExecutor(1) as pool:
+        run.execute("SELECT clustering.compute(%s)", (second,))
+        run.execute("SELECT clustering.refresh_published()")
+        waiting = pool.submit(refresh, db_url)
+        try:
+            deadline = time.monotonic() + 30
+            while not watch.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE '%refresh_published%'").fetchone()[0]:
+                assert time.monotonic() < deadline and not waiting.done(), "it did not wait"
+                time.sleep(0.05)
+        finally:
+            run.commit()
+        waiting.result(timeout=60)
+    conn.commit()
+    assert second > first
+    assert conn.execute("SELECT clustering.published_run(), (SELECT array_agg(DISTINCT run_id) "
+                        "FROM publish.clusters)").fetchone() == (second, [second])
+
+
 def filenode(conn, relation: str) -> int:
     conn.commit()  # a fresh snapshot
     return conn.execute("SELECT pg_relation_filenode(%s)", (relation,)).fetchone()[0]

@@ -23,11 +23,18 @@ SET default_statistics_target = 10 AS $$
 DECLARE
     v_first boolean := NOT EXISTS (SELECT FROM publish.clusters);  -- no cluster shown yet
 BEGIN
-    -- what the views are refreshed to (clustering.published_run), in this transaction
+    IF v_first THEN
+        LOCK TABLE clustering.runs IN ACCESS EXCLUSIVE MODE;
+    END IF;
+    -- What the views are refreshed to (clustering.published_run): the latest succeeded
+    -- run, read once this refresh holds the row, by a statement of its own, so from a
+    -- snapshot taken after the wait: a refresh that waited for a run's transaction to
+    -- commit publishes that run, not the one before (a single UPDATE read the runs from
+    -- its snapshot of before the wait).
+    PERFORM FROM clustering.published FOR UPDATE;
     UPDATE clustering.published
        SET run_id = (SELECT max(run_id) FROM clustering.runs WHERE status = 'succeeded');
     IF v_first THEN
-        LOCK TABLE clustering.runs IN ACCESS EXCLUSIVE MODE;
         REFRESH MATERIALIZED VIEW publish.enterprises;
     ELSE
         REFRESH MATERIALIZED VIEW CONCURRENTLY publish.enterprises;
