@@ -15,11 +15,12 @@ def role_url(pg_server, db_url):
     """Factory: a login role in the given group, its URL on the test database."""
     made = []
 
-    def make(group: str) -> str:
+    def make(group: str, inherit: bool = True) -> str:
         name = f"ic_{group.rsplit('_', 1)[-1]}_login"
         with pg_server.admin() as a:
             a.execute(f"DROP ROLE IF EXISTS {name}")
-            a.execute(f"CREATE ROLE {name} LOGIN PASSWORD 'pw' IN ROLE {group}")
+            a.execute(f"CREATE ROLE {name} LOGIN PASSWORD 'pw' "
+                      f"{'' if inherit else 'NOINHERIT '}IN ROLE {group}")
         made.append(name)
         url = make_conninfo(db_url, user=name, password="pw")
         if pg_server.tcp:
@@ -48,6 +49,27 @@ def test_loader_role_runs_the_pipeline_but_no_ddl(tmp_path, role_url, conn):
                     "CREATE SCHEMA x"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 c.execute(ddl)
+
+
+def test_a_session_acting_as_the_loader_by_set_role_runs_the_pipeline(tmp_path, role_url,
+                                                                       conn):
+    """A login role that takes the loader role by SET ROLE (a NOINHERIT membership, or
+    PGOPTIONS='-c role=industry_clusters_loader', or an administrator trying it in
+    psql): the session user is then not the role the job writes as. The tables a job
+    makes for itself (the load's staging table, a run's members) must be writable by
+    that role all the same."""
+    url = make_conninfo(role_url("industry_clusters_loader", inherit=False),
+                        options="-c role=industry_clusters_loader")
+    path = write_csv(tmp_path / "r.csv", [row() for _ in range(35)])
+    for args in (["load", str(path), "--crs", "wgs84"], ["cluster"], ["refresh"]):
+        r = run_cli(*args, url=url)
+        assert r.exit_code == 0, (args, r.output)
+    with psycopg.connect(url) as c:  # and psql's way: the whole run in one call
+        assert c.execute("SELECT session_user <> current_user").fetchone()[0]
+        c.execute("SELECT clustering.run(400, 20)")
+    assert conn.execute("SELECT count(*) FROM clustering.runs WHERE status = 'succeeded'"
+                        ).fetchone()[0] == 2
+    assert conn.execute("SELECT count(*) FROM publish.clusters").fetchone()[0] == 1
 
 
 def test_reader_role_can_use_read_only_commands(tmp_path, role_url, db_url):

@@ -50,7 +50,7 @@ BEGIN
                    'WITH (autovacuum_enabled = false)',
                    (SELECT string_agg(format('%I text', 'c' || i), ', ' ORDER BY i)
                       FROM generate_series(1, p_width) i));
-    EXECUTE format('GRANT INSERT ON load_work.staging TO %I', session_user);
+    PERFORM registry.job_writers('load_work.staging', true);
 END
 $$;
 COMMENT ON FUNCTION registry.begin_load(integer) IS

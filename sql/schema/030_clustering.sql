@@ -307,9 +307,7 @@ BEGIN
                    v_name);
     EXECUTE format('COMMENT ON TABLE clustering.%I IS %L', v_name,
                    format('Members of clustering run %s (partition of clustering.members).', p_run));
-    IF session_user <> current_user THEN
-        EXECUTE format('GRANT INSERT ON clustering.%I TO %I', v_name, session_user);
-    END IF;
+    PERFORM registry.job_writers(format('clustering.%I', v_name)::regclass, true);
     RETURN format('clustering.%I', v_name)::regclass;
 END
 $$;
@@ -328,9 +326,7 @@ BEGIN
     EXECUTE format('CREATE INDEX ON clustering.%I (cluster_id)', v_name);
     EXECUTE format('ALTER TABLE clustering.members ATTACH PARTITION clustering.%I '
                    'FOR VALUES IN (%s)', v_name, p_run);
-    IF session_user <> current_user THEN
-        EXECUTE format('REVOKE INSERT ON clustering.%I FROM %I', v_name, session_user);
-    END IF;
+    PERFORM registry.job_writers(format('clustering.%I', v_name)::regclass, false);
     EXECUTE format('ANALYZE clustering.%I', v_name);
 END
 $$;
