@@ -359,6 +359,8 @@ def test_map_option_renames_a_column(tmp_path, db_url, conn):
     path = write_csv(tmp_path / "map.csv", [r], headers=headers)
     res = run_cli("load", str(path), "--crs", "wgs84", "--map", "name=公司全称", url=db_url)
     assert res.exit_code == 0, res.output
+    assert ": read 1, accepted 1, rejected 0; inserted 1, updated 0, unchanged 0, " \
+           "deactivated 0; " in res.output  # the one-line summary
     assert enterprise(conn, r["统一社会信用代码"])["name"] == "映射的名字"
     assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", "--map", "nom=x",
                                   url=db_url), "unknown field 'nom'")

@@ -51,10 +51,9 @@ class LoadResult:
         if c.get("by_reason"):
             parts.append("(" + ", ".join(f"{k} {v}" for k, v in c["by_reason"].items()) + ")")
         history = f", kept as history {c['history']}" if c.get("history") else ""
-        parts.append(f"; inserted {c['inserted']}, updated {c['updated']}, unchanged "
-                     f"{c['unchanged']}, deactivated {c['deactivated']}{history}; "
-                     f"{self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)")
-        return " ".join(parts)
+        return (" ".join(parts) + f"; inserted {c['inserted']}, updated {c['updated']}, "
+                f"unchanged {c['unchanged']}, deactivated {c['deactivated']}{history}; "
+                f"{self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)")
 
 
 def file_digest(path: Path) -> tuple[str, int]:
