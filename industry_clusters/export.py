@@ -123,15 +123,17 @@ def export(target, output: Path, *, layers: list[str] | None = None, crs: str = 
             with conn.cursor(name=f"export_{name}") as cur:
                 cur.itersize = BATCH
                 cur.execute(_query(layer, crs, run))
-                while rows := cur.fetchmany(BATCH):
+                # an empty layer is written all the same, with its columns (one pass
+                # with no rows): a table or layer with nothing in it still exists
+                while (rows := cur.fetchmany(BATCH)) or n == 0:
                     if fmt == "csv":
                         _write_csv(part, _names(cur, layer), rows, layer, append=n > 0)
                     else:  # GDAL appends to GeoPackage, GeoJSON and FlatGeobuf layers
                         _write_layer(part, fmt, layer, cur, rows, epsg, crs, run,
                                      append=n > 0 or bool(written))
+                    if not rows:
+                        break
                     n += len(rows)
-            if n == 0 and fmt != "csv":
-                _write_empty(part, layer, fmt, epsg, bool(written))
             written[name] = n
     return written
 
@@ -213,13 +215,3 @@ def _write_csv(output: Path, cols, rows, layer: Layer, *, append: bool) -> None:
         geoms = shapely.from_wkb([bytes(r[-1]) for r in rows])
         for r, g in zip(rows, shapely.to_wkt(geoms, rounding_precision=7), strict=True):
             w.writerow([*r[:-1], g])
-
-
-def _write_empty(output: Path, layer: Layer, fmt: str, epsg: str, append: bool) -> None:
-    """An empty layer still exists in the file (with no features)."""
-    import numpy as np
-    import pyogrio
-
-    pyogrio.raw.write(output, np.array([], dtype=object) if layer.geometry else None, [], [],
-                      layer=layer.name, driver=DRIVERS[fmt], geometry_type=layer.geometry_type,
-                      crs=epsg if layer.geometry else None, append=append)

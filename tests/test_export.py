@@ -12,7 +12,7 @@ from points import blob, insert_points
 
 from helpers import assert_one_line_error, run_cli
 from industry_clusters.cluster import run_clustering
-from industry_clusters.export import export
+from industry_clusters.export import LAYERS, export
 
 
 @pytest.fixture
@@ -185,6 +185,29 @@ def test_export_of_a_run_that_has_no_results(tmp_path, clustered, conn):
                      ["stats"]):
             assert_one_line_error(run_cli(*args, "--run", str(run), url=clustered), says)
     assert not (tmp_path / "x.gpkg").exists() and not (tmp_path / "x.png").exists()
+
+
+def test_export_of_an_empty_registry(tmp_path, db_url):
+    """Nothing loaded, nothing clustered (a first nightly on an empty file, say): every
+    layer and table is still written, empty, with its columns, type and CRS, and a CSV
+    has its header. It used to end in a traceback."""
+    assert run_cli("cluster", url=db_url).exit_code == 0
+    path = tmp_path / "empty.gpkg"
+    r = run_cli("export", str(path), url=db_url)
+    assert r.exit_code == 0, r.output
+    assert {name for name, _ in pyogrio.list_layers(path)} == set(LAYERS)
+    for name, layer in LAYERS.items():
+        info = pyogrio.read_info(path, layer=name)
+        assert info["features"] == 0
+        assert len(info["fields"]) > 3, name  # the columns, not a bare layer
+        assert info["geometry_type"] == layer.geometry_type
+        assert (info["crs"] == "EPSG:4326") == (layer.geometry is not None)
+    assert "cluster_key" in pyogrio.read_info(path, layer="clusters")["fields"]
+    csv = tmp_path / "stats.csv"
+    assert run_cli("export", str(csv), "--layers", "tier_stats", url=db_url).exit_code == 0
+    assert csv.read_text(encoding="utf-8").splitlines() == [
+        "stat_id,sector,tier,clusters,enterprises,mean_size,mean_density_per_km2,districts,"
+        "districts_present"]
 
 
 def test_runs_lists_runs_newest_first(clustered):
