@@ -663,6 +663,13 @@ def test_district_file_needs_name_and_code(tmp_path, db_url):
                   ["label"], geometry_type="Polygon", crs="EPSG:4326", driver="GeoJSON")
     assert_one_line_error(run_cli("load-districts", str(path), "--crs", "wgs84", url=db_url),
                           "which attribute", "--name-field")
+    # a layer of names only: the message says how to load it, and that works
+    assert_one_line_error(run_cli("load-districts", str(path), "--crs", "wgs84",
+                                  "--name-field", "label", url=db_url),
+                          "--code-field (a layer without codes: give its name attribute")
+    r = run_cli("load-districts", str(path), "--crs", "wgs84", "--name-field", "label",
+                "--code-field", "label", url=db_url)
+    assert r.exit_code == 0 and "1 district boundaries" in r.output, r.output
 
 
 def test_parsers_are_usable_one_value_at_a_time(conn):

@@ -33,8 +33,10 @@ def _pick(fields: list[str], asked: str | None, candidates: tuple[str, ...], wha
     for c in candidates:
         if c in fields:
             return fields.index(c)
+    hint = (" (a layer without codes: give its name attribute, the name then serves as the "
+            "code)" if what == "code" else "")
     raise UserError(f"cannot tell which attribute of {path.name} holds the district {what}; "
-                    f"attributes: {', '.join(fields)}; pass --{what}-field")
+                    f"attributes: {', '.join(fields)}; pass --{what}-field{hint}")
 
 
 def load_districts(target, path, *, crs: str | None, name_field: str | None = None,
