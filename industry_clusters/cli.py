@@ -205,7 +205,8 @@ def _progress_bar(app: App, label: str):
 
 
 @cli.command("load")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", metavar="FILE...", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Input format. [default: from the extension]")
 @click.option("--crs", type=click.Choice(CRS_CHOICES), required=False,
@@ -219,19 +220,22 @@ def _progress_bar(app: App, label: str):
               help="Load even if this content was loaded before, and accept a refresh that "
                    "deactivates many enterprises.")
 @click.option("--incremental", is_flag=True,
-              help="A partial file: do not mark enterprises missing from it inactive.")
+              help="A partial export: do not mark enterprises missing from it inactive.")
 @pass_app
-def load_cmd(app: App, file: Path, fmt, crs, encoding, maps, force, incremental) -> None:
+def load_cmd(app: App, files: tuple[Path, ...], fmt, crs, encoding, maps, force,
+             incremental) -> None:
     """Load a registry export (CSV, XLSX, GeoJSON, GeoPackage), screened as in the study.
 
-    Every row ends up accepted or in registry.rejects with a reason. One load is one
-    transaction; an advisory lock refuses a second concurrent load.
+    Several files are the parts of one export (same columns), loaded as one: enterprises
+    missing from all of them are marked inactive. Every row ends up accepted or in
+    registry.rejects with a reason. One load is one transaction; an advisory lock refuses
+    a second concurrent load.
     """
     from industry_clusters.load import columns, load_file
 
-    update, bar = _progress_bar(app, f"loading {file.name}")
+    update, bar = _progress_bar(app, "loading " + " + ".join(f.name for f in files))
     try:
-        result = load_file(app.target, file, crs=crs, fmt=fmt, encoding=encoding,
+        result = load_file(app.target, list(files), crs=crs, fmt=fmt, encoding=encoding,
                            mapping=columns.parse_map_options(maps), force=force,
                            full_refresh=not incremental, progress=update, notify=app.notify)
     finally:
@@ -519,7 +523,7 @@ def qgis_install_styles(app: App) -> None:
 
 # -- nightly -------------------------------------------------------------------------
 @cli.command("nightly")
-@click.argument("files", nargs=-1, required=True,
+@click.argument("files", metavar="FILE...", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--crs", type=click.Choice(CRS_CHOICES), required=False,
               help="Coordinate system of the files (required; gcj02 for Amap geocodes).")
@@ -533,8 +537,8 @@ def qgis_install_styles(app: App) -> None:
 def nightly_cmd(app: App, files, crs, export_dir, keep_runs, eps, min_points) -> None:
     """Load -> cluster -> refresh -> export, unattended (cron, systemd timer).
 
-    One line per step and a summary; exit 0 only if every step succeeded. One file is
-    a full refresh; several files are parts of one export, loaded incrementally.
+    One line per step and a summary; exit 0 only if every step succeeded. The files are
+    one export (several: its parts, with the same columns), loaded as one full refresh.
     """
     from industry_clusters.nightly import run_nightly
 

@@ -2,10 +2,10 @@
 
 One log line per step and a summary; the caller exits 0 only if every step succeeded.
 A second nightly job at the same time is refused (advisory lock). Running twice on
-the same input changes nothing: the file is recognised by its hash and, when no load
-changed the registry and the published run is the run the job would make (every
-parameter: sectors, tiers and as-of date too), clustering is skipped and publish is
-left as it is.
+the same input changes nothing: the file (or the set of parts) is recognised by its
+hash and, when no load changed the registry and the published run is the run the job
+would make (every parameter: sectors, tiers and as-of date too), clustering is skipped
+and publish is left as it is.
 """
 
 from __future__ import annotations
@@ -44,12 +44,10 @@ def run_nightly(target, files: list[Path], *, crs: str, export_dir: Path | None 
         say(msg)
 
     with job_session(target, "nightly") as guard:
-        # One complete export is a full refresh; several files are parts, loaded
-        # incrementally (nothing is deactivated for being absent from one part).
-        full = len(files) == 1
-        for f in files:
-            res = load_file(target, f, crs=crs, full_refresh=full, notify=notify)
-            step(f"load {f}: {res.summary()}")
+        # The export, whole or in parts, is one load and one full refresh: enterprises
+        # absent from every part are marked inactive, and a bad part loads nothing.
+        res = load_file(target, files, crs=crs, notify=notify)
+        step(f"load {' + '.join(map(str, files))}: {res.summary()}")
         # the nightly run: every sector, jenks tiers, the registry as it is now
         params = {"eps": eps, "min_points": min_points, "sectors": None,
                   "tier_method": "jenks", "tier_params": {}, "as_of": None}

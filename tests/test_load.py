@@ -479,6 +479,66 @@ def test_full_refresh_deactivates_missing_and_keeps_history(tmp_path, db_url, co
     assert enterprise(conn, b["统一社会信用代码"])["active"] is True  # incremental: kept
 
 
+@pytest.mark.parametrize("second_encoding, parser", [("utf-8", "server"),
+                                                       ("gb18030", "python")])
+def test_parts_of_one_export_are_one_load(tmp_path, db_url, conn, second_encoding, parser):
+    """Several files are the parts of one export: one load run, one full refresh over all
+    of them (enterprises absent from every part are marked inactive, those in any part
+    stay active), duplicates found across parts, and each reject located by its part and
+    its record number in that part's file. The same parts again are recognised."""
+    a, b, c, d, e = (row() for _ in range(5))
+    load_file(db_url, write_csv(tmp_path / "all.csv", [a, b, c, d, e]), crs="wgs84")
+    p1 = write_csv(tmp_path / "p1.csv", [a, row(注册资本=""), dict(b, 企业名称="改名了")])
+    p2 = write_csv(tmp_path / "p2.csv", [c, dict(a, 企业名称="又一行"), row(企业名称="")],
+                   encoding=second_encoding)
+    res = load_file(db_url, [p1, p2], crs="wgs84")
+    assert (res.counts["read"], res.counts["accepted"], res.counts["rejected"]) == (6, 3, 3)
+    assert (res.counts["unchanged"], res.counts["updated"], res.counts["deactivated"]) == (2, 1, 2)
+    assert res.file == "p1.csv + p2.csv"
+    counts_add_up(conn, res.load_run_id)
+    active = {code for (code,) in conn.execute(
+        "SELECT credit_code FROM registry.enterprises WHERE active")}
+    assert active == {x["统一社会信用代码"] for x in (a, b, c)}
+    assert enterprise(conn, a["统一社会信用代码"])["name"] == a["企业名称"]  # the first row wins
+    run = conn.execute("SELECT parts, parser, file_name, file_bytes, full_refresh "
+                       "FROM registry.load_runs WHERE load_run_id = %s",
+                       (res.load_run_id,)).fetchone()
+    assert [(x["part"], x["file"], x["first_line"], x["records"]) for x in run[0]] == \
+        [(1, str(p1), 1, 3), (2, str(p2), 4, 3)]
+    assert run[1:] == (parser, f"{p1}, {p2}", p1.stat().st_size + p2.stat().st_size, True)
+    rejects = conn.execute("SELECT part, line_no, reason, raw ->> '企业名称' "
+                           "FROM registry.rejects WHERE load_run_id = %s ORDER BY part, line_no",
+                           (res.load_run_id,)).fetchall()
+    assert rejects == [(1, 2, "capital_irregular", rejects[0][3]),
+                       (2, 2, "duplicate_credit_code", "又一行"),
+                       (2, 3, "name_missing", "")]
+    conn.commit()
+    again = load_file(db_url, [p1, p2], crs="wgs84")
+    assert again.status == "skipped" and again.previous_run_id == res.load_run_id
+    # a single file keeps the numbering it always had: no part
+    one = load_file(db_url, write_csv(tmp_path / "one.csv", [a, b, row(注册资本="")]),
+                    crs="wgs84", full_refresh=False)
+    assert conn.execute("SELECT part, line_no FROM registry.rejects WHERE load_run_id = %s",
+                        (one.load_run_id,)).fetchall() == [(None, 3)]
+    assert conn.execute("SELECT parts FROM registry.load_runs WHERE load_run_id = %s",
+                        (one.load_run_id,)).fetchone()[0] is None
+
+
+def test_parts_that_are_not_one_export_load_nothing(tmp_path, db_url, conn):
+    """A part with other columns, another format or given twice is refused in one line
+    before anything is loaded."""
+    p1 = write_csv(tmp_path / "p1.csv", [row()])
+    other = write_csv(tmp_path / "p2.csv", [row()], headers=[h for h in HEADERS if h != "经度"])
+    xlsx = tmp_path / "p3.xlsx"
+    xlsx.write_bytes(b"")
+    for args, fragment in [((str(p1), str(other)), "its header differs (it lacks '经度')"),
+                           ((str(p1), str(xlsx)), "one format"),
+                           ((str(p1), str(tmp_path / "." / "p1.csv")), "given twice")]:
+        assert_one_line_error(run_cli("load", *args, "--crs", "wgs84", url=db_url), fragment)
+    assert conn.execute("SELECT count(*) FROM registry.load_runs").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM registry.enterprises").fetchone()[0] == 0
+
+
 def test_a_code_the_file_accepts_and_reports_closed(tmp_path, db_url, conn):
     """A code a file both accepts and reports closed ends inactive, in a first load and in
     a later one; a code it only reports closed, twice, is kept once, as history."""

@@ -89,6 +89,34 @@ def test_a_run_published_by_hand_with_other_parameters_is_replaced(tmp_path, db_
     assert "publish kept" in again.output, again.output
 
 
+def test_the_parts_of_an_export_are_one_full_refresh(tmp_path, db_url, conn):
+    """An export in parts: enterprises absent from every part are marked inactive; a part
+    that cannot be read loads nothing, not even the parts before it."""
+    rows = _cluster_rows(40)
+    gone = row()
+    assert run_cli("nightly", str(_registry(tmp_path, rows + [gone])), "--crs", "wgs84",
+                   url=db_url).exit_code == 0
+    p1 = _registry(tmp_path, rows[:25], "part1.csv")
+    p2 = _registry(tmp_path, rows[25:], "part2.csv")
+    r = run_cli("nightly", str(p1), str(p2), "--crs", "wgs84", url=db_url)
+    assert r.exit_code == 0, r.output
+    load = [ln for ln in r.output.splitlines() if ln.startswith("load ")]
+    assert len(load) == 1 and "deactivated 1" in load[0], r.output
+    assert conn.execute("SELECT credit_code FROM registry.enterprises WHERE NOT active"
+                        ).fetchall() == [(gone["统一社会信用代码"],)]
+    assert conn.execute("SELECT n_members FROM publish.clusters").fetchall() == [(40,)]
+    conn.commit()
+    runs = conn.execute("SELECT count(*) FROM registry.load_runs").fetchone()[0]
+    changed = _registry(tmp_path, [dict(x, 企业名称="新名") for x in rows[:25]], "part1b.csv")
+    broken = tmp_path / "part2b.csv"
+    broken.write_bytes(b"")
+    r = run_cli("nightly", str(changed), str(broken), "--crs", "wgs84", url=db_url)
+    assert_one_line_error(r, "part2b.csv is empty")
+    assert conn.execute("SELECT count(*) FROM registry.enterprises WHERE name = '新名'"
+                        ).fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM registry.load_runs").fetchone()[0] == runs
+
+
 def test_second_nightly_at_once_is_refused(tmp_path, db_url):
     with psycopg.connect(db_url, autocommit=True) as other:
         other.execute("SELECT pg_advisory_lock(%s)", (LOCKS["nightly"],))

@@ -89,7 +89,7 @@ def _check_crs(crs: str | None) -> str:
     return crs
 
 
-def start_run(conn: psycopg.Connection, kind: str, path: Path, digest: str, size: int,
+def start_run(conn: psycopg.Connection, kind: str, path: Path | str, digest: str, size: int,
               fmt: str, crs: str, encoding: str | None, mapping: dict,
               full_refresh: bool) -> int:
     """Commit a 'running' load-run row (conn in autocommit) and return its id."""
@@ -105,96 +105,170 @@ def start_run(conn: psycopg.Connection, kind: str, path: Path, digest: str, size
 FAIL_LOAD = "SELECT registry.finish_load(%s, 'failed', '{}'::jsonb, %s)"
 
 
+def _parts(path) -> list[Path]:
+    """The file, or the files that are the parts of one export, checked readable."""
+    paths = [path] if isinstance(path, (str, Path)) else list(path)
+    if not paths:
+        raise UserError("no file to load")
+    paths = [_check_file(p) for p in paths]
+    seen: dict[Path, Path] = {}
+    for p in paths:
+        if (real := p.resolve()) in seen:
+            raise UserError(f"{p} is given twice; give each part of the export once")
+        seen[real] = p
+    return paths
+
+
+def _check_headers(sources: list, paths: list[Path]) -> None:
+    """The parts of one export share one header: the same columns in the same order."""
+    first = sources[0].headers
+    for src, p in zip(sources[1:], paths[1:], strict=True):
+        if src.headers == first:
+            continue
+        missing = [h for h in first if h not in src.headers]
+        extra = [h for h in src.headers if h not in first]
+        what = "; ".join(x for x in (
+            f"it lacks {', '.join(map(repr, missing[:5]))}" if missing else "",
+            f"it has {', '.join(map(repr, extra[:5]))} besides" if extra else "") if x) \
+            or "the same columns in another order"
+        raise UserError(f"{p.name} is not a part of the same export as {paths[0].name}: its "
+                        f"header differs ({what}); load it on its own with --incremental")
+
+
 def load_file(target, path, *, crs: str | None, fmt: str | None = None,
               encoding: str = "auto", mapping: dict[str, str] | None = None,
               force: bool = False, full_refresh: bool = True,
               max_deactivate: float = 0.5,
               progress: Callable[[int, int], None] | None = None,
               notify: Callable[[str], None] | None = None) -> LoadResult:
-    """Load one registry export. Raises UserError for anything the user can fix.
-    ``notify`` hears of a wait (a clustering run holding the registry)."""
-    path = _check_file(path)
-    fmt = detect_format(path, fmt)
+    """Load one registry export: one file, or several (a list of paths) that are the parts
+    of one export, loaded as one (one transaction, one full refresh over all of them).
+    Raises UserError for anything the user can fix. ``notify`` hears of a wait (a
+    clustering run holding the registry)."""
+    paths = _parts(path)
+    formats = {detect_format(p, fmt) for p in paths}
+    if len(formats) > 1:
+        raise UserError(f"the parts of one export must have one format, not "
+                        f"{', '.join(sorted(formats))}; load the others on their own with "
+                        "--incremental")
+    fmt = formats.pop()
     if fmt not in FORMATS:
         raise UserError(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}")
     crs = _check_crs(crs)
     t0 = time.monotonic()
-    digest, size = file_digest(path)
+    digests = [file_digest(p) for p in paths]
+    if len(paths) == 1:
+        (digest, size), name = digests[0], paths[0].name
+    else:  # the set of parts, in order
+        digest = hashlib.sha256("\n".join(["parts"] + [d for d, _ in digests]).encode()
+                                ).hexdigest()
+        size = sum(n for _, n in digests)
+        name = " + ".join(p.name for p in paths)
 
     with job_session(target, "load") as conn:
         prev = conn.execute(
             "SELECT max(load_run_id) FROM registry.load_runs WHERE kind = 'enterprises' "
             "AND file_sha256 = %s AND status = 'succeeded'", (digest,)).fetchone()[0]
         if prev and not force:
-            return LoadResult(None, "skipped", path.name, previous_run_id=prev)
-        source = open_source(path, fmt, encoding)
+            return LoadResult(None, "skipped", name, previous_run_id=prev)
+        sources = []
         try:
-            fields = columns.resolve(source.headers, mapping, source.implicit, path.name)
-            run_id = start_run(conn, "enterprises", path, digest, size, fmt, crs,
-                               source.encoding,
-                               {k: source.headers[v] for k, v in fields.items()}, full_refresh)
-            counts = _load_transaction(conn, run_id, source, fields, crs, full_refresh,
-                                       max_deactivate, force, size, progress, notify)
+            for p in paths:
+                sources.append(open_source(p, fmt, encoding))
+            _check_headers(sources, paths)
+            first = sources[0]
+            fields = columns.resolve(first.headers, mapping, first.implicit, paths[0].name)
+            run_id = start_run(conn, "enterprises", ", ".join(map(str, paths)), digest, size,
+                               fmt, crs, ", ".join(dict.fromkeys(
+                                   s.encoding for s in sources if s.encoding)) or None,
+                               {k: first.headers[v] for k, v in fields.items()}, full_refresh)
+            counts = _load_transaction(conn, run_id, sources, paths, digests, fields, crs,
+                                       full_refresh, max_deactivate, force, size, progress,
+                                       notify)
         finally:
-            source.close()
-    return LoadResult(run_id, "succeeded", path.name, counts, time.monotonic() - t0)
+            for src in sources:
+                src.close()
+    return LoadResult(run_id, "succeeded", name, counts, time.monotonic() - t0)
 
 
-def _stage(conn, source, size, progress) -> tuple[int, str]:
-    """Stream the file into load_work.staging; return the number of records and who
-    parsed them ('server' or 'python').
+def _stage(conn, sources, sizes: list[int], progress) -> tuple[list[int], str]:
+    """Stream the files (the parts of one export, in order) into load_work.staging; return
+    the number of records of each and who parsed them ('server' or 'python').
 
     A clean UTF-8 CSV is parsed by the server (``COPY ... FORMAT csv``: ~30x faster than
     Python's parser plus a row-by-row COPY). Anything the server rejects (bad encoding,
     NUL bytes, a wrong field count, an unterminated quote) or might read differently
-    rolls back to a savepoint and the file goes through Python's reader, which flags
+    rolls back to a savepoint and the files go through Python's reader, which flags
     such rows one by one for the rejects table.
     """
-    width = len(source.headers)
+    width = len(sources[0].headers)
+    size = sum(sizes)
     cols = sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(1, width + 1))
-    if source.server_copy is not None:
-        spec = source.server_copy
+    if all(src.server_copy is not None for src in sources):
         try:
             with conn.transaction(), conn.cursor() as cur:  # a savepoint
                 cur.execute("SELECT registry.begin_load(%s)", (width,))
-                stmt = sql.SQL("COPY load_work.staging ({}) FROM STDIN (FORMAT csv, "
-                               "DELIMITER {}, ENCODING 'UTF8')").format(
-                    cols, sql.Literal(spec.delimiter))
-                done = spec.offset
-                with cur.copy(stmt) as cp:
-                    for chunk in spec.chunks():
-                        cp.write(chunk)
-                        done += len(chunk)
-                        if progress:
-                            progress(done, size)
-                return cur.rowcount, "server"
+                counts, done = [], 0
+                for src in sources:
+                    spec = src.server_copy
+                    stmt = sql.SQL("COPY load_work.staging ({}) FROM STDIN (FORMAT csv, "
+                                   "DELIMITER {}, ENCODING 'UTF8')").format(
+                        cols, sql.Literal(spec.delimiter))
+                    done += spec.offset
+                    with cur.copy(stmt) as cp:
+                        for chunk in spec.chunks():
+                            cp.write(chunk)
+                            done += len(chunk)
+                            if progress:
+                                progress(done, size)
+                    counts.append(cur.rowcount)
+                return counts, "server"
         except (NotClean, psycopg.errors.DataError):
-            pass  # rolled back to the savepoint: read it the careful way
+            pass  # rolled back to the savepoint: read them the careful way
     conn.execute("SELECT registry.begin_load(%s)", (width,))
     stmt = sql.SQL("COPY load_work.staging ({}, pre_reason, pre_message, pre_raw) "
                    "FROM STDIN").format(cols)
-    n = 0
+    counts = []
     with conn.cursor().copy(stmt) as cp:
         dumps = json.dumps
         blank = [None] * width
-        for n, rec in enumerate(source.records, 1):
-            if rec.reason is None:
-                cp.write_row((*rec.values, None, None, None))
-            else:  # kept as read, whatever its length, for the rejects table
-                cp.write_row((*(rec.values + blank)[:width], rec.reason, rec.message,
-                              dumps(rec.values, ensure_ascii=False)))
-            if progress and n % 20000 == 0:
-                progress(source.position(), size)
-    return n, "python"
+        for i, src in enumerate(sources):
+            before, n = sum(sizes[:i]), 0  # before: the bytes of the parts already read
+            for n, rec in enumerate(src.records, 1):
+                if rec.reason is None:
+                    cp.write_row((*rec.values, None, None, None))
+                else:  # kept as read, whatever its length, for the rejects table
+                    cp.write_row((*(rec.values + blank)[:width], rec.reason, rec.message,
+                                  dumps(rec.values, ensure_ascii=False)))
+                if progress and n % 20000 == 0:
+                    progress(before + src.position(), size)
+            counts.append(n)
+    return counts, "python"
 
 
-def _load_transaction(conn, run_id, source, fields, crs, full_refresh, max_deactivate,
-                      force, size, progress, notify) -> dict:
-    headers = columns.unique_headers(source.headers)
+def _parts_record(paths: list[Path], digests: list[tuple[str, int]],
+                  records: list[int]) -> list[dict] | None:
+    """registry.load_runs.parts: each file of a load of several, and its records' numbers
+    in the load (what maps a reject to its file); None for one file."""
+    if len(paths) == 1:
+        return None
+    firsts = [1 + sum(records[:i]) for i in range(len(records))]
+    return [{"part": i, "file": str(p), "sha256": d, "bytes": b, "first_line": f,
+             "records": r}
+            for i, (p, (d, b), f, r) in enumerate(zip(paths, digests, firsts, records,
+                                                      strict=True), 1)]
+
+
+def _load_transaction(conn, run_id, sources, paths, digests, fields, crs, full_refresh,
+                      max_deactivate, force, size, progress, notify) -> dict:
+    headers = columns.unique_headers(sources[0].headers)
     with run_transaction(conn, FAIL_LOAD, run_id):
-        n, parser = _stage(conn, source, size, progress)
-        conn.execute("UPDATE registry.load_runs SET parser = %s WHERE load_run_id = %s",
-                     (parser, run_id))
+        records, parser = _stage(conn, sources, [b for _, b in digests], progress)
+        n = sum(records)
+        parts = _parts_record(paths, digests, records)
+        conn.execute("UPDATE registry.load_runs SET parser = %s, parts = %s "
+                     "WHERE load_run_id = %s",
+                     (parser, Jsonb(parts) if parts else None, run_id))
         if progress:
             progress(size, size)
         if n == 0 and full_refresh:

@@ -269,8 +269,20 @@ BEGIN
       FROM load_work.screened s
       JOIN load_work.staged t ON t.line_no = s.line_no
      WHERE s.reason IS NOT NULL;
-    INSERT INTO registry.rejects (load_run_id, line_no, reason, message, credit_code, raw)
-    SELECT load_run_id, line_no, reason, message, credit_code, raw FROM load_work.rejected;
+    -- A load of several files numbers its records across them; a reject is told by its
+    -- part and its record number in that part's file (registry.load_runs.parts).
+    INSERT INTO registry.rejects (load_run_id, part, line_no, reason, message, credit_code,
+                                  raw)
+    SELECT r.load_run_id, p.part, r.line_no - coalesce(p.first_line, 1) + 1, r.reason,
+           r.message, r.credit_code, r.raw
+      FROM load_work.rejected r
+      LEFT JOIN (SELECT (e ->> 'part')::smallint AS part,
+                        (e ->> 'first_line')::bigint AS first_line,
+                        (e ->> 'first_line')::bigint + (e ->> 'records')::bigint - 1
+                            AS last_line
+                   FROM registry.load_runs lr, jsonb_array_elements(lr.parts) e
+                  WHERE lr.load_run_id = p_run) p
+        ON r.line_no BETWEEN p.first_line AND p.last_line;
 
     RETURN registry.outcome_counts(
         p_run, (SELECT count(*) FROM load_work.screened WHERE reason IS NULL));

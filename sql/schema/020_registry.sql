@@ -195,6 +195,9 @@ ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS parser text
     CHECK (parser IN ('server', 'python'));
 COMMENT ON COLUMN registry.load_runs.rows_history IS 'Enterprises stored as inactive history: they first appeared already deregistered (rejected as status_inactive, kept for as-of snapshots).';
 COMMENT ON COLUMN registry.load_runs.parser IS 'Who parsed the file: server (COPY ... FORMAT csv, a clean UTF-8 CSV) or python (every other file, and any CSV the server refused or might read differently).';
+-- added by revision 0049: a load of several files, the parts of one export (nightly)
+ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS parts jsonb;
+COMMENT ON COLUMN registry.load_runs.parts IS 'A load of several files (the parts of one export, loaded as one): each part in order, {{part, file, sha256, bytes, first_line, records}}, first_line being its first record''s number in the load. NULL for one file. file_name then lists the files, file_sha256 is the hash of their hashes, file_bytes their total.';
 COMMENT ON COLUMN registry.load_runs.rows_deactivated IS 'Enterprises marked inactive because a full refresh did not contain them.';
 COMMENT ON COLUMN registry.load_runs.duration_s IS 'Wall-clock duration in seconds.';
 COMMENT ON COLUMN registry.load_runs.error IS 'Error message of a failed load.';
@@ -248,7 +251,10 @@ CREATE TRIGGER reason_codes_updated AFTER UPDATE ON registry.reason_codes
 COMMENT ON TABLE registry.rejects IS 'Every row a load did not accept, with why and the raw row as read.';
 COMMENT ON COLUMN registry.rejects.reject_id IS 'Integer key.';
 COMMENT ON COLUMN registry.rejects.load_run_id IS 'The load that read the row.';
-COMMENT ON COLUMN registry.rejects.line_no IS 'Record number in the file (1 = first data row).';
+-- added by revision 0049
+ALTER TABLE registry.rejects ADD COLUMN IF NOT EXISTS part smallint;
+COMMENT ON COLUMN registry.rejects.line_no IS 'Record number in the file (1 = first data row); in a load of several files, in the file of its part.';
+COMMENT ON COLUMN registry.rejects.part IS 'In a load of several files: which file (1 = the first; registry.load_runs.parts names them). NULL for a load of one file.';
 COMMENT ON COLUMN registry.rejects.reason IS 'Reason code (registry.reason_codes).';
 COMMENT ON COLUMN registry.rejects.message IS 'Human-readable explanation.';
 COMMENT ON COLUMN registry.rejects.credit_code IS 'Unified social credit code as read, if any.';
