@@ -112,7 +112,7 @@ def export(target, output: Path, *, layers: list[str] | None = None, crs: str = 
     if fmt == "csv" and len(names) > 1:
         raise UserError("a CSV holds one table; pass one --layers or use .gpkg")
     written: dict[str, int] = {}
-    with _replacing(output, overwrite) as part, snapshot(target) as conn:
+    with _replacing(output, overwrite, fmt) as part, snapshot(target) as conn:
         check_run(conn, run)
         # from the published layer itself: readers may not see internal tables
         srid = conn.execute("SELECT Find_SRID('publish', 'clusters', 'geom')").fetchone()[0]
@@ -139,14 +139,15 @@ def export(target, output: Path, *, layers: list[str] | None = None, crs: str = 
 
 
 @contextmanager
-def _replacing(output: Path, overwrite: bool) -> Iterator[Path]:
+def _replacing(output: Path, overwrite: bool, fmt: str) -> Iterator[Path]:
     """Yield a temporary path beside ``output``, moved onto it once complete: a failed
     or killed export leaves the previous file (or none), never a partial one."""
     if output.exists() and not overwrite:
         raise UserError(f"{output} exists; pass --overwrite to replace it")
     output.parent.mkdir(parents=True, exist_ok=True)
-    # a name of our own: GDAL never sees the user's (quotes and the like confuse it)
-    part = output.with_name(f".industry-clusters-partial-{os.getpid()}{output.suffix}")
+    # a name of our own: GDAL never sees the user's (quotes and the like confuse it), and
+    # the format's own extension (GDAL warns of a GeoPackage named otherwise)
+    part = output.with_name(f".industry-clusters-partial-{os.getpid()}.{fmt}")
     part.unlink(missing_ok=True)
     try:
         yield part
@@ -183,7 +184,7 @@ def _export_png(target, output: Path, overwrite: bool, run: int | None) -> dict[
     """The map of the clusters over district outlines (as in the demo)."""
     from industry_clusters.demo import mapplot
 
-    with _replacing(output, overwrite) as part, snapshot(target) as conn:
+    with _replacing(output, overwrite, "png") as part, snapshot(target) as conn:
         check_run(conn, run)
         mapplot.draw(conn, part, run=run)
         n = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(
@@ -199,9 +200,13 @@ def _description(name: str, crs: str, run: int | None) -> str:
 
 
 def _write_csv(output: Path, cols, rows, layer: Layer, *, append: bool) -> None:
+    """UTF-8 with a byte-order mark: Excel, which most analysts open a CSV with, reads
+    UTF-8 only when the mark is there (without it, Chinese names come out garbled);
+    GDAL, QGIS, pandas and Python's utf-8-sig read it as the plain header."""
     import csv
 
-    with open(output, "a" if append else "w", encoding="utf-8", newline="") as f:
+    with open(output, "a" if append else "w", encoding="utf-8" if append else "utf-8-sig",
+              newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         if layer.geometry is None:
             if not append:

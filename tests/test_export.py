@@ -90,6 +90,23 @@ def test_geojson_and_csv(tmp_path, clustered):
     assert pyogrio.read_info(csv_path)["features"] == 2
 
 
+def test_csv_opens_in_excel_and_any_name_writes_no_warning(tmp_path, clustered, recwarn):
+    """A CSV starts with the UTF-8 byte-order mark (Excel then reads the Chinese names;
+    GDAL reads the header as it is). A GeoPackage under a name without .gpkg is written
+    without GDAL's warning about the extension (which cron would mail every night)."""
+    path = tmp_path / "e.csv"
+    assert run_cli("export", str(path), "--layers", "enterprises", url=clustered).exit_code == 0
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and raw.count(b"\xef\xbb\xbf") == 1
+    assert pyogrio.read_info(path)["fields"][0] == "enterprise_id"
+    plain = tmp_path / "layers"
+    r = run_cli("export", str(plain), "--format", "gpkg", url=clustered)
+    assert r.exit_code == 0, r.output
+    assert not [w for w in recwarn if "extension" in str(w.message)], \
+        [str(w.message) for w in recwarn]
+    assert pyogrio.read_info(plain, layer="clusters")["features"] == 2
+
+
 def test_export_refusals(tmp_path, clustered):
     path = tmp_path / "x.gpkg"
     assert run_cli("export", str(path), url=clustered).exit_code == 0
@@ -205,7 +222,7 @@ def test_export_of_an_empty_registry(tmp_path, db_url):
     assert "cluster_key" in pyogrio.read_info(path, layer="clusters")["fields"]
     csv = tmp_path / "stats.csv"
     assert run_cli("export", str(csv), "--layers", "tier_stats", url=db_url).exit_code == 0
-    assert csv.read_text(encoding="utf-8").splitlines() == [
+    assert csv.read_text(encoding="utf-8-sig").splitlines() == [
         "stat_id,sector,tier,clusters,enterprises,mean_size,mean_density_per_km2,districts,"
         "districts_present"]
 
