@@ -387,9 +387,12 @@ def sensitivity_cmd(app: App, eps, min_points, sectors, as_of, no_k_distance, pn
     """Cluster count, clustered share and sizes for every (eps, min points) pair, and the
     k-distance curve (k = min points) to read eps from. Computed in the database;
     nothing is stored."""
+    from industry_clusters.paths import writable_dir
     from industry_clusters.publish import render
     from industry_clusters.sensitivity import draw, sensitivity
 
+    if png:
+        writable_dir(png.parent, png)  # before the sweep, not after it
     result = sensitivity(app.target, eps, min_points, sectors=_comma_list(sectors),
                          as_of=as_of.date() if as_of else None, k_distance=not no_k_distance)
     click.echo(render(result, fmt, schema="clustering"), nl=False)

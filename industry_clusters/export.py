@@ -18,7 +18,7 @@ from psycopg import sql
 
 from industry_clusters.db import snapshot
 from industry_clusters.errors import UserError
-from industry_clusters.paths import format_from_suffix
+from industry_clusters.paths import format_from_suffix, writable_dir
 from industry_clusters.publish import check_run, layer_source
 
 BATCH = 50_000
@@ -101,7 +101,8 @@ def export(target, output: Path, *, layers: list[str] | None = None, crs: str = 
         raise UserError(f"unknown --crs {crs!r}; choose one of {', '.join(EXPORT_CRS)}")
     if fmt == "png":
         return _export_png(target, output, overwrite, run)
-    names = layers or (list(LAYERS) if fmt == "gpkg" else ["clusters"])
+    # each layer once (a layer named twice was written twice, its rows doubled)
+    names = list(dict.fromkeys(layers or (list(LAYERS) if fmt == "gpkg" else ["clusters"])))
     unknown = [n for n in names if n not in LAYERS]
     if unknown:
         raise UserError(f"unknown layer {unknown[0]!r}; layers are {', '.join(LAYERS)}")
@@ -144,10 +145,10 @@ def _replacing(output: Path, overwrite: bool, fmt: str) -> Iterator[Path]:
     or killed export leaves the previous file (or none), never a partial one."""
     if output.exists() and not overwrite:
         raise UserError(f"{output} exists; pass --overwrite to replace it")
-    output.parent.mkdir(parents=True, exist_ok=True)
     # a name of our own: GDAL never sees the user's (quotes and the like confuse it), and
     # the format's own extension (GDAL warns of a GeoPackage named otherwise)
     part = output.with_name(f".industry-clusters-partial-{os.getpid()}.{fmt}")
+    writable_dir(output.parent, output)  # found out before any reading
     part.unlink(missing_ok=True)
     try:
         yield part

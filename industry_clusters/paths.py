@@ -1,5 +1,8 @@
-"""Where the project's SQL and migrations live (top-level ``sql/`` and ``migrations/``)."""
+"""Paths: where the project's SQL and migrations live (top-level ``sql/`` and
+``migrations/``), the format a file's extension names, and whether a place for output
+can be written."""
 
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,3 +32,29 @@ def format_from_suffix(path: Path, fmt: str | None, by_suffix: dict[str, str], w
         raise UserError(f"cannot tell the {what} format of {path.name} from its extension; pass "
                         f"--format {'|'.join(sorted(set(by_suffix.values())))}")
     return found
+
+
+def writable_dir(where: Path, output: Path) -> None:
+    """Make directory ``where`` (created if missing) ready for ``output``, or raise a
+    UserError in one line: a parent that is a file, a directory that cannot be created,
+    or one that takes no new file. Called before any work, so that an hour's sweep or a
+    night's export does not end in a traceback at its last step."""
+    from industry_clusters.errors import UserError
+
+    where = Path(where)
+    if blocker := next((p for p in (where, *where.parents) if p.exists() and not p.is_dir()),
+                       None):
+        raise UserError(f"cannot write {output}: {blocker} is a file, not a directory; "
+                        "choose another place")
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: cannot create the directory {where} "
+                        f"({exc.strerror}); choose another place") from None
+    probe = where / f".industry-clusters-probe-{os.getpid()}"
+    try:
+        probe.open("wb").close()
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: cannot create a file in {where} "
+                        f"({exc.strerror}); choose another place") from None

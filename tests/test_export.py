@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from pathlib import Path
 
 import pyogrio
 import pytest
@@ -105,6 +106,32 @@ def test_csv_opens_in_excel_and_any_name_writes_no_warning(tmp_path, clustered, 
     assert not [w for w in recwarn if "extension" in str(w.message)], \
         [str(w.message) for w in recwarn]
     assert pyogrio.read_info(plain, layer="clusters")["features"] == 2
+
+
+def test_a_layer_named_twice_is_written_once(tmp_path, clustered, conn):
+    path = tmp_path / "twice.gpkg"
+    assert export(clustered, path, layers=["clusters", "clusters"]) == {"clusters": 2}
+    assert pyogrio.read_info(path, layer="clusters")["features"] == 2
+
+
+def test_a_place_that_cannot_be_written_is_one_line(tmp_path, clustered):
+    """A parent that is a file, or a directory the process may not write to (as root,
+    only a read-only file system refuses: /proc here): one line, no file left."""
+    (tmp_path / "afile").write_text("")
+    for out, why in [(tmp_path / "afile" / "x.gpkg", "afile is a file, not a directory"),
+                     (tmp_path / "afile" / "sub" / "x.gpkg", "afile is a file, not a directory"),
+                     (Path("/proc/x.gpkg"), "cannot create a file in /proc"),
+                     (Path("/proc/sub/x.gpkg"), "cannot create the directory /proc/sub")]:
+        assert_one_line_error(run_cli("export", str(out), url=clustered),
+                              f"cannot write {out}", why, "choose another place")
+    # the other commands that write files: refused before their work, not after it
+    blocked = tmp_path / "afile" / "out"
+    for args in (("sensitivity", "--eps", "500", "--min-points", "30", "--no-k-distance",
+                  "--png", str(blocked / "s.png")),
+                 ("demo", "generate", "--out", str(blocked)),
+                 ("demo", "run", "--out", str(blocked))):
+        assert_one_line_error(run_cli(*args, url=clustered), "afile is a file, not a directory")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
 
 
 def test_export_refusals(tmp_path, clustered):

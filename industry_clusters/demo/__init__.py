@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from industry_clusters.db import snapshot
-from industry_clusters.paths import ROOT
+from industry_clusters.paths import ROOT, writable_dir
 
 DEFAULT_SEED = 2024
 
@@ -49,6 +49,7 @@ def run_demo(target, out: Path, *, seed: int = DEFAULT_SEED, scale: float = 1.0,
 
     t0 = time.monotonic()
     out = Path(out)
+    writable_dir(out, out)
     name = registry_name(seed, scale)
     registry = out / name
     truth = registry.with_suffix(".truth.csv")

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from industry_clusters.demo.study import DISTRICTS, POOL, TABLE1
+from industry_clusters.paths import writable_dir
 
 HEADERS = ["企业名称", "统一社会信用代码", "登记状态", "成立日期", "注册资本", "国标行业",
            "企业标签", "经营范围", "所属区县", "注册地址", "企业规模", "数字化转型", "经度", "纬度"]
@@ -302,7 +303,7 @@ def generate(out_dir: Path, *, seed: int = 2024, scale: float = 1.0,
     """Write ``name`` (the registry export) and ``<stem>.truth.csv`` into ``out_dir``."""
     rng = np.random.default_rng(seed)
     pr = random.Random(seed)  # per-row attribute draws: plain Python is faster per call
-    out_dir.mkdir(parents=True, exist_ok=True)
+    writable_dir(out_dir, out_dir)
     planted = plant_clusters(rng, scale)
     rows: list[list[str]] = []
     truth: list[tuple[str, str]] = []
