@@ -732,6 +732,42 @@ def test_district_file_needs_name_and_code(tmp_path, db_url):
     assert r.exit_code == 0 and "1 district boundaries" in r.output, r.output
 
 
+def test_district_layer_is_found_or_asked_for(tmp_path, db_url, conn):
+    """A multi-layer file: its only polygon layer is taken; with two polygon layers, or a
+    layer of points or of no geometry, the error names the polygon layers."""
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    path = tmp_path / "many.gpkg"
+
+    def write(layer, geoms, gtype):
+        pyogrio.raw.write(path, shapely.to_wkb(np.array(geoms)) if geoms else None,
+                          [np.array(["440604"], dtype=object), np.array(["禅城区"], dtype=object)],
+                          ["adcode", "name"], layer=layer, geometry_type=gtype,
+                          crs="EPSG:4326" if geoms else None, driver="GPKG", append=True)
+
+    write("firms", [shapely.Point(113.1, 23.0)], "Point")
+    write("notes", None, None)
+    write("chancheng", [shapely.box(113.0, 22.9, 113.2, 23.1)], "Polygon")
+    r = run_cli("load-districts", str(path), "--crs", "wgs84", url=db_url)
+    assert r.exit_code == 0 and "1 district boundaries" in r.output, r.output
+    assert conn.execute("SELECT code, name FROM registry.districts").fetchall() == \
+        [("440604", "禅城区")]
+    conn.commit()
+    write("nanhai", [shapely.box(112.9, 22.9, 113.0, 23.1)], "Polygon")
+    for args, fragments in [((), ("has 4 layers; pass --layer",
+                                  "polygon layers: chancheng, nanhai")),
+                            (("--layer", "firms"), ("'firms' of many.gpkg holds Point",
+                                                    "polygon layers: chancheng, nanhai")),
+                            (("--layer", "notes"), ("'notes' of many.gpkg has no geometry",)),
+                            (("--layer", "nope"), ("has no layer 'nope'",))]:
+        assert_one_line_error(run_cli("load-districts", str(path), "--crs", "wgs84", *args,
+                                      url=db_url), *fragments)
+    r = run_cli("load-districts", str(path), "--crs", "wgs84", "--layer", "nanhai", url=db_url)
+    assert r.exit_code == 0, r.output
+
+
 def test_parsers_are_usable_one_value_at_a_time(conn):
     """The per-value SQL functions analysts call give what the set-based screening uses."""
     rate = conn.execute("SELECT cny_per_unit FROM registry.currency_rates "
