@@ -221,9 +221,11 @@ def _progress_bar(app: App, label: str):
                    "deactivates many enterprises.")
 @click.option("--incremental", is_flag=True,
               help="A partial export: do not mark enterprises missing from it inactive.")
+@click.option("--layer", default=None,
+              help="Layer of a multi-layer file (GeoPackage). [default: its only point layer]")
 @pass_app
 def load_cmd(app: App, files: tuple[Path, ...], fmt, crs, encoding, maps, force,
-             incremental) -> None:
+             incremental, layer) -> None:
     """Load a registry export (CSV, XLSX, GeoJSON, GeoPackage), screened as in the study.
 
     Several files are the parts of one export (same columns), loaded as one: enterprises
@@ -237,7 +239,8 @@ def load_cmd(app: App, files: tuple[Path, ...], fmt, crs, encoding, maps, force,
     try:
         result = load_file(app.target, list(files), crs=crs, fmt=fmt, encoding=encoding,
                            mapping=columns.parse_map_options(maps), force=force,
-                           full_refresh=not incremental, progress=update, notify=app.notify)
+                           full_refresh=not incremental, layer=layer, progress=update,
+                           notify=app.notify)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

@@ -275,6 +275,45 @@ def test_point_layers(tmp_path, db_url, conn, ext):
     assert (e["source_x"], e["source_y"]) == (113.11, 23.04)
 
 
+def test_the_enterprise_layer_of_a_geopackage(tmp_path, db_url, conn):
+    """Beside other layers, the only point layer is read (GDAL's first layer was, with a
+    warning); several point layers need --layer; a table of coordinates loads too."""
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    rows = [row(), row()]
+    fields = ["企业名称", "统一社会信用代码", "登记状态", "注册资本", "国标行业"]
+    data = [np.array([r[f] for r in rows], dtype=object) for f in fields]
+    path = tmp_path / "many.gpkg"
+    pyogrio.raw.write(path, shapely.to_wkb(np.array([shapely.box(113, 23, 113.1, 23.1)])),
+                      [np.array(["x"], dtype=object)], ["label"], layer="areas",
+                      geometry_type="Polygon", crs="EPSG:4326", driver="GPKG")
+    pyogrio.raw.write(path, shapely.to_wkb(shapely.points([[113.10, 23.03], [113.11, 23.04]])),
+                      data, fields, layer="firms", geometry_type="Point", crs="EPSG:4326",
+                      driver="GPKG", append=True)
+    res = load_file(db_url, path, crs="wgs84")
+    assert res.counts["accepted"] == 2
+    assert enterprise(conn, rows[1]["统一社会信用代码"])["source_x"] == 113.11
+    conn.commit()
+    more = [row()]
+    table = [np.array([r[f] for r in more], dtype=object) for f in fields] + [
+        np.array(["113.2"], dtype=object), np.array(["23.1"], dtype=object)]
+    pyogrio.raw.write(path, None, table, [*fields, "经度", "纬度"], layer="firm_table",
+                      driver="GPKG", append=True)
+    pyogrio.raw.write(path, shapely.to_wkb(shapely.points([[113.12, 23.05]])),
+                      [d[:1] for d in data], fields, layer="firms_copy", geometry_type="Point",
+                      crs="EPSG:4326", driver="GPKG", append=True)
+    assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", url=db_url),
+                          "has 4 layers; pass --layer", "point layers: firms, firms_copy")
+    assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", "--layer", "areas",
+                                  url=db_url), "holds Polygon geometries")
+    r = run_cli("load", str(path), "--crs", "wgs84", "--layer", "firm_table", "--incremental",
+                url=db_url)
+    assert r.exit_code == 0, r.output
+    assert enterprise(conn, more[0]["统一社会信用代码"])["source_x"] == 113.2
+
+
 # -- coordinate systems ----------------------------------------------------------------
 def _points(n=40):
     import random

@@ -137,13 +137,14 @@ def _check_headers(sources: list, paths: list[Path]) -> None:
 
 def load_file(target, path, *, crs: str | None, fmt: str | None = None,
               encoding: str = "auto", mapping: dict[str, str] | None = None,
-              force: bool = False, full_refresh: bool = True,
+              force: bool = False, full_refresh: bool = True, layer: str | None = None,
               max_deactivate: float = 0.5,
               progress: Callable[[int, int], None] | None = None,
               notify: Callable[[str], None] | None = None) -> LoadResult:
     """Load one registry export: one file, or several (a list of paths) that are the parts
     of one export, loaded as one (one transaction, one full refresh over all of them).
-    Raises UserError for anything the user can fix. ``notify`` hears of a wait (a
+    ``layer``: the layer of a GeoPackage or GeoJSON (default: the only one, or the only
+    point layer). Raises UserError for anything the user can fix. ``notify`` hears of a wait (a
     clustering run holding the registry)."""
     paths = _parts(path)
     formats = {detect_format(p, fmt) for p in paths}
@@ -174,7 +175,7 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
         sources = []
         try:
             for p in paths:
-                sources.append(open_source(p, fmt, encoding))
+                sources.append(open_source(p, fmt, encoding, layer))
             _check_headers(sources, paths)
             first = sources[0]
             fields = columns.resolve(first.headers, mapping, first.implicit, paths[0].name)

@@ -17,7 +17,7 @@ from industry_clusters.load import (
     file_digest,
     start_run,
 )
-from industry_clusters.load.readers import ogr_text
+from industry_clusters.load.readers import ogr_text, pick_layer
 
 NAME_FIELDS = ("name", "名称", "district", "区县", "NAME", "Name")
 CODE_FIELDS = ("adcode", "code", "区划代码", "ADCODE", "Code", "district_code")
@@ -39,38 +39,6 @@ def _pick(fields: list[str], asked: str | None, candidates: tuple[str, ...], wha
                     f"attributes: {', '.join(fields)}; pass --{what}-field{hint}")
 
 
-def _polygon_layer(path: Path, layer: str | None) -> str:
-    """The layer holding the district polygons: the one asked for, else the file's only
-    layer, else its only polygon layer; anything else is a UserError naming them."""
-    import pyogrio
-
-    try:
-        layers = [(str(n), str(g) if g is not None else None)
-                  for n, g in pyogrio.list_layers(path)]
-    except Exception as exc:
-        raise UserError(f"{path.name} is not a polygon layer GDAL can read: "
-                        f"{str(exc).splitlines()[0]}") from None
-    polygons = [n for n, g in layers if g and "Polygon" in g]
-    listed = f"polygon layers: {', '.join(polygons)}" if polygons else "none holds polygons"
-    if layer is None:
-        if len(layers) == 1:
-            layer = layers[0][0]
-        elif len(polygons) == 1:
-            layer = polygons[0]
-        else:
-            raise UserError(f"{path.name} has {len(layers)} layers; pass --layer with the "
-                            f"district boundaries ({listed})")
-    kind = dict(layers).get(layer, "missing")
-    if kind == "missing":
-        raise UserError(f"{path.name} has no layer {layer!r}; layers: "
-                        f"{', '.join(n for n, _ in layers)}")
-    if kind is None or ("Polygon" not in kind and kind != "Unknown"):
-        what = f"holds {kind} geometries" if kind else "has no geometry"
-        raise UserError(f"layer {layer!r} of {path.name} {what}, not district polygons; "
-                        f"pass --layer with the district boundaries ({listed})")
-    return layer
-
-
 def load_districts(target, path, *, crs: str | None, name_field: str | None = None,
                    code_field: str | None = None, layer: str | None = None,
                    notify: Callable[[str], None] | None = None) -> LoadResult:
@@ -79,7 +47,7 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
     path = _check_file(path)
     crs = _check_crs(crs)
     t0 = time.monotonic()
-    layer = _polygon_layer(path, layer)
+    layer = pick_layer(path, layer, "Polygon", "district boundaries")
     try:
         meta, _, geoms, data = pyogrio.raw.read(path, layer=layer)
     except Exception as exc:

@@ -104,12 +104,14 @@ def detect_format(path: Path, fmt: str | None) -> str:
     return format_from_suffix(path, fmt, _EXT, "input")
 
 
-def open_source(path: Path, fmt: str, encoding: str = "auto") -> Source:
+def open_source(path: Path, fmt: str, encoding: str = "auto", layer: str | None = None) -> Source:
+    if layer is not None and fmt not in ("geojson", "gpkg"):
+        raise UserError(f"--layer is for GeoPackage and GeoJSON files, not {fmt}")
     if fmt == "csv":
         return _csv(path, encoding)
     if fmt == "xlsx":
         return _xlsx(path)
-    return _ogr(path, fmt)
+    return _ogr(path, fmt, layer)
 
 
 # -- CSV ------------------------------------------------------------------------
@@ -266,12 +268,50 @@ def ogr_text(v) -> str:
     return _cell(v.item() if isinstance(v, np.generic) else v)
 
 
-def _ogr(path: Path, fmt: str, chunk: int = 20000) -> Source:
+def pick_layer(path: Path, layer: str | None, geometry: str, what: str,
+               tables: bool = False) -> str:
+    """The layer of a GDAL file holding ``what``: the one asked for, else the file's only
+    layer, else its only layer of ``geometry`` (Point, Polygon: Multi* included); anything
+    else is a UserError naming the candidates. ``tables``: a layer without geometry will
+    do too (enterprises can take their coordinates from columns)."""
+    import pyogrio
+
+    try:
+        layers = [(str(n), str(g) if g is not None else None)
+                  for n, g in pyogrio.list_layers(path)]
+    except Exception as exc:
+        raise UserError(f"{path.name} is not a file GDAL can read: "
+                        f"{str(exc).splitlines()[0]}") from None
+    fitting = [n for n, g in layers if g and geometry in g]
+    listed = (f"{geometry.lower()} layers: {', '.join(fitting)}" if fitting
+              else f"none holds {geometry.lower()}s")
+    if layer is None:
+        if len(layers) == 1:
+            layer = layers[0][0]
+        elif len(fitting) == 1:
+            layer = fitting[0]
+        else:
+            raise UserError(f"{path.name} has {len(layers)} layers; pass --layer with the "
+                            f"{what} ({listed})")
+    kind = dict(layers).get(layer, "missing")
+    if kind == "missing":
+        raise UserError(f"{path.name} has no layer {layer!r}; layers: "
+                        f"{', '.join(n for n, _ in layers)}")
+    if (kind is None and not tables) or (kind is not None and geometry not in kind
+                                         and kind != "Unknown"):
+        has = f"holds {kind} geometries" if kind else "has no geometry"
+        raise UserError(f"layer {layer!r} of {path.name} {has}, not {what}; pass --layer "
+                        f"with the {what} ({listed})")
+    return layer
+
+
+def _ogr(path: Path, fmt: str, layer: str | None = None, chunk: int = 20000) -> Source:
     import pyogrio
     import shapely
 
+    layer = pick_layer(path, layer, "Point", "enterprise points", tables=True)
     try:
-        info = pyogrio.read_info(path)
+        info = pyogrio.read_info(path, layer=layer)
     except Exception as exc:
         raise UserError(f"{path.name} is not a readable {fmt} file: "
                         f"{str(exc).splitlines()[0]}") from None
@@ -283,11 +323,13 @@ def _ogr(path: Path, fmt: str, chunk: int = 20000) -> Source:
     def records() -> Iterator[Record]:
         done = 0
         while done < total or total < 0:
-            _, _, geoms, data = pyogrio.raw.read(path, skip_features=done, max_features=chunk)
-            n = len(geoms)
+            _, _, geoms, data = pyogrio.raw.read(path, layer=layer, skip_features=done,
+                                                 max_features=chunk)
+            n = len(geoms) if geoms is not None else len(data[0]) if data else 0
             if n == 0:
                 return
-            pts = shapely.from_wkb(geoms)
+            # a table without geometry: the coordinates come from its columns
+            pts = shapely.from_wkb(geoms) if geoms is not None else [None] * n
             for i in range(n):
                 g = pts[i]
                 if g is not None and not g.is_empty and g.geom_type == "Point":
