@@ -222,7 +222,8 @@ def _progress_bar(app: App, label: str):
 @click.option("--incremental", is_flag=True,
               help="A partial export: do not mark enterprises missing from it inactive.")
 @click.option("--layer", default=None,
-              help="Layer of a multi-layer file (GeoPackage). [default: its only point layer]")
+              help="Layer of a GeoPackage [default: its only point layer], or sheet of a "
+                   "workbook [default: the first].")
 @pass_app
 def load_cmd(app: App, files: tuple[Path, ...], fmt, crs, encoding, maps, force,
              incremental, layer) -> None:

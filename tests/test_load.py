@@ -256,6 +256,26 @@ def test_xlsx(tmp_path, db_url, conn):
     assert counts_add_up(conn, res.load_run_id)["by_reason"] == {"status_inactive": 1}
 
 
+def test_xlsx_sheet(tmp_path, db_url, conn):
+    """The data on a later sheet (a cover sheet first): --layer names the sheet, and the
+    error for an empty first sheet says so."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "说明"
+    ws = wb.create_sheet("企业")
+    ws.append(HEADERS)
+    r = row()
+    ws.append([r[h] for h in HEADERS])
+    wb.save(tmp_path / "s.xlsx")
+    assert_one_line_error(run_cli("load", str(tmp_path / "s.xlsx"), "--crs", "wgs84",
+                                  url=db_url), "sheet '说明' is empty", "--layer", "说明, 企业")
+    assert_one_line_error(run_cli("load", str(tmp_path / "s.xlsx"), "--crs", "wgs84",
+                                  "--layer", "x", url=db_url), "no sheet 'x'; sheets: 说明, 企业")
+    res = load_file(db_url, tmp_path / "s.xlsx", crs="wgs84", layer="企业")
+    assert res.counts["accepted"] == 1 and enterprise(conn, r["统一社会信用代码"])["active"]
+
+
 @pytest.mark.parametrize("ext", ["geojson", "gpkg"])
 def test_point_layers(tmp_path, db_url, conn, ext):
     import numpy as np

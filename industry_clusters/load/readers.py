@@ -105,12 +105,12 @@ def detect_format(path: Path, fmt: str | None) -> str:
 
 
 def open_source(path: Path, fmt: str, encoding: str = "auto", layer: str | None = None) -> Source:
-    if layer is not None and fmt not in ("geojson", "gpkg"):
-        raise UserError(f"--layer is for GeoPackage and GeoJSON files, not {fmt}")
+    if layer is not None and fmt == "csv":
+        raise UserError("--layer is for a GeoPackage's layer or a workbook's sheet, not a CSV")
     if fmt == "csv":
         return _csv(path, encoding)
     if fmt == "xlsx":
-        return _xlsx(path)
+        return _xlsx(path, layer)
     return _ogr(path, fmt, layer)
 
 
@@ -212,7 +212,7 @@ def _cell(v) -> str:
     return str(v)
 
 
-def _xlsx(path: Path) -> Source:
+def _xlsx(path: Path, sheet: str | None = None) -> Source:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -222,14 +222,20 @@ def _xlsx(path: Path) -> Source:
         raise UserError(f"{path.name} is not a readable XLSX workbook: {exc}") from None
     except Exception as exc:  # zipfile.BadZipFile and friends
         raise UserError(f"{path.name} is not a readable XLSX workbook: {exc}") from None
-    ws = wb.worksheets[0]
+    sheets = list(wb.sheetnames)
+    if sheet is not None and sheet not in sheets:
+        wb.close()
+        raise UserError(f"{path.name} has no sheet {sheet!r}; sheets: {', '.join(sheets)}")
+    ws = wb[sheet] if sheet is not None else wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
     header = [_cell(v) for v in next(rows, ())]
     while header and not header[-1]:
         header.pop()
     if not header:
         wb.close()
-        raise UserError(f"{path.name}: the first sheet is empty: expected a header row")
+        raise UserError(f"{path.name}: sheet {ws.title!r} is empty: expected a header row"
+                        + ("" if sheet is not None or len(sheets) == 1 else
+                           f"; pass --layer with the sheet to read ({', '.join(sheets)})"))
     width = len(header)
 
     def records() -> Iterator[Record]:
