@@ -7,6 +7,7 @@ usage errors exit 2.
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 from dataclasses import dataclass
@@ -47,6 +48,17 @@ class _Command(click.Command):
         self.params.append(quiet_option())
 
 
+def one_line(message: str) -> str:
+    """A message as one printable line: a library's line breaks become "; ", and control
+    characters (a vertical tab in a file's header, say) are shown as \\xNN."""
+    joined = "; ".join(ln.strip() for ln in message.replace("\r\n", "\n").split("\n")
+                       if ln.strip())
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), joined)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 class _Group(click.Group):
     """A group that turns expected failures into one line and exit 1."""
 
@@ -56,7 +68,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except UserError as exc:
-            raise click.ClickException(redact(str(exc))) from None
+            raise click.ClickException(redact(one_line(str(exc)))) from None
         except psycopg.Error as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise click.ClickException(redact(f"database error: {first}")) from None

@@ -8,7 +8,7 @@ import io
 
 import psycopg
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from helpers import assert_no_traceback, assert_one_line_error, run_cli
@@ -76,6 +76,7 @@ def registry_files(draw) -> bytes:
                                  HealthCheck.data_too_large])
 @given(data=registry_files(), incremental=st.booleans(),
        suffix=st.sampled_from([".csv"] * 5 + [".xlsx", ".geojson", ".gpkg", ".txt"]))
+@example(data=b"\x01\x0b", incremental=False, suffix=".csv")  # a vertical tab in the header
 def test_malformed_files_never_crash_and_lose_no_row(tmp_path, db_url, data, incremental, suffix):
     path = tmp_path / f"registry{suffix}"
     path.write_bytes(data)

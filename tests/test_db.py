@@ -104,6 +104,11 @@ def test_unreachable_database_is_one_line(tmp_path):
     r = run_cli("db", "status", url="postgresql://someone:s3cret@127.0.0.1:1/nothing")
     line = assert_one_line_error(r, "cannot connect to someone@127.0.0.1:1/nothing")
     assert "s3cret" not in line
+    # libpq's message for a malformed string ends in a newline: still one line, no blank
+    # line after it
+    r = run_cli("db", "status", url="notaurl")
+    assert_one_line_error(r, "invalid connection string", 'missing "=" after "notaurl"')
+    assert r.output.count("\n") == 1, repr(r.output)
 
 
 def test_wrong_password_is_one_line_and_hides_it(pg_server, db_url):
