@@ -583,6 +583,23 @@ def test_parts_of_one_export_are_one_load(tmp_path, db_url, conn, second_encodin
                         (one.load_run_id,)).fetchone()[0] is None
 
 
+def test_parts_fall_back_to_python_together(tmp_path, db_url, conn):
+    """The server parses the first part, then finds a stray quote in the second: both
+    are read again by Python's reader, and the record numbers stay right."""
+    p1 = write_csv(tmp_path / "p1.csv", [row(), row(注册资本="")])
+    odd = row(企业名称='甲"乙科技有限公司')
+    p2 = write_csv(tmp_path / "p2.csv", [row(注册资本="")])
+    with open(p2, "a", encoding="utf-8") as f:  # unquoted: csv.writer would quote it
+        f.write(",".join(odd[h] for h in HEADERS) + "\n")
+    res = load_file(db_url, [p1, p2], crs="wgs84")
+    assert (res.counts["read"], res.counts["accepted"]) == (4, 2)
+    assert conn.execute("SELECT parser FROM registry.load_runs WHERE load_run_id = %s",
+                        (res.load_run_id,)).fetchone()[0] == "python"
+    assert enterprise(conn, odd["统一社会信用代码"])["name"] == '甲"乙科技有限公司'
+    assert conn.execute("SELECT part, line_no FROM registry.rejects WHERE load_run_id = %s "
+                        "ORDER BY part", (res.load_run_id,)).fetchall() == [(1, 2), (2, 1)]
+
+
 def test_parts_that_are_not_one_export_load_nothing(tmp_path, db_url, conn):
     """A part with other columns, another format or given twice is refused in one line
     before anything is loaded."""
