@@ -71,6 +71,9 @@ class _Group(click.Group):
             raise click.ClickException(redact(one_line(str(exc)))) from None
         except psycopg.Error as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+                first += ("; loads, runs and refreshes need a role granted "
+                          "industry_clusters_loader (the reader role reads publish only)")
             raise click.ClickException(redact(f"database error: {first}")) from None
 
 
