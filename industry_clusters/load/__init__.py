@@ -144,8 +144,9 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
     """Load one registry export: one file, or several (a list of paths) that are the parts
     of one export, loaded as one (one transaction, one full refresh over all of them).
     ``layer``: the layer of a GeoPackage or GeoJSON (default: the only one, or the only
-    point layer). Raises UserError for anything the user can fix. ``notify`` hears of a wait (a
-    clustering run holding the registry)."""
+    point layer), or the sheet of a workbook (default: the first). Raises UserError for
+    anything the user can fix. ``notify`` hears of a wait (a clustering run holding the
+    registry)."""
     paths = _parts(path)
     formats = {detect_format(p, fmt) for p in paths}
     if len(formats) > 1:
