@@ -74,7 +74,7 @@ class _Group(click.Group):
             if isinstance(exc, psycopg.errors.InsufficientPrivilege):
                 first += ("; loads, runs and refreshes need a role granted "
                           "industry_clusters_loader (the reader role reads publish only)")
-            raise click.ClickException(redact(f"database error: {first}")) from None
+            raise click.ClickException(redact(one_line(f"database error: {first}"))) from None
 
 
 @dataclass
