@@ -361,6 +361,8 @@ def test_as_of_snapshot(db_url, conn):
 @pytest.mark.parametrize("args, fragment", [
     (["--eps", "0"], "eps must be a positive distance in metres"),
     (["--eps", "-5"], "eps must be a positive distance in metres"),
+    (["--eps", "nan"], "eps must be a positive distance in metres, not NaN"),
+    (["--eps", "inf"], "eps must be a positive distance in metres, not Infinity"),
     (["--min-points", "0"], "min points must be at least 1"),
     (["--sectors", "comms,robots"], "unknown sector robots; sectors are comms, software"),
     (["--tier-core", "100"], "jenks tiers take no thresholds"),

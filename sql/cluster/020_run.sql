@@ -70,6 +70,8 @@ COMMENT ON FUNCTION clustering.sector_ids(text[]) IS
     'Sector codes to ids (NULL: every sector); an unknown code is an error.';
 
 -- The DBSCAN parameter rules, for runs and the sweep (NULL array: not checked).
+-- NaN: PostgreSQL orders it above every number and equal to itself, so neither x <= 0
+-- nor x <> x catches it (an eps of NaN failed later with "bigint out of range").
 CREATE OR REPLACE FUNCTION clustering.check_dbscan_params(p_eps double precision[],
                                                           p_min_points integer[])
 RETURNS void LANGUAGE plpgsql IMMUTABLE AS $$
@@ -77,7 +79,7 @@ DECLARE
     v_bad text;
 BEGIN
     SELECT coalesce(x::text, 'NULL') INTO v_bad FROM unnest(p_eps) x
-     WHERE x IS NULL OR x <= 0 OR x = 'Infinity' OR x <> x LIMIT 1;
+     WHERE x IS NULL OR x <= 0 OR x = 'Infinity' OR x = 'NaN' LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'eps must be a positive distance in metres, not %', v_bad
             USING ERRCODE = 'invalid_parameter_value';
@@ -91,7 +93,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION clustering.check_dbscan_params(double precision[], integer[]) IS
-    'Refuses a non-positive or infinite eps and min points below 1.';
+    'Refuses a non-positive, infinite or NaN eps and min points below 1.';
 
 -- The work rows of runs that are not running any more: the one place that lists the
 -- work tables (compute calls it when its run has succeeded, fail_run when it failed,
