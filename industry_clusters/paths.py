@@ -1,6 +1,6 @@
 """Paths: where the project's SQL and migrations live (top-level ``sql/`` and
 ``migrations/``), the format a file's extension names, and whether a place for output
-can be written."""
+can be written and a file there replaced."""
 
 import os
 from pathlib import Path
@@ -58,3 +58,28 @@ def writable_dir(where: Path, output: Path) -> None:
     except OSError as exc:
         raise UserError(f"cannot write {output}: cannot create a file in {where} "
                         f"({exc.strerror}); choose another place") from None
+
+
+def replaceable_file(output: Path, overwrite: bool) -> Path:
+    """The file an output named ``output`` replaces, or a UserError in one line: an
+    existing file without ``overwrite``, or a directory, device, pipe or socket (as root,
+    ``export /dev/null --overwrite`` replaced the device with a regular file). A
+    symbolic link is followed, as the shell's ``>`` follows it: the file it points to is
+    replaced and the link stays."""
+    from industry_clusters.errors import UserError
+
+    given = output = Path(output)
+    try:
+        if output.is_symlink():
+            output = output.resolve(strict=False)
+        if not output.exists():
+            return output
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a loop of links
+        raise UserError(f"cannot write {output}: "
+                        f"{getattr(exc, 'strerror', None) or exc}; choose another place") from None
+    if not output.is_file():
+        kind = "a directory" if output.is_dir() else "not a regular file"
+        raise UserError(f"cannot write {output}: it is {kind}; name a file")
+    if not overwrite:
+        raise UserError(f"{given} exists; pass --overwrite to replace it")
+    return output

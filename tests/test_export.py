@@ -147,6 +147,38 @@ def test_export_refusals(tmp_path, clustered):
                                   url=clustered), "unknown layer 'nope'")
 
 
+def test_overwrite_replaces_files_only(tmp_path, clustered):
+    """--overwrite replaces a regular file, never a pipe, device or directory (as root,
+    an export onto /dev/full replaced the device with a file); a symbolic link is
+    followed, as the shell's > follows it: the file it names is replaced and the link
+    stays."""
+    import os
+
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    assert_one_line_error(run_cli("export", str(fifo), "--overwrite", url=clustered),
+                          "pipe.csv: it is not a regular file; name a file")
+    assert fifo.is_fifo()
+    (tmp_path / "dir.gpkg").mkdir()
+    # click's own check refuses the directory first (usage error), ours if it did not
+    assert run_cli("export", str(tmp_path / "dir.gpkg"), "--overwrite",
+                   url=clustered).exit_code != 0
+    assert (tmp_path / "dir.gpkg").is_dir()
+    real, link = tmp_path / "real.gpkg", tmp_path / "link.gpkg"
+    link.symlink_to(real.name)
+    assert run_cli("export", str(link), url=clustered).exit_code == 0
+    assert link.is_symlink() and pyogrio.read_info(real, layer="clusters")["features"] == 2
+    assert_one_line_error(run_cli("export", str(link), url=clustered),
+                          "link.gpkg exists; pass --overwrite")
+    r = run_cli("export", str(link), "--layers", "clusters", "--overwrite", url=clustered)
+    assert r.exit_code == 0, r.output
+    assert link.is_symlink() and [n for n, _ in pyogrio.list_layers(real)] == ["clusters"]
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    assert_one_line_error(run_cli("export", str(tmp_path / "a"), "--format", "csv",
+                                  url=clustered), "cannot write")
+
+
 def test_png_map(tmp_path, clustered):
     path = tmp_path / "map.png"
     r = run_cli("export", str(path), url=clustered)
