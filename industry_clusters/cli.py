@@ -223,7 +223,8 @@ def _progress_bar(app: App, label: str):
 @click.argument("files", metavar="FILE...", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Input format. [default: from the extension]")
+              help="Input format. [default: from the extension; a CSV may be gzip-, bzip2- "
+                   "or xz-compressed, registry.csv.gz]")
 @click.option("--crs", type=click.Choice(CRS_CHOICES), required=False,
               help="Coordinate system of the coordinates (required): gcj02 for Amap geocodes, "
                    "bd09 for Baidu, wgs84 for GPS, cgcs2000.")
@@ -242,7 +243,8 @@ def _progress_bar(app: App, label: str):
 @pass_app
 def load_cmd(app: App, files: tuple[Path, ...], fmt, crs, encoding, maps, force,
              incremental, layer) -> None:
-    """Load a registry export (CSV, XLSX, GeoJSON, GeoPackage), screened as in the study.
+    """Load a registry export (CSV, also compressed; XLSX, GeoJSON, GeoPackage), screened
+    as in the study.
 
     Several files are the parts of one export (same columns), loaded as one: enterprises
     missing from all of them are marked inactive. Every row ends up accepted or in

@@ -227,6 +227,68 @@ def test_mixed_encodings_reject_the_bad_rows_only(tmp_path, db_url, conn):
     assert counts["accepted"] == 2 and counts["by_reason"] == {"bad_encoding": 1}
 
 
+@pytest.mark.parametrize("module, ext", [("gzip", "gz"), ("bz2", "bz2"), ("lzma", "xz")])
+@pytest.mark.parametrize("encoding, parser", [("utf-8", "server"), ("gb18030", "python")])
+def test_compressed_csv_loads_as_the_plain_file(tmp_path, db_url, conn, module, ext,
+                                                 encoding, parser):
+    """A registry.csv.gz (.bz2, .xz) is read as it is decompressed, by either parser,
+    with the same outcome as the plain file; so is one named .csv: the first bytes
+    decide. The load records the compressed file's hash and size."""
+    import hashlib
+    import importlib
+
+    rows = [row(), row(企业名称="佛山市压缩软件有限公司"), row(注册资本=""), row(经度="")]
+    plain = write_csv(tmp_path / "plain.csv", rows, encoding=encoding)
+    first = load_file(db_url, plain, crs="gcj02")
+    expected = outcome(conn, first.load_run_id)
+    data = importlib.import_module(module).compress(plain.read_bytes())
+    for name in (f"r.csv.{ext}", "disguised.csv"):
+        conn.execute("DELETE FROM registry.enterprises")
+        conn.commit()
+        (tmp_path / name).write_bytes(data)
+        res = run_cli("load", str(tmp_path / name), "--crs", "gcj02", "--force", url=db_url)
+        assert res.exit_code == 0, res.output
+        run = conn.execute("SELECT max(load_run_id) FROM registry.load_runs").fetchone()[0]
+        assert parser_of(conn, run) == parser and outcome(conn, run) == expected
+        assert conn.execute("SELECT file_sha256, file_bytes FROM registry.load_runs "
+                            "WHERE load_run_id = %s", (run,)).fetchone() == \
+            (hashlib.sha256(data).hexdigest(), len(data))
+
+
+def test_broken_or_unreadable_archives_are_one_line(tmp_path, db_url, conn):
+    """A truncated compressed file fails the whole load (it is not a file with fewer
+    rows): nothing loaded, the load run failed. A zip archive or a compressed layer is
+    refused before anything is read."""
+    import gzip
+    import zipfile
+
+    plain = write_csv(tmp_path / "r.csv", [row(), row()])
+    load_file(db_url, plain, crs="gcj02")
+    before = outcome(conn, 1)
+    # big enough that the break comes after the first 64 KiB (the sample), while rows
+    # are already flowing to the database
+    big = write_csv(tmp_path / "big.csv", [row() for _ in range(3000)])
+    data = gzip.compress(big.read_bytes())
+    for name, cut in (("short.csv.gz", len(data) // 2), ("head.csv.gz", 40)):
+        (tmp_path / name).write_bytes(data[:cut])
+        assert_one_line_error(run_cli("load", str(tmp_path / name), "--crs", "gcj02",
+                                      url=db_url), f"{name} cannot be decompressed",
+                              "corrupt or truncated")
+        status = conn.execute("SELECT status FROM registry.load_runs ORDER BY load_run_id "
+                              "DESC LIMIT 1").fetchone()[0]
+        assert status == "failed" and outcome(conn, 1) == before
+    with zipfile.ZipFile(tmp_path / "r.zip", "w") as z:
+        z.write(plain, "r.csv")
+    assert_one_line_error(run_cli("load", str(tmp_path / "r.zip"), "--crs", "gcj02",
+                                  url=db_url), "r.zip is a zip archive", "unzip r.zip")
+    (tmp_path / "z.csv").write_bytes((tmp_path / "r.zip").read_bytes())
+    assert_one_line_error(run_cli("load", str(tmp_path / "z.csv"), "--crs", "gcj02",
+                                  url=db_url), "z.csv is a zip archive, not a CSV")
+    (tmp_path / "p.geojson.gz").write_bytes(gzip.compress(b"{}"))
+    assert_one_line_error(run_cli("load", str(tmp_path / "p.geojson.gz"), "--crs", "gcj02",
+                                  url=db_url), "only a CSV is read compressed")
+
+
 def test_nul_bytes_and_wrong_field_counts(tmp_path, db_url, conn):
     path = write_csv(tmp_path / "nul.csv", [row(), row(企业名称="有\x00空字符")])
     with open(path, "a", encoding="utf-8") as f:

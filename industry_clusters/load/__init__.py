@@ -210,19 +210,17 @@ def _stage(conn, sources, sizes: list[int], progress) -> tuple[list[int], str]:
         try:
             with conn.transaction(), conn.cursor() as cur:  # a savepoint
                 cur.execute("SELECT registry.begin_load(%s)", (width,))
-                counts, done = [], 0
-                for src in sources:
+                counts = []
+                for i, src in enumerate(sources):
                     spec = src.server_copy
                     stmt = sql.SQL("COPY load_work.staging ({}) FROM STDIN (FORMAT csv, "
                                    "DELIMITER {}, ENCODING 'UTF8')").format(
                         cols, sql.Literal(spec.delimiter))
-                    done += spec.offset
                     with cur.copy(stmt) as cp:
                         for chunk in spec.chunks():
                             cp.write(chunk)
-                            done += len(chunk)
-                            if progress:
-                                progress(done, size)
+                            if progress:  # file bytes, compressed or not, as sizes are
+                                progress(sum(sizes[:i]) + spec.position(), size)
                     counts.append(cur.rowcount)
                 return counts, "server"
         except (NotClean, psycopg.errors.DataError):

@@ -1,4 +1,5 @@
-"""Streaming readers for registry exports: CSV, XLSX, GeoJSON, GeoPackage.
+"""Streaming readers for registry exports: CSV (also gzip-, bzip2- or xz-compressed),
+XLSX, GeoJSON, GeoPackage.
 
 Each reader yields records as lists of strings, never holding the file in memory.
 Rows the reader cannot take as they are still come out, flagged with a reason
@@ -8,11 +9,14 @@ load rejects them with the rest: nothing read is dropped.
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import csv
 import datetime as dt
+import gzip
 import io
 import json
+import lzma
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +28,12 @@ from industry_clusters.paths import format_from_suffix
 FORMATS = ("csv", "xlsx", "geojson", "gpkg")
 _EXT = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
         ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
+# Compressed CSV, known by its first bytes (the name may say .csv): decompressed as it
+# is read, never unpacked to disk. The same extensions are stripped to find the format.
+_COMPRESSED = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ\x00": lzma.open}
+_COMPRESSED_EXT = (".gz", ".bz2", ".xz")
+_ARCHIVES = {b"PK\x03\x04": "zip archive", b"7z\xbc\xaf\x27\x1c": "7-Zip archive",
+             b"Rar!": "RAR archive"}
 ENCODINGS = ("auto", "utf-8", "gb18030")
 GEOMETRY_COLUMNS = ("geometry_lon", "geometry_lat")
 
@@ -58,6 +68,7 @@ class ServerCopy:
     path: Path
     offset: int
     delimiter: str
+    position: callable = lambda: 0  # file bytes read so far by ``chunks``, for progress
 
     def stray_quote(self) -> re.Pattern[bytes]:
         """A quote inside an unquoted field: Python's csv keeps it as text, PostgreSQL
@@ -74,9 +85,11 @@ class ServerCopy:
         Python's (a stray quote, or a line ``\\.`` that ends COPY data early)."""
         stray = self.stray_quote()
         tail = b""
-        with open(self.path, "rb") as f:
-            f.seek(self.offset)
-            while chunk := f.read(size):
+        f, raw = open_binary(self.path)
+        with f, raw:
+            self.position = raw.tell
+            f.seek(self.offset)  # forward only: a compressed stream decompresses up to it
+            while chunk := _read(f, size, self.path):
                 probe = tail + chunk
                 if b"\\." in probe or (b'"' in probe and stray.search(probe)):
                     raise NotClean
@@ -101,7 +114,45 @@ class Source:
 
 
 def detect_format(path: Path, fmt: str | None) -> str:
+    if path.suffix.lower() in _COMPRESSED_EXT:  # registry.csv.gz is a CSV
+        inner = format_from_suffix(path.with_suffix(""), fmt, _EXT, "input")
+        if inner != "csv":
+            raise UserError(f"{path.name} is compressed; only a CSV is read compressed: "
+                            f"decompress it first")
+        return inner
+    if path.suffix.lower() == ".zip" and not fmt:
+        raise UserError(f"{path.name} is a zip archive; extract the export from it first "
+                        f"(unzip {path.name})")
     return format_from_suffix(path, fmt, _EXT, "input")
+
+
+_DECOMPRESS_ERRORS = (OSError, EOFError, lzma.LZMAError)  # gzip: BadGzipFile is an OSError
+
+
+def _corrupt(path: Path, exc: Exception) -> UserError:
+    return UserError(f"{path.name} cannot be decompressed, it is corrupt or truncated "
+                     f"({exc}); fetch it again")
+
+
+def _read(f, size: int, path: Path) -> bytes:
+    try:
+        return f.read(size)
+    except _DECOMPRESS_ERRORS as exc:
+        raise _corrupt(path, exc) from None
+
+
+def open_binary(path: Path):
+    """``(stream, raw)``: the file's bytes, decompressed if it is gzip, bzip2 or xz (by
+    its first bytes), and the file itself, whose ``tell()`` counts the bytes read from
+    disk (progress is measured against the file's size). Both are the same object for a
+    plain file."""
+    raw = open(path, "rb")  # noqa: SIM115 - the caller closes both
+    magic = raw.read(6)
+    raw.seek(0)
+    for prefix, opener in _COMPRESSED.items():
+        if magic.startswith(prefix):
+            return opener(raw, "rb"), raw
+    return raw, raw
 
 
 def open_source(path: Path, fmt: str, encoding: str = "auto", layer: str | None = None) -> Source:
@@ -147,36 +198,49 @@ def _sanitise(values: list[str]) -> tuple[list[str], str, str]:
 
 
 def _csv(path: Path, encoding: str) -> Source:
-    raw = open(path, "rb")  # noqa: SIM115 - closed by the record generator or Source.close
-    sample = raw.read(1 << 16)
-    if not sample.strip():
+    # closed by the record generator or Source.close (stream closes raw with it)
+    stream, raw = open_binary(path)
+
+    def refuse(message: str) -> UserError:
+        stream.close()
         raw.close()
-        raise UserError(f"{path.name} is empty: expected a header row and data rows")
+        return UserError(message)
+
+    try:
+        sample = _read(stream, 1 << 16, path)
+    except UserError as exc:
+        raise refuse(str(exc)) from None
+    if kind := next((k for m, k in _ARCHIVES.items() if sample.startswith(m)), None):
+        raise refuse(f"{path.name} is a {kind}, not a CSV: extract the export from it "
+                     f"first (a workbook: pass --format xlsx)")
+    if not sample.strip():
+        raise refuse(f"{path.name} is empty: expected a header row and data rows")
     enc = detect_encoding(sample) if encoding == "auto" else encoding
     if encoding == "utf-8" and sample.startswith(codecs.BOM_UTF8):
         enc = "utf-8-sig"
-    raw.seek(0)
-    text = io.TextIOWrapper(raw, encoding=enc, errors="industry_clusters_escape", newline="")
+    stream.seek(0)
+    text = io.TextIOWrapper(stream, encoding=enc, errors="industry_clusters_escape",
+                            newline="")
     first = text.readline()
     if _BAD_CHARS.search(first):
-        raw.close()
         hint = "gb18030" if enc.startswith("utf") else "utf-8"
-        raise UserError(f"the header of {path.name} is not valid {enc}; try --encoding {hint}")
+        raise refuse(f"the header of {path.name} is not valid {enc}; try --encoding {hint}")
     delimiter = max(",;\t|", key=first.count)
     header = next(csv.reader([first], delimiter=delimiter), [])
     if not any(h.strip() for h in header):
-        raw.close()
-        raise UserError(f"{path.name} has no header row")
+        raise refuse(f"{path.name} has no header row")
     width = len(header)
     reader = csv.reader(text, delimiter=delimiter)
 
     def records() -> Iterator[Record]:
-        with raw:
+        with stream, raw:
             while True:
                 try:
                     row = next(reader)
                 except StopIteration:
                     return
+                except _DECOMPRESS_ERRORS as exc:  # the whole file is refused, not a row
+                    raise _corrupt(path, exc) from None
                 except csv.Error as exc:
                     yield Record([], "malformed_row",
                                  f"the CSV parser could not read the row: {exc}")
@@ -194,11 +258,17 @@ def _csv(path: Path, encoding: str) -> Source:
 
     server = None
     if enc in ("utf-8", "utf-8-sig") and width >= 2:  # one column: blank lines would differ
-        with open(path, "rb") as f:
+        f, r = open_binary(path)
+        with f, r:
             offset = len(f.readline())
         server = ServerCopy(path, offset, delimiter)
+
+    def close() -> None:
+        stream.close()
+        raw.close()
+
     return Source("csv", header, records(), enc, position=raw.tell, server_copy=server,
-                  close=raw.close)
+                  close=close)
 
 
 # -- XLSX -----------------------------------------------------------------------
