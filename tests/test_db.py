@@ -74,6 +74,9 @@ def test_geographic_srid_is_refused(empty_db_url):
     assert_one_line_error(r, "SRID 4326 is geographic", "metres")
     r = run_cli("db", "init", "--srid", "999999", url=empty_db_url)
     assert_one_line_error(r, "SRID 999999 is not in spatial_ref_sys")
+    # metres, but not on the ground: Web Mercator's are 9% long at Foshan's latitude
+    r = run_cli("db", "init", "--srid", "3857", url=empty_db_url)
+    assert_one_line_error(r, "SRID 3857 is a Mercator projection", "true only along the equator")
     assert _schemas(empty_db_url) == set()
 
 

@@ -46,8 +46,13 @@ def _config(conn: sa.Connection | None = None, srid: int | None = None) -> Confi
     return cfg
 
 
+_WORLD_PROJECTIONS = {"+proj=merc ": "Mercator", "+proj=eqc ": "equirectangular",
+                      "+proj=mill ": "Miller"}
+
+
 def check_projected_srid(conn: psycopg.Connection, srid: int) -> None:
-    """Refuse an unknown or geographic SRID: eps must be in metres."""
+    """Refuse an unknown or geographic SRID, or one whose metres are not metres on the
+    ground: eps is in metres."""
     row = conn.execute("SELECT proj4text, srtext FROM spatial_ref_sys WHERE srid = %s",
                        (srid,)).fetchone()
     if row is None:
@@ -59,6 +64,15 @@ def check_projected_srid(conn: psycopg.Connection, srid: int) -> None:
                         f"projected CRS such as {DEFAULT_SRID}")
     if "+units=m" not in (proj4 or "") and "+proj=" in (proj4 or ""):
         raise UserError(f"SRID {srid} is not in metres; choose a projected CRS in metres")
+    # World projections whose metres are true only along the equator: Web Mercator
+    # (3857, "metres" to GIS users) stretches distances by 1/cos(latitude), 9% in Foshan,
+    # so an eps of 500 would cluster at 460 m on the ground and areas come out 18% large.
+    world = next((name for key, name in _WORLD_PROJECTIONS.items() if key in (proj4 or "")),
+                 None)
+    if world:
+        raise UserError(f"SRID {srid} is a {world} projection: its metres are true only along "
+                        "the equator (9% long in Foshan), so eps and areas would be wrong; "
+                        f"choose a local projected CRS such as {DEFAULT_SRID} or a UTM zone")
 
 
 def _srid_for(conn: psycopg.Connection) -> int:
