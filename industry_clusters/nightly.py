@@ -17,7 +17,8 @@ from pathlib import Path
 
 from psycopg.types.json import Jsonb
 
-from industry_clusters.db import job_session
+from industry_clusters.db import job_session, user_parameters
+from industry_clusters.paths import replaceable_file, writable_dir
 
 
 @dataclass
@@ -43,7 +44,15 @@ def run_nightly(target, files: list[Path], *, crs: str, export_dir: Path | None 
         result.steps.append(msg)
         say(msg)
 
+    out = Path(export_dir) / "industry_clusters.gpkg" if export_dir else None
     with job_session(target, "nightly") as guard:
+        # What would fail at a later step fails before the load: a wrong eps or an
+        # export place that cannot be written must not leave a night half done.
+        with user_parameters():
+            guard.execute("SELECT clustering.check_dbscan_params(%s, %s)",
+                          ([eps], [min_points]))
+        if out:
+            writable_dir(out.parent, replaceable_file(out, overwrite=True))
         # The export, whole or in parts, is one load and one full refresh: enterprises
         # absent from every part are marked inactive, and a bad part loads nothing.
         res = load_file(target, files, crs=crs, notify=notify)
@@ -64,8 +73,7 @@ def run_nightly(target, files: list[Path], *, crs: str, export_dir: Path | None 
                  "parameters; publish kept")
         pruned = guard.execute("SELECT clustering.prune_runs(%s)", (keep_runs,)).fetchone()[0]
         step(f"prune: {pruned} old clustering runs deleted (keeping {keep_runs})")
-        if export_dir:
-            out = Path(export_dir) / "industry_clusters.gpkg"
+        if out:
             counts = export(target, out, overwrite=True)
             step(f"export {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     result.seconds = time.monotonic() - t0

@@ -79,7 +79,7 @@ def replaceable_file(output: Path, overwrite: bool) -> Path:
                         f"{getattr(exc, 'strerror', None) or exc}; choose another place") from None
     if not output.is_file():
         kind = "a directory" if output.is_dir() else "not a regular file"
-        raise UserError(f"cannot write {output}: it is {kind}; name a file")
+        raise UserError(f"cannot write {output}: it is {kind}; choose another place")
     if not overwrite:
         raise UserError(f"{given} exists; pass --overwrite to replace it")
     return output

@@ -157,7 +157,7 @@ def test_overwrite_replaces_files_only(tmp_path, clustered):
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)
     assert_one_line_error(run_cli("export", str(fifo), "--overwrite", url=clustered),
-                          "pipe.csv: it is not a regular file; name a file")
+                          "pipe.csv: it is not a regular file; choose another place")
     assert fifo.is_fifo()
     (tmp_path / "dir.gpkg").mkdir()
     # click's own check refuses the directory first (usage error), ours if it did not

@@ -135,6 +135,23 @@ def test_failure_is_loud_and_publishes_nothing(tmp_path, db_url, conn):
     assert conn.execute("SELECT cluster_id FROM publish.clusters").fetchall() == before
 
 
+def test_what_a_later_step_would_refuse_is_refused_before_the_load(tmp_path, db_url, conn):
+    """A bad eps or an export place that cannot be written fails the job at once, in one
+    line, before the load: no night left half done (loaded and published, not exported)."""
+    path = _registry(tmp_path)
+    (tmp_path / "afile").write_text("")
+    (tmp_path / "pub" / "industry_clusters.gpkg").mkdir(parents=True)
+    for args, fragment in ((["--eps", "nan"], "eps must be a positive distance in metres"),
+                           (["--min-points", "0"], "min points must be at least 1"),
+                           (["--export-dir", str(tmp_path / "afile" / "sub")],
+                            "afile is a file, not a directory"),
+                           (["--export-dir", str(tmp_path / "pub")],
+                            "industry_clusters.gpkg: it is a directory")):
+        assert_one_line_error(run_cli("nightly", str(path), "--crs", "wgs84", *args,
+                                      url=db_url), fragment)
+        assert conn.execute("SELECT count(*) FROM registry.load_runs").fetchone()[0] == 0
+
+
 def test_prune_keeps_the_published_run(db_url, conn):
     rng = random.Random(2)
     insert_points(conn, blob(rng, 40, 0, 0, 150))
