@@ -471,6 +471,40 @@ def test_missing_required_column(tmp_path, db_url):
     assert "企业名称" in line  # the headers found are listed
 
 
+def test_one_column_of_both_coordinates(tmp_path, db_url, conn):
+    """A geocoded export's single location column ("113.12,23.04", Amap's form; comma,
+    Chinese comma, semicolon or space between) gives the same enterprises as separate
+    columns; one that does not split is rejected showing what it held."""
+    rows = [row(经度=f"113.{i:03d}", 纬度=f"23.{i:03d}") for i in range(5)]
+    plain = load_file(db_url, write_csv(tmp_path / "plain.csv", rows), crs="gcj02")
+    expected = outcome(conn, plain.load_run_id)[1]
+    conn.execute("DELETE FROM registry.enterprises")
+    conn.commit()
+    headers = [h for h in HEADERS if h not in ("经度", "纬度")] + ["经纬度"]
+    both = [dict(r, 经纬度=f"{r['经度']}{sep}{r['纬度']}")
+            for r, sep in zip(rows, [",", ", ", "，", ";", " "], strict=True)]
+    bad = row(经纬度="113.1/23.0")
+    res = load_file(db_url, write_csv(tmp_path / "both.csv", both + [bad], headers=headers),
+                    crs="gcj02")
+    assert res.counts["accepted"] == 5 and outcome(conn, res.load_run_id)[1] == expected
+    assert reject_reasons(conn, res.load_run_id) == {
+        bad["统一社会信用代码"]: "coordinates_missing"}
+    message = conn.execute("SELECT message FROM registry.rejects WHERE load_run_id = %s",
+                           (res.load_run_id,)).fetchone()[0]
+    assert "'113.1/23.0'" in message
+    # separate columns win over a location column beside them
+    mixed = [dict(r, location="0,0") for r in rows]
+    res = load_file(db_url, write_csv(tmp_path / "mixed.csv", mixed, headers=HEADERS +
+                                      ["location"]), crs="gcj02")
+    assert res.counts["accepted"] == 5
+    # neither: the error names both ways
+    headers = [h for h in HEADERS if h != "纬度"]
+    assert_one_line_error(run_cli("load", str(write_csv(tmp_path / "none.csv", rows,
+                                                        headers=headers)),
+                                  "--crs", "gcj02", url=db_url),
+                          "required column 'lat' not found", "one column of both, 经纬度")
+
+
 def test_map_option_renames_a_column(tmp_path, db_url, conn):
     from industry_clusters.demo.synth import HEADERS
 

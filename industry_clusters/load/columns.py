@@ -29,6 +29,9 @@ PRESETS: dict[str, tuple[str, ...]] = {
     "address": ("注册地址", "企业地址", "地址", "address", "registered_address"),
     "lon": ("经度", "longitude", "lon", "lng"),
     "lat": ("纬度", "latitude", "lat"),
+    # both in one column, "113.123456,23.045678": how Amap's geocoder returns a location
+    "lonlat": ("经纬度", "坐标", "经纬度坐标", "location", "lnglat", "lonlat", "lng_lat",
+               "lon_lat", "coordinates"),
     "size_class": ("企业规模", "规模", "size_class", "enterprise_size", "size"),
     "digital_transformation": ("数字化转型", "是否数字化转型", "digital_transformation"),
     "deregistered": ("注销日期", "吊销日期", "注销时间", "吊销时间", "deregistered",
@@ -108,12 +111,23 @@ def resolve(headers: list[str], overrides: dict[str, str] | None = None,
                 break
     for field, index in (implicit or {}).items():
         mapping.setdefault(field, index)
-    missing = [f for f in REQUIRED if f not in mapping]
+    # one column of both, used when the file lacks a longitude or latitude column of
+    # its own (registry.screen_load splits it)
+    if "lonlat" in mapping:
+        if "lon" in mapping and "lat" in mapping:
+            del mapping["lonlat"]
+        else:
+            mapping.pop("lon", None)
+            mapping.pop("lat", None)
+    missing = [f for f in REQUIRED
+               if f not in mapping and not (f in ("lon", "lat") and "lonlat" in mapping)]
     if missing:
         f = missing[0]
+        both = (f" or one column of both, {' / '.join(PRESETS['lonlat'][:4])}"
+                if f in ("lon", "lat") else "")
         raise UserError(f"required column {f!r} not found in {source} (looked for "
-                        f"{' / '.join(PRESETS[f][:4])}); headers found: {', '.join(headers)}; "
-                        f"map it with --map {f}=COLUMN")
+                        f"{' / '.join(PRESETS[f][:4])}{both}); headers found: "
+                        f"{', '.join(headers)}; map it with --map {f}=COLUMN")
     if not any(f in mapping for f in SECTOR_SOURCES):
         raise UserError(f"{source} has no industry code, label or business scope column to "
                         f"decide the sector; headers found: {', '.join(headers)}; map one with "
