@@ -505,6 +505,25 @@ def test_one_column_of_both_coordinates(tmp_path, db_url, conn):
                           "required column 'lat' not found", "one column of both, 经纬度")
 
 
+@pytest.mark.parametrize("header, bare_cny", [
+    ("注册资本(元)", 1_000_000), ("注册资本（万元）", 10_000_000_000),
+    ("注册资本 (万美元)", None), ("注册资本(单位:千)", 10_000_000_000), ("注册资本", 10_000_000_000)])
+def test_a_capital_header_states_the_unit_of_bare_numbers(tmp_path, db_url, conn, header,
+                                                         bare_cny):
+    """A bare number is in the unit the header states, when the parser reads it (else
+    万元); a value with its own unit keeps it."""
+    bare, own = row(**{header: "1,000,000"}), row(**{header: "50万元"})
+    headers = [header if h == "注册资本" else h for h in HEADERS]
+    load_file(db_url, write_csv(tmp_path / "c.csv", [bare, own], headers=headers),
+              crs="gcj02")
+    got = enterprise(conn, bare["统一社会信用代码"])
+    rate = conn.execute("SELECT cny_per_unit FROM registry.currency_rates "
+                        "WHERE currency = 'USD'").fetchone()[0]
+    assert got["capital_cny"] == (bare_cny if bare_cny else 10_000_000_000 * rate)
+    assert got["capital_currency"] == ("USD" if bare_cny is None else "CNY")
+    assert enterprise(conn, own["统一社会信用代码"])["capital_cny"] == 500_000
+
+
 def test_map_option_renames_a_column(tmp_path, db_url, conn):
     from industry_clusters.demo.synth import HEADERS
 
