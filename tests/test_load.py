@@ -318,6 +318,73 @@ def test_xlsx(tmp_path, db_url, conn):
     assert counts_add_up(conn, res.load_run_id)["by_reason"] == {"status_inactive": 1}
 
 
+TITLE = ["佛山市数字经济企业名录（2024年）", "数据来源：测试,,,"]
+
+
+@pytest.mark.parametrize("fmt, encoding, parser", [("csv", "utf-8", "server"),
+                                                   ("csv", "gb18030", "python"),
+                                                   ("xlsx", None, "python")])
+def test_title_lines_above_the_header(tmp_path, db_url, conn, fmt, encoding, parser):
+    """The header is found below a title and a note (as exports often open); the rows
+    load as from the plain file and the lines above are kept with the run."""
+    import openpyxl
+
+    rows = [row(), row(登记状态="注销"), row(注册资本="")]
+    plain = load_file(db_url, write_csv(tmp_path / "plain.csv", rows), crs="gcj02")
+    expected = outcome(conn, plain.load_run_id)
+    conn.execute("DELETE FROM registry.enterprises")
+    conn.commit()
+    body = write_csv(tmp_path / "body.csv", rows)
+    if fmt == "csv":
+        path = tmp_path / "titled.csv"
+        path.write_bytes("\n".join(TITLE + [""]).encode(encoding) +
+                         body.read_text(encoding="utf-8").encode(encoding))
+    else:
+        path = tmp_path / "titled.xlsx"
+        wb = openpyxl.Workbook()
+        wb.active.append([TITLE[0]])
+        wb.active.append(TITLE[1].split(","))
+        for line in body.read_text(encoding="utf-8").splitlines():
+            wb.active.append(line.split(","))
+        wb.save(path)
+    r = run_cli("load", str(path), "--crs", "gcj02", url=db_url)
+    assert r.exit_code == 0, r.output
+    assert "2 lines above the header skipped" in r.output
+    run = conn.execute("SELECT max(load_run_id) FROM registry.load_runs").fetchone()[0]
+    assert parser_of(conn, run) == parser and outcome(conn, run) == expected
+    preamble = conn.execute("SELECT preamble FROM registry.load_runs WHERE load_run_id = %s",
+                            (run,)).fetchone()[0]
+    assert [(p["part"], p["line"], p["text"].rstrip(",")) for p in preamble] == \
+        [(None, 1, TITLE[0]), (None, 2, "数据来源：测试")]
+
+
+def test_a_title_above_one_part(tmp_path, db_url, conn):
+    """In an export in parts, each part may open with its title: the header is found in
+    each, and the preamble names the part."""
+    one = write_csv(tmp_path / "p1.csv", [row(), row()])
+    body = write_csv(tmp_path / "body.csv", [row()]).read_text(encoding="utf-8")
+    two = tmp_path / "p2.csv"
+    two.write_text(TITLE[0] + "\n" + body, encoding="utf-8")
+    res = load_file(db_url, [one, two], crs="gcj02")
+    assert res.counts["accepted"] == 3 and res.preamble == 1
+    assert conn.execute("SELECT preamble FROM registry.load_runs WHERE load_run_id = %s",
+                        (res.load_run_id,)).fetchone()[0] == [
+        {"part": 2, "line": 1, "text": TITLE[0]}]
+
+
+def test_a_header_not_found_near_the_top_is_the_first_line(tmp_path, db_url, conn):
+    """Beyond the first 10 lines, no header is looked for: the first line is taken, and
+    the error lists it. A file whose header is its first line records no preamble."""
+    body = write_csv(tmp_path / "body.csv", [row()]).read_text(encoding="utf-8")
+    path = tmp_path / "deep.csv"
+    path.write_text("".join(f"说明第{i}行\n" for i in range(10)) + body, encoding="utf-8")
+    assert_one_line_error(run_cli("load", str(path), "--crs", "gcj02", url=db_url),
+                          "required column", "headers found: 说明第0行")
+    load_file(db_url, tmp_path / "body.csv", crs="gcj02")
+    assert conn.execute("SELECT preamble FROM registry.load_runs WHERE status = 'succeeded'"
+                        ).fetchone()[0] is None
+
+
 def test_xlsx_sheet(tmp_path, db_url, conn):
     """The data on a later sheet (a cover sheet first): --layer names the sheet, and the
     error for an empty first sheet says so."""

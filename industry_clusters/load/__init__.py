@@ -36,6 +36,7 @@ class LoadResult:
     counts: dict = field(default_factory=dict)
     seconds: float = 0.0
     previous_run_id: int | None = None
+    preamble: int = 0  # lines above the header, skipped (registry.load_runs.preamble)
 
     @property
     def rows_per_second(self) -> float:
@@ -51,9 +52,11 @@ class LoadResult:
         if c.get("by_reason"):
             parts.append("(" + ", ".join(f"{k} {v}" for k, v in c["by_reason"].items()) + ")")
         history = f", kept as history {c['history']}" if c.get("history") else ""
+        above = (f"; {self.preamble} line{'s' if self.preamble > 1 else ''} above the header "
+                 "skipped (registry.load_runs.preamble)" if self.preamble else "")
         return (" ".join(parts) + f"; inserted {c['inserted']}, updated {c['updated']}, "
-                f"unchanged {c['unchanged']}, deactivated {c['deactivated']}{history}; "
-                f"{self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)")
+                f"unchanged {c['unchanged']}, deactivated {c['deactivated']}{history}"
+                f"{above}; {self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)")
 
 
 def file_digest(path: Path) -> tuple[str, int]:
@@ -91,13 +94,14 @@ def _check_crs(crs: str | None) -> str:
 
 def start_run(conn: psycopg.Connection, kind: str, path: Path | str, digest: str, size: int,
               fmt: str, crs: str, encoding: str | None, mapping: dict,
-              full_refresh: bool) -> int:
+              full_refresh: bool, preamble: list[dict] | None = None) -> int:
     """Commit a 'running' load-run row (conn in autocommit) and return its id."""
     return conn.execute(
         "INSERT INTO registry.load_runs (kind, file_name, file_sha256, file_bytes, format, crs,"
-        " encoding, mapping, full_refresh) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        " RETURNING load_run_id",
-        (kind, str(path), digest, size, fmt, crs, encoding, Jsonb(mapping), full_refresh),
+        " encoding, mapping, full_refresh, preamble)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING load_run_id",
+        (kind, str(path), digest, size, fmt, crs, encoding, Jsonb(mapping), full_refresh,
+         Jsonb(preamble) if preamble else None),
     ).fetchone()[0]
 
 
@@ -176,21 +180,29 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
         sources = []
         try:
             for p in paths:
-                sources.append(open_source(p, fmt, encoding, layer))
+                sources.append(open_source(p, fmt, encoding, layer,
+                                           columns.header_matcher(mapping)))
             _check_headers(sources, paths)
             first = sources[0]
             fields = columns.resolve(first.headers, mapping, first.implicit, paths[0].name)
+            # the lines above the header (a title, a note), kept with the run: not records,
+            # but not dropped unseen either
+            preamble = [{"part": (i + 1) if len(paths) > 1 else None, "line": n, "text": t}
+                        for i, src in enumerate(sources)
+                        for n, t in enumerate(src.preamble, 1)]
             run_id = start_run(conn, "enterprises", ", ".join(map(str, paths)), digest, size,
                                fmt, crs, ", ".join(dict.fromkeys(
                                    s.encoding for s in sources if s.encoding)) or None,
-                               {k: first.headers[v] for k, v in fields.items()}, full_refresh)
+                               {k: first.headers[v] for k, v in fields.items()}, full_refresh,
+                               preamble or None)
             counts = _load_transaction(conn, run_id, sources, paths, digests, fields, crs,
                                        full_refresh, max_deactivate, force, size, progress,
                                        notify)
         finally:
             for src in sources:
                 src.close()
-    return LoadResult(run_id, "succeeded", name, counts, time.monotonic() - t0)
+    return LoadResult(run_id, "succeeded", name, counts, time.monotonic() - t0,
+                      preamble=len(preamble))
 
 
 def _stage(conn, sources, sizes: list[int], progress) -> tuple[list[int], str]:

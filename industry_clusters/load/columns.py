@@ -61,6 +61,15 @@ def unique_headers(headers: list[str]) -> list[str]:
     return out
 
 
+def header_matcher(overrides: dict[str, str] | None = None):
+    """Whether a row is the header: it names at least two known fields (the presets'
+    headers, or the columns ``--map`` names). A title or note line above the header names
+    none, and neither does a data row."""
+    names = {normalise(a) for aliases in PRESETS.values() for a in aliases}
+    names |= {normalise(c) for c in (overrides or {}).values()}
+    return lambda cells: len({normalise(c) for c in cells} & names) >= 2
+
+
 def parse_map_options(items: tuple[str, ...] | list[str]) -> dict[str, str]:
     """``("name=公司", ...)`` -> {"name": "公司"}, refusing unknown fields."""
     out = {}

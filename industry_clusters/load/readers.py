@@ -15,11 +15,12 @@ import csv
 import datetime as dt
 import gzip
 import io
+import itertools
 import json
 import lzma
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from industry_clusters.errors import UserError
@@ -111,6 +112,7 @@ class Source:
     position: callable = lambda: 0  # bytes consumed so far, for progress
     server_copy: ServerCopy | None = None  # set when the server may parse the file itself
     close: callable = lambda: None  # releases the file if ``records`` was never read to its end
+    preamble: list[str] = field(default_factory=list)  # lines above the header (a title)
 
 
 def detect_format(path: Path, fmt: str | None) -> str:
@@ -155,14 +157,31 @@ def open_binary(path: Path):
     return raw, raw
 
 
-def open_source(path: Path, fmt: str, encoding: str = "auto", layer: str | None = None) -> Source:
+# How far down a CSV or sheet the header is looked for: exports often open with a title
+# or a note ("佛山市企业名录（2024年）", "数据来源：...") above it.
+PREAMBLE_MAX = 10
+
+
+def open_source(path: Path, fmt: str, encoding: str = "auto", layer: str | None = None,
+                is_header: Callable[[list[str]], bool] | None = None) -> Source:
+    """``is_header``: tells the header row among the first PREAMBLE_MAX rows of a CSV or
+    sheet (the rows above it are the preamble, kept in Source.preamble); without it, or
+    when no row passes, the first row is the header."""
     if layer is not None and fmt == "csv":
         raise UserError("--layer is for a GeoPackage's layer or a workbook's sheet, not a CSV")
     if fmt == "csv":
-        return _csv(path, encoding)
+        return _csv(path, encoding, is_header)
     if fmt == "xlsx":
-        return _xlsx(path, layer)
+        return _xlsx(path, layer, is_header)
     return _ogr(path, fmt, layer)
+
+
+def _header_index(rows: list[list[str]], is_header) -> int:
+    """The header's index among the first rows: the first row if it passes ``is_header``
+    (or there is none), else the first one below it that does, else the first row."""
+    if is_header is None or not rows or is_header(rows[0]):
+        return 0
+    return next((i for i, r in enumerate(rows) if is_header(r)), 0)
 
 
 # -- CSV ------------------------------------------------------------------------
@@ -197,7 +216,7 @@ def _sanitise(values: list[str]) -> tuple[list[str], str, str]:
     return fixed, reason, msg
 
 
-def _csv(path: Path, encoding: str) -> Source:
+def _csv(path: Path, encoding: str, is_header=None) -> Source:
     # closed by the record generator or Source.close (stream closes raw with it)
     stream, raw = open_binary(path)
 
@@ -221,16 +240,22 @@ def _csv(path: Path, encoding: str) -> Source:
     stream.seek(0)
     text = io.TextIOWrapper(stream, encoding=enc, errors="industry_clusters_escape",
                             newline="")
-    first = text.readline()
+    # the first lines, each split with the delimiter it has most of: one of them is the
+    # header (a title line above it has few or none)
+    lines = [line for line in itertools.islice(iter(text.readline, ""), PREAMBLE_MAX)]
+    split = [next(csv.reader([ln], delimiter=_delimiter(ln)), []) for ln in lines]
+    h = _header_index(split, is_header)
+    first = lines[h] if lines else ""
     if _BAD_CHARS.search(first):
         hint = "gb18030" if enc.startswith("utf") else "utf-8"
         raise refuse(f"the header of {path.name} is not valid {enc}; try --encoding {hint}")
-    delimiter = max(",;\t|", key=first.count)
-    header = next(csv.reader([first], delimiter=delimiter), [])
-    if not any(h.strip() for h in header):
+    delimiter = _delimiter(first)
+    header = split[h] if lines else []
+    if not any(x.strip() for x in header):
         raise refuse(f"{path.name} has no header row")
     width = len(header)
-    reader = csv.reader(text, delimiter=delimiter)
+    preamble = [_sanitise([ln.rstrip("\r\n")])[0][0] for ln in lines[:h]]
+    reader = csv.reader(itertools.chain(lines[h + 1:], text), delimiter=delimiter)
 
     def records() -> Iterator[Record]:
         with stream, raw:
@@ -260,7 +285,7 @@ def _csv(path: Path, encoding: str) -> Source:
     if enc in ("utf-8", "utf-8-sig") and width >= 2:  # one column: blank lines would differ
         f, r = open_binary(path)
         with f, r:
-            offset = len(f.readline())
+            offset = sum(len(f.readline()) for _ in range(h + 1))
         server = ServerCopy(path, offset, delimiter)
 
     def close() -> None:
@@ -268,7 +293,11 @@ def _csv(path: Path, encoding: str) -> Source:
         raw.close()
 
     return Source("csv", header, records(), enc, position=raw.tell, server_copy=server,
-                  close=close)
+                  close=close, preamble=preamble)
+
+
+def _delimiter(line: str) -> str:
+    return max(",;\t|", key=line.count)
 
 
 # -- XLSX -----------------------------------------------------------------------
@@ -282,7 +311,7 @@ def _cell(v) -> str:
     return str(v)
 
 
-def _xlsx(path: Path, sheet: str | None = None) -> Source:
+def _xlsx(path: Path, sheet: str | None = None, is_header=None) -> Source:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -298,9 +327,13 @@ def _xlsx(path: Path, sheet: str | None = None) -> Source:
         raise UserError(f"{path.name} has no sheet {sheet!r}; sheets: {', '.join(sheets)}")
     ws = wb[sheet] if sheet is not None else wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
-    header = [_cell(v) for v in next(rows, ())]
+    top = [[_cell(v) for v in r] for r in itertools.islice(rows, PREAMBLE_MAX)]
+    h = _header_index(top, is_header)
+    header = top[h] if top else []
     while header and not header[-1]:
         header.pop()
+    preamble = [",".join(v for v in r if v.strip()) for r in top[:h]]
+    rows = itertools.chain(top[h + 1:], rows)
     if not header:
         wb.close()
         raise UserError(f"{path.name}: sheet {ws.title!r} is empty: expected a header row"
@@ -327,7 +360,7 @@ def _xlsx(path: Path, sheet: str | None = None) -> Source:
         finally:
             wb.close()
 
-    return Source("xlsx", header, records())
+    return Source("xlsx", header, records(), preamble=preamble)
 
 
 # -- GeoJSON / GeoPackage (GDAL via pyogrio) ---------------------------------------

@@ -195,6 +195,10 @@ ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS parser text
     CHECK (parser IN ('server', 'python'));
 COMMENT ON COLUMN registry.load_runs.rows_history IS 'Enterprises stored as inactive history: they first appeared already deregistered (rejected as status_inactive, kept for as-of snapshots).';
 COMMENT ON COLUMN registry.load_runs.parser IS 'Who parsed the file: server (COPY ... FORMAT csv, a clean UTF-8 CSV) or python (every other file, and any CSV the server refused or might read differently).';
+-- added by revision 0053: the lines above the header (a title, a note), skipped
+ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS preamble jsonb;
+COMMENT ON COLUMN registry.load_runs.preamble IS 'The lines above the header that the load skipped (a title or a note; the header is looked for in the first 10 lines of a CSV or sheet: the first that names two known fields), each {{part, line, text}}; part is NULL for a load of one file. NULL when the header was the first line.';
+
 -- added by revision 0049: a load of several files, the parts of one export (nightly)
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS parts jsonb;
 COMMENT ON COLUMN registry.load_runs.parts IS 'A load of several files (the parts of one export, loaded as one): each part in order, {{part, file, sha256, bytes, first_line, records}}, first_line being its first record''s number in the load. NULL for one file. file_name then lists the files, file_sha256 is the hash of their hashes, file_bytes their total.';
