@@ -284,6 +284,9 @@ def test_broken_or_unreadable_archives_are_one_line(tmp_path, db_url, conn):
     (tmp_path / "z.csv").write_bytes((tmp_path / "r.zip").read_bytes())
     assert_one_line_error(run_cli("load", str(tmp_path / "z.csv"), "--crs", "gcj02",
                                   url=db_url), "z.csv is a zip archive, not a CSV")
+    (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    assert_one_line_error(run_cli("load", str(tmp_path / "old.xls"), "--crs", "gcj02",
+                                  url=db_url), "old.xls is an old-format", "save it as .xlsx")
     (tmp_path / "p.geojson.gz").write_bytes(gzip.compress(b"{}"))
     assert_one_line_error(run_cli("load", str(tmp_path / "p.geojson.gz"), "--crs", "gcj02",
                                   url=db_url), "only a CSV is read compressed")

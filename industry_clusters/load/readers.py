@@ -122,6 +122,9 @@ def detect_format(path: Path, fmt: str | None) -> str:
             raise UserError(f"{path.name} is compressed; only a CSV is read compressed: "
                             f"decompress it first")
         return inner
+    if path.suffix.lower() in (".xls", ".et") and not fmt:  # .et: WPS's own
+        raise UserError(f"{path.name} is an old-format (Excel 97-2003 or WPS) workbook; save it "
+                        "as .xlsx or CSV (File > Save As) and load that")
     if path.suffix.lower() == ".zip" and not fmt:
         raise UserError(f"{path.name} is a zip archive; extract the export from it first "
                         f"(unzip {path.name})")
