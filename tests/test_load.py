@@ -848,6 +848,30 @@ def test_active_before_is_counted_without_scanning_the_registry(tmp_path, db_url
     assert "active_before" not in res.counts
 
 
+def test_a_file_still_being_written_loads_nothing(tmp_path, db_url, conn):
+    """An upstream copy still writing the export when the load reads it: the load fails
+    in one line, nothing loaded, rather than taking a short file for the whole export.
+    (The check follows the staging, whichever parser read the file.)"""
+    path = write_csv(tmp_path / "r.csv", [row() for _ in range(5)])
+    more = write_csv(tmp_path / "more.csv", [row()]).read_bytes()
+
+    def progress(done, total):  # the writer appends while the load reads
+        if not progress.appended:
+            progress.appended = True
+            with open(path, "ab") as f:
+                f.write(more.split(b"\n", 1)[1])
+
+    progress.appended = False
+    with pytest.raises(UserError, match="r.csv changed while it was read; it may still be "
+                                        "being written"):
+        load_file(db_url, path, crs="gcj02", progress=progress)
+    assert conn.execute("SELECT count(*) FROM registry.enterprises").fetchone()[0] == 0
+    assert conn.execute("SELECT status FROM registry.load_runs").fetchone()[0] == "failed"
+    conn.commit()
+    # complete now: it loads
+    assert load_file(db_url, path, crs="gcj02").counts["accepted"] == 6
+
+
 def test_mass_deactivation_is_refused(tmp_path, db_url, conn):
     rows = [row() for _ in range(10)]
     load_file(db_url, write_csv(tmp_path / "full.csv", rows), crs="wgs84")

@@ -162,6 +162,7 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
         raise UserError(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}")
     crs = _check_crs(crs)
     t0 = time.monotonic()
+    signatures = [_signature(p) for p in paths]  # before the hash: both must see one file
     digests = [file_digest(p) for p in paths]
     if len(paths) == 1:
         (digest, size), name = digests[0], paths[0].name
@@ -197,7 +198,7 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
                                preamble or None)
             counts = _load_transaction(conn, run_id, sources, paths, digests, fields, crs,
                                        full_refresh, max_deactivate, force, size, progress,
-                                       notify)
+                                       notify, signatures)
         finally:
             for src in sources:
                 src.close()
@@ -271,11 +272,26 @@ def _parts_record(paths: list[Path], digests: list[tuple[str, int]],
                                                       strict=True), 1)]
 
 
+def _signature(path: Path) -> tuple[int, int] | None:
+    """Size and modification time; None once the file is gone."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
 def _load_transaction(conn, run_id, sources, paths, digests, fields, crs, full_refresh,
-                      max_deactivate, force, size, progress, notify) -> dict:
+                      max_deactivate, force, size, progress, notify, signatures) -> dict:
     headers = columns.unique_headers(sources[0].headers)
     with run_transaction(conn, FAIL_LOAD, run_id):
         records, parser = _stage(conn, sources, [b for _, b in digests], progress)
+        # A file still being written (an upstream copy not finished at the nightly hour)
+        # reads as a shorter export: its missing firms would be marked inactive.
+        for p, before in zip(paths, signatures, strict=True):
+            if _signature(p) != before:
+                raise UserError(f"{p.name} changed while it was read; it may still be being "
+                                "written: load it again once it is complete (nothing loaded)")
         n = sum(records)
         parts = _parts_record(paths, digests, records)
         conn.execute("UPDATE registry.load_runs SET parser = %s, parts = %s "
