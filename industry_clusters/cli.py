@@ -22,6 +22,7 @@ from industry_clusters.config import local_pgdata, redact, resolve
 from industry_clusters.errors import Terminated, UserError
 from industry_clusters.export import EXPORT_CRS
 from industry_clusters.export import FORMATS as EXPORT_FORMATS
+from industry_clusters.export import LAYERS as EXPORT_LAYERS
 from industry_clusters.load import CRS_CHOICES
 from industry_clusters.load.readers import ENCODINGS, FORMATS
 from industry_clusters.publish import STATS_VIEWS
@@ -458,8 +459,7 @@ def report_evolution(app: App, run_from: int, run_to: int, top: int, fmt: str) -
 @click.option("--crs", type=click.Choice(EXPORT_CRS), default="wgs84", show_default=True,
               help="Coordinates of the output: wgs84, gcj02 (for Amap basemaps), projected.")
 @click.option("--layers", default=None, metavar="LIST",
-              help="Comma-separated layers (enterprises, clusters, cluster_centroids, "
-                   "district_sector_stats, tier_stats, tier_structure). "
+              help=f"Comma-separated layers ({', '.join(EXPORT_LAYERS)}). "
                    "[default: all for .gpkg, clusters otherwise]")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @run_option

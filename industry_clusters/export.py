@@ -36,6 +36,7 @@ class Layer:
     geometry: str | None  # geometry expression in the projected SRID
     geometry_type: str | None
     order: str
+    of_run: bool = True  # has a version per clustering run (publish.<view>_of(run))
 
 
 LAYERS = {
@@ -55,6 +56,10 @@ LAYERS = {
                                "tier, tier_rank, district_name",
                                "ST_Transform(ST_SetSRID(ST_MakePoint(centroid_lon, centroid_lat),"
                                " 4326), ST_SRID(geom))", "Point", "cluster_id"),
+    # the boundaries the clusters were assigned districts by (load-districts); the same
+    # for every run, empty when none are loaded
+    "districts": Layer("districts", "districts", "district_id, code, name", "geom",
+                       "MultiPolygon", "district_id", of_run=False),
     "district_sector_stats": Layer("district_sector_stats", "district_sector_stats",
                                    "*", None, None, "stat_id"),
     "tier_stats": Layer("tier_stats", "tier_stats", "*", None, None, "stat_id"),
@@ -68,7 +73,7 @@ def detect_format(path: Path, fmt: str | None) -> str:
 
 def _query(layer: Layer, crs: str, run: int | None) -> sql.Composed:
     cols = sql.SQL(layer.columns)
-    source = layer_source(layer.view, run)
+    source = layer_source(layer.view, run if layer.of_run else None)
     if layer.geometry is None:
         return sql.SQL("SELECT {} FROM {} ORDER BY {}").format(cols, source, sql.SQL(layer.order))
     return sql.SQL("SELECT {}, ST_AsBinary(publish.export_geom({}, {})) AS wkb "
@@ -195,7 +200,8 @@ def _export_png(target, output: Path, overwrite: bool, run: int | None) -> dict[
 def _description(name: str, crs: str, run: int | None) -> str:
     what = {"gcj02": "coordinates in GCJ-02 (Amap) lon/lat, labelled EPSG:4326",
             "wgs84": "WGS-84", "projected": "projected SRID"}[crs]
-    which = "published run" if run is None else f"clustering run {run}"
+    which = ("district boundaries" if not LAYERS[name].of_run else
+             "published run" if run is None else f"clustering run {run}")
     return f"industry-clusters {name} ({which}); {what}"
 
 

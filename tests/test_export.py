@@ -31,8 +31,10 @@ def test_geopackage_has_every_layer(tmp_path, clustered, conn):
     written = export(clustered, path)
     layers = dict(pyogrio.list_layers(path))
     assert layers == {"enterprises": "Point", "clusters": "MultiPolygon",
-                      "cluster_centroids": "Point", "district_sector_stats": None,
-                      "tier_stats": None, "tier_structure": None}
+                      "cluster_centroids": "Point", "districts": "MultiPolygon",
+                      "district_sector_stats": None, "tier_stats": None,
+                      "tier_structure": None}
+    assert written["districts"] == 0  # none loaded: the layer is there, empty
     for name, n in written.items():
         assert pyogrio.read_info(path, layer=name)["features"] == n
     assert written["enterprises"] == 92 and written["clusters"] == 2
@@ -179,6 +181,31 @@ def test_overwrite_replaces_files_only(tmp_path, clustered):
                                   url=clustered), "cannot write")
 
 
+def test_district_boundaries_are_exported_with_any_run(tmp_path, clustered, conn):
+    """The boundaries the clusters' districts come from, as a polygon layer: where the
+    database has them, in WGS-84, and the same with --run (they belong to no run)."""
+    import numpy as np
+
+    src = tmp_path / "d.geojson"
+    box = shapely.box(113.0, 22.9, 113.2, 23.1)
+    pyogrio.raw.write(src, shapely.to_wkb(np.array([box])),
+                      [np.array(["440604"], dtype=object), np.array(["禅城区"], dtype=object)],
+                      ["adcode", "name"], geometry_type="Polygon", crs="EPSG:4326",
+                      driver="GeoJSON")
+    assert run_cli("load-districts", str(src), "--crs", "wgs84", url=clustered).exit_code == 0
+    assert run_cli("refresh", url=clustered).exit_code == 0
+    run = conn.execute("SELECT clustering.published_run()").fetchone()[0]
+    for args in ((), ("--run", str(run))):
+        out = tmp_path / f"d{len(args)}.gpkg"
+        r = run_cli("export", str(out), "--layers", "districts", *args, url=clustered)
+        assert r.exit_code == 0, r.output
+        _, _, geoms, fields = pyogrio.raw.read(out, layer="districts")
+        assert [str(v) for v in fields[1]] == ["440604"] and list(fields[2]) == ["禅城区"]
+        got = shapely.from_wkb(geoms)[0]
+        assert got.geom_type == "MultiPolygon"
+        assert got.symmetric_difference(box).area < 1e-6 * box.area
+
+
 def test_png_map(tmp_path, clustered):
     path = tmp_path / "map.png"
     r = run_cli("export", str(path), url=clustered)
@@ -275,7 +302,7 @@ def test_export_of_an_empty_registry(tmp_path, db_url):
     for name, layer in LAYERS.items():
         info = pyogrio.read_info(path, layer=name)
         assert info["features"] == 0
-        assert len(info["fields"]) > 3, name  # the columns, not a bare layer
+        assert len(info["fields"]) >= 3, name  # the columns, not a bare layer
         assert info["geometry_type"] == layer.geometry_type
         assert (info["crs"] == "EPSG:4326") == (layer.geometry is not None)
     assert "cluster_key" in pyogrio.read_info(path, layer="clusters")["fields"]
