@@ -6,7 +6,8 @@ from industry_clusters.db import connect, migrate
 from industry_clusters.paths import ROOT
 
 STYLE_NAME = "industry-clusters"
-STYLES = {"clusters": "clusters.qml", "enterprises": "enterprises.qml"}
+STYLES = {"clusters": "clusters.qml", "districts": "districts.qml",
+          "enterprises": "enterprises.qml"}
 
 
 def install_styles(target) -> list[str]:
