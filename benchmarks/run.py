@@ -47,7 +47,6 @@ sys.path.insert(0, str(ROOT))
 
 from industry_clusters.config import resolve  # noqa: E402
 from industry_clusters.db import migrate  # noqa: E402
-from industry_clusters.demo.synth import generate  # noqa: E402
 
 DB = "ic_bench"
 
@@ -67,7 +66,15 @@ def cached(folder: Path, seed: int, scale: float) -> Path:
     """The generated registry for (seed, scale); generation is deterministic, so reuse."""
     path = folder / f"registry_s{seed}_x{scale:g}.csv"
     if not path.exists():
-        generate(folder, seed=seed, scale=scale, name=path.name)
+        # in a child process: the generator holds its rows in memory (1 GB at a million),
+        # and a CLI child forked from a process that large reports its peak as its own
+        # (ru_maxrss survives exec), which made a load's client peak read 1,150 MB
+        subprocess.run([sys.executable, "-c",
+                        "import sys; from pathlib import Path; "
+                        "from industry_clusters.demo.synth import generate; "
+                        "generate(Path(sys.argv[1]), seed=int(sys.argv[2]), "
+                        "scale=float(sys.argv[3]), name=sys.argv[4])",
+                        str(folder), str(seed), repr(scale), path.name], check=True)
     return path
 
 
