@@ -18,7 +18,7 @@ from psycopg import sql
 
 from industry_clusters.db import snapshot
 from industry_clusters.errors import UserError
-from industry_clusters.paths import format_from_suffix, replaceable_file, writable_dir
+from industry_clusters.paths import format_from_suffix, output_file
 from industry_clusters.publish import check_run, layer_source
 
 BATCH = 50_000
@@ -148,11 +148,10 @@ def export(target, output: Path, *, layers: list[str] | None = None, crs: str = 
 def _replacing(output: Path, overwrite: bool, fmt: str) -> Iterator[Path]:
     """Yield a temporary path beside ``output``, moved onto it once complete: a failed
     or killed export leaves the previous file (or none), never a partial one."""
-    output = replaceable_file(output, overwrite)
+    output = output_file(output, overwrite)  # found out before any reading
     # a name of our own: GDAL never sees the user's (quotes and the like confuse it), and
     # the format's own extension (GDAL warns of a GeoPackage named otherwise)
     part = output.with_name(f".industry-clusters-partial-{os.getpid()}.{fmt}")
-    writable_dir(output.parent, output)  # found out before any reading
     part.unlink(missing_ok=True)
     try:
         yield part

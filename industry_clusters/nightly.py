@@ -18,7 +18,7 @@ from pathlib import Path
 from psycopg.types.json import Jsonb
 
 from industry_clusters.db import job_session, user_parameters
-from industry_clusters.paths import replaceable_file, writable_dir
+from industry_clusters.paths import output_file
 
 
 @dataclass
@@ -52,7 +52,7 @@ def run_nightly(target, files: list[Path], *, crs: str, export_dir: Path | None 
             guard.execute("SELECT clustering.check_dbscan_params(%s, %s)",
                           ([eps], [min_points]))
         if out:
-            writable_dir(out.parent, replaceable_file(out, overwrite=True))
+            output_file(out, overwrite=True)
         # The export, whole or in parts, is one load and one full refresh: enterprises
         # absent from every part are marked inactive, and a bad part loads nothing.
         res = load_file(target, files, crs=crs, notify=notify)

@@ -83,3 +83,12 @@ def replaceable_file(output: Path, overwrite: bool) -> Path:
     if not overwrite:
         raise UserError(f"{given} exists; pass --overwrite to replace it")
     return output
+
+
+def output_file(output: Path, overwrite: bool) -> Path:
+    """The file to write for ``output`` (a link followed), checked before any work: it
+    may be replaced (replaceable_file) and its directory takes a new file (writable_dir),
+    where the finished file is moved into place."""
+    target = replaceable_file(output, overwrite)
+    writable_dir(target.parent, target)
+    return target
