@@ -591,6 +591,7 @@ def test_a_capital_header_states_the_unit_of_bare_numbers(tmp_path, db_url, conn
                         "WHERE currency = 'USD'").fetchone()[0]
     assert got["capital_cny"] == (bare_cny if bare_cny else 10_000_000_000 * rate)
     assert got["capital_currency"] == ("USD" if bare_cny is None else "CNY")
+    assert got["capital_raw"] == "1,000,000"  # as written
     assert enterprise(conn, own["统一社会信用代码"])["capital_cny"] == 500_000
 
 

@@ -50,12 +50,16 @@ COMMENT ON FUNCTION registry.credit_code_valid(text) IS
     'True when code is a GB 32100 unified social credit code with a correct check digit.';
 
 -- Registered capital: '1000万人民币', '50万美元', '100.5万元', '1,200 万元', '2亿元'.
--- A bare number with no unit or currency is read as 万元 (registries state capital
--- in units of ten thousand). problem is NULL when the value is regular.
+-- A bare number with no unit or currency is in p_bare_unit: by default 万元 (registries
+-- state capital in units of ten thousand), else the unit a column's header states
+-- (注册资本(元): 元; registry.screen_load). problem is NULL when the value is regular.
 -- Set-based: the screening parses every distinct capital of a load in one call, with
 -- one hash join to the currency aliases and rates (0.5 s for 87,585 values, where a
 -- lateral call per value took 2.5 s); parse_capital(raw) is the same for one value.
-CREATE OR REPLACE FUNCTION registry.parse_capitals(p_raw text[])
+-- (Revision 0054 added p_bare_unit: the old signatures go first.)
+DROP FUNCTION IF EXISTS registry.parse_capital(text);
+DROP FUNCTION IF EXISTS registry.parse_capitals(text[]);
+CREATE OR REPLACE FUNCTION registry.parse_capitals(p_raw text[], p_bare_unit text DEFAULT '万元')
 RETURNS TABLE (raw text, amount numeric, currency text, amount_cny numeric, problem text)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     -- OFFSET 0 keeps each step a separate subquery (evaluated once per value);
@@ -84,7 +88,10 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
                        CASE WHEN left(m.rest, 1) IN ('万', '亿') THEN substr(m.rest, 2)
                             ELSE m.rest END AS cur
                 FROM (
-                    SELECT c.raw, c.s, x.num, substr(c.s, coalesce(length(x.num), 0) + 1) AS rest
+                    SELECT c.raw, c.s, x.num,
+                           CASE WHEN x.num = c.s  -- a bare number: in the bare unit
+                                THEN regexp_replace(p_bare_unit, '[\s,，()（）]', '', 'g')
+                                ELSE substr(c.s, coalesce(length(x.num), 0) + 1) END AS rest
                     FROM (SELECT t.raw, regexp_replace(coalesce(t.raw, ''), '[\s,，()（）]', '', 'g') AS s
                             FROM unnest(p_raw) AS t(raw)
                           OFFSET 0) c
@@ -98,15 +105,15 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     ) p
     LEFT JOIN registry.currency_rates r ON r.currency = p.currency
 $$;
-COMMENT ON FUNCTION registry.parse_capitals(text[]) IS
-    'Registered capital texts -> each one with its amount (units), ISO currency, amount in CNY, and the problem when irregular (missing, zero, negative, unparseable, unknown currency).';
+COMMENT ON FUNCTION registry.parse_capitals(text[], text) IS
+    'Registered capital texts -> each one with its amount (units), ISO currency, amount in CNY, and the problem when irregular (missing, zero, negative, unparseable, unknown currency). A bare number is in p_bare_unit (default 万元).';
 
-CREATE OR REPLACE FUNCTION registry.parse_capital(raw text)
+CREATE OR REPLACE FUNCTION registry.parse_capital(raw text, bare_unit text DEFAULT '万元')
 RETURNS TABLE (amount numeric, currency text, amount_cny numeric, problem text)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT amount, currency, amount_cny, problem FROM registry.parse_capitals(ARRAY[raw])
+    SELECT amount, currency, amount_cny, problem FROM registry.parse_capitals(ARRAY[raw], bare_unit)
 $$;
-COMMENT ON FUNCTION registry.parse_capital(text) IS
+COMMENT ON FUNCTION registry.parse_capital(text, text) IS
     'Registered capital text -> amount (units), ISO currency, amount in CNY, and the problem when irregular (missing, zero, negative, unparseable, unknown currency).';
 
 -- Dates: 2015-03-12, 2015/3/12, 2015.3.12, 2015年3月12日, 20150312. Invalid days are bad.

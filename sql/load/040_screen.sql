@@ -105,14 +105,14 @@ DECLARE
     y1 double precision;
     -- the unit a capital column's header states, 注册资本(元) say, when the capital
     -- parser reads it: a bare number in that column is in it (else in 万元)
-    v_capital_unit text;
+    v_capital_unit text := '万元';
 BEGIN
     SELECT region_xmin, region_ymin, region_xmax, region_ymax INTO STRICT x0, y0, x1, y1
       FROM registry.settings;
-    SELECT u INTO v_capital_unit
+    SELECT coalesce(max(u), v_capital_unit) INTO v_capital_unit
       FROM substring(p_headers[(p_fields->>'capital')::int + 1]
                      FROM '[(（]\s*([^)）]*?)\s*[)）]') AS u
-     WHERE u <> '' AND (SELECT problem IS NULL FROM registry.parse_capital('1' || u));
+     WHERE u <> '' AND (SELECT problem IS NULL FROM registry.parse_capital('1', u));
     -- statistics for the planner: the staging table, and the rule tables users edit
     ANALYZE load_work.staging, registry.status_rules, registry.sector_rules,
         registry.value_aliases, registry.currency_rates, registry.size_thresholds;
@@ -123,12 +123,7 @@ BEGIN
                    's.pre_message, %s, CASE WHEN s.pre_raw IS NULL THEN %s '
                    'ELSE registry.raw_row(s.pre_raw, %L) END AS raw FROM load_work.staging s',
         (SELECT string_agg(format('%s AS %I',
-                    CASE WHEN f = 'capital' AND i IS NOT NULL AND v_capital_unit IS NOT NULL
-                         THEN format('CASE WHEN s.%1$I ~ %2$L THEN btrim(s.%1$I) || %3$L '
-                                     'ELSE nullif(btrim(s.%1$I), %4$L) END',
-                                     'c' || (i::int + 1),
-                                     '^\s*[0-9][0-9,，]*(?:\.[0-9]+)?\s*$', v_capital_unit, '')
-                         WHEN i IS NOT NULL
+                    CASE WHEN i IS NOT NULL
                          THEN format('nullif(btrim(s.%I), %L)', 'c' || (i::int + 1), '')
                          -- lon and lat from one column of both ("113.12,23.04", as
                          -- Amap's geocoder gives them; comma, semicolon or space
@@ -189,7 +184,7 @@ BEGIN
                c.problem, sd.size_class AS size_derived
           FROM registry.parse_capitals(
                    (SELECT array_agg(k) FROM (SELECT DISTINCT nullif(capital_key, '') AS k
-                                                FROM load_work.fields) d)) c
+                                                FROM load_work.fields) d), v_capital_unit) c
           LEFT JOIN LATERAL registry.size_class_derived(c.amount_cny) sd ON true;
     CREATE UNLOGGED TABLE load_work.sizes AS
         SELECT d.size_key, registry.size_class_given(nullif(d.size_key, '')) AS given_class
