@@ -56,10 +56,13 @@ COMMENT ON FUNCTION registry.credit_code_valid(text) IS
 -- Set-based: the screening parses every distinct capital of a load in one call, with
 -- one hash join to the currency aliases and rates (0.5 s for 87,585 values, where a
 -- lateral call per value took 2.5 s); parse_capital(raw) is the same for one value.
--- (Revision 0054 added p_bare_unit: the old signatures go first.)
+-- (Revision 0054 added p_bare_unit, 0055 made NULL its default: the older signatures go
+-- first. NULL stands for 万元, so that the default is written here only.)
 DROP FUNCTION IF EXISTS registry.parse_capital(text);
 DROP FUNCTION IF EXISTS registry.parse_capitals(text[]);
-CREATE OR REPLACE FUNCTION registry.parse_capitals(p_raw text[], p_bare_unit text DEFAULT '万元')
+DROP FUNCTION IF EXISTS registry.parse_capital(text, text);
+DROP FUNCTION IF EXISTS registry.parse_capitals(text[], text);
+CREATE OR REPLACE FUNCTION registry.parse_capitals(p_raw text[], p_bare_unit text DEFAULT NULL)
 RETURNS TABLE (raw text, amount numeric, currency text, amount_cny numeric, problem text)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     -- OFFSET 0 keeps each step a separate subquery (evaluated once per value);
@@ -90,7 +93,8 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
                 FROM (
                     SELECT c.raw, c.s, x.num,
                            CASE WHEN x.num = c.s  -- a bare number: in the bare unit
-                                THEN regexp_replace(p_bare_unit, '[\s,，()（）]', '', 'g')
+                                THEN regexp_replace(coalesce(p_bare_unit, '万元'),
+                                                    '[\s,，()（）]', '', 'g')
                                 ELSE substr(c.s, coalesce(length(x.num), 0) + 1) END AS rest
                     FROM (SELECT t.raw, regexp_replace(coalesce(t.raw, ''), '[\s,，()（）]', '', 'g') AS s
                             FROM unnest(p_raw) AS t(raw)
@@ -106,9 +110,9 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     LEFT JOIN registry.currency_rates r ON r.currency = p.currency
 $$;
 COMMENT ON FUNCTION registry.parse_capitals(text[], text) IS
-    'Registered capital texts -> each one with its amount (units), ISO currency, amount in CNY, and the problem when irregular (missing, zero, negative, unparseable, unknown currency). A bare number is in p_bare_unit (default 万元).';
+    'Registered capital texts -> each one with its amount (units), ISO currency, amount in CNY, and the problem when irregular (missing, zero, negative, unparseable, unknown currency). A bare number is in p_bare_unit (NULL: 万元).';
 
-CREATE OR REPLACE FUNCTION registry.parse_capital(raw text, bare_unit text DEFAULT '万元')
+CREATE OR REPLACE FUNCTION registry.parse_capital(raw text, bare_unit text DEFAULT NULL)
 RETURNS TABLE (amount numeric, currency text, amount_cny numeric, problem text)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT amount, currency, amount_cny, problem FROM registry.parse_capitals(ARRAY[raw], bare_unit)

@@ -104,12 +104,12 @@ DECLARE
     x1 double precision;
     y1 double precision;
     -- the unit a capital column's header states, 注册资本(元) say, when the capital
-    -- parser reads it: a bare number in that column is in it (else in 万元)
-    v_capital_unit text := '万元';
+    -- parser reads it: a bare number in that column is in it (NULL: the parser's default)
+    v_capital_unit text;
 BEGIN
     SELECT region_xmin, region_ymin, region_xmax, region_ymax INTO STRICT x0, y0, x1, y1
       FROM registry.settings;
-    SELECT coalesce(max(u), v_capital_unit) INTO v_capital_unit
+    SELECT max(u) INTO v_capital_unit
       FROM substring(p_headers[(p_fields->>'capital')::int + 1]
                      FROM '[(（]\s*([^)）]*?)\s*[)）]') AS u
      WHERE u <> '' AND (SELECT problem IS NULL FROM registry.parse_capital('1', u));
