@@ -179,10 +179,10 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
         if prev and not force:
             return LoadResult(None, "skipped", name, previous_run_id=prev)
         sources = []
+        is_header = columns.header_matcher(mapping)
         try:
             for p in paths:
-                sources.append(open_source(p, fmt, encoding, layer,
-                                           columns.header_matcher(mapping)))
+                sources.append(open_source(p, fmt, encoding, layer, is_header))
             _check_headers(sources, paths)
             first = sources[0]
             fields = columns.resolve(first.headers, mapping, first.implicit, paths[0].name)
@@ -225,7 +225,7 @@ def _stage(conn, sources, sizes: list[int], progress) -> tuple[list[int], str]:
                 cur.execute("SELECT registry.begin_load(%s)", (width,))
                 counts = []
                 for i, src in enumerate(sources):
-                    spec = src.server_copy
+                    spec, before = src.server_copy, sum(sizes[:i])  # parts already read
                     stmt = sql.SQL("COPY load_work.staging ({}) FROM STDIN (FORMAT csv, "
                                    "DELIMITER {}, ENCODING 'UTF8')").format(
                         cols, sql.Literal(spec.delimiter))
@@ -233,7 +233,7 @@ def _stage(conn, sources, sizes: list[int], progress) -> tuple[list[int], str]:
                         for chunk in spec.chunks():
                             cp.write(chunk)
                             if progress:  # file bytes, compressed or not, as sizes are
-                                progress(sum(sizes[:i]) + spec.position(), size)
+                                progress(before + spec.position(), size)
                     counts.append(cur.rowcount)
                 return counts, "server"
         except (NotClean, psycopg.errors.DataError):
