@@ -19,8 +19,8 @@ COMMENT ON FUNCTION clustering.published_run() IS 'The run publish shows (the la
 -- Whether an enterprise (its sector, active flag, establishment and deactivation dates)
 -- is a point of a point set (sectors, as-of date; NULL: active now). The one definition
 -- of a point set: clustering.points_for (runs, the sweep, the k-distance curve) and
--- publish.enterprises_of use it. A plain SQL expression, inlined where it is called, so
--- that a query can test it on the rows it already reads: publish.enterprises_of took
+-- clustering.enterprise_rows use it. A plain SQL expression, inlined where it is called,
+-- so that a query can test it on the rows it already reads: publish.enterprises_of took
 -- 0.6-0.8 s longer at 1,117,610 enterprises when it read the table a second time
 -- through clustering.run_points.
 CREATE OR REPLACE FUNCTION clustering.in_point_set(

@@ -8,7 +8,8 @@ DROP MATERIALIZED VIEW IF EXISTS publish.districts;
 DROP MATERIALIZED VIEW IF EXISTS publish.tier_structure, publish.tier_stats,
     publish.district_sector_stats, publish.enterprises, publish.clusters;
 DROP FUNCTION IF EXISTS publish.district_sector_stats_of(bigint), publish.tier_stats_of(bigint),
-    publish.tier_structure_of(bigint), publish.clusters_of(bigint), publish.enterprises_of(bigint);
+    publish.tier_structure_of(bigint), publish.clusters_of(bigint), publish.enterprises_of(bigint),
+    clustering.enterprise_rows(bigint);
 DROP TYPE IF EXISTS publish.cluster_row, publish.enterprise_row;
 DROP FUNCTION IF EXISTS publish.district_label(text);
 DROP FUNCTION IF EXISTS clustering.fail_run(bigint, text);
