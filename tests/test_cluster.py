@@ -713,8 +713,8 @@ def test_members_must_name_a_cluster_of_their_run(db_url, conn):
 
 
 def test_attach_checks_the_partition_of_a_run(db_url, conn):
-    """A run's members table is checked when attached: every row of that run, naming a
-    cluster of that run."""
+    """A run's members table holds rows of that run only (its CHECK refuses others as
+    they are written), each naming a cluster of that run (checked when attached)."""
     insert_points(conn, blob(random.Random(8), 40, 0, 0, 150))
     conn.commit()
     a = run_clustering(db_url).run_id
@@ -727,8 +727,8 @@ def test_attach_checks_the_partition_of_a_run(db_url, conn):
                            (lambda b: (a, some, cluster), psycopg.errors.CheckViolation)]:
         b = conn.execute(new_run).fetchone()[0]  # a's cluster in b; a row of another run
         table = conn.execute("SELECT clustering.begin_members(%s)::text", (b,)).fetchone()[0]
-        conn.execute(f"INSERT INTO {table} VALUES (%s, %s, %s, true)", bad_row(b))
         with pytest.raises(error):
+            conn.execute(f"INSERT INTO {table} VALUES (%s, %s, %s, true)", bad_row(b))
             conn.execute("SELECT clustering.attach_members(%s)", (b,))
         conn.rollback()
     with pytest.raises(psycopg.errors.InvalidParameterValue, match="does not exist"):

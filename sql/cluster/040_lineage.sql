@@ -127,11 +127,15 @@ BEGIN
              GROUP BY k.b) p ON p.b = c.cluster_id
      WHERE c.run_id = p_run;
 
+    -- dissolved: an old cluster left without a link, so one of v_old_free (tested first:
+    -- taken for one row, the previous run's clusters were each compared with every
+    -- link, 6.4 million comparisons and 0.35 s for 3,582 clusters)
     INSERT INTO clustering.lineage (run_id, cluster_key, cluster_id, event, parent_keys,
                                     size_before, size_after, shared_members)
     SELECT p_run, a.cluster_key, NULL, 'dissolved', '{}', a.n_members, 0, 0
       FROM clustering.clusters a
-     WHERE a.run_id = v_prev AND NOT EXISTS (SELECT FROM lin_links k WHERE k.a = a.cluster_id);
+     WHERE a.run_id = v_prev AND a.cluster_id = ANY (v_old_free)
+       AND NOT EXISTS (SELECT FROM lin_links k WHERE k.a = a.cluster_id);
 
     SELECT coalesce(jsonb_object_agg(event, n), '{}') INTO v_events
       FROM (SELECT event, count(*) AS n FROM clustering.lineage WHERE run_id = p_run

@@ -303,8 +303,10 @@ BEGIN
         RAISE EXCEPTION 'clustering run % does not exist', p_run
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    EXECUTE format('CREATE TABLE clustering.%I (LIKE clustering.members INCLUDING COMMENTS)',
-                   v_name);
+    -- the CHECK lets ATTACH PARTITION skip reading every row to prove the partition
+    -- bound (attach_members drops it then)
+    EXECUTE format('CREATE TABLE clustering.%I (LIKE clustering.members INCLUDING COMMENTS, '
+                   'CONSTRAINT %I CHECK (run_id = %s))', v_name, v_name || '_run', p_run);
     EXECUTE format('COMMENT ON TABLE clustering.%I IS %L', v_name,
                    format('Members of clustering run %s (partition of clustering.members).', p_run));
     PERFORM registry.job_writers(format('clustering.%I', v_name)::regclass, true);
@@ -326,6 +328,8 @@ BEGIN
     EXECUTE format('CREATE INDEX ON clustering.%I (cluster_id)', v_name);
     EXECUTE format('ALTER TABLE clustering.members ATTACH PARTITION clustering.%I '
                    'FOR VALUES IN (%s)', v_name, p_run);
+    EXECUTE format('ALTER TABLE clustering.%I DROP CONSTRAINT IF EXISTS %I', v_name,
+                   v_name || '_run');
     PERFORM registry.job_writers(format('clustering.%I', v_name)::regclass, false);
     EXECUTE format('ANALYZE clustering.%I', v_name);
 END
