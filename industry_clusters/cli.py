@@ -290,8 +290,17 @@ def load_districts_cmd(app: App, file: Path, crs, name_field, code_field, layer)
 
 
 # -- cluster / refresh / stats -----------------------------------------------------
-def _comma_list(value: str | None) -> list[str] | None:
-    return [x.strip() for x in value.split(",") if x.strip()] if value else None
+def _comma_list(ctx, param, value: str | None) -> list[str] | None:
+    """A comma-separated option's items; None when the option is not given. Given but
+    naming nothing (an empty shell variable, say) it is an error: "all" only by leaving
+    it out."""
+    if value is None:
+        return None
+    items = [x.strip() for x in value.split(",") if x.strip()]
+    if not items:
+        raise click.BadParameter("names nothing: give comma-separated values, or leave the "
+                                 "option out for the default")
+    return items
 
 
 @cli.command("cluster")
@@ -299,7 +308,7 @@ def _comma_list(value: str | None) -> list[str] | None:
               help="DBSCAN eps in metres of the projected SRID.")
 @click.option("--min-points", type=int, default=30, show_default=True,
               help="DBSCAN min points (a core point has this many within eps, itself included).")
-@click.option("--sectors", default=None, metavar="LIST",
+@click.option("--sectors", default=None, metavar="LIST", callback=_comma_list,
               help="Comma-separated sector codes (comms,software). [default: all]")
 @click.option("--tiers", "tier_method", type=click.Choice(TIER_METHODS), default="jenks",
               show_default=True, help="How clusters are split into core / medium / small.")
@@ -330,7 +339,7 @@ def cluster_cmd(app: App, eps, min_points, sectors, tier_method, tier_core, tier
 
     params = {k: v for k, v in (("core", tier_core), ("medium", tier_medium)) if v is not None}
     result = run_clustering(app.target, eps=eps, min_points=min_points,
-                            sectors=_comma_list(sectors), tier_method=tier_method,
+                            sectors=sectors, tier_method=tier_method,
                             tier_params=params, as_of=as_of.date() if as_of else None,
                             jobs=jobs, method=method, refresh=not no_refresh,
                             notify=app.notify)
@@ -385,7 +394,7 @@ def runs_cmd(app: App, limit: int, fmt: str) -> None:
 def _numbers(kind):
     def parse(ctx, param, value: str):
         try:
-            return [kind(v) for v in value.split(",") if v.strip()]
+            return [kind(v) for v in _comma_list(ctx, param, value)]
         except ValueError:
             raise click.BadParameter(f"{value!r}: give comma-separated numbers") from None
     return parse
@@ -396,7 +405,8 @@ def _numbers(kind):
               callback=_numbers(float), help="eps values, metres, comma-separated.")
 @click.option("--min-points", default="20,30,40", show_default=True, metavar="LIST",
               callback=_numbers(int), help="min points values, comma-separated.")
-@click.option("--sectors", default=None, metavar="LIST", help="Comma-separated sector codes.")
+@click.option("--sectors", default=None, metavar="LIST", callback=_comma_list,
+              help="Comma-separated sector codes. [default: all]")
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Enterprises that existed at this date.")
 @click.option("--no-k-distance", is_flag=True, help="Skip the k-distance curves (the slow part).")
@@ -415,7 +425,7 @@ def sensitivity_cmd(app: App, eps, min_points, sectors, as_of, no_k_distance, pn
 
     if png:
         writable_dir(png.parent, png)  # before the sweep, not after it
-    result = sensitivity(app.target, eps, min_points, sectors=_comma_list(sectors),
+    result = sensitivity(app.target, eps, min_points, sectors=sectors,
                          as_of=as_of.date() if as_of else None, k_distance=not no_k_distance)
     click.echo(render(result, fmt, schema="clustering"), nl=False)
     if png:
@@ -458,7 +468,7 @@ def report_evolution(app: App, run_from: int, run_to: int, top: int, fmt: str) -
               default=None, help="Output format. [default: from the extension]")
 @click.option("--crs", type=click.Choice(EXPORT_CRS), default="wgs84", show_default=True,
               help="Coordinates of the output: wgs84, gcj02 (for Amap basemaps), projected.")
-@click.option("--layers", default=None, metavar="LIST",
+@click.option("--layers", default=None, metavar="LIST", callback=_comma_list,
               help=f"Comma-separated layers ({', '.join(EXPORT_LAYERS)}). "
                    "[default: all for .gpkg, clusters otherwise]")
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
@@ -469,7 +479,7 @@ def export_cmd(app: App, output: Path, fmt, crs, layers, overwrite, run: int | N
     PNG map), or those of an earlier run (--run)."""
     from industry_clusters.export import export
 
-    written = export(app.target, output, layers=_comma_list(layers), crs=crs, fmt=fmt,
+    written = export(app.target, output, layers=layers, crs=crs, fmt=fmt,
                      overwrite=overwrite, run=run)
     app.say(f"{output}: " + ", ".join(f"{k} {v}" for k, v in written.items()))
 

@@ -383,6 +383,19 @@ def test_bad_parameters_are_one_line(db_url, conn, args, fragment):
     assert conn.execute("SELECT count(*) FROM clustering.runs").fetchone()[0] == 0
 
 
+@pytest.mark.parametrize("sectors", ["", ",", " , "])
+def test_an_empty_sector_list_is_not_all_sectors(db_url, conn, sectors):
+    """--sectors "$SECTORS" with the variable empty is a usage error, not a run of every
+    sector; in SQL an empty array is refused (NULL says all)."""
+    r = run_cli("cluster", "--sectors", sectors, url=db_url)
+    assert r.exit_code == 2 and "names nothing" in r.output, r.output
+    assert conn.execute("SELECT count(*) FROM clustering.runs").fetchone()[0] == 0
+    with pytest.raises(psycopg.errors.InvalidParameterValue,
+                       match="the list of sectors is empty; sectors are comms, software, or NULL"):
+        conn.execute("SELECT clustering.run(500, 30, '{}')")
+    conn.rollback()
+
+
 def test_tier_thresholds_in_sql_are_numbers_of_core_and_medium(conn):
     for params, fragment in (('{"core": "200"}', "must be a number"),
                              ('{"big": 200}', "unknown tier threshold big: use core, medium"),

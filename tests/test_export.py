@@ -147,6 +147,8 @@ def test_export_refusals(tmp_path, clustered):
                                   "clusters,enterprises", url=clustered), "one layer per file")
     assert_one_line_error(run_cli("export", str(tmp_path / "z.gpkg"), "--layers", "nope",
                                   url=clustered), "unknown layer 'nope'")
+    r = run_cli("export", str(tmp_path / "e.gpkg"), "--layers", ",", url=clustered)
+    assert r.exit_code == 2 and "names nothing" in r.output and not (tmp_path / "e.gpkg").exists()
 
 
 def test_overwrite_replaces_files_only(tmp_path, clustered):

@@ -81,6 +81,9 @@ def test_sensitivity_command(tmp_path, db_url, conn):
     assert_one_line_error(run_cli("sensitivity", "--sectors", "nope", url=db_url),
                           "unknown sector nope")
     assert run_cli("sensitivity", "--min-points", "a,b", url=db_url).exit_code == 2
+    for option in ("--eps", "--min-points", "--sectors"):  # given, but naming nothing
+        r = run_cli("sensitivity", option, ",", url=db_url)
+        assert r.exit_code == 2 and "names nothing" in r.output, r.output
 
 
 def test_table_and_curves_read_one_snapshot(db_url, conn, monkeypatch):

@@ -54,6 +54,11 @@ DECLARE
     v_unknown text[];
     v_ids smallint[];
 BEGIN
+    IF cardinality(p_sectors) = 0 THEN  -- an empty list is not "all" (NULL is)
+        RAISE EXCEPTION 'the list of sectors is empty; sectors are %, or NULL for all of them',
+            (SELECT string_agg(code, ', ' ORDER BY sector_id) FROM registry.sectors)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     SELECT array_agg(x) INTO v_unknown FROM unnest(p_sectors) AS x
      WHERE x NOT IN (SELECT code FROM registry.sectors);
     IF v_unknown IS NOT NULL THEN
@@ -67,7 +72,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION clustering.sector_ids(text[]) IS
-    'Sector codes to ids (NULL: every sector); an unknown code is an error.';
+    'Sector codes to ids (NULL: every sector); an unknown code or an empty list is an error.';
 
 -- The DBSCAN parameter rules, for runs and the sweep (NULL array: not checked).
 -- NaN: PostgreSQL orders it above every number and equal to itself, so neither x <= 0
