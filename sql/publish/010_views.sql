@@ -86,8 +86,9 @@ COMMENT ON COLUMN publish.clusters.geom IS 'Cluster polygon: convex hull of the 
 -- The one definition is clustering.enterprise_rows, a plain SQL function the planner
 -- inlines into the query that calls it: publish.enterprises reads it so (revision 0056).
 -- Through publish.enterprises_of, a SECURITY DEFINER function (never inlined), every
--- refresh first wrote the whole layer to a tuplestore, 190 MB spilled to disk at
--- 1,117,610 enterprises: its query took 2.7 s instead of 2.0 s.
+-- refresh first copied the whole layer into a tuplestore, 190 MB at 1,117,610
+-- enterprises, written to disk beyond work_mem. Not faster for it: the refresh took
+-- 4.9-5.5 s either way, five alternating runs each.
 CREATE OR REPLACE FUNCTION clustering.enterprise_rows(p_run bigint)
 RETURNS SETOF publish.enterprise_row
 LANGUAGE sql STABLE AS $$

@@ -17,13 +17,13 @@
 -- default_statistics_target 10: a concurrent refresh analyzes the new contents before
 -- comparing them with the old; 3,000 sampled rows plan that as well as 30,000 (0.3 s
 -- less for publish.enterprises at 112,000 enterprises).
--- work_mem 256MB, as for the run's own steps (clustering.label_sectors, compute): the
--- concurrent refresh joins the new rows of publish.enterprises to the old ones by a
--- hash of the whole layer (250 MB at 1,117,610 enterprises), which with a server's
--- default work_mem was split into batches written to disk and read back.
+-- The server's work_mem: the concurrent refresh joins the new rows of
+-- publish.enterprises to the old by a hash of the whole layer (250 MB at 1,117,610
+-- enterprises), in batches on disk below that, yet 4MB, 64MB and 256MB took the same
+-- 5.2-6.4 s, alternating (revision 0059 dropped the 256MB of revision 0056).
 CREATE OR REPLACE FUNCTION clustering.refresh_published()
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
-SET default_statistics_target = 10 SET work_mem = '256MB' AS $$
+SET default_statistics_target = 10 AS $$
 DECLARE
     v_first boolean := NOT EXISTS (SELECT FROM publish.clusters);  -- no cluster shown yet
 BEGIN
