@@ -642,6 +642,15 @@ def test_crs_is_required_and_files_must_exist(tmp_path, db_url):
     assert_one_line_error(run_cli("load", str(path), url=db_url), "--crs gcj02")
     assert_one_line_error(run_cli("load", str(tmp_path / "nope.csv"), "--crs", "wgs84",
                                   url=db_url), "no such file")
+    # `curl ... | industry-clusters load -`: said plainly, with what to do
+    assert_one_line_error(run_cli("load", "-", "--crs", "wgs84", input=path.read_text(),
+                                  url=db_url), "standard input cannot be loaded", "curl -o")
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    assert_one_line_error(run_cli("load", str(fifo), "--crs", "wgs84", url=db_url),
+                          "is a pipe or a device, not a file", "save it first")
+    with pytest.raises(UserError, match="is a directory; give the export file in it"):
+        load_file(db_url, tmp_path, crs="wgs84")  # the CLI's argument check says it first
     weird = tmp_path / "data.bin"
     weird.write_text("x")
     assert_one_line_error(run_cli("load", str(weird), "--crs", "wgs84", url=db_url),

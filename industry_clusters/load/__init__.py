@@ -69,12 +69,22 @@ def file_digest(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
+# A load reads its file more than once (its hash, then its rows, then its size and time
+# again), so the input must be a regular file: a pipe could be read only once.
+_SAVE_FIRST = ("a load reads its input more than once, so it must be a regular file: "
+               "save it first (curl -o registry.csv ...)")
+
+
 def _check_file(path: Path) -> Path:
+    if str(path) == "-":
+        raise UserError(f"standard input cannot be loaded: {_SAVE_FIRST}")
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: no such file")
+    if path.is_dir():
+        raise UserError(f"{path} is a directory; give the export file in it")
     if not path.is_file():
-        raise UserError(f"{path}: not a file")
+        raise UserError(f"{path} is a pipe or a device, not a file: {_SAVE_FIRST}")
     try:
         with open(path, "rb"):
             pass
