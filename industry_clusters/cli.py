@@ -220,27 +220,37 @@ def _progress_bar(app: App, label: str):
     return update, bar
 
 
+def _reading_options(command):
+    """How to read the registry files, the same for load and nightly (a city whose export
+    needs --map or --encoding by hand needs them every night too)."""
+    for option in reversed((
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+                     help="Input format. [default: from the extension; a CSV may be gzip-, "
+                          "bzip2- or xz-compressed, registry.csv.gz]"),
+        click.option("--encoding", type=click.Choice(ENCODINGS), default="auto",
+                     help="Text encoding of a CSV file."),
+        click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
+                     help="Take FIELD from COLUMN instead of the preset headers (repeatable)."),
+        click.option("--layer", default=None,
+                     help="Layer of a GeoPackage [default: its only point layer], or sheet of "
+                          "a workbook [default: the first]."),
+    )):
+        command = option(command)
+    return command
+
+
 @cli.command("load")
 @click.argument("files", metavar="FILE...", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Input format. [default: from the extension; a CSV may be gzip-, bzip2- "
-                   "or xz-compressed, registry.csv.gz]")
 @click.option("--crs", type=click.Choice(CRS_CHOICES), required=False,
               help="Coordinate system of the coordinates (required): gcj02 for Amap geocodes, "
                    "bd09 for Baidu, wgs84 for GPS, cgcs2000.")
-@click.option("--encoding", type=click.Choice(ENCODINGS), default="auto",
-              help="Text encoding of a CSV file.")
-@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
-              help="Take FIELD from COLUMN instead of the preset headers (repeatable).")
+@_reading_options
 @click.option("--force", is_flag=True,
               help="Load even if this content was loaded before, and accept a refresh that "
                    "deactivates many enterprises.")
 @click.option("--incremental", is_flag=True,
               help="A partial export: do not mark enterprises missing from it inactive.")
-@click.option("--layer", default=None,
-              help="Layer of a GeoPackage [default: its only point layer], or sheet of a "
-                   "workbook [default: the first].")
 @pass_app
 def load_cmd(app: App, files: tuple[Path, ...], fmt, crs, encoding, maps, force,
              incremental, layer) -> None:
@@ -561,6 +571,7 @@ def qgis_install_styles(app: App) -> None:
                 type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--crs", type=click.Choice(CRS_CHOICES), required=False,
               help="Coordinate system of the files (required; gcj02 for Amap geocodes).")
+@_reading_options
 @click.option("--export-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write DIR/industry_clusters.gpkg after publishing.")
 @click.option("--keep-runs", type=click.IntRange(min=1), default=7, show_default=True,
@@ -568,17 +579,20 @@ def qgis_install_styles(app: App) -> None:
 @click.option("--eps", type=float, default=500.0, show_default=True, help="DBSCAN eps, metres.")
 @click.option("--min-points", type=int, default=30, show_default=True, help="DBSCAN min points.")
 @pass_app
-def nightly_cmd(app: App, files, crs, export_dir, keep_runs, eps, min_points) -> None:
+def nightly_cmd(app: App, files, crs, fmt, encoding, maps, layer, export_dir, keep_runs, eps,
+                min_points) -> None:
     """Load -> cluster -> refresh -> export, unattended (cron, systemd timer).
 
     One line per step and a summary; exit 0 only if every step succeeded. The files are
     one export (several: its parts, with the same columns), loaded as one full refresh.
     """
+    from industry_clusters.load import columns
     from industry_clusters.nightly import run_nightly
 
-    result = run_nightly(app.target, list(files), crs=crs, export_dir=export_dir,
-                         keep_runs=keep_runs, eps=eps, min_points=min_points, say=app.say,
-                         notify=app.notify)
+    result = run_nightly(app.target, list(files), crs=crs, fmt=fmt, encoding=encoding,
+                         mapping=columns.parse_map_options(maps), layer=layer,
+                         export_dir=export_dir, keep_runs=keep_runs, eps=eps,
+                         min_points=min_points, say=app.say, notify=app.notify)
     app.say(f"nightly: {len(result.steps)} steps succeeded in {result.seconds:.1f} s")
 
 

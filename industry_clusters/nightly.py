@@ -27,12 +27,15 @@ class NightlyResult:
     seconds: float = 0.0
 
 
-def run_nightly(target, files: list[Path], *, crs: str, export_dir: Path | None = None,
+def run_nightly(target, files: list[Path], *, crs: str, fmt: str | None = None,
+                encoding: str = "auto", mapping: dict[str, str] | None = None,
+                layer: str | None = None, export_dir: Path | None = None,
                 keep_runs: int = 7, eps: float = 500.0, min_points: int = 30,
                 say: Callable[[str], None] = print,
                 notify: Callable[[str], None] | None = None) -> NightlyResult:
-    """``say`` hears each step; ``notify`` hears what a step waits for (a clustering run
-    or a load outside this job holding the registry)."""
+    """``fmt``, ``encoding``, ``mapping``, ``layer``: how to read the files, as for
+    ``load_file``. ``say`` hears each step; ``notify`` hears what a step waits for (a
+    clustering run or a load outside this job holding the registry)."""
     from industry_clusters.cluster import run_clustering
     from industry_clusters.export import export
     from industry_clusters.load import load_file
@@ -55,7 +58,8 @@ def run_nightly(target, files: list[Path], *, crs: str, export_dir: Path | None 
             output_file(out, overwrite=True)
         # The export, whole or in parts, is one load and one full refresh: enterprises
         # absent from every part are marked inactive, and a bad part loads nothing.
-        res = load_file(target, files, crs=crs, notify=notify)
+        res = load_file(target, files, crs=crs, fmt=fmt, encoding=encoding, mapping=mapping,
+                        layer=layer, notify=notify)
         step(f"load {' + '.join(map(str, files))}: {res.summary()}")
         # the nightly run: every sector, jenks tiers, the registry as it is now
         params = {"eps": eps, "min_points": min_points, "sectors": None,

@@ -59,6 +59,24 @@ def test_a_changed_file_reclusters(tmp_path, db_url, conn):
     assert conn.execute("SELECT n_members FROM publish.clusters").fetchone()[0] == 45
 
 
+def test_nightly_reads_the_files_as_load_does(tmp_path, db_url, conn):
+    """A city whose export needs --map, --encoding or --format by hand needs them every
+    night: nightly takes load's reading options."""
+    from registry_files import HEADERS
+
+    headers = ["纳税人识别号" if h == "统一社会信用代码" else h for h in HEADERS]
+    rows = [dict(r, 纳税人识别号=r["统一社会信用代码"]) for r in _cluster_rows(40)]
+    path = write_csv(tmp_path / "export.txt", rows, headers=headers, encoding="gb18030")
+    assert_one_line_error(run_cli("nightly", str(path), "--crs", "wgs84", "--format", "csv",
+                                  "--encoding", "gb18030", url=db_url), "credit")
+    r = run_cli("nightly", str(path), "--crs", "wgs84", "--format", "csv", "--encoding",
+                "gb18030", "--map", "credit_code=纳税人识别号", url=db_url)
+    assert r.exit_code == 0, r.output
+    assert conn.execute("SELECT n_members FROM publish.clusters").fetchall() == [(40,)]
+    assert_one_line_error(run_cli("nightly", str(path), "--crs", "wgs84", "--map", "nom=x",
+                                  url=db_url), "unknown field 'nom'")
+
+
 @pytest.mark.parametrize("manual", [
     ("--sectors", "comms"), ("--tiers", "quantile"), ("--as-of", "2030-01-01"),
     ("--eps", "400")])
