@@ -779,3 +779,110 @@ def test_old_members_table_is_converted_to_partitions(db_url, conn):
     conn.commit()
     assert {r: members(conn, r) for r in runs} == before
     assert run_clustering(db_url).run_id > runs[-1]  # and runs go on
+
+
+def survey_town(conn, seed: int) -> None:
+    """Two clusters of mixed size classes, digital flags (some unknown) and capital (some
+    missing), in both sectors, plus noise."""
+    rng = random.Random(seed)
+    sizes = ["micro", "small", "medium", "large", None]
+    for cx, sector in ((0, "software"), (4000, "software"), (0, "comms")):
+        for x, y in blob(rng, rng.randint(40, 90), cx, 0, 200):
+            [e] = insert_points(conn, [(x, y)], sector=sector)
+            conn.execute("UPDATE registry.enterprises SET size_class = %s, "
+                         "digital_transformation = %s, capital_cny = %s WHERE enterprise_id = %s",
+                         (rng.choice(sizes), rng.choice([True, False, None]),
+                          rng.choice([None, rng.randint(1, 10**8)]), e))
+    insert_points(conn, [(rng.uniform(-9000, -6000), rng.uniform(0, 3000)) for _ in range(20)])
+    conn.commit()
+
+
+def expected_tier_structure(conn, run_id: int) -> dict[tuple, tuple]:
+    """(tier, size_class) -> the survey's figures, counted in Python from the members and
+    the registry as it is now."""
+    rows = conn.execute(
+        "SELECT c.tier, coalesce(e.size_class, 'unknown'), e.digital_transformation, "
+        "e.capital_cny FROM clustering.members m JOIN clustering.clusters c USING (cluster_id) "
+        "JOIN registry.enterprises e USING (enterprise_id) WHERE m.run_id = %s",
+        (run_id,)).fetchall()
+    from decimal import ROUND_HALF_UP, Decimal
+
+    def rnd(x, places):
+        return None if x is None else Decimal(x).quantize(Decimal(1).scaleb(-places),
+                                                          rounding=ROUND_HALF_UP)
+
+    out = {}
+    for tier in {r[0] for r in rows}:
+        in_tier = [r for r in rows if r[0] == tier]
+        small = sum(r[1] in ("micro", "small") for r in in_tier)
+        for size in {r[1] for r in in_tier}:
+            these = [r for r in in_tier if r[1] == size]
+            flags = [r[2] for r in these if r[2] is not None]
+            capital = [r[3] for r in these if r[3] is not None]
+            out[tier, size] = (
+                len(these), rnd(Decimal(len(these)) / len(in_tier), 4),
+                rnd(Decimal(small) / len(in_tier), 4),
+                rnd(Decimal(sum(flags)) / len(flags), 4) if flags else None,
+                rnd(sum(capital) / len(capital), 0) if capital else None)
+    return out
+
+
+def tier_structure(conn, source: str) -> dict[tuple, tuple]:
+    return {(t, s): tuple(rest) for t, s, *rest in conn.execute(
+        f"SELECT tier, size_class, enterprises, share_of_tier, micro_small_share_of_tier, "
+        f"digital_coverage, mean_capital_cny FROM {source}")}
+
+
+@pytest.mark.parametrize("method", ["points", "cells"])
+def test_tier_structure_counts_the_survey_figures_of_the_run(db_url, conn, method):
+    survey_town(conn, 11)
+    res = run_clustering(db_url, eps=300, min_points=5, method=method)
+    expected = expected_tier_structure(conn, res.run_id)
+    assert len({t for t, _ in expected}) >= 2 and any(s == "unknown" for _, s in expected)
+    assert tier_structure(conn, "publish.tier_structure") == expected
+    keys = conn.execute("SELECT stat_id, tier, size_class FROM publish.tier_structure "
+                        "ORDER BY stat_id").fetchall()
+    assert [k[0] for k in keys] == list(range(1, len(keys) + 1))
+
+
+def test_a_runs_tier_structure_stays_as_it_ran(db_url, conn):
+    """The survey's figures of a run are those of the registry it clustered: a load that
+    changes capital, size class or flags afterwards changes the next run's, not its."""
+    survey_town(conn, 12)
+    first = run_clustering(db_url, eps=300, min_points=5)
+    before = tier_structure(conn, "publish.tier_structure")
+    assert before == expected_tier_structure(conn, first.run_id)
+    conn.execute("UPDATE registry.enterprises SET size_class = 'large', capital_cny = 7, "
+                 "digital_transformation = true")
+    conn.commit()
+    refresh(db_url)
+    assert tier_structure(conn, "publish.tier_structure") == before
+    assert tier_structure(conn, f"publish.tier_structure_of({first.run_id})") == before
+    second = run_clustering(db_url, eps=300, min_points=5)
+    now = tier_structure(conn, "publish.tier_structure")
+    assert now == expected_tier_structure(conn, second.run_id) != before
+    assert {s for _, s in now} == {"large"}
+    assert {v[3:] for v in now.values()} == {(1, 7)}
+
+
+def test_runs_before_profiles_get_them_from_the_registry(db_url, conn):
+    """Clusters of runs made before revision 0060 (no profiles) get them when the
+    backfill runs, from the registry as it is; it is re-runnable and leaves others be."""
+    from industry_clusters.db import run_sql_file
+
+    survey_town(conn, 13)
+    old, kept = (run_clustering(db_url, eps=300, min_points=5).run_id for _ in range(2))
+    profiles = ("SELECT p.* FROM clustering.cluster_profiles p JOIN clustering.clusters c "
+                "USING (cluster_id) WHERE c.run_id = %s ORDER BY 1, 2")
+    kept_rows = conn.execute(profiles, (kept,)).fetchall()
+    conn.execute("DELETE FROM clustering.cluster_profiles p USING clustering.clusters c "
+                 "WHERE c.cluster_id = p.cluster_id AND c.run_id = %s", (old,))
+    conn.execute("UPDATE registry.enterprises SET capital_cny = capital_cny + 1")
+    conn.commit()
+    assert conn.execute(profiles, (old,)).fetchall() == []
+    for _ in range(2):
+        run_sql_file(conn, "cluster/060_profiles_backfill.sql")
+        conn.commit()
+    assert tier_structure(conn, f"publish.tier_structure_of({old})") \
+        == expected_tier_structure(conn, old)
+    assert conn.execute(profiles, (kept,)).fetchall() == kept_rows

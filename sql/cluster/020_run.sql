@@ -35,12 +35,19 @@ $$;
 COMMENT ON FUNCTION clustering.in_point_set(smallint, boolean, date, date, smallint[], date) IS
     'Whether an enterprise belongs to the point set of some sectors, active now (as-of NULL) or existing at the as-of date.';
 
--- The enterprises to cluster for given sectors and as-of date (NULL: active now).
-CREATE OR REPLACE FUNCTION clustering.points_for(p_sector_ids smallint[], p_as_of date)
+-- The enterprises to cluster for given sectors and as-of date (NULL: active now), with
+-- what a run keeps of them besides its labels: district (of its clusters) and the
+-- attributes of the cluster profiles (revision 0060 added those; a new row type, so the
+-- function and run_points are dropped and made again).
+DROP FUNCTION IF EXISTS clustering.run_points(bigint);
+DROP FUNCTION IF EXISTS clustering.points_for(smallint[], date);
+CREATE FUNCTION clustering.points_for(p_sector_ids smallint[], p_as_of date)
 RETURNS TABLE (enterprise_id bigint, sector_id smallint, geom geometry, district_code text,
-               district_name text)
+               district_name text, size_class text, digital_transformation boolean,
+               capital_cny numeric)
 LANGUAGE sql STABLE AS $$
-    SELECT e.enterprise_id, e.sector_id, e.geom_proj, e.district_code, e.district_name
+    SELECT e.enterprise_id, e.sector_id, e.geom_proj, e.district_code, e.district_name,
+           e.size_class, e.digital_transformation, e.capital_cny
       FROM registry.enterprises e
      WHERE clustering.in_point_set(e.sector_id, e.active, e.established, e.inactive_since,
                                    p_sector_ids, p_as_of)
@@ -114,9 +121,12 @@ RETURNS void LANGUAGE sql AS $$
     DELETE FROM clustering.run_clusters w
      WHERE NOT EXISTS (SELECT FROM clustering.runs r
                         WHERE r.run_id = w.run_id AND r.status = 'running');
+    DELETE FROM clustering.run_profiles w
+     WHERE NOT EXISTS (SELECT FROM clustering.runs r
+                        WHERE r.run_id = w.run_id AND r.status = 'running');
 $$;
 COMMENT ON FUNCTION clustering.clear_work() IS
-    'Deletes the work rows (clustering.run_labels, run_clusters, run_parts) of runs no longer running.';
+    'Deletes the work rows (clustering.run_labels, run_clusters, run_profiles, run_parts) of runs no longer running.';
 
 -- p_method: how the sectors are labelled (clustering.label_sectors): 'points', 'cells',
 -- or 'auto' (cells for 200,000 enterprises or more). Both give the same labels.
@@ -158,9 +168,10 @@ COMMENT ON FUNCTION clustering.start_run(double precision, integer, text[], text
 
 -- The enterprises a run clusters: its sectors, active now or (as_of) existing then
 -- (clustering.points_for, sql/cluster/050_sensitivity.sql).
-CREATE OR REPLACE FUNCTION clustering.run_points(p_run bigint)
+CREATE FUNCTION clustering.run_points(p_run bigint)
 RETURNS TABLE (enterprise_id bigint, sector_id smallint, geom geometry, district_code text,
-               district_name text)
+               district_name text, size_class text, digital_transformation boolean,
+               capital_cny numeric)
 LANGUAGE sql STABLE AS $$
     SELECT p.* FROM clustering.runs r, clustering.points_for(r.sector_ids, r.as_of) p
      WHERE r.run_id = p_run
@@ -352,6 +363,28 @@ $$;
 COMMENT ON FUNCTION clustering.dbscan_cell(double precision) IS
     'The side of the grid cells clustering.cell_labels labels by (eps/sqrt(2), shrunk against rounding).';
 
+-- The cluster profiles (clustering.cluster_profiles) of the members in pg_temp.cl_out
+-- (sector_id, cid, size_class, digital_transformation, capital_cny: a row per member),
+-- per sector, cid and size class: the one place of their rules (label_sectors counts a
+-- run's, sql/cluster/060_profiles_backfill.sql those of runs made before revision
+-- 0060). plpgsql, not sql: pg_temp.cl_out exists only while they run.
+CREATE OR REPLACE FUNCTION clustering.cl_out_profiles()
+RETURNS TABLE (sector_id smallint, cid bigint, size_class text, n_members integer,
+               n_digital integer, n_digital_known integer, capital_sum_cny numeric,
+               n_capital integer)
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY
+    SELECT o.sector_id, o.cid::bigint, coalesce(o.size_class, 'unknown'), count(*)::int,
+           (count(*) FILTER (WHERE o.digital_transformation))::int,
+           count(o.digital_transformation)::int, sum(o.capital_cny), count(o.capital_cny)::int
+      FROM pg_temp.cl_out o
+     GROUP BY o.sector_id, o.cid, coalesce(o.size_class, 'unknown');
+END
+$$;
+COMMENT ON FUNCTION clustering.cl_out_profiles() IS
+    'The cluster profiles of the members in pg_temp.cl_out, per sector, cluster and size class (inside clustering.label_sectors).';
+
 -- DBSCAN, core flags and cluster rows for some sectors of a running run, stored in
 -- clustering.run_labels, run_clusters and run_parts. Sectors are DBSCAN's partitions
 -- (PARTITION BY sector), so labelling them separately, even on separate connections,
@@ -427,7 +460,7 @@ BEGIN
         v_timings := v_timings || clustering.core_flags(r.eps_m, r.min_points);
         CREATE TEMP TABLE cl_out ON COMMIT DROP AS
         SELECT l.enterprise_id, l.sector_id, l.cid, f.is_core, l.geom, l.district_code,
-               l.district_name
+               l.district_name, l.size_class, l.digital_transformation, l.capital_cny
           FROM cl_labels l JOIN cl_flags f USING (enterprise_id);
         v_timings := v_timings || jsonb_build_object(
             'core_flags', extract(epoch FROM clock_timestamp() - t));
@@ -473,6 +506,11 @@ BEGIN
     INSERT INTO clustering.run_labels (run_id, enterprise_id, sector_id, label, is_core)
     SELECT p_run, o.enterprise_id, o.sector_id, c.label, o.is_core
       FROM cl_out o JOIN cl_clusters c USING (sector_id, cid);
+    INSERT INTO clustering.run_profiles (run_id, sector_id, label, size_class, n_members,
+                                         n_digital, n_digital_known, capital_sum_cny, n_capital)
+    SELECT p_run, c.sector_id, c.label, p.size_class, p.n_members, p.n_digital,
+           p.n_digital_known, p.capital_sum_cny, p.n_capital
+      FROM clustering.cl_out_profiles() p JOIN cl_clusters c USING (sector_id, cid);
     v_timings := v_timings || jsonb_build_object(
         'method', v_method, 'clusters', extract(epoch FROM clock_timestamp() - t));
     INSERT INTO clustering.run_parts (run_id, sector_ids, n_points, timings)
@@ -579,12 +617,12 @@ BEGIN
     -- 1.4 s for 842,560 points, against 0.9 s)
     CREATE TEMP TABLE cl_out ON COMMIT DROP AS
     SELECT a.enterprise_id, a.sector_id, k.cid, a.is_core, a.geom, a.district_code,
-           a.district_name
+           a.district_name, a.size_class, a.digital_transformation, a.capital_cny
       FROM cl_flagged a JOIN cl_kcore k USING (sector_id, kx, ky)
      WHERE a.is_core
     UNION ALL
     SELECT a.enterprise_id, a.sector_id, x.cid, a.is_core, a.geom, a.district_code,
-           a.district_name
+           a.district_name, a.size_class, a.digital_transformation, a.capital_cny
       FROM cl_flagged a
       JOIN (-- near core points of one cluster only
             SELECT enterprise_id, min(cid) AS cid FROM cl_near GROUP BY 1 HAVING min(cid) = max(cid)
@@ -675,6 +713,14 @@ BEGIN
       FROM clustering.run_clusters WHERE run_id = p_run
      ORDER BY sector_id, label;
     GET DIAGNOSTICS v_clusters = ROW_COUNT;
+    INSERT INTO clustering.cluster_profiles (cluster_id, size_class, n_members, n_digital,
+                                             n_digital_known, capital_sum_cny, n_capital)
+    SELECT c.cluster_id, p.size_class, p.n_members, p.n_digital, p.n_digital_known,
+           p.capital_sum_cny, p.n_capital
+      FROM clustering.run_profiles p
+      JOIN clustering.clusters c ON c.run_id = p_run AND c.sector_id = p.sector_id
+                                AND c.label = p.label
+     WHERE p.run_id = p_run;
 
     -- the members into the run's own table, then made its partition of clustering.members
     -- (sql/schema/030_clustering.sql)

@@ -228,34 +228,34 @@ COMMENT ON COLUMN publish.tier_stats.mean_density_per_km2 IS 'Mean cluster densi
 COMMENT ON COLUMN publish.tier_stats.districts IS 'Number of districts with a cluster of the tier.';
 COMMENT ON COLUMN publish.tier_stats.districts_present IS 'Those districts.';
 
+-- From the run's cluster profiles (clustering.cluster_profiles, revision 0060): the
+-- registry as the run read it, so a run's figures stay what they were when it ran.
 CREATE OR REPLACE FUNCTION publish.tier_structure_of(p_run bigint)
 RETURNS TABLE (stat_id integer, tier text, size_class text, enterprises integer,
                 share_of_tier numeric, micro_small_share_of_tier numeric,
                 digital_coverage numeric, mean_capital_cny numeric)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 WITH m AS (
-    SELECT c.tier, coalesce(e.size_class, 'unknown') AS size_class, e.digital_transformation,
-           e.capital_cny
-      FROM clustering.members m
-      JOIN clustering.clusters c ON c.cluster_id = m.cluster_id
-      JOIN registry.enterprises e ON e.enterprise_id = m.enterprise_id
-     WHERE m.run_id = p_run)
-SELECT (row_number() OVER (ORDER BY min(clustering.tier_rank(m.tier)),
-                                    min(CASE m.size_class WHEN 'micro' THEN 1 WHEN 'small' THEN 2
-                                             WHEN 'medium' THEN 3 WHEN 'large' THEN 4 ELSE 5 END)))::int
+    SELECT c.tier, p.size_class, sum(p.n_members) AS n, sum(p.n_digital) AS n_digital,
+           sum(p.n_digital_known) AS n_digital_known, sum(p.capital_sum_cny) AS capital,
+           sum(p.n_capital) AS n_capital
+      FROM clustering.cluster_profiles p
+      JOIN clustering.clusters c ON c.cluster_id = p.cluster_id
+     WHERE c.run_id = p_run
+     GROUP BY c.tier, p.size_class)
+SELECT (row_number() OVER (ORDER BY clustering.tier_rank(m.tier),
+                                    CASE m.size_class WHEN 'micro' THEN 1 WHEN 'small' THEN 2
+                                         WHEN 'medium' THEN 3 WHEN 'large' THEN 4 ELSE 5 END))::int
            AS stat_id,
        m.tier, m.size_class,
-       count(*)::int AS enterprises,
-       round(count(*)::numeric / sum(count(*)) OVER (PARTITION BY m.tier), 4) AS share_of_tier,
-       round(sum(count(*) FILTER (WHERE m.size_class IN ('micro', 'small')))
-                 OVER (PARTITION BY m.tier)::numeric
-             / sum(count(*)) OVER (PARTITION BY m.tier), 4) AS micro_small_share_of_tier,
-       round(avg(CASE WHEN m.digital_transformation THEN 1.0
-                      WHEN m.digital_transformation IS NOT NULL THEN 0.0 END), 4)
-           AS digital_coverage,
-       round(avg(m.capital_cny), 0) AS mean_capital_cny
+       m.n::int AS enterprises,
+       round(m.n / sum(m.n) OVER (PARTITION BY m.tier), 4) AS share_of_tier,
+       round(coalesce(sum(m.n) FILTER (WHERE m.size_class IN ('micro', 'small'))
+                          OVER (PARTITION BY m.tier), 0)
+             / sum(m.n) OVER (PARTITION BY m.tier), 4) AS micro_small_share_of_tier,
+       round(m.n_digital::numeric / nullif(m.n_digital_known, 0), 4) AS digital_coverage,
+       round(m.capital / nullif(m.n_capital, 0), 0) AS mean_capital_cny
   FROM m
- GROUP BY m.tier, m.size_class
 $$;
 COMMENT ON FUNCTION publish.tier_structure_of(bigint) IS
     'Enterprise structure per tier and size class of a clustering run (columns as publish.tier_structure).';

@@ -254,6 +254,55 @@ COMMENT ON COLUMN clustering.run_clusters.centroid IS 'Mean position of the memb
 COMMENT ON COLUMN clustering.run_clusters.district_code IS 'Majority district code of the members.';
 COMMENT ON COLUMN clustering.run_clusters.district_name IS 'Majority district name of the members.';
 
+-- The survey's figures of a run (publish.tier_structure_of), per cluster and size class,
+-- counted from the registry as the run read it (revision 0060). Before, they were
+-- counted at every refresh from the registry as it was then: an old run's figures
+-- changed with every load that changed a capital or a flag, and a refresh after a load
+-- showed the published run's clusters with the load's attributes. The connection that
+-- labels a sector counts them (clustering.label_sectors, from the rows it read for
+-- DBSCAN; 1.0 s of the refresh at 1,117,610 enterprises was their join to the
+-- registry), into run_profiles; clustering.compute keys them by cluster.
+CREATE TABLE IF NOT EXISTS clustering.cluster_profiles (
+    cluster_id bigint NOT NULL REFERENCES clustering.clusters ON DELETE CASCADE,
+    size_class text NOT NULL,
+    n_members integer NOT NULL,
+    n_digital integer NOT NULL,
+    n_digital_known integer NOT NULL,
+    capital_sum_cny numeric,
+    n_capital integer NOT NULL,
+    PRIMARY KEY (cluster_id, size_class)
+);
+COMMENT ON TABLE clustering.cluster_profiles IS 'Members of each cluster per size class, with their digital flags and capital, as the run read them from the registry (publish.tier_structure_of sums them).';
+COMMENT ON COLUMN clustering.cluster_profiles.cluster_id IS 'Cluster (clustering.clusters).';
+COMMENT ON COLUMN clustering.cluster_profiles.size_class IS 'micro, small, medium, large, or unknown (no size class in the registry).';
+COMMENT ON COLUMN clustering.cluster_profiles.n_members IS 'Members of the cluster of this size class.';
+COMMENT ON COLUMN clustering.cluster_profiles.n_digital IS 'Of them, with the digital-transformation flag true.';
+COMMENT ON COLUMN clustering.cluster_profiles.n_digital_known IS 'Of them, with the flag known (true or false).';
+COMMENT ON COLUMN clustering.cluster_profiles.capital_sum_cny IS 'Sum of their registered capital where known, CNY (NULL when none is).';
+COMMENT ON COLUMN clustering.cluster_profiles.n_capital IS 'Of them, with a registered capital.';
+
+CREATE UNLOGGED TABLE IF NOT EXISTS clustering.run_profiles (
+    run_id bigint NOT NULL,
+    sector_id smallint NOT NULL,
+    label integer NOT NULL,
+    size_class text NOT NULL,
+    n_members integer NOT NULL,
+    n_digital integer NOT NULL,
+    n_digital_known integer NOT NULL,
+    capital_sum_cny numeric,
+    n_capital integer NOT NULL
+);
+COMMENT ON TABLE clustering.run_profiles IS 'The cluster profiles of a running run (columns as clustering.cluster_profiles, the cluster named by sector and label as in clustering.run_clusters); emptied when the run ends.';
+COMMENT ON COLUMN clustering.run_profiles.run_id IS 'Clustering run.';
+COMMENT ON COLUMN clustering.run_profiles.sector_id IS 'Sector.';
+COMMENT ON COLUMN clustering.run_profiles.label IS 'Cluster number within the sector (clustering.run_clusters).';
+COMMENT ON COLUMN clustering.run_profiles.size_class IS 'As clustering.cluster_profiles.';
+COMMENT ON COLUMN clustering.run_profiles.n_members IS 'As clustering.cluster_profiles.';
+COMMENT ON COLUMN clustering.run_profiles.n_digital IS 'As clustering.cluster_profiles.';
+COMMENT ON COLUMN clustering.run_profiles.n_digital_known IS 'As clustering.cluster_profiles.';
+COMMENT ON COLUMN clustering.run_profiles.capital_sum_cny IS 'As clustering.cluster_profiles.';
+COMMENT ON COLUMN clustering.run_profiles.n_capital IS 'As clustering.cluster_profiles.';
+
 -- Members name a cluster of their own run: (run_id, cluster_id) is a key of
 -- clustering.clusters, and a cluster's members go with it (and so with its run). A
 -- plain foreign key: a run's members come in by ATTACH PARTITION, which checks the key
