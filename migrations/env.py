@@ -11,6 +11,9 @@ from industry_clusters.db import migrate
 
 config = context.config
 connection = config.attributes.get("connection")
+if "upgrading" not in config.attributes:  # plain alembic: run_files makes tables first
+    _cmd = getattr(getattr(config, "cmd_opts", None), "cmd", None)
+    config.attributes["upgrading"] = bool(_cmd) and _cmd[0].__name__ == "upgrade"
 
 
 def run(conn) -> None:

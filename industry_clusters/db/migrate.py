@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import psycopg
 
 from industry_clusters.config import DEFAULT_SRID, Target, resolve
-from industry_clusters.db import connect, describe, sql_file
+from industry_clusters.db import connect, describe, sql_file, sql_files
 from industry_clusters.errors import UserError
 from industry_clusters.paths import MIGRATIONS_DIR, check_layout
 
@@ -89,10 +89,38 @@ def _srid_for(conn: psycopg.Connection) -> int:
     return srid
 
 
-def run_files(*relpaths: str) -> None:
-    """Run ``sql/`` files inside the current alembic migration (its transaction)."""
-    from alembic import op
+def install_files() -> tuple[str, ...]:
+    """Every ``sql/`` file a database of the newest revision has run, in an order in
+    which each finds what it names: the tables, then the loader's, the clustering's and
+    the published functions and views, then the grants. Not the downgrade files
+    (``000_*``, ``*_drop_*``)."""
+    def keep(rel: str) -> bool:
+        name = rel.rsplit("/", 1)[1]
+        return not name.startswith("000_") and "_drop_" not in name
 
+    grants = "schema/090_grants.sql"
+    files = [f for folder in ("schema", "load", "cluster", "publish") for f in sql_files(folder)
+             if keep(f) and f != grants]
+    return (*files, grants)
+
+
+def run_files(*relpaths: str) -> None:
+    """Run ``sql/`` files inside the current alembic migration (its transaction).
+
+    Every revision runs the current files, whose functions name tables and functions
+    that later revisions' files create. An upgrade from several revisions back failed so
+    (from 0057: relation "clustering.run_profiles" does not exist, when 0058 made
+    clustering.clear_work; from 0034: clustering.published, 0044's table, named by the
+    functions 0035 made; from 0026: clustering.in_point_set, a function of 0041). So
+    the first revision of an upgrade runs every current file first (install_files: they
+    are re-runnable and convert older layouts), then its own; the database is then what
+    the newest revision makes, and the revisions after it re-run files of that state."""
+    from alembic import context, op
+
+    attrs = context.config.attributes
+    if attrs.get("upgrading") and not attrs.get("brought_up_to_date"):
+        attrs["brought_up_to_date"] = True
+        relpaths = (*install_files(), *relpaths)
     raw: psycopg.Connection = op.get_bind().connection.dbapi_connection  # type: ignore[assignment]
     srid = _srid_for(raw)
     for rel in relpaths:
@@ -129,11 +157,13 @@ def require_postgis(conn: psycopg.Connection) -> None:
                         "run 'industry-clusters db init'")
 
 
-def _with_alembic(target: Target | str | None, fn, srid: int | None = None) -> None:
+def _with_alembic(target: Target | str | None, fn, srid: int | None = None,
+                  upgrading: bool = False) -> None:
     with engine(target).connect() as conn:
         raw: psycopg.Connection = conn.connection.dbapi_connection  # type: ignore[assignment]
         require_postgis(raw)
         cfg = _config(conn, srid)
+        cfg.attributes["upgrading"] = upgrading
         from alembic.script import ScriptDirectory
         from alembic.util import CommandError
 
@@ -149,7 +179,7 @@ def _with_alembic(target: Target | str | None, fn, srid: int | None = None) -> N
 def upgrade(target=None, revision: str = "head", srid: int | None = None) -> None:
     from alembic import command
 
-    _with_alembic(target, lambda cfg: command.upgrade(cfg, revision), srid)
+    _with_alembic(target, lambda cfg: command.upgrade(cfg, revision), srid, upgrading=True)
 
 
 def downgrade(target=None, revision: str = "-1") -> None:

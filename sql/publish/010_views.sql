@@ -10,6 +10,22 @@
 -- below, whose geometry columns carry type and SRID), and comments on every column.
 -- Re-runnable: dropped and re-created (grants are re-applied by schema/090_grants.sql).
 
+-- The first revisions made some of these layers plain views (publish.districts until
+-- revision 0010): DROP MATERIALIZED VIEW refuses those, so they are dropped as views.
+DO $$
+DECLARE
+    v_name text;
+BEGIN
+    FOR v_name IN
+        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'publish' AND c.relkind = 'v'
+           AND c.relname IN ('clusters', 'enterprises', 'district_sector_stats', 'tier_stats',
+                             'tier_structure', 'districts')
+    LOOP
+        EXECUTE format('DROP VIEW publish.%I CASCADE', v_name);
+    END LOOP;
+END
+$$;
 DROP MATERIALIZED VIEW IF EXISTS publish.clusters, publish.enterprises,
     publish.district_sector_stats, publish.tier_stats, publish.tier_structure CASCADE;
 DROP FUNCTION IF EXISTS publish.district_sector_stats_of(bigint), publish.tier_stats_of(bigint),

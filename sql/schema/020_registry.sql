@@ -298,6 +298,8 @@ CREATE TABLE IF NOT EXISTS registry.enterprises (
     last_load_run_id bigint NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now()
 );
+-- the table of revision 0001 had no district_name
+ALTER TABLE registry.enterprises ADD COLUMN IF NOT EXISTS district_name text;
 -- No spatial index on the registry: nothing here queries it spatially (clustering reads
 -- every point of a sector; districts are found by a grid join), and readers query the
 -- published layer, publish.enterprises, which has its own. A GiST index on geom_proj

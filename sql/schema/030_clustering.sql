@@ -85,6 +85,8 @@ CREATE TABLE IF NOT EXISTS clustering.clusters (
     tier text CHECK (tier IN ('core', 'medium', 'small')),
     UNIQUE (run_id, sector_id, label)
 );
+-- the table of revisions 0001-0002 had no district_name
+ALTER TABLE clustering.clusters ADD COLUMN IF NOT EXISTS district_name text;
 CREATE INDEX IF NOT EXISTS clusters_hull_idx ON clustering.clusters USING gist (hull);
 COMMENT ON TABLE clustering.clusters IS 'One row per cluster of a run.';
 COMMENT ON COLUMN clustering.clusters.cluster_id IS 'Integer key (per run; not stable across runs).';
@@ -436,6 +438,8 @@ BEGIN
                        clustering.begin_members(v_run)) USING v_run;
         PERFORM clustering.attach_members(v_run);
     END LOOP;
-    DROP TABLE clustering.members_unpartitioned;
+    -- CASCADE: the views of the first revisions read it (publish/010_views.sql, run
+    -- after this file in every upgrade, makes them again)
+    DROP TABLE clustering.members_unpartitioned CASCADE;
 END
 $$;
