@@ -655,6 +655,18 @@ $$;
 COMMENT ON FUNCTION clustering.analyze_run_labels() IS
     'ANALYZE clustering.run_labels as its owner (for clustering.compute, whoever runs it).';
 
+-- The same for clustering.clusters once a run has added its clusters: the planner took
+-- them for one row, and joined the run's 15,000 cluster profiles to its 3,582 clusters
+-- by a nested loop, 4.0 s (at 1,117,610 enterprises; 25-45 ms to analyze).
+CREATE OR REPLACE FUNCTION clustering.analyze_clusters()
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+    ANALYZE clustering.clusters;
+END
+$$;
+COMMENT ON FUNCTION clustering.analyze_clusters() IS
+    'ANALYZE clustering.clusters as its owner (for clustering.compute, whoever runs it).';
+
 -- work_mem 256MB: the members' labels sort every clustered point twice (window
 -- functions by cluster, then by first member), about 100 MB per sort at a million
 -- points, more than the server's usual work_mem (revision 0028).
@@ -713,6 +725,7 @@ BEGIN
       FROM clustering.run_clusters WHERE run_id = p_run
      ORDER BY sector_id, label;
     GET DIAGNOSTICS v_clusters = ROW_COUNT;
+    PERFORM clustering.analyze_clusters();
     INSERT INTO clustering.cluster_profiles (cluster_id, size_class, n_members, n_digital,
                                              n_digital_known, capital_sum_cny, n_capital)
     SELECT c.cluster_id, p.size_class, p.n_members, p.n_digital, p.n_digital_known,
