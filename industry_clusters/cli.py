@@ -76,6 +76,11 @@ class _Group(click.Group):
                 first += ("; loads, runs and refreshes need a role granted "
                           "industry_clusters_loader (the reader role reads publish only)")
             raise click.ClickException(redact(one_line(f"database error: {first}"))) from None
+        except OSError as exc:  # a file's disk, not our code: one line, not a traceback
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise click.ClickException(one_line(
+                f"{exc.strerror or exc}{where}; check the file, its disk and its "
+                "permissions, then run the command again")) from None
 
 
 @dataclass

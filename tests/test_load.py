@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -253,6 +254,19 @@ def test_compressed_csv_loads_as_the_plain_file(tmp_path, db_url, conn, module, 
         assert conn.execute("SELECT file_sha256, file_bytes FROM registry.load_runs "
                             "WHERE load_run_id = %s", (run,)).fetchone() == \
             (hashlib.sha256(data).hexdigest(), len(data))
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux's /proc")
+def test_a_file_that_cannot_be_read_is_one_line(db_url, conn):
+    """A read that fails with an I/O error (a disk or a network share gone): one line
+    saying the file could not be read, not that it cannot be decompressed, and not a
+    traceback (as it was until 2026-11-25). /proc/self/mem is a real file whose first
+    bytes cannot be read (EIO)."""
+    r = run_cli("load", "/proc/self/mem", "--format", "csv", "--crs", "gcj02", url=db_url)
+    assert_one_line_error(r, "mem could not be read", "Input/output error",
+                          "copy it to a local disk")
+    assert "decompress" not in r.output
+    assert conn.execute("SELECT count(*) FROM registry.enterprises").fetchone()[0] == 0
 
 
 def test_broken_or_unreadable_archives_are_one_line(tmp_path, db_url, conn):

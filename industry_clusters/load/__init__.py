@@ -23,7 +23,7 @@ from psycopg.types.json import Jsonb
 from industry_clusters.db import hold_registry, job_session, run_transaction
 from industry_clusters.errors import UserError
 from industry_clusters.load import columns
-from industry_clusters.load.readers import FORMATS, NotClean, detect_format, open_source
+from industry_clusters.load.readers import FORMATS, NotClean, detect_format, open_source, unreadable
 
 CRS_CHOICES = ("wgs84", "gcj02", "bd09", "cgcs2000")
 
@@ -63,9 +63,12 @@ def file_digest(path: Path) -> tuple[str, int]:
     h = hashlib.sha256()
     size = 0
     with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-            size += len(chunk)
+        try:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+                size += len(chunk)
+        except OSError as exc:  # an I/O error: a traceback until 2026-11-25
+            raise unreadable(path, exc, f) from None
     return h.hexdigest(), size
 
 

@@ -134,16 +134,22 @@ def detect_format(path: Path, fmt: str | None) -> str:
 _DECOMPRESS_ERRORS = (OSError, EOFError, lzma.LZMAError)  # gzip: BadGzipFile is an OSError
 
 
-def _corrupt(path: Path, exc: Exception) -> UserError:
-    return UserError(f"{path.name} cannot be decompressed, it is corrupt or truncated "
-                     f"({exc}); fetch it again")
+def unreadable(path: Path, exc: Exception, stream) -> UserError:
+    """The error for a file whose reading failed: a compressed one is corrupt or
+    truncated; a plain one could not be read from its disk (an I/O error, a mount gone),
+    where it was once told "cannot be decompressed" too."""
+    if isinstance(stream, (gzip.GzipFile, bz2.BZ2File, lzma.LZMAFile)):
+        return UserError(f"{path.name} cannot be decompressed, it is corrupt or truncated "
+                         f"({exc}); fetch it again")
+    return UserError(f"{path.name} could not be read ({exc}); check the disk or network "
+                     "share it is on, or copy it to a local disk, and load it again")
 
 
 def _read(f, size: int, path: Path) -> bytes:
     try:
         return f.read(size)
     except _DECOMPRESS_ERRORS as exc:
-        raise _corrupt(path, exc) from None
+        raise unreadable(path, exc, f) from None
 
 
 def open_binary(path: Path):
@@ -268,7 +274,7 @@ def _csv(path: Path, encoding: str, is_header=None) -> Source:
                 except StopIteration:
                     return
                 except _DECOMPRESS_ERRORS as exc:  # the whole file is refused, not a row
-                    raise _corrupt(path, exc) from None
+                    raise unreadable(path, exc, stream) from None
                 except csv.Error as exc:
                     yield Record([], "malformed_row",
                                  f"the CSV parser could not read the row: {exc}")
