@@ -643,29 +643,24 @@ $$;
 COMMENT ON FUNCTION clustering.cell_labels(bigint, double precision, integer) IS
     'The labels of ST_ClusterDBSCAN over the points of pg_temp.cl_cpts (some sectors of a run) into pg_temp.cl_out, found over grid cells of core points (inside clustering.label_sectors).';
 
--- ANALYZE needs the table's owner: run as the loader role, compute skipped it with a
--- WARNING and planned the members' join for a one-row work table (0.6-1.5 s more at
--- 111,761 enterprises; revision 0048).
-CREATE OR REPLACE FUNCTION clustering.analyze_run_labels()
+-- Fresh statistics for the tables a run has just filled, before the statements that
+-- join them: the work table of labels, emptied after every run, and clustering.clusters
+-- with the run's clusters in. Without them the planner took either for one row: the
+-- members' join (0.6-1.5 s more at 111,761 enterprises; revision 0048), and the run's
+-- 15,000 cluster profiles joined to its 3,582 clusters by a nested loop (4.0 s at
+-- 1,117,610 enterprises; revision 0061; 25-45 ms to analyze). ANALYZE needs the
+-- tables' owner: run as the loader role, compute skipped it with a WARNING. One
+-- function since revision 0062 (0048 and 0061 each made one).
+DROP FUNCTION IF EXISTS clustering.analyze_run_labels();
+DROP FUNCTION IF EXISTS clustering.analyze_clusters();
+CREATE OR REPLACE FUNCTION clustering.analyze_run_tables()
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 BEGIN
-    ANALYZE clustering.run_labels;
+    ANALYZE clustering.run_labels, clustering.clusters;
 END
 $$;
-COMMENT ON FUNCTION clustering.analyze_run_labels() IS
-    'ANALYZE clustering.run_labels as its owner (for clustering.compute, whoever runs it).';
-
--- The same for clustering.clusters once a run has added its clusters: the planner took
--- them for one row, and joined the run's 15,000 cluster profiles to its 3,582 clusters
--- by a nested loop, 4.0 s (at 1,117,610 enterprises; 25-45 ms to analyze).
-CREATE OR REPLACE FUNCTION clustering.analyze_clusters()
-RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
-BEGIN
-    ANALYZE clustering.clusters;
-END
-$$;
-COMMENT ON FUNCTION clustering.analyze_clusters() IS
-    'ANALYZE clustering.clusters as its owner (for clustering.compute, whoever runs it).';
+COMMENT ON FUNCTION clustering.analyze_run_tables() IS
+    'ANALYZE clustering.run_labels and clustering.clusters as their owner (for clustering.compute, whoever runs it).';
 
 -- work_mem 256MB: the members' labels sort every clustered point twice (window
 -- functions by cluster, then by first member), about 100 MB per sort at a million
@@ -711,9 +706,6 @@ BEGIN
       INTO v_timings, v_points
       FROM clustering.run_parts WHERE run_id = p_run;
     t := clock_timestamp();
-    -- the work table is emptied after every run: without fresh statistics the planner
-    -- takes it for one row (and joins a million rows by a nested loop)
-    PERFORM clustering.analyze_run_labels();
 
     -- The clusters, made by the connections that labelled their sectors, in label
     -- order: cluster ids are deterministic.
@@ -725,7 +717,7 @@ BEGIN
       FROM clustering.run_clusters WHERE run_id = p_run
      ORDER BY sector_id, label;
     GET DIAGNOSTICS v_clusters = ROW_COUNT;
-    PERFORM clustering.analyze_clusters();
+    PERFORM clustering.analyze_run_tables();  -- the labels and the run's clusters
     INSERT INTO clustering.cluster_profiles (cluster_id, size_class, n_members, n_digital,
                                              n_digital_known, capital_sum_cny, n_capital)
     SELECT c.cluster_id, p.size_class, p.n_members, p.n_digital, p.n_digital_known,

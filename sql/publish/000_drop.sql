@@ -15,6 +15,7 @@ DROP FUNCTION IF EXISTS publish.district_label(text);
 DROP FUNCTION IF EXISTS clustering.fail_run(bigint, text);
 DROP FUNCTION IF EXISTS clustering.compute(bigint);
 DROP FUNCTION IF EXISTS clustering.cl_out_profiles();
+DROP FUNCTION IF EXISTS clustering.analyze_run_tables();
 DROP FUNCTION IF EXISTS clustering.hold_registry();
 DROP FUNCTION IF EXISTS clustering.run_points(bigint);
 DROP FUNCTION IF EXISTS clustering.sector_ids(text[]);
