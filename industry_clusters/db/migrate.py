@@ -112,15 +112,19 @@ def run_files(*relpaths: str) -> None:
     (from 0057: relation "clustering.run_profiles" does not exist, when 0058 made
     clustering.clear_work; from 0034: clustering.published, 0044's table, named by the
     functions 0035 made; from 0026: clustering.in_point_set, a function of 0041). So
-    the first revision of an upgrade runs every current file first (install_files: they
-    are re-runnable and convert older layouts), then its own; the database is then what
-    the newest revision makes, and the revisions after it re-run files of that state."""
+    the first revision of an upgrade runs every current file (install_files: they are
+    re-runnable and convert older layouts): the database is then what the newest
+    revision makes. A revision's own files are among them, so an upgrade runs none of
+    them again (each ran once more before, publish/010_views.sql rebuilding every
+    view); only a file not in install_files would still run."""
     from alembic import context, op
 
     attrs = context.config.attributes
-    if attrs.get("upgrading") and not attrs.get("brought_up_to_date"):
+    if attrs.get("upgrading"):
+        first = not attrs.get("brought_up_to_date")
         attrs["brought_up_to_date"] = True
-        relpaths = (*install_files(), *relpaths)
+        installed = install_files()
+        relpaths = (*(installed if first else ()), *(p for p in relpaths if p not in installed))
     raw: psycopg.Connection = op.get_bind().connection.dbapi_connection  # type: ignore[assignment]
     srid = _srid_for(raw)
     for rel in relpaths:
