@@ -104,6 +104,13 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
+def stdin_is_terminal() -> bool:
+    """Whether someone can answer a question (not cron, a pipe or a script)."""
+    import sys
+
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
 def group(**kw):
     return click.group(cls=_Group, **kw)
 
@@ -197,13 +204,21 @@ def db_upgrade(app: App, revision: str) -> None:
     app.say(f"schema at {migrate.status(app.target).revision}")
 
 
-@db_group.command("downgrade")
+@db_group.command("downgrade", context_settings={"ignore_unknown_options": True})  # -1, -2
 @click.argument("revision", default="-1")
+@click.option("--yes", is_flag=True,
+              help="Downgrade to base without asking (it drops every table and its data).")
 @pass_app
-def db_downgrade(app: App, revision: str) -> None:
-    """Downgrade the schema to REVISION ('base' drops everything)."""
-    from industry_clusters.db import migrate
+def db_downgrade(app: App, revision: str, yes: bool) -> None:
+    """Downgrade the schema to REVISION ('base' drops everything: asks first, or --yes)."""
+    from industry_clusters.db import describe, migrate
 
+    if revision == "base" and not yes:
+        what = ("drops the registry, every clustering run and the published layers of "
+                f"{describe(app.target)}")
+        if not stdin_is_terminal():
+            raise UserError(f"db downgrade base {what}; add --yes to do it")
+        click.confirm(f"db downgrade base {what}. Go on?", abort=True)
     migrate.downgrade(app.target, revision)
     app.say(f"schema at {migrate.status(app.target).revision or 'base (empty)'}")
 

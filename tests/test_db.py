@@ -42,6 +42,24 @@ def test_migrations_up_down_up(empty_db_url):
                          ).fetchone()[0] == 0
 
 
+def test_downgrade_to_base_asks_first(empty_db_url, monkeypatch):
+    migrate.init(empty_db_url)
+    # not on a terminal (cron, a script): refused in one line, nothing dropped
+    r = run_cli("db", "downgrade", "base", url=empty_db_url)
+    assert_one_line_error(r, "drops the registry", "--yes")
+    assert _schemas(empty_db_url) == set(OUR_SCHEMAS)
+    # on a terminal: asked, and "no" keeps everything
+    monkeypatch.setattr("industry_clusters.cli.stdin_is_terminal", lambda: True)
+    r = run_cli("db", "downgrade", "base", url=empty_db_url, input="n\n")
+    assert r.exit_code == 1 and "Go on?" in r.output and "Aborted" in r.output, r.output
+    assert _schemas(empty_db_url) == set(OUR_SCHEMAS)
+    r = run_cli("db", "downgrade", "-1", url=empty_db_url)  # one step: not asked
+    assert r.exit_code == 0, r.output
+    r = run_cli("db", "downgrade", "base", "--yes", url=empty_db_url)
+    assert r.exit_code == 0, r.output
+    assert _schemas(empty_db_url) == set()
+
+
 def test_db_init_twice_is_harmless(db_url):
     for _ in range(2):
         r = run_cli("db", "init", url=db_url)
