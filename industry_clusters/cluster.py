@@ -50,9 +50,11 @@ class RunResult:
     def summary(self) -> str:
         th = "; ".join(f"{s}: core >= {t['core']}, medium >= {t['medium']}"
                        for s, t in self.tiers.get("thresholds", {}).items())
+        empty = ("; no enterprise to cluster (the registry holds none of these sectors "
+                 "active, or at --as-of): load a registry file first" if not self.points else "")
         return (f"clustering run {self.run_id}: {self.clusters} clusters, {self.clustered} of "
                 f"{self.points} enterprises clustered; tiers ({self.tiers.get('method')}) "
-                f"{th or 'none: no cluster'}; {self.seconds:.1f} s")
+                f"{th or 'none: no cluster'}; {self.seconds:.1f} s{empty}")
 
 
 def run_clustering(target, *, eps: float = 500.0, min_points: int = 30,

@@ -113,6 +113,8 @@ def test_edge_cases(db_url, conn, method):
     assert none.exit_code == 0, none.output
     assert "0 clusters, 0 of 0 enterprises clustered; tiers (jenks) none: no cluster; " \
         in none.output
+    assert "no enterprise to cluster" in none.output  # and what to do about it
+    assert "no enterprise to cluster" not in run_cli("cluster", url=db_url).output
 
 
 def test_cluster_spanning_two_districts_takes_the_majority(db_url, conn):
