@@ -67,7 +67,18 @@ LAYERS = {
 }
 
 
+# Formats not written, and why: a user who types out.shp is told what to use instead,
+# not only which extensions exist.
+NOT_WRITTEN = {
+    ".shp": "shapefiles are not written: their field names stop at 10 characters, so "
+            "share_of_city_clusters and mean_density_per_km2 would be cut short and "
+            "centroid_lon / centroid_lat collide; write .gpkg, which QGIS and ArcGIS open",
+}
+
+
 def detect_format(path: Path, fmt: str | None) -> str:
+    if not fmt and (why := NOT_WRITTEN.get(path.suffix.lower())):
+        raise UserError(f"{path.name}: {why}")
     return format_from_suffix(path, fmt, FORMATS, "export")
 
 

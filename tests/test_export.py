@@ -141,8 +141,11 @@ def test_export_refusals(tmp_path, clustered):
     assert run_cli("export", str(path), url=clustered).exit_code == 0
     assert_one_line_error(run_cli("export", str(path), url=clustered), "exists", "--overwrite")
     assert run_cli("export", str(path), "--overwrite", url=clustered).exit_code == 0
-    assert_one_line_error(run_cli("export", str(tmp_path / "x.shp"), url=clustered),
+    assert_one_line_error(run_cli("export", str(tmp_path / "x.kml"), url=clustered),
                           "cannot tell the export format")
+    assert_one_line_error(run_cli("export", str(tmp_path / "x.shp"), url=clustered),
+                          "shapefiles are not written", "10 characters", ".gpkg")
+    assert not (tmp_path / "x.shp").exists() and not (tmp_path / "x.kml").exists()
     assert_one_line_error(run_cli("export", str(tmp_path / "y.geojson"), "--layers",
                                   "clusters,enterprises", url=clustered), "one layer per file")
     assert_one_line_error(run_cli("export", str(tmp_path / "z.gpkg"), "--layers", "nope",
