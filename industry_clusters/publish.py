@@ -103,15 +103,19 @@ def render(stats: dict[str, tuple[list[str], list]], fmt: str, schema: str = "pu
                 out.write(f"# {schema}.{v}\n")
             w = csv.writer(out, lineterminator="\n")
             w.writerow(cols)
-            w.writerows(rows)
+            w.writerows([_cell(v) for v in r] for r in rows)
         else:
             out.write(f"{schema}.{v}\n{text_table(cols, rows)}\n\n")
     return out.getvalue().rstrip("\n") + "\n"
 
 
 def _cell(v) -> str:
+    """A value as text and CSV show it: lists joined by commas, booleans as SQL and JSON
+    write them (CSV wrote Python's ['comms', 'software'] and True until 2026-11-25)."""
     if v is None:
         return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
     if isinstance(v, list):
         return ", ".join(map(_cell, v))
     if isinstance(v, datetime.datetime):
