@@ -48,8 +48,11 @@ class RunResult:
     seconds: float
 
     def summary(self) -> str:
-        th = "; ".join(f"{s}: core >= {t['core']}, medium >= {t['medium']}"
-                       for s, t in self.tiers.get("thresholds", {}).items())
+        th = "; ".join(f"{s}: core >= {t['core']}, " + (
+            f"medium >= {t['medium']}" if t["medium"] <= t["core"]
+            # jenks with fewer than three distinct sizes (clustering.assign_tiers)
+            else "no medium tier (fewer than three cluster sizes)")
+            for s, t in self.tiers.get("thresholds", {}).items())
         empty = ("; no enterprise to cluster (the registry holds none of these sectors "
                  "active, or at --as-of): load a registry file first" if not self.points else "")
         return (f"clustering run {self.run_id}: {self.clusters} clusters, {self.clustered} of "

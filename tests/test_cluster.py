@@ -108,6 +108,11 @@ def test_edge_cases(db_url, conn, method):
                         "ORDER BY n_members", (res.run_id,)).fetchall()
     assert [r[0] for r in rows] == [len(same), len(line)]
     assert all(r[1] > 0 for r in rows)  # degenerate hulls still have an area (buffer)
+    # two sizes only: jenks makes the larger core and the other small, and says so
+    assert conn.execute("SELECT array_agg(tier ORDER BY n_members) FROM clustering.clusters "
+                        "WHERE run_id = %s", (res.run_id,)).fetchone()[0] == ["small", "core"]
+    assert "software: core >= 31, no medium tier (fewer than three cluster sizes)" \
+        in res.summary()
     conn.commit()
     none = run_cli("cluster", "--sectors", "comms", "--method", method, url=db_url)  # no point
     assert none.exit_code == 0, none.output
