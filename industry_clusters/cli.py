@@ -184,10 +184,13 @@ def db_status(app: App) -> None:
               help="Projected SRID (metres) for clustering; fixed at first init. [default: 4547]")
 @pass_app
 def db_init(app: App, srid: int | None) -> None:
-    """Create PostGIS (if allowed), schemas, roles and tables. Harmless to repeat."""
+    """Create the database and PostGIS (if missing and allowed), schemas, roles and
+    tables. Harmless to repeat."""
     from industry_clusters.db import migrate
 
-    migrate.init(app.target, srid)
+    created = migrate.init(app.target, srid)
+    if created:
+        app.say(f"created database {created}")
     st = migrate.status(app.target)
     app.say(f"{st.database}: PostGIS {st.postgis_version}, schema {st.revision}, "
             f"SRID {st.srid}")

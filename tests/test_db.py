@@ -153,6 +153,38 @@ def test_wrong_password_is_one_line_and_hides_it(pg_server, db_url):
             c.execute("DROP ROLE IF EXISTS ic_pw_test")
 
 
+def test_db_init_creates_a_missing_database(pg_server):
+    name = f"ic_created_{random.randrange(10**9)}"
+    url = pg_server.url(name)
+    with pg_server.admin() as c:
+        c.execute("DROP ROLE IF EXISTS ic_nocreate")
+        c.execute("CREATE ROLE ic_nocreate LOGIN PASSWORD 'x'")
+    try:
+        # A role without CREATEDB is told what a superuser must run; nothing is created.
+        other = psycopg.conninfo.make_conninfo(url, user="ic_nocreate", password="x")
+        if pg_server.tcp:
+            other = psycopg.conninfo.make_conninfo(other, host=pg_server.tcp[0],
+                                                   port=str(pg_server.tcp[1]))
+        assert_one_line_error(run_cli("db", "init", url=other), f"database {name} does not exist",
+                              "may not create it", f'CREATE DATABASE "{name}" OWNER "ic_nocreate"')
+        with pg_server.admin() as c:
+            assert not c.execute("SELECT FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        # Other commands say that db init creates it.
+        assert_one_line_error(run_cli("db", "status", url=url), "does not exist",
+                              "'industry-clusters db init' creates it")
+        # One that may creates it, then PostGIS and the schema in it.
+        res = run_cli("db", "init", url=url)
+        assert res.exit_code == 0, res.output
+        assert f"created database {name}" in res.output
+        assert _schemas(url) == set(OUR_SCHEMAS)
+        again = run_cli("db", "init", url=url)
+        assert again.exit_code == 0 and "created database" not in again.output
+    finally:
+        pg_server.drop_database(name)
+        with pg_server.admin() as c:
+            c.execute("DROP ROLE IF EXISTS ic_nocreate")
+
+
 def test_missing_postgis_is_one_line(pg_server, empty_db_url):
     assert_one_line_error(run_cli("db", "upgrade", url=empty_db_url),
                           "PostGIS is not enabled", "db init")

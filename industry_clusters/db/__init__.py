@@ -8,6 +8,7 @@ the password removed.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -43,6 +44,8 @@ def _connect_error(target: Target, exc: Exception) -> UserError:
             else "check --database-url / DATABASE_URL / PG* settings")
     if "password" in reason.lower() or "authentication" in reason.lower():
         hint = "check the user name and password"
+    elif reason.startswith("FATAL:  database ") and reason.endswith(" does not exist"):
+        hint = f"'industry-clusters db init' creates it, or {hint}"
     return UserError(redact(f"cannot connect to {describe(target)}: {reason}; {hint}"))
 
 
@@ -58,6 +61,48 @@ def connect(target: Target | str | None = None, *, autocommit: bool = False,
         raise _connect_error(target, exc) from None
     except psycopg.ProgrammingError as exc:  # malformed conninfo
         raise UserError(redact(f"invalid connection string ({target.source}): {exc}")) from None
+
+
+def create_database(conn: psycopg.Connection, name: str) -> bool:
+    """``CREATE DATABASE name`` through ``conn`` (autocommit, connected to another
+    database) unless it exists. True if it was created."""
+    if conn.execute("SELECT FROM pg_database WHERE datname = %s", (name,)).fetchone():
+        return False
+    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return True
+
+
+def ensure_database(target: Target) -> str | None:
+    """For ``db init``: when the target's database does not exist, create it through the
+    server's maintenance database ``postgres`` (the role needs CREATEDB). Returns its
+    name when it was created. Any other connection failure is raised as it is."""
+    try:
+        connect(target).close()
+        return None
+    except UserError as refused:
+        given = psycopg.conninfo.conninfo_to_dict(target.conninfo)
+        name = given.get("dbname") or (None if given.get("service")
+                                        else os.environ.get("PGDATABASE"))
+        if not name or name == "postgres":
+            raise
+        try:
+            maintenance = psycopg.connect(
+                psycopg.conninfo.make_conninfo(target.conninfo, dbname="postgres"),
+                autocommit=True, application_name=APPLICATION_NAME)
+        except psycopg.Error:
+            raise refused from None
+        with maintenance:
+            try:
+                if not create_database(maintenance, name):
+                    raise refused from None
+            except psycopg.errors.InsufficientPrivilege:
+                user = maintenance.info.user
+                create = sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                    sql.Identifier(name), sql.Identifier(user)).as_string(maintenance)
+                raise UserError(f"database {name} does not exist and role {user} may not "
+                                f"create it: have a superuser run {create}, then db init "
+                                "again") from None
+        return name
 
 
 @contextlib.contextmanager

@@ -140,10 +140,7 @@ class LocalCluster:
         else:
             raise UserError(f"the local cluster in {self.datadir} did not accept connections; "
                             f"see {self.datadir / 'server.log'}")
-        with conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                  (DEFAULT_DBNAME,)).fetchone()
-            if not exists:
-                from psycopg import sql
+        from industry_clusters.db import create_database
 
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DEFAULT_DBNAME)))
+        with conn:
+            create_database(conn, DEFAULT_DBNAME)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import psycopg
 
 from industry_clusters.config import DEFAULT_SRID, Target, resolve
-from industry_clusters.db import connect, describe, sql_file, sql_files
+from industry_clusters.db import connect, describe, ensure_database, sql_file, sql_files
 from industry_clusters.errors import UserError
 from industry_clusters.paths import MIGRATIONS_DIR, check_layout
 
@@ -192,8 +192,13 @@ def downgrade(target=None, revision: str = "-1") -> None:
     _with_alembic(target, lambda cfg: command.downgrade(cfg, revision))
 
 
-def init(target=None, srid: int | None = None) -> None:
-    """Create PostGIS (if allowed), then upgrade to the newest schema. Harmless to repeat."""
+def init(target=None, srid: int | None = None) -> str | None:
+    """Create the database (if missing and allowed) and PostGIS (if allowed), then upgrade
+    to the newest schema. Harmless to repeat. Returns the database's name if it was
+    created."""
+    if not isinstance(target, Target):
+        target = resolve(target)
+    created = ensure_database(target)
     with connect(target) as conn:
         ensure_postgis(conn)
         if srid is not None:
@@ -204,6 +209,7 @@ def init(target=None, srid: int | None = None) -> None:
                     raise UserError(f"the schema already uses SRID {current}; the projected SRID "
                                     "is fixed at first init (db downgrade base to start over)")
     upgrade(target, "head", srid)
+    return created
 
 
 _REVISION_LINE = re.compile(r"^(revision|down_revision)\s*=\s*['\"]?(\w+)['\"]?", re.M)
