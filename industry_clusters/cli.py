@@ -355,8 +355,9 @@ def _comma_list(ctx, param, value: str | None) -> list[str] | None:
               help="Database connections labelling sectors at once (1: all in the run's own).")
 @click.option("--method", type=click.Choice(LABEL_METHODS), default="auto", show_default=True,
               help="points: ST_ClusterDBSCAN over the enterprises; cells: over grid cells of "
-                   "core points, the same labels, faster where dense; auto: cells for sectors "
-                   "of 200,000 enterprises or more.")
+                   "core points, the same labels, faster where dense; auto: cells for 200,000 "
+                   "enterprises or more, at least half of them in grid cells holding min "
+                   "points or more.")
 @click.option("--no-refresh", is_flag=True,
               help="Record the run without publishing it (the next refresh publishes it).")
 @pass_app

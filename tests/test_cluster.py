@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import psycopg
 import pytest
-from points import blob, insert_points
+from points import X0, Y0, blob, insert_points
 
 from helpers import assert_one_line_error, run_cli
 from industry_clusters.cluster import refresh, run_clustering
@@ -893,3 +893,30 @@ def test_runs_before_profiles_get_them_from_the_registry(db_url, conn):
     assert tier_structure(conn, f"publish.tier_structure_of({old})") \
         == expected_tier_structure(conn, old)
     assert conn.execute(profiles, (kept,)).fetchall() == kept_rows
+
+
+def test_auto_labels_by_cells_only_where_the_points_are_dense(db_url, conn):
+    """auto: cells for 200,000 points or more when at least half of them lie in grid
+    cells holding min points or more (clustering.auto_method); points otherwise."""
+    def rule(n, dense):
+        return conn.execute("SELECT clustering.auto_method(%s, %s)", (n, dense)).fetchone()[0]
+
+    assert [rule(250_000, 125_000), rule(250_000, 124_999), rule(199_999, 199_999)] == \
+        ["cells", "points", "points"]
+    # 200,000 points in 2 km x 2 km (dense), then the same points over 400 km x 400 km
+    conn.execute(
+        "INSERT INTO registry.enterprises (credit_code, name, status, sector_id, source_crs,"
+        " source_x, source_y, geom, first_load_run_id, last_load_run_id)"
+        " SELECT 'D' || lpad(i::text, 17, '0'), 'firm', '存续', 2, 'wgs84', 0, 0,"
+        " ST_Transform(ST_SetSRID(ST_MakePoint(%s + (i %% 1000) * 2.0, %s + (i / 1000) * 10.0),"
+        " 4547), 4326), 0, 0 FROM generate_series(0, 199999) i", (X0, Y0))
+    conn.commit()
+    dense = run_clustering(db_url, sectors=["software"], refresh=False)
+    conn.execute("UPDATE registry.enterprises SET geom = ST_Transform(ST_SetSRID(ST_MakePoint("
+                 "%(x)s + (ST_X(geom_proj) - %(x)s) * 200, %(y)s + (ST_Y(geom_proj) - %(y)s) * 200),"
+                 " 4547), 4326)", {"x": X0, "y": Y0})
+    conn.commit()
+    spread = run_clustering(db_url, sectors=["software"], refresh=False)
+    parts = [(r.timings["parts"][0]["method"], r.timings["parts"][0]["dense_points"], r.clusters)
+             for r in (dense, spread)]
+    assert parts == [("cells", 200_000, 1), ("points", 0, 0)]

@@ -129,7 +129,7 @@ COMMENT ON FUNCTION clustering.clear_work() IS
     'Deletes the work rows (clustering.run_labels, run_clusters, run_profiles, run_parts) of runs no longer running.';
 
 -- p_method: how the sectors are labelled (clustering.label_sectors): 'points', 'cells',
--- or 'auto' (cells for 200,000 enterprises or more). Both give the same labels.
+-- or 'auto' (clustering.auto_method). Both give the same labels.
 -- Revision 0034 added it.
 DROP FUNCTION IF EXISTS clustering.start_run(double precision, integer, text[], text, jsonb, date);
 CREATE OR REPLACE FUNCTION clustering.start_run(
@@ -385,13 +385,33 @@ $$;
 COMMENT ON FUNCTION clustering.cl_out_profiles() IS
     'The cluster profiles of the members in pg_temp.cl_out, per sector, cluster and size class (inside clustering.label_sectors).';
 
+-- The method auto takes for a call's points (the one place of the rule): cells when
+-- the call has 200,000 points or more and at least half of them lie in cells of
+-- clustering.dbscan_cell that hold min_points points or more (p_dense). Such points are
+-- core by the cells' first bound, and the neighbours each point has in dense data are
+-- what makes ST_ClusterDBSCAN over points slow. Where the points are spread out, the
+-- cells' bounds decide few of them and counting the rest one by one costs more than
+-- ST_ClusterDBSCAN saves (revision 0063). Measured on the 1.1M benchmark registry
+-- (points in such cells: software 76%, comms 14%) and on the same registry spread over
+-- ten times the area, the density of the demo and of a real city (software 15%, comms
+-- 5%): software dense by cells 12 s against 45 s or more by points; spread, by points
+-- 27 s against 58 s by cells (560,000 of its points counted one by one); comms dense
+-- 11.7 s by points against 9-11 s by cells, spread 2.8 s against 7.3 s. Below 200,000 points
+-- the cells' scratch tables cost more than they save (the demo: 7.3 s against 2.5 s).
+CREATE OR REPLACE FUNCTION clustering.auto_method(p_points bigint, p_dense bigint)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN p_points >= 200000 AND p_dense * 2 >= p_points THEN 'cells'
+                ELSE 'points' END
+$$;
+COMMENT ON FUNCTION clustering.auto_method(bigint, bigint) IS
+    'The labelling method of auto for p_points points of which p_dense lie in grid cells holding min points or more: cells for 200,000 points or more, at least half of them dense; else points.';
+
 -- DBSCAN, core flags and cluster rows for some sectors of a running run, stored in
 -- clustering.run_labels, run_clusters and run_parts. Sectors are DBSCAN's partitions
 -- (PARTITION BY sector), so labelling them separately, even on separate connections,
 -- gives exactly the labels of the single query. The CLI calls it on two connections at once, each in a transaction
 -- importing the same snapshot; clustering.compute labels whatever sectors are left.
--- Two methods, the same labels (the run's method; auto: cells for 200,000 points or
--- more in the call, points below):
+-- Two methods, the same labels (the run's method; auto: clustering.auto_method):
 --   points  ST_ClusterDBSCAN over the points, then the core flags of the clustered
 --           points, counted among them: every eps-neighbour of a core point is in a
 --           cluster, so a point with fewer than min_points clustered neighbours is not
@@ -419,6 +439,7 @@ DECLARE
     t timestamptz := clock_timestamp();
     v_timings jsonb;
     v_points bigint;
+    v_dense bigint;  -- points in cells holding min_points or more (auto only)
     v_method text;
 BEGIN
     SELECT * INTO r FROM clustering.runs WHERE run_id = p_run;
@@ -439,8 +460,16 @@ BEGIN
       FROM clustering.run_points(p_run) a WHERE a.sector_id = ANY (p_sector_ids);
     GET DIAGNOSTICS v_points = ROW_COUNT;
     ANALYZE cl_cpts;
-    v_method := CASE WHEN r.method <> 'auto' THEN r.method
-                     WHEN v_points >= 200000 THEN 'cells' ELSE 'points' END;
+    IF r.method <> 'auto' THEN
+        v_method := r.method;
+    ELSIF v_points < 200000 THEN  -- not worth counting the dense points
+        v_method := clustering.auto_method(v_points, 0);
+    ELSE
+        SELECT coalesce(sum(n), 0) INTO v_dense
+          FROM (SELECT count(*) AS n FROM cl_cpts GROUP BY sector_id, kx, ky) c
+         WHERE n >= r.min_points;
+        v_method := clustering.auto_method(v_points, v_dense);
+    END IF;
 
     IF v_method = 'points' THEN
         -- DBSCAN per sector. ORDER BY a stable key: the same data gives the same result.
@@ -512,7 +541,8 @@ BEGIN
            p.n_digital_known, p.capital_sum_cny, p.n_capital
       FROM clustering.cl_out_profiles() p JOIN cl_clusters c USING (sector_id, cid);
     v_timings := v_timings || jsonb_build_object(
-        'method', v_method, 'clusters', extract(epoch FROM clock_timestamp() - t));
+        'method', v_method, 'clusters', extract(epoch FROM clock_timestamp() - t))
+        || CASE WHEN v_dense IS NULL THEN '{}' ELSE jsonb_build_object('dense_points', v_dense) END;
     INSERT INTO clustering.run_parts (run_id, sector_ids, n_points, timings)
     VALUES (p_run, p_sector_ids, v_points, v_timings);
     DROP TABLE IF EXISTS pg_temp.cl_cpts, pg_temp.cl_labels, pg_temp.cl_pts, pg_temp.cl_flags,

@@ -158,7 +158,7 @@ COMMENT ON COLUMN clustering.runs.previous_run_id IS 'The run this one''s cluste
 ALTER TABLE clustering.runs ADD COLUMN IF NOT EXISTS method text NOT NULL DEFAULT 'points'
     CHECK (method IN ('auto', 'points', 'cells'));
 ALTER TABLE clustering.runs ALTER COLUMN method SET DEFAULT 'auto';
-COMMENT ON COLUMN clustering.runs.method IS 'How the sectors were labelled: points (ST_ClusterDBSCAN over the enterprises), cells (over grid cells of core points), auto (cells for sectors of 200,000 enterprises or more). The same labels either way; timings->parts says which each part used.';
+COMMENT ON COLUMN clustering.runs.method IS 'How the sectors were labelled: points (ST_ClusterDBSCAN over the enterprises), cells (over grid cells of core points), auto (clustering.auto_method: cells for 200,000 enterprises or more, at least half of them in dense grid cells). The same labels either way; timings->parts says which each part used.';
 
 CREATE TABLE IF NOT EXISTS clustering.lineage (
     run_id bigint NOT NULL REFERENCES clustering.runs ON DELETE CASCADE,
