@@ -168,7 +168,7 @@ def test_db_init_creates_a_missing_database(pg_server):
         assert_one_line_error(run_cli("db", "init", url=other), f"database {name} does not exist",
                               "may not create it", f'CREATE DATABASE "{name}" OWNER "ic_nocreate"')
         with pg_server.admin() as c:
-            assert not c.execute("SELECT FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            assert not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         # Other commands say that db init creates it.
         assert_one_line_error(run_cli("db", "status", url=url), "does not exist",
                               "'industry-clusters db init' creates it")
@@ -179,6 +179,10 @@ def test_db_init_creates_a_missing_database(pg_server):
         assert _schemas(url) == set(OUR_SCHEMAS)
         again = run_cli("db", "init", url=url)
         assert again.exit_code == 0 and "created database" not in again.output
+        from industry_clusters.db import create_database
+
+        with pg_server.admin() as c:  # as db start does for its database: no error
+            assert create_database(c, name) is False
     finally:
         pg_server.drop_database(name)
         with pg_server.admin() as c:

@@ -66,7 +66,7 @@ def connect(target: Target | str | None = None, *, autocommit: bool = False,
 def create_database(conn: psycopg.Connection, name: str) -> bool:
     """``CREATE DATABASE name`` through ``conn`` (autocommit, connected to another
     database) unless it exists. True if it was created."""
-    if conn.execute("SELECT FROM pg_database WHERE datname = %s", (name,)).fetchone():
+    if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
         return False
     conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return True
