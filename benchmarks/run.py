@@ -79,14 +79,11 @@ def cached(folder: Path, seed: int, scale: float) -> Path:
     return path
 
 
-def next_night(path: Path) -> tuple[Path, int, int]:
-    """The registry of the next night, beside ``path`` (cached): every 100th enterprise
-    renamed, the last 0.5% of the rows gone. (path, renamed, gone)."""
-    out = path.with_name(path.stem + "_next.csv")
-    with open(path, encoding="utf-8", newline="") as f:
-        n = sum(1 for _ in f) - 1
-    keep = n - n // 200
-    renamed = len(range(0, keep, 100))
+def derived(path: Path, suffix: str, edit) -> Path:
+    """A registry derived from ``path``, beside it (cached): ``edit(header)`` gives a
+    function of (row number, row) that changes the row in place and returns False to
+    end the file there. Streamed, row by row."""
+    out = path.with_name(path.stem + suffix + ".csv")
     if not out.exists():
         part = out.with_suffix(".part")
         with open(path, encoding="utf-8", newline="") as src, \
@@ -94,15 +91,33 @@ def next_night(path: Path) -> tuple[Path, int, int]:
             rows, w = csv.reader(src), csv.writer(dst, lineterminator="\n")
             header = next(rows)
             w.writerow(header)
-            name = header.index("企业名称")
+            change = edit(header)
             for i, r in enumerate(rows):
-                if i == keep:
+                if change(i, r) is False:
                     break
-                if i % 100 == 0:
-                    r[name] += "（更名）"
                 w.writerow(r)
         part.rename(out)
-    return out, renamed, n - keep
+    return out
+
+
+def next_night(path: Path) -> tuple[Path, int, int]:
+    """The registry of the next night, beside ``path`` (cached): every 100th enterprise
+    renamed, the last 0.5% of the rows gone. (path, renamed, gone)."""
+    with open(path, encoding="utf-8", newline="") as f:
+        n = sum(1 for _ in f) - 1
+    keep = n - n // 200
+
+    def edit(header):
+        name = header.index("企业名称")
+
+        def change(i, r):
+            if i == keep:
+                return False
+            if i % 100 == 0:
+                r[name] += "（更名）"
+        return change
+
+    return derived(path, "_next", edit), len(range(0, keep, 100)), n - keep
 
 
 # Spread registries: the same enterprises over SPREAD^2 times the area, about the centre
@@ -114,24 +129,18 @@ CENTRE = (113.02, 23.06)
 
 def spread_registry(path: Path) -> Path:
     """``path`` with every location moved SPREAD times as far from CENTRE (cached)."""
-    out = path.with_name(path.stem + "_spread.csv")
-    if not out.exists():
-        part = out.with_suffix(".part")
-        with open(path, encoding="utf-8", newline="") as src, \
-             open(part, "w", encoding="utf-8", newline="") as dst:
-            rows, w = csv.reader(src), csv.writer(dst, lineterminator="\n")
-            header = next(rows)
-            w.writerow(header)
-            cols = [(header.index("经度"), CENTRE[0]), (header.index("纬度"), CENTRE[1])]
-            for r in rows:
-                for i, c in cols:
-                    try:
-                        r[i] = f"{c + (float(r[i]) - c) * SPREAD:.6f}"
-                    except ValueError:  # a missing or broken coordinate stays as it is
-                        pass
-                w.writerow(r)
-        part.rename(out)
-    return out
+    def edit(header):
+        cols = [(header.index("经度"), CENTRE[0]), (header.index("纬度"), CENTRE[1])]
+
+        def change(_i, r):
+            for i, c in cols:
+                try:
+                    r[i] = f"{c + (float(r[i]) - c) * SPREAD:.6f}"
+                except ValueError:  # a missing or broken coordinate stays as it is
+                    pass
+        return change
+
+    return derived(path, "_spread", edit)
 
 
 def spread_region(url: str) -> None:
