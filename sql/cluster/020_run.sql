@@ -462,8 +462,8 @@ BEGIN
     ANALYZE cl_cpts;
     IF r.method <> 'auto' THEN
         v_method := r.method;
-    ELSIF v_points < 200000 THEN  -- not worth counting the dense points
-        v_method := clustering.auto_method(v_points, 0);
+    ELSIF clustering.auto_method(v_points, v_points) = 'points' THEN  -- too few to count
+        v_method := 'points';
     ELSE
         SELECT coalesce(sum(n), 0) INTO v_dense
           FROM (SELECT count(*) AS n FROM cl_cpts GROUP BY sector_id, kx, ky) c
