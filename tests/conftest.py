@@ -52,6 +52,14 @@ class Server:
     def admin(self) -> psycopg.Connection:
         return psycopg.connect(self.admin_url, autocommit=True)
 
+    def as_role(self, url: str, user: str, password: str) -> str:
+        """``url`` logged in as ``user`` with ``password``: over TCP when the server has
+        a password-authenticated endpoint (a socket may trust any role)."""
+        url = make_conninfo(url, user=user, password=password)
+        if self.tcp:
+            url = make_conninfo(url, host=self.tcp[0], port=str(self.tcp[1]))
+        return url
+
     def create_database(self, template: str | None = None) -> str:
         name = f"ic_test_{os.getpid()}_{next(self._counter)}"
         with self.admin() as conn:

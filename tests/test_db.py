@@ -161,10 +161,7 @@ def test_db_init_creates_a_missing_database(pg_server):
         c.execute("CREATE ROLE ic_nocreate LOGIN PASSWORD 'x'")
     try:
         # A role without CREATEDB is told what a superuser must run; nothing is created.
-        other = psycopg.conninfo.make_conninfo(url, user="ic_nocreate", password="x")
-        if pg_server.tcp:
-            other = psycopg.conninfo.make_conninfo(other, host=pg_server.tcp[0],
-                                                   port=str(pg_server.tcp[1]))
+        other = pg_server.as_role(url, "ic_nocreate", "x")
         assert_one_line_error(run_cli("db", "init", url=other), f"database {name} does not exist",
                               "may not create it", f'CREATE DATABASE "{name}" OWNER "ic_nocreate"')
         with pg_server.admin() as c:
@@ -202,10 +199,7 @@ def test_missing_postgis_is_one_line(pg_server, empty_db_url):
     try:
         with psycopg.connect(empty_db_url) as c:
             c.execute("GRANT ALL ON SCHEMA public TO ic_nopriv")
-        url = psycopg.conninfo.make_conninfo(empty_db_url, user="ic_nopriv", password="x")
-        if pg_server.tcp:
-            url = psycopg.conninfo.make_conninfo(url, host=pg_server.tcp[0],
-                                                 port=str(pg_server.tcp[1]))
+        url = pg_server.as_role(empty_db_url, "ic_nopriv", "x")
         assert_one_line_error(run_cli("db", "init", url=url),
                               "not allowed to create the PostGIS extension",
                               "CREATE EXTENSION postgis")

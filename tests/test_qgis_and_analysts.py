@@ -75,10 +75,7 @@ def test_reader_role_sees_publish_only(clustered, pg_server):
         a.execute("DROP ROLE IF EXISTS ic_analyst")
         a.execute("CREATE ROLE ic_analyst LOGIN PASSWORD 'pw' IN ROLE industry_clusters_reader")
     try:
-        url = psycopg.conninfo.make_conninfo(clustered, user="ic_analyst", password="pw")
-        if pg_server.tcp:
-            url = psycopg.conninfo.make_conninfo(url, host=pg_server.tcp[0],
-                                                 port=str(pg_server.tcp[1]))
+        url = pg_server.as_role(clustered, "ic_analyst", "pw")
         with psycopg.connect(url, autocommit=True) as c:
             for rel in ("clusters", "enterprises", "district_sector_stats", "tier_stats",
                         "tier_structure", "cluster_runs", "districts"):

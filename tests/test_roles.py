@@ -22,10 +22,7 @@ def role_url(pg_server, db_url):
             a.execute(f"CREATE ROLE {name} LOGIN PASSWORD 'pw' "
                       f"{'' if inherit else 'NOINHERIT '}IN ROLE {group}")
         made.append(name)
-        url = make_conninfo(db_url, user=name, password="pw")
-        if pg_server.tcp:
-            url = make_conninfo(url, host=pg_server.tcp[0], port=str(pg_server.tcp[1]))
-        return url
+        return pg_server.as_role(db_url, name, "pw")
 
     yield make
     with pg_server.admin() as a:
