@@ -5,9 +5,11 @@ abandoned at the next start), then computes clusters, tiers and refreshes the
 published views in one transaction: a failure changes nothing readers see.
 The same work is one call from psql: ``SELECT clustering.run(500, 30);``.
 
-Sectors are DBSCAN's partitions, so with ``jobs`` > 1 they are labelled on that many
-connections at once (``clustering.label_sectors``), every one reading the snapshot of
-the run's transaction; the transaction then builds the clusters from their labels.
+With ``jobs`` > 1 the run's points are labelled in that many shares on as many
+connections at once (``clustering.label_share``: sectors, and within a sector parts
+never within eps of each other, so the labels are the single query's), every one
+reading the snapshot of the run's transaction; the transaction then builds the
+clusters from their labels.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import psycopg
@@ -34,7 +36,7 @@ from industry_clusters.db import (
 from industry_clusters.errors import UserError
 
 TIER_METHODS = ("jenks", "quantile", "absolute")
-LABEL_METHODS = ("auto", "points", "cells")  # clustering.label_sectors
+LABEL_METHODS = ("auto", "points", "cells")  # clustering.label_share
 
 
 @dataclass
@@ -83,74 +85,56 @@ def run_clustering(target, *, eps: float = 500.0, min_points: int = 30,
                      out["tiers"], time.monotonic() - t0)
 
 
-def sector_groups(sizes: list[tuple[int, int]], jobs: int) -> list[list[int]]:
-    """Sectors (id, enterprises) in at most ``jobs`` groups of similar size: the largest
-    first, each to the group with the fewest enterprises so far. Empty groups dropped."""
-    groups: list[tuple[int, list[int]]] = [(0, []) for _ in range(max(jobs, 1))]
-    for sector, n in sorted(sizes, key=lambda s: (-s[1], s[0])):
-        i = min(range(len(groups)), key=lambda k: (groups[k][0], k))
-        groups[i] = (groups[i][0] + n, groups[i][1] + [sector])
-    return [sorted(g) for _, g in groups if g]
-
-
-def label_groups(conn: psycopg.Connection, run_id: int, jobs: int) -> list[list[int]]:
-    """The run's sectors in groups, one connection each: a sector each when there are
-    no more sectors than jobs (without counting their enterprises first: 1 s at a
-    million), else groups of similar size (sector_groups)."""
-    sectors = conn.execute("SELECT sector_ids FROM clustering.runs WHERE run_id = %s",
-                           (run_id,)).fetchone()[0]
-    if len(sectors) <= jobs:
-        return [[s] for s in sorted(sectors)]
-    sizes = conn.execute("SELECT sector_id, count(*) FROM clustering.run_points(%s) "
-                         "GROUP BY 1", (run_id,)).fetchall()
-    return sector_groups(sizes, jobs)
-
-
 def label_concurrently(target, conn: psycopg.Connection, run_id: int, jobs: int) -> None:
-    """Label the run's sectors on up to ``jobs`` connections at once.
+    """Label the run's points in shares on up to ``jobs`` connections at once
+    (``clustering.label_share``: exact shares of connected parts, of similar cost):
+    ``conn`` and ``jobs`` - 1 helpers.
 
-    ``conn`` is in the run's transaction: it exports its snapshot, and every helper
-    connection imports it, so all of them cluster the same registry whatever loads
-    commit meanwhile. Each helper commits its labels to the work tables; compute, back
-    in the run's transaction, reads them. A failure on any connection cancels the
-    others and fails the run. Nothing is done with fewer than two groups.
+    ``conn`` is in the run's transaction, which holds the registry (hold_registry): it
+    exports its snapshot, and every helper imports it, so all of them read the same
+    registry whatever loads wait meanwhile, and compute the same split of it. Each
+    helper commits its labels to the work tables, where compute, back in the run's
+    transaction, finds them with those of ``conn``. A failure on any connection
+    cancels the others and fails the run.
 
     A helper that cannot connect (no connection slot free on a busy server, say) is not
-    an error: its sectors are left to ``clustering.compute``, which labels every sector
-    no helper did in the run's own connection. The run is then slower, not failed."""
-    groups = label_groups(conn, run_id, jobs)
-    if len(groups) < 2:
-        return
+    an error: the points are split in as many shares as connections are there, all of
+    them in ``conn`` (by ``clustering.compute``) when no helper connected. The run is
+    then slower, not failed."""
     snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
     helpers: list[psycopg.Connection] = []
     try:
-        for _ in groups:  # one at a time: those opened are closed if anything fails
+        for _ in range(jobs - 1):  # one at a time: those opened are closed if anything fails
             try:
                 helpers.append(job_connection(target))
             except UserError:
                 break
         if not helpers:
             return
-        with ThreadPoolExecutor(len(helpers)) as pool:
-            futures = [pool.submit(_label, h, snapshot, run_id, g)
-                       for h, g in zip(helpers, groups[:len(helpers)], strict=True)]
+        shares = len(helpers) + 1
+        with ThreadPoolExecutor(shares) as pool:
+            futures = [pool.submit(conn.execute, "SELECT clustering.label_share(%s, 0, %s)",
+                                   (run_id, shares))]
+            futures += [pool.submit(_label, h, snapshot, run_id, share, shares)
+                        for share, h in enumerate(helpers, 1)]
             try:
-                for f in futures:
+                for f in as_completed(futures):
                     f.result()
             except BaseException:
-                for h in helpers:
-                    h.cancel()
+                for c in [conn, *helpers]:
+                    c.cancel()
                 raise
     finally:
         for h in helpers:
             h.close()
 
 
-def _label(conn: psycopg.Connection, snapshot: str, run_id: int, sector_ids: list[int]) -> None:
+def _label(conn: psycopg.Connection, snapshot: str, run_id: int, share: int,
+           shares: int) -> None:
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
-        conn.execute("SELECT clustering.label_sectors(%s, %s::smallint[])", (run_id, sector_ids))
+        conn.execute("SELECT clustering.label_share(%s, %s, %s)", (run_id, share, shares))
 
 
 def refresh(target) -> None:

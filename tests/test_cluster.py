@@ -531,29 +531,6 @@ def test_core_flags_in_every_grid_case(db_url, conn, eps, min_points, method):
             {ids[i] for i in np.flatnonzero(sk.labels_ == -1)}
 
 
-def test_sector_groups_balance_enterprises():
-    from industry_clusters.cluster import sector_groups
-
-    assert sector_groups([(1, 27_505), (2, 84_256)], 2) == [[2], [1]]
-    assert sector_groups([(1, 50), (2, 40), (3, 30), (4, 20)], 2) == [[1, 4], [2, 3]]
-    assert sector_groups([(1, 10), (2, 10)], 1) == [[1, 2]]
-    assert sector_groups([(2, 10)], 4) == [[2]]
-    assert sector_groups([], 2) == []
-
-
-def test_label_groups_give_each_sector_a_connection_while_there_are_enough(conn):
-    """Two sectors and two jobs: one each, the empty sector too (it labels nothing);
-    one job: the sectors are counted and grouped, and the empty one left out."""
-    from industry_clusters.cluster import label_groups
-
-    insert_points(conn, [(0, 0), (10, 0)], sector="software")
-    run = conn.execute("SELECT clustering.start_run()").fetchone()[0]
-    ids = dict(conn.execute("SELECT code, sector_id FROM registry.sectors").fetchall())
-    assert label_groups(conn, run, 2) == [[ids["comms"]], [ids["software"]]]
-    assert label_groups(conn, run, 1) == [[ids["software"]]]
-    conn.rollback()
-
-
 def no_work_rows(conn) -> bool:
     """The work tables of running runs (clustering.clear_work's) are empty."""
     return conn.execute("SELECT (SELECT count(*) FROM clustering.run_labels) + "
@@ -582,6 +559,57 @@ def two_sector_town(conn, seed: int) -> None:
                              for _ in range(150)], sector=sector)
 
 
+def bare_groups(conn) -> list[tuple]:
+    """The clusters of the bare ST_ClusterDBSCAN query over the active enterprises, each
+    as its sorted members."""
+    return conn.execute(
+        "SELECT array_agg(enterprise_id ORDER BY enterprise_id) FROM (SELECT enterprise_id, "
+        "sector_id, ST_ClusterDBSCAN(geom_proj, 500, 30) OVER (PARTITION BY sector_id "
+        "ORDER BY enterprise_id) AS cid FROM registry.enterprises WHERE active) x "
+        "WHERE cid IS NOT NULL GROUP BY sector_id, cid ORDER BY 1").fetchall()
+
+
+def run_groups(conn, run_id: int) -> list[tuple]:
+    """A run's clusters, each as its sorted members."""
+    return conn.execute(
+        "SELECT array_agg(enterprise_id ORDER BY enterprise_id) FROM clustering.members "
+        "WHERE run_id = %s GROUP BY cluster_id ORDER BY 1", (run_id,)).fetchall()
+
+
+def test_shares_of_connected_parts_give_the_single_query_result(db_url, conn):
+    """Each sector is four towns 4 km apart (two_sector_town's, without its noise), so
+    it has four connected parts; split into three shares of parts, a sector's towns are
+    labelled apart, and every label, core flag, hull and cluster is the single
+    query's."""
+    rng = random.Random(31)
+    for sector in ("software", "comms"):
+        for town in range(4):
+            x0, y0 = town * 6000, (town % 2) * 4000
+            for k in range(3):
+                insert_points(conn, blob(rng, rng.randint(40, 70), x0 + k * 1200, y0, 150),
+                              sector=sector)
+                if k:
+                    insert_points(conn, blob(rng, 5, x0 + k * 1200 - 600, y0, 40),
+                                  sector=sector)
+    conn.commit()
+    alone = run_clustering(db_url, jobs=1)
+    run = conn.execute("SELECT clustering.start_run()").fetchone()[0]
+    conn.commit()
+    for share in (2, 0, 1):  # parts from 0 points: the threshold of runs is 200,000
+        conn.execute("SELECT clustering.label_share(%s, %s, 3, 0)", (run, share))
+        conn.commit()
+    conn.execute("SELECT clustering.compute(%s)", (run,))
+    conn.commit()
+    shares = conn.execute("SELECT jsonb_path_query_array(timings, '$.parts[*].sectors') "
+                          "FROM clustering.runs WHERE run_id = %s", (run,)).fetchone()[0]
+    ids = dict(conn.execute("SELECT code, sector_id FROM registry.sectors").fetchall())
+    # eight parts in three shares: both sectors are split between shares
+    assert len(shares) == 3 and all(
+        sum(ids[s] in share for share in shares) >= 2 for s in ("software", "comms")), shares
+    assert labelled(conn, run) == labelled(conn, alone.run_id)
+    assert run_groups(conn, run) == bare_groups(conn) and len(run_groups(conn, run)) == 24
+
+
 def test_sectors_on_two_connections_give_the_single_query_result(db_url, conn):
     two_sector_town(conn, 21)
     both = run_clustering(db_url, jobs=2)
@@ -601,16 +629,8 @@ def test_sectors_on_two_connections_give_the_single_query_result(db_url, conn):
         "SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0]
     # and the clustered points are grouped exactly as by the one bare query, border
     # points included
-    bare = conn.execute(
-        "SELECT array_agg(enterprise_id ORDER BY enterprise_id) FROM (SELECT enterprise_id, "
-        "sector_id, ST_ClusterDBSCAN(geom_proj, 500, 30) OVER (PARTITION BY sector_id "
-        "ORDER BY enterprise_id) AS cid FROM registry.enterprises WHERE active) x "
-        "WHERE cid IS NOT NULL GROUP BY sector_id, cid ORDER BY 1").fetchall()
     for run in (both.run_id, cells.run_id):
-        ours = conn.execute(
-            "SELECT array_agg(enterprise_id ORDER BY enterprise_id) FROM clustering.members "
-            "WHERE run_id = %s GROUP BY cluster_id ORDER BY 1", (run,)).fetchall()
-        assert ours == bare and len(ours) >= 6
+        assert run_groups(conn, run) == bare_groups(conn) and len(bare_groups(conn)) >= 6
     # and some of those border points could have joined either of two clusters
     contested = conn.execute(
         "SELECT count(*) FROM clustering.members b WHERE b.run_id = %(r)s AND NOT b.is_core "
@@ -658,8 +678,7 @@ def test_a_run_sees_one_state_of_the_registry(db_url, conn):
     assert ("ShareLock",) in held
 
 
-def test_a_helper_that_cannot_connect_leaves_its_sectors_to_the_run(db_url, conn,
-                                                                      monkeypatch):
+def test_a_helper_that_cannot_connect_only_slows_the_run(db_url, conn, monkeypatch):
     """No connection slot for a helper (here: a real connection attempt to a port where
     no server listens) slows the run down; it neither fails it nor changes a label."""
     from industry_clusters import cluster
@@ -676,13 +695,13 @@ def test_a_helper_that_cannot_connect_leaves_its_sectors_to_the_run(db_url, conn
         return job_connection(target)
 
     monkeypatch.setattr(cluster, "job_connection", second_fails)
-    helped = run_clustering(db_url, jobs=2)
+    helped = run_clustering(db_url, jobs=3)  # two helpers asked for, one connects
     monkeypatch.setattr(cluster, "job_connection",
                         lambda t: job_connection("postgresql://postgres@127.0.0.1:9/nowhere"))
     unhelped = run_clustering(db_url, jobs=2)
     parts = dict(conn.execute("SELECT run_id, jsonb_array_length(timings->'parts') FROM "
                               "clustering.runs").fetchall())
-    # one helper labelled one sector group, the run's connection the other; then none
+    # two shares: the helper's and the run's connection's; then one, the run's
     assert (parts[helped.run_id], parts[unhelped.run_id]) == (2, 1)
     assert labelled(conn, helped.run_id) == labelled(conn, unhelped.run_id) \
         == labelled(conn, alone.run_id)
@@ -695,7 +714,9 @@ def test_a_failing_connection_fails_the_run_and_leaves_no_work(db_url, conn):
     good = run_clustering(db_url)
     # the comms sector's connection fails after the software one may have committed
     conn.execute("""CREATE FUNCTION public.boom() RETURNS trigger LANGUAGE plpgsql AS
-                    $$ BEGIN IF NEW.sector_id = 1 THEN PERFORM pg_sleep(0.5);
+                    $$ BEGIN IF (SELECT sector_id FROM registry.enterprises
+                                 WHERE enterprise_id = NEW.enterprise_id) = 1 THEN
+                       PERFORM pg_sleep(0.5);
                        RAISE EXCEPTION 'simulated failure'; END IF; RETURN NEW; END $$""")
     conn.execute("CREATE TRIGGER boom BEFORE INSERT ON clustering.run_labels "
                  "FOR EACH ROW EXECUTE FUNCTION public.boom()")
@@ -917,6 +938,10 @@ def test_auto_labels_by_cells_only_where_the_points_are_dense(db_url, conn):
                  " 4547), 4326)", {"x": X0, "y": Y0})
     conn.commit()
     spread = run_clustering(db_url, sectors=["software"], refresh=False)
-    parts = [(r.timings["parts"][0]["method"], r.timings["parts"][0]["dense_points"], r.clusters)
+    # dense: one connected part, all in the first share; spread: 200 rows 2 km apart,
+    # in two shares of 100,000 points, too few to count the dense ones
+    parts = [[(p["points"], p["method"], p.get("dense_points")) for p in r.timings["parts"]]
              for r in (dense, spread)]
-    assert parts == [("cells", 200_000, 1), ("points", 0, 0)]
+    assert parts == [[(200_000, "cells", 200_000), (0, "points", None)],
+                     [(100_000, "points", None), (100_000, "points", None)]]
+    assert (dense.clusters, spread.clusters) == (1, 0)

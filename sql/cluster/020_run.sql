@@ -128,7 +128,7 @@ $$;
 COMMENT ON FUNCTION clustering.clear_work() IS
     'Deletes the work rows (clustering.run_labels, run_clusters, run_profiles, run_parts) of runs no longer running.';
 
--- p_method: how the sectors are labelled (clustering.label_sectors): 'points', 'cells',
+-- p_method: how the points are labelled (clustering.label_share): 'points', 'cells',
 -- or 'auto' (clustering.auto_method). Both give the same labels.
 -- Revision 0034 added it.
 DROP FUNCTION IF EXISTS clustering.start_run(double precision, integer, text[], text, jsonb, date);
@@ -186,8 +186,8 @@ DROP FUNCTION IF EXISTS clustering.hold_registry();
 -- points of its sector, itself included, lie within eps. Counted for the points of
 -- pg_temp.cl_pts (enterprise_id, sector_id, x, y, target) marked target, among all the
 -- points of cl_pts, which must hold every point within eps of a target
--- (clustering.label_sectors makes it so); writes pg_temp.cl_flags (enterprise_id,
--- is_core) for the targets. Runs inside label_sectors, with its settings. Returns
+-- (clustering.label_share makes it so); writes pg_temp.cl_flags (enterprise_id,
+-- is_core) for the targets. Runs inside label_share, with its settings. Returns
 -- {undecided: targets the cell bounds left undecided, counted: targets whose ring
 -- points were counted one by one}.
 -- Decided exactly in up to four steps, on a grid of square cells eps/4 wide (shrunk
@@ -352,7 +352,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION clustering.core_flags(double precision, integer) IS
-    'Core flags of the target points of pg_temp.cl_pts into pg_temp.cl_flags (inside clustering.label_sectors).';
+    'Core flags of the target points of pg_temp.cl_pts into pg_temp.cl_flags (inside clustering.label_share).';
 
 -- The side of the cells of clustering.cell_labels: eps/sqrt(2), shrunk by 1e-9 against
 -- rounding, so that any two points of a cell are within eps of each other.
@@ -365,7 +365,7 @@ COMMENT ON FUNCTION clustering.dbscan_cell(double precision) IS
 
 -- The cluster profiles (clustering.cluster_profiles) of the members in pg_temp.cl_out
 -- (sector_id, cid, size_class, digital_transformation, capital_cny: a row per member),
--- per sector, cid and size class: the one place of their rules (label_sectors counts a
+-- per sector, cid and size class: the one place of their rules (label_share counts a
 -- run's, sql/cluster/060_profiles_backfill.sql those of runs made before revision
 -- 0060). plpgsql, not sql: pg_temp.cl_out exists only while they run.
 CREATE OR REPLACE FUNCTION clustering.cl_out_profiles()
@@ -383,7 +383,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION clustering.cl_out_profiles() IS
-    'The cluster profiles of the members in pg_temp.cl_out, per sector, cluster and size class (inside clustering.label_sectors).';
+    'The cluster profiles of the members in pg_temp.cl_out, per sector, cluster and size class (inside clustering.label_share).';
 
 -- The method auto takes for a call's points (the one place of the rule): cells when
 -- the call has 200,000 points or more and at least half of them lie in cells of
@@ -406,11 +406,116 @@ $$;
 COMMENT ON FUNCTION clustering.auto_method(bigint, bigint) IS
     'The labelling method of auto for p_points points of which p_dense lie in grid cells holding min points or more: cells for 200,000 points or more, at least half of them dense; else points.';
 
--- DBSCAN, core flags and cluster rows for some sectors of a running run, stored in
--- clustering.run_labels, run_clusters and run_parts. Sectors are DBSCAN's partitions
--- (PARTITION BY sector), so labelling them separately, even on separate connections,
--- gives exactly the labels of the single query. The CLI calls it on two connections at once, each in a transaction
--- importing the same snapshot; clustering.compute labels whatever sectors are left.
+-- The grid squares of share p_share (0-based) of p_shares of the points of a run, into
+-- pg_temp.cl_share (sector_id, sx, sy: squares two cells of clustering.dbscan_cell wide,
+-- sqrt(2) * eps shrunk as the cells); returns the sectors it holds points of. The
+-- shares are unions of parts, each part all the points of a sector within some squares:
+--   sectors  below p_split_from points (200,000 for runs) a part is a whole sector:
+--            finding connected parts took 0.13 s of each connection at 111,213 points
+--            and gained nothing, each sector of the demo registry being one part, joined
+--            by its background noise.
+--   parts    from p_split_from points, per sector, the connected components of the
+--            squares, each joined to its 8 neighbours: two points within eps lie in the
+--            same or neighbouring squares. Found by ST_ClusterDBSCAN (min points 1)
+--            over the squares' integer coordinates, neighbours within 1.5 of each other.
+-- The shares are exact. Two points of different parts are never within eps of each
+-- other, and DBSCAN's clusters, core flags and border assignments depend only on the
+-- points within eps of each point, so ST_ClusterDBSCAN over a share, partitioned by
+-- sector and ordered by enterprise_id, labels its points as over all of them: the same
+-- clusters, the same border points in the same clusters.
+-- Each part, largest first (then by sector and part), goes to the share with the fewest
+-- points so far (the lowest share on a tie), so every connection that computes the
+-- split gets the same one. Points, not a guess at their work: at the 1.1M benchmark's
+-- density spread to a city's, points plus squared cell counts (a fit of DBSCAN's time)
+-- gave the share of software's largest part 76,000 points more, and its core flags (all
+-- 105,761 points the bounds left undecided were in that part) made it the slower by
+-- 6 s. Each connection labelling a share computes the split itself from the same
+-- snapshot: one connection's split could not be read by the others, which see the
+-- state of the run's transaction when they started. It costs a scan of the points more
+-- (1.5 s of each connection at 1.1M; revision 0064).
+DROP FUNCTION IF EXISTS clustering.keep_share(integer, integer);
+DROP FUNCTION IF EXISTS clustering.keep_share(integer, integer, bigint);
+DROP FUNCTION IF EXISTS clustering.share_squares(bigint, integer, integer);
+CREATE OR REPLACE FUNCTION clustering.share_squares(p_run bigint, p_share integer,
+                                                    p_shares integer, p_split_from bigint)
+RETURNS smallint[] LANGUAGE plpgsql AS $$
+DECLARE
+    v_load bigint[] := array_fill(0::bigint, ARRAY[p_shares]);
+    v_sectors smallint[] := '{}';
+    v_parts bigint[] := '{}';
+    v_to integer;
+    c record;
+BEGIN
+    DROP TABLE IF EXISTS pg_temp.cl_squares, pg_temp.cl_share;
+    CREATE TEMP TABLE cl_squares ON COMMIT DROP AS
+    SELECT sector_id, kx >> 1 AS sx, ky >> 1 AS sy, count(*) AS n
+      FROM clustering.cell_points(p_run) GROUP BY 1, 2, 3;
+    IF (SELECT coalesce(sum(n), 0) FROM cl_squares) < p_split_from THEN
+        CREATE TEMP TABLE cl_share ON COMMIT DROP AS
+        SELECT sector_id, sx, sy, n, 0::bigint AS part FROM cl_squares;
+    ELSE
+        CREATE TEMP TABLE cl_share ON COMMIT DROP AS
+        SELECT sector_id, sx, sy, n,
+               ST_ClusterDBSCAN(ST_MakePoint(sx, sy), 1.5, 1)
+                   OVER (PARTITION BY sector_id ORDER BY sx, sy)::bigint AS part
+          FROM cl_squares;
+    END IF;
+    DROP TABLE pg_temp.cl_squares;
+    FOR c IN SELECT sector_id, part, sum(n)::bigint AS n FROM cl_share GROUP BY 1, 2
+              ORDER BY 3 DESC, 1, 2 LOOP
+        v_to := 1;
+        FOR i IN 2 .. p_shares LOOP
+            IF v_load[i] < v_load[v_to] THEN
+                v_to := i;
+            END IF;
+        END LOOP;
+        v_load[v_to] := v_load[v_to] + c.n;
+        IF v_to = p_share + 1 THEN
+            v_sectors := v_sectors || c.sector_id;
+            v_parts := v_parts || c.part;
+        END IF;
+    END LOOP;
+    -- analyzed: the planner took an unanalyzed table of squares for a few rows and
+    -- joined it to the points by a nested loop (2 minutes at 111,213 points)
+    DELETE FROM cl_share q
+     WHERE (q.sector_id, q.part) NOT IN (SELECT * FROM unnest(v_sectors, v_parts));
+    ANALYZE cl_share;
+    RETURN ARRAY(SELECT DISTINCT s FROM unnest(v_sectors) s ORDER BY s);
+END
+$$;
+COMMENT ON FUNCTION clustering.share_squares(bigint, integer, integer, bigint) IS
+    'The grid squares of one share of a run''s sectors or, from p_split_from points, of its connected parts, of similar size, into pg_temp.cl_share (inside clustering.label_share); returns the share''s sectors.';
+
+-- The points of a run (clustering.run_points) with their coordinates and their cells
+-- kx, ky of clustering.dbscan_cell. A SQL function, inlined where it is called: a query
+-- that reads some of its columns reads only those.
+DROP FUNCTION IF EXISTS clustering.cell_points(bigint);
+CREATE FUNCTION clustering.cell_points(p_run bigint)
+RETURNS TABLE (enterprise_id bigint, sector_id smallint, geom geometry, district_code text,
+               district_name text, size_class text, digital_transformation boolean,
+               capital_cny numeric, x double precision, y double precision, kx bigint,
+               ky bigint)
+LANGUAGE sql STABLE AS $$
+    SELECT a.*, ST_X(a.geom), ST_Y(a.geom),
+           floor(ST_X(a.geom) / clustering.dbscan_cell(r.eps_m))::bigint,
+           floor(ST_Y(a.geom) / clustering.dbscan_cell(r.eps_m))::bigint
+      FROM clustering.runs r, clustering.run_points(p_run) a
+     WHERE r.run_id = p_run
+$$;
+COMMENT ON FUNCTION clustering.cell_points(bigint) IS
+    'The points of a clustering run with their coordinates and their grid cells (clustering.dbscan_cell).';
+
+-- DBSCAN, core flags and cluster rows for share p_share (0-based) of p_shares of the
+-- points of a running run (clustering.share_squares; one share: all of them), stored in
+-- clustering.run_labels, run_clusters and run_parts. The shares are exact (sectors are
+-- DBSCAN's partitions, and within a sector the parts are never within eps of each
+-- other), so labelling them separately, even on separate connections, gives exactly
+-- the labels of the single query. The CLI calls it on --jobs connections at once: the
+-- run's own, and helpers in transactions importing its snapshot; clustering.compute
+-- labels whatever shares are left. Every share of a run must be split alike (the same
+-- p_shares and p_split_from). Revision 0064 split the run's points into shares of connected parts; before,
+-- each connection labelled whole sectors, and the larger sector held the run back (the
+-- 1.1M benchmark spread to a city's density: software 23.5 s, comms 3 s).
 -- Two methods, the same labels (the run's method; auto: clustering.auto_method):
 --   points  ST_ClusterDBSCAN over the points, then the core flags of the clustered
 --           points, counted among them: every eps-neighbour of a core point is in a
@@ -431,14 +536,19 @@ COMMENT ON FUNCTION clustering.auto_method(bigint, bigint) IS
 -- cells of clustering.cell_labels (clustering.dbscan_cell): counted as they are written,
 -- where a count(*) of clustering.run_points to choose the method took 0.3-0.5 s of a
 -- connection at 1.1M.
-CREATE OR REPLACE FUNCTION clustering.label_sectors(p_run bigint, p_sector_ids smallint[])
+DROP FUNCTION IF EXISTS clustering.label_sectors(bigint, smallint[]);
+DROP FUNCTION IF EXISTS clustering.label_share(bigint, integer, integer);
+CREATE OR REPLACE FUNCTION clustering.label_share(p_run bigint, p_share integer,
+                                                  p_shares integer,
+                                                  p_split_from bigint DEFAULT 200000)
 RETURNS jsonb LANGUAGE plpgsql SET enable_mergejoin = off SET work_mem = '256MB'
     SET default_statistics_target = 10 SET client_min_messages = warning AS $$
 DECLARE
     r clustering.runs%ROWTYPE;  -- the run's parameters
     t timestamptz := clock_timestamp();
-    v_timings jsonb;
+    v_timings jsonb := '{}';
     v_points bigint;
+    v_sector_ids smallint[];
     v_dense bigint;  -- points in cells holding min_points or more (auto only)
     v_method text;
 BEGIN
@@ -446,19 +556,29 @@ BEGIN
     IF NOT FOUND OR r.status <> 'running' THEN
         RAISE EXCEPTION 'run % is not a running clustering run', p_run;
     END IF;
-    IF NOT p_sector_ids <@ r.sector_ids
+    IF p_shares IS NULL OR p_share IS NULL OR p_shares < 1 OR p_share < 0
+       OR p_share >= p_shares
        OR EXISTS (SELECT FROM clustering.run_parts
-                   WHERE run_id = p_run AND sector_ids && p_sector_ids) THEN
-        RAISE EXCEPTION 'sectors % are not sectors of run % left to label', p_sector_ids, p_run;
+                   WHERE run_id = p_run AND (share = p_share OR shares <> p_shares)) THEN
+        RAISE EXCEPTION 'share % of % is not a share of run % left to label', p_share,
+            p_shares, p_run;
     END IF;
     DROP TABLE IF EXISTS pg_temp.cl_cpts, pg_temp.cl_labels, pg_temp.cl_pts, pg_temp.cl_out,
         pg_temp.cl_clusters;
-    CREATE TEMP TABLE cl_cpts ON COMMIT DROP AS
-    SELECT a.*, ST_X(a.geom) AS x, ST_Y(a.geom) AS y,
-           floor(ST_X(a.geom) / clustering.dbscan_cell(r.eps_m))::bigint AS kx,
-           floor(ST_Y(a.geom) / clustering.dbscan_cell(r.eps_m))::bigint AS ky
-      FROM clustering.run_points(p_run) a WHERE a.sector_id = ANY (p_sector_ids);
-    GET DIAGNOSTICS v_points = ROW_COUNT;
+    IF p_shares = 1 THEN
+        CREATE TEMP TABLE cl_cpts ON COMMIT DROP AS SELECT * FROM clustering.cell_points(p_run);
+        GET DIAGNOSTICS v_points = ROW_COUNT;
+        v_sector_ids := r.sector_ids;
+    ELSE
+        v_sector_ids := clustering.share_squares(p_run, p_share, p_shares, p_split_from);
+        CREATE TEMP TABLE cl_cpts ON COMMIT DROP AS
+        SELECT a.* FROM clustering.cell_points(p_run) a
+          JOIN cl_share q ON q.sector_id = a.sector_id AND q.sx = a.kx >> 1 AND q.sy = a.ky >> 1;
+        GET DIAGNOSTICS v_points = ROW_COUNT;
+        DROP TABLE pg_temp.cl_share;
+        v_timings := jsonb_build_object('split', extract(epoch FROM clock_timestamp() - t));
+        t := clock_timestamp();
+    END IF;
     ANALYZE cl_cpts;
     IF r.method <> 'auto' THEN
         v_method := r.method;
@@ -481,7 +601,8 @@ BEGIN
               FROM cl_cpts p) x
          WHERE cid IS NOT NULL;
         ANALYZE cl_labels;
-        v_timings := jsonb_build_object('dbscan', extract(epoch FROM clock_timestamp() - t));
+        v_timings := v_timings || jsonb_build_object(
+            'dbscan', extract(epoch FROM clock_timestamp() - t));
         t := clock_timestamp();
         CREATE TEMP TABLE cl_pts ON COMMIT DROP AS
         SELECT enterprise_id, sector_id, x, y, true AS target FROM cl_labels;
@@ -494,19 +615,18 @@ BEGIN
         v_timings := v_timings || jsonb_build_object(
             'core_flags', extract(epoch FROM clock_timestamp() - t));
     ELSE
-        v_timings := clustering.cell_labels(p_run, r.eps_m, r.min_points);
+        v_timings := v_timings || clustering.cell_labels(p_run, r.eps_m, r.min_points);
     END IF;
     t := clock_timestamp();
 
-    -- The clusters of pg_temp.cl_out, one row each, made here so that both connections
-    -- share the work. Label: 1-based within the sector, ordered by each cluster's
-    -- smallest member. The hull is buffered by eps/10 so that small or collinear
-    -- clusters still have an area; its district is the members' majority district
-    -- (ties: the lowest district code, then name).
+    -- The clusters of pg_temp.cl_out, one row each, made here so that the connections
+    -- share the work, named by their first member (clustering.compute numbers them).
+    -- The hull is buffered by eps/10 so that small or collinear clusters still have an
+    -- area; its district is the members' majority district (ties: the lowest district
+    -- code, then name).
     ANALYZE cl_out;
     CREATE TEMP TABLE cl_clusters ON COMMIT DROP AS
-    SELECT g.*, dense_rank() OVER (PARTITION BY g.sector_id ORDER BY g.first_member)::int AS label,
-           d.district_code, d.district_name
+    SELECT g.*, d.district_code, d.district_name
       FROM (SELECT sector_id, cid, min(enterprise_id) AS first_member, count(*)::int AS n,
                    count(*) FILTER (WHERE is_core)::int AS n_core,
                    ST_Multi(ST_Buffer(ST_ConvexHull(ST_Collect(geom)), r.eps_m / 10, 4)) AS hull,
@@ -528,33 +648,34 @@ BEGIN
              ORDER BY sector_id, cid, n DESC, district_code NULLS LAST, district_name) d
              USING (sector_id, cid);
     ANALYZE cl_clusters;
-    INSERT INTO clustering.run_clusters (run_id, sector_id, label, n_members, n_core, hull,
-                                         centroid, district_code, district_name)
-    SELECT p_run, sector_id, label, n, n_core, hull, centroid, district_code, district_name
+    INSERT INTO clustering.run_clusters (run_id, first_member, sector_id, n_members, n_core,
+                                         hull, centroid, district_code, district_name)
+    SELECT p_run, first_member, sector_id, n, n_core, hull, centroid, district_code,
+           district_name
       FROM cl_clusters;
-    INSERT INTO clustering.run_labels (run_id, enterprise_id, sector_id, label, is_core)
-    SELECT p_run, o.enterprise_id, o.sector_id, c.label, o.is_core
+    INSERT INTO clustering.run_labels (run_id, enterprise_id, first_member, is_core)
+    SELECT p_run, o.enterprise_id, c.first_member, o.is_core
       FROM cl_out o JOIN cl_clusters c USING (sector_id, cid);
-    INSERT INTO clustering.run_profiles (run_id, sector_id, label, size_class, n_members,
+    INSERT INTO clustering.run_profiles (run_id, first_member, size_class, n_members,
                                          n_digital, n_digital_known, capital_sum_cny, n_capital)
-    SELECT p_run, c.sector_id, c.label, p.size_class, p.n_members, p.n_digital,
+    SELECT p_run, c.first_member, p.size_class, p.n_members, p.n_digital,
            p.n_digital_known, p.capital_sum_cny, p.n_capital
       FROM clustering.cl_out_profiles() p JOIN cl_clusters c USING (sector_id, cid);
     v_timings := v_timings || jsonb_build_object(
         'method', v_method, 'clusters', extract(epoch FROM clock_timestamp() - t))
         || CASE WHEN v_dense IS NULL THEN '{}' ELSE jsonb_build_object('dense_points', v_dense) END;
-    INSERT INTO clustering.run_parts (run_id, sector_ids, n_points, timings)
-    VALUES (p_run, p_sector_ids, v_points, v_timings);
+    INSERT INTO clustering.run_parts (run_id, share, shares, sector_ids, n_points, timings)
+    VALUES (p_run, p_share, p_shares, v_sector_ids, v_points, v_timings);
     DROP TABLE IF EXISTS pg_temp.cl_cpts, pg_temp.cl_labels, pg_temp.cl_pts, pg_temp.cl_flags,
         pg_temp.cl_out, pg_temp.cl_clusters;
     RETURN v_timings;
 END
 $$;
-COMMENT ON FUNCTION clustering.label_sectors(bigint, smallint[]) IS
-    'Runs ST_ClusterDBSCAN, the core flags and the cluster rows for some sectors of a running run into clustering.run_labels and run_clusters (the CLI labels sectors on two connections at once).';
+COMMENT ON FUNCTION clustering.label_share(bigint, integer, integer, bigint) IS
+    'Runs ST_ClusterDBSCAN, the core flags and the cluster rows for one share of the points of a running run (its sectors or, from p_split_from points, connected parts of them) into clustering.run_labels and run_clusters (the CLI labels a share per connection, all at once).';
 
--- The labels of the points of some sectors of a run into pg_temp.cl_out (inside
--- clustering.label_sectors), the same as ST_ClusterDBSCAN's over them, found from cells
+-- The labels of the points of a share of a run into pg_temp.cl_out (inside
+-- clustering.label_share), the same as ST_ClusterDBSCAN's over them, found from cells
 -- instead of points:
 --   cells   squares eps/sqrt(2) wide (clustering.dbscan_cell): any two points
 --           of a cell are within eps of each other, and every point within eps of a
@@ -573,7 +694,7 @@ COMMENT ON FUNCTION clustering.label_sectors(bigint, smallint[]) IS
 --           Where core points of two clusters are within eps, ST_ClusterDBSCAN gives it
 --           to the first in its ORDER BY, enterprise_id: it takes each core point in
 --           that order and claims the unclaimed points within eps. So does this.
--- The points are those of pg_temp.cl_cpts (label_sectors writes it: the columns of
+-- The points are those of pg_temp.cl_cpts (label_share writes it: the columns of
 -- clustering.run_points, x, y, and their cell kx, ky). Returns the timings (dbscan: the
 -- cells, their clusters and the borders; core_flags) and the counts of
 -- clustering.core_flags (undecided, counted).
@@ -671,7 +792,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION clustering.cell_labels(bigint, double precision, integer) IS
-    'The labels of ST_ClusterDBSCAN over the points of pg_temp.cl_cpts (some sectors of a run) into pg_temp.cl_out, found over grid cells of core points (inside clustering.label_sectors).';
+    'The labels of ST_ClusterDBSCAN over the points of pg_temp.cl_cpts (one share of a run) into pg_temp.cl_out, found over grid cells of core points (inside clustering.label_share).';
 
 -- Fresh statistics for the tables a run has just filled, before the statements that
 -- join them: the work table of labels, emptied after every run, and clustering.clusters
@@ -694,9 +815,11 @@ COMMENT ON FUNCTION clustering.analyze_run_tables() IS
 
 -- work_mem 256MB: the members' labels sort every clustered point twice (window
 -- functions by cluster, then by first member), about 100 MB per sort at a million
--- points, more than the server's usual work_mem (revision 0028).
+-- points, more than the server's usual work_mem (revision 0028). client_min_messages
+-- warning: no NOTICE for its scratch tables dropped IF EXISTS (as label_share).
 CREATE OR REPLACE FUNCTION clustering.compute(p_run bigint)
-RETURNS jsonb LANGUAGE plpgsql SET default_statistics_target = 10 SET work_mem = '256MB' AS $$
+RETURNS jsonb LANGUAGE plpgsql SET default_statistics_target = 10 SET work_mem = '256MB'
+    SET client_min_messages = warning AS $$
 DECLARE
     r clustering.runs%ROWTYPE;  -- the run's parameters
     t0 timestamptz := clock_timestamp();
@@ -707,7 +830,7 @@ DECLARE
     v_clustered bigint;
     v_clusters integer;
     v_lineage jsonb;
-    v_left smallint[];
+    v_shares integer;
 BEGIN
     SELECT * INTO r FROM clustering.runs WHERE run_id = p_run FOR UPDATE;
     IF NOT FOUND OR r.status <> 'running' THEN
@@ -717,56 +840,66 @@ BEGIN
     -- already held when the CLI runs it)
     PERFORM registry.hold_enterprises('cluster');
 
-    -- Labels: the sectors not labelled yet (by the CLI on other connections) here.
-    v_left := ARRAY(SELECT s FROM unnest(r.sector_ids) s
-                     WHERE NOT EXISTS (SELECT FROM clustering.run_parts
-                                        WHERE run_id = p_run AND s = ANY (sector_ids))
-                     ORDER BY s);
-    IF cardinality(v_left) > 0 THEN
-        PERFORM clustering.label_sectors(p_run, v_left);
-    END IF;
+    -- Labels: the shares not labelled yet (by the CLI on other connections) here; no
+    -- share labelled yet: all the points as one.
+    v_shares := coalesce((SELECT max(shares) FROM clustering.run_parts WHERE run_id = p_run), 1);
+    FOR i IN 0 .. v_shares - 1 LOOP
+        IF NOT EXISTS (SELECT FROM clustering.run_parts WHERE run_id = p_run AND share = i) THEN
+            PERFORM clustering.label_share(p_run, i, v_shares);
+        END IF;
+    END LOOP;
     -- steps run on several connections: the sum of their seconds, and each part's
     SELECT jsonb_build_object(
                'dbscan', sum((timings->>'dbscan')::float8),
                'core_flags', sum((timings->>'core_flags')::float8),
-               'parts', jsonb_agg(timings || jsonb_build_object('sectors', sector_ids,
+               'parts', jsonb_agg(timings || jsonb_build_object('share', share,
+                                                                'sectors', sector_ids,
                                                                 'points', n_points)
-                                  ORDER BY sector_ids)),
+                                  ORDER BY share)),
            sum(n_points)
       INTO v_timings, v_points
       FROM clustering.run_parts WHERE run_id = p_run;
     t := clock_timestamp();
 
-    -- The clusters, made by the connections that labelled their sectors, in label
-    -- order: cluster ids are deterministic.
+    -- The clusters, made by the connections that labelled them, numbered here within
+    -- their sector by first member (label 1 is the cluster holding the sector's
+    -- smallest clustered enterprise key; a sector's clusters may come from several
+    -- shares) and stored in label order: cluster ids are deterministic.
+    DROP TABLE IF EXISTS pg_temp.cl_numbered, pg_temp.cl_keys;
+    CREATE TEMP TABLE cl_numbered ON COMMIT DROP AS
+    SELECT c.*, row_number() OVER (PARTITION BY sector_id ORDER BY first_member)::int AS label
+      FROM clustering.run_clusters c WHERE run_id = p_run;
     INSERT INTO clustering.clusters (run_id, sector_id, label, n_members, n_core, hull,
                                      centroid, area_km2, density_per_km2, district_code,
                                      district_name)
     SELECT p_run, sector_id, label, n_members, n_core, hull, centroid, ST_Area(hull) / 1e6,
            n_members / (ST_Area(hull) / 1e6), district_code, district_name
-      FROM clustering.run_clusters WHERE run_id = p_run
+      FROM cl_numbered
      ORDER BY sector_id, label;
     GET DIAGNOSTICS v_clusters = ROW_COUNT;
+    CREATE TEMP TABLE cl_keys ON COMMIT DROP AS
+    SELECT n.first_member, c.cluster_id
+      FROM cl_numbered n JOIN clustering.clusters c
+        ON c.run_id = p_run AND c.sector_id = n.sector_id AND c.label = n.label;
+    ANALYZE cl_keys;
     PERFORM clustering.analyze_run_tables();  -- the labels and the run's clusters
     INSERT INTO clustering.cluster_profiles (cluster_id, size_class, n_members, n_digital,
                                              n_digital_known, capital_sum_cny, n_capital)
-    SELECT c.cluster_id, p.size_class, p.n_members, p.n_digital, p.n_digital_known,
+    SELECT k.cluster_id, p.size_class, p.n_members, p.n_digital, p.n_digital_known,
            p.capital_sum_cny, p.n_capital
-      FROM clustering.run_profiles p
-      JOIN clustering.clusters c ON c.run_id = p_run AND c.sector_id = p.sector_id
-                                AND c.label = p.label
+      FROM clustering.run_profiles p JOIN cl_keys k USING (first_member)
      WHERE p.run_id = p_run;
 
     -- the members into the run's own table, then made its partition of clustering.members
     -- (sql/schema/030_clustering.sql)
     EXECUTE format('INSERT INTO %s (run_id, enterprise_id, cluster_id, is_core) '
-                   'SELECT $1, m.enterprise_id, c.cluster_id, m.is_core '
-                   'FROM clustering.run_labels m '
-                   'JOIN clustering.clusters c ON c.run_id = $1 AND c.sector_id = m.sector_id '
-                   'AND c.label = m.label WHERE m.run_id = $1',
+                   'SELECT $1, m.enterprise_id, k.cluster_id, m.is_core '
+                   'FROM clustering.run_labels m JOIN pg_temp.cl_keys k USING (first_member) '
+                   'WHERE m.run_id = $1',
                    clustering.begin_members(p_run)) USING p_run;
     GET DIAGNOSTICS v_clustered = ROW_COUNT;
     PERFORM clustering.attach_members(p_run);
+    DROP TABLE pg_temp.cl_numbered, pg_temp.cl_keys;
     v_timings := v_timings || jsonb_build_object('clusters', extract(epoch FROM clock_timestamp() - t));
     t := clock_timestamp();
 

@@ -184,43 +184,50 @@ COMMENT ON COLUMN clustering.lineage.size_after IS 'Members now (0 when dissolve
 COMMENT ON COLUMN clustering.lineage.shared_members IS 'Members it shares with its parents.';
 
 -- Work of a run in progress, shared between connections (added by revision 0011). The
--- CLI labels sectors on separate connections (clustering.label_sectors), each
--- committing its labels here; the run's transaction then reads them
+-- CLI labels a run's points in shares on separate connections (clustering.label_share),
+-- each committing its labels here; the run's transaction then reads them
 -- (clustering.compute) and deletes them. UNLOGGED: scratch data, never published; a
--- server crash empties both tables together, and the run is marked abandoned anyway.
+-- server crash empties the tables together, and the run is marked abandoned anyway.
 -- No foreign key to the run: a check per row costs more than the row (rows of runs
 -- no longer running are deleted by clustering.clear_work at the next start).
-
-CREATE UNLOGGED TABLE IF NOT EXISTS clustering.run_parts (
-    run_id bigint NOT NULL,
-    sector_ids smallint[] NOT NULL,
-    n_points bigint NOT NULL,
-    timings jsonb NOT NULL,
-    PRIMARY KEY (run_id, sector_ids)
-);
-COMMENT ON TABLE clustering.run_parts IS 'Sectors of a running clustering run already labelled, one row per clustering.label_sectors call; emptied when the run ends.';
-COMMENT ON COLUMN clustering.run_parts.run_id IS 'Clustering run.';
-COMMENT ON COLUMN clustering.run_parts.sector_ids IS 'Sectors labelled together.';
-COMMENT ON COLUMN clustering.run_parts.n_points IS 'Enterprises of these sectors clustered.';
-COMMENT ON COLUMN clustering.run_parts.timings IS 'Seconds of DBSCAN and of the core flags.';
-
--- Since revision 0036 the connection that labels a sector also makes its cluster rows
--- (clustering.run_clusters): a label is the cluster's final number in its sector, and
--- the points' geometry stays on that connection. A table of the old shape (DBSCAN's
--- cluster number and each point's geometry) is scratch data: it is dropped.
+-- A cluster is named by its first member (its smallest enterprise key) until compute
+-- numbers the clusters of a sector (revision 0064): a sector's clusters may come from
+-- several shares, so no share can number them. Tables of an older shape (a label per
+-- share's sector; before revision 0036, DBSCAN's cluster number) hold only the work of
+-- runs in progress: they are dropped and made again.
 DO $$
 BEGIN
-    IF EXISTS (SELECT FROM information_schema.columns WHERE table_schema = 'clustering'
-                  AND table_name = 'run_labels' AND column_name = 'cid') THEN
-        DROP TABLE clustering.run_labels;
+    IF EXISTS (SELECT FROM information_schema.tables WHERE table_schema = 'clustering'
+                  AND table_name = 'run_labels')
+       AND NOT EXISTS (SELECT FROM information_schema.columns WHERE table_schema = 'clustering'
+                          AND table_name = 'run_labels' AND column_name = 'first_member') THEN
+        DROP TABLE IF EXISTS clustering.run_labels, clustering.run_clusters,
+            clustering.run_profiles, clustering.run_parts;
     END IF;
 END
 $$;
+
+CREATE UNLOGGED TABLE IF NOT EXISTS clustering.run_parts (
+    run_id bigint NOT NULL,
+    share integer NOT NULL,
+    shares integer NOT NULL,
+    sector_ids smallint[] NOT NULL,
+    n_points bigint NOT NULL,
+    timings jsonb NOT NULL,
+    PRIMARY KEY (run_id, share)
+);
+COMMENT ON TABLE clustering.run_parts IS 'Shares of a running clustering run already labelled, one row per clustering.label_share call; emptied when the run ends.';
+COMMENT ON COLUMN clustering.run_parts.run_id IS 'Clustering run.';
+COMMENT ON COLUMN clustering.run_parts.share IS 'Share of the run''s points, 0-based (clustering.label_share).';
+COMMENT ON COLUMN clustering.run_parts.shares IS 'Shares the run''s points are labelled in.';
+COMMENT ON COLUMN clustering.run_parts.sector_ids IS 'Sectors with points in the share.';
+COMMENT ON COLUMN clustering.run_parts.n_points IS 'Enterprises of the share clustered.';
+COMMENT ON COLUMN clustering.run_parts.timings IS 'Seconds of the split, DBSCAN, the core flags and the cluster rows.';
+
 CREATE UNLOGGED TABLE IF NOT EXISTS clustering.run_labels (
     run_id bigint NOT NULL,
     enterprise_id bigint NOT NULL,
-    sector_id smallint NOT NULL,
-    label integer NOT NULL,
+    first_member bigint NOT NULL,
     is_core boolean NOT NULL
 );
 -- no index: the table holds the running runs' rows only, read whole by compute, and an
@@ -229,26 +236,25 @@ DROP INDEX IF EXISTS clustering.run_labels_run_idx;
 COMMENT ON TABLE clustering.run_labels IS 'The clustered enterprises of a running run, as seen by the connection that labelled them; emptied when the run ends.';
 COMMENT ON COLUMN clustering.run_labels.run_id IS 'Clustering run.';
 COMMENT ON COLUMN clustering.run_labels.enterprise_id IS 'Enterprise (registry.enterprises).';
-COMMENT ON COLUMN clustering.run_labels.sector_id IS 'Sector.';
-COMMENT ON COLUMN clustering.run_labels.label IS 'Its cluster (clustering.run_clusters): 1-based within the sector, ordered by the smallest member key.';
+COMMENT ON COLUMN clustering.run_labels.first_member IS 'Its cluster (clustering.run_clusters), named by its smallest member key.';
 COMMENT ON COLUMN clustering.run_labels.is_core IS 'Core point (min points within eps).';
 
 CREATE UNLOGGED TABLE IF NOT EXISTS clustering.run_clusters (
     run_id bigint NOT NULL,
+    first_member bigint NOT NULL,
     sector_id smallint NOT NULL,
-    label integer NOT NULL,
     n_members integer NOT NULL,
     n_core integer NOT NULL,
     hull geometry(MultiPolygon, {srid}) NOT NULL,
     centroid geometry(Point, {srid}) NOT NULL,
     district_code text,
     district_name text,
-    PRIMARY KEY (run_id, sector_id, label)
+    PRIMARY KEY (run_id, first_member)
 );
-COMMENT ON TABLE clustering.run_clusters IS 'The clusters of a running run, made by the connection that labelled their sector (columns as clustering.clusters); emptied when the run ends.';
+COMMENT ON TABLE clustering.run_clusters IS 'The clusters of a running run, made by the connection that labelled them (columns as clustering.clusters); emptied when the run ends.';
 COMMENT ON COLUMN clustering.run_clusters.run_id IS 'Clustering run.';
+COMMENT ON COLUMN clustering.run_clusters.first_member IS 'Its smallest member key, which names it until clustering.compute numbers the clusters of its sector.';
 COMMENT ON COLUMN clustering.run_clusters.sector_id IS 'Sector.';
-COMMENT ON COLUMN clustering.run_clusters.label IS 'Cluster number within the sector, 1-based, ordered by the smallest member key.';
 COMMENT ON COLUMN clustering.run_clusters.n_members IS 'Enterprises in the cluster (core and border).';
 COMMENT ON COLUMN clustering.run_clusters.n_core IS 'Core enterprises.';
 COMMENT ON COLUMN clustering.run_clusters.hull IS 'Convex hull of the members buffered by eps/10.';
@@ -261,7 +267,7 @@ COMMENT ON COLUMN clustering.run_clusters.district_name IS 'Majority district na
 -- counted at every refresh from the registry as it was then: an old run's figures
 -- changed with every load that changed a capital or a flag, and a refresh after a load
 -- showed the published run's clusters with the load's attributes. The connection that
--- labels a sector counts them (clustering.label_sectors, from the rows it read for
+-- labels a cluster counts them (clustering.label_share, from the rows it read for
 -- DBSCAN; 1.0 s of the refresh at 1,117,610 enterprises was their join to the
 -- registry), into run_profiles; clustering.compute keys them by cluster.
 CREATE TABLE IF NOT EXISTS clustering.cluster_profiles (
@@ -285,8 +291,7 @@ COMMENT ON COLUMN clustering.cluster_profiles.n_capital IS 'Of them, with a regi
 
 CREATE UNLOGGED TABLE IF NOT EXISTS clustering.run_profiles (
     run_id bigint NOT NULL,
-    sector_id smallint NOT NULL,
-    label integer NOT NULL,
+    first_member bigint NOT NULL,
     size_class text NOT NULL,
     n_members integer NOT NULL,
     n_digital integer NOT NULL,
@@ -294,10 +299,9 @@ CREATE UNLOGGED TABLE IF NOT EXISTS clustering.run_profiles (
     capital_sum_cny numeric,
     n_capital integer NOT NULL
 );
-COMMENT ON TABLE clustering.run_profiles IS 'The cluster profiles of a running run (columns as clustering.cluster_profiles, the cluster named by sector and label as in clustering.run_clusters); emptied when the run ends.';
+COMMENT ON TABLE clustering.run_profiles IS 'The cluster profiles of a running run (columns as clustering.cluster_profiles, the cluster named by its first member as in clustering.run_clusters); emptied when the run ends.';
 COMMENT ON COLUMN clustering.run_profiles.run_id IS 'Clustering run.';
-COMMENT ON COLUMN clustering.run_profiles.sector_id IS 'Sector.';
-COMMENT ON COLUMN clustering.run_profiles.label IS 'Cluster number within the sector (clustering.run_clusters).';
+COMMENT ON COLUMN clustering.run_profiles.first_member IS 'Its cluster (clustering.run_clusters).';
 COMMENT ON COLUMN clustering.run_profiles.size_class IS 'As clustering.cluster_profiles.';
 COMMENT ON COLUMN clustering.run_profiles.n_members IS 'As clustering.cluster_profiles.';
 COMMENT ON COLUMN clustering.run_profiles.n_digital IS 'As clustering.cluster_profiles.';
