@@ -352,7 +352,9 @@ def _comma_list(ctx, param, value: str | None) -> list[str] | None:
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Cluster the enterprises that existed at this date (YYYY-MM-DD).")
 @click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True,
-              help="Database connections labelling sectors at once (1: all in the run's own).")
+              help="Database connections labelling at once, a share of the points each: "
+                   "sectors, and from 200,000 enterprises their connected parts (the same "
+                   "labels; 1: all in the run's own connection).")
 @click.option("--method", type=click.Choice(LABEL_METHODS), default="auto", show_default=True,
               help="points: ST_ClusterDBSCAN over the enterprises; cells: over grid cells of "
                    "core points, the same labels, faster where dense; auto: cells for 200,000 "
