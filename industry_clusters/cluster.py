@@ -86,9 +86,9 @@ def run_clustering(target, *, eps: float = 500.0, min_points: int = 30,
 
 
 def label_concurrently(target, conn: psycopg.Connection, run_id: int, jobs: int) -> None:
-    """Label the run's points in shares on up to ``jobs`` connections at once
-    (``clustering.label_share``: exact shares of connected parts, of similar cost):
-    ``conn`` and ``jobs`` - 1 helpers.
+    """Label the run's points in shares on up to ``jobs`` connections at once, ``conn``
+    and ``jobs`` - 1 helpers (``clustering.label_share``: exact shares of sectors or of
+    their connected parts, of similar size).
 
     ``conn`` is in the run's transaction, which holds the registry (hold_registry): it
     exports its snapshot, and every helper imports it, so all of them read the same

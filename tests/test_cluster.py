@@ -600,12 +600,20 @@ def test_shares_of_connected_parts_give_the_single_query_result(db_url, conn):
         conn.commit()
     conn.execute("SELECT clustering.compute(%s)", (run,))
     conn.commit()
-    shares = conn.execute("SELECT jsonb_path_query_array(timings, '$.parts[*].sectors') "
-                          "FROM clustering.runs WHERE run_id = %s", (run,)).fetchone()[0]
+    shares, points = conn.execute(
+        "SELECT jsonb_path_query_array(timings, '$.parts[*].sectors'), "
+        "jsonb_path_query_array(timings, '$.parts[*].points') "
+        "FROM clustering.runs WHERE run_id = %s", (run,)).fetchone()
     ids = dict(conn.execute("SELECT code, sector_id FROM registry.sectors").fetchall())
-    # eight parts in three shares: both sectors are split between shares
+    # eight parts in three shares: both sectors are split between shares, and the
+    # shares' sizes differ by less than a town (the largest first, to the smallest share)
     assert len(shares) == 3 and all(
         sum(ids[s] in share for share in shares) >= 2 for s in ("software", "comms")), shares
+    towns = conn.execute("SELECT count(*) FROM registry.enterprises GROUP BY sector_id, "
+                         "floor((ST_X(geom_proj) - %s + 1000) / 6000), "
+                         "floor((ST_Y(geom_proj) - %s + 1000) / 4000) ORDER BY 1 DESC",
+                         (X0, Y0)).fetchall()
+    assert len(towns) == 8 and max(points) - min(points) <= towns[0][0], (points, towns)
     assert labelled(conn, run) == labelled(conn, alone.run_id)
     assert run_groups(conn, run) == bare_groups(conn) and len(run_groups(conn, run)) == 24
 
