@@ -618,6 +618,24 @@ def test_shares_of_connected_parts_give_the_single_query_result(db_url, conn):
     assert run_groups(conn, run) == bare_groups(conn) and len(run_groups(conn, run)) == 24
 
 
+def test_a_share_is_labelled_once_and_every_share_alike(conn):
+    """clustering.label_share refuses a share outside the split, one already labelled,
+    and a split into another number of shares than the run's first share was."""
+    insert_points(conn, blob(random.Random(4), 40, 0, 0, 150))
+    run = conn.execute("SELECT clustering.start_run()").fetchone()[0]
+    conn.execute("SELECT clustering.label_share(%s, 0, 2)", (run,))
+    for share, shares in [(0, 2), (2, 2), (-1, 2), (1, 3), (0, 0)]:
+        with pytest.raises(psycopg.errors.RaiseException,
+                           match=f"share {share} of {shares} is not a share of run {run} "
+                                 "left to label"):
+            with conn.transaction():
+                conn.execute("SELECT clustering.label_share(%s, %s, %s)", (run, share, shares))
+    conn.execute("SELECT clustering.label_share(%s, 1, 2)", (run,))
+    out = conn.execute("SELECT clustering.compute(%s)", (run,)).fetchone()[0]
+    assert (out["points"], out["clusters"]) == (40, 1)
+    conn.rollback()
+
+
 def test_sectors_on_two_connections_give_the_single_query_result(db_url, conn):
     two_sector_town(conn, 21)
     both = run_clustering(db_url, jobs=2)
