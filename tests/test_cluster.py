@@ -576,7 +576,8 @@ def run_groups(conn, run_id: int) -> list[tuple]:
         "WHERE run_id = %s GROUP BY cluster_id ORDER BY 1", (run_id,)).fetchall()
 
 
-def test_shares_of_connected_parts_give_the_single_query_result(db_url, conn):
+@pytest.mark.parametrize("method", ["points", "cells"])
+def test_shares_of_connected_parts_give_the_single_query_result(db_url, conn, method):
     """Each sector is four towns 4 km apart (two_sector_town's, without its noise), so
     it has four connected parts; split into three shares of parts, a sector's towns are
     labelled apart, and every label, core flag, hull and cluster is the single
@@ -592,18 +593,20 @@ def test_shares_of_connected_parts_give_the_single_query_result(db_url, conn):
                     insert_points(conn, blob(rng, 5, x0 + k * 1200 - 600, y0, 40),
                                   sector=sector)
     conn.commit()
-    alone = run_clustering(db_url, jobs=1)
-    run = conn.execute("SELECT clustering.start_run()").fetchone()[0]
+    alone = run_clustering(db_url, jobs=1, method=method)
+    run = conn.execute("SELECT clustering.start_run(p_method => %s)", (method,)).fetchone()[0]
     conn.commit()
     for share in (2, 0, 1):  # parts from 0 points: the threshold of runs is 200,000
         conn.execute("SELECT clustering.label_share(%s, %s, 3, 0)", (run, share))
         conn.commit()
     conn.execute("SELECT clustering.compute(%s)", (run,))
     conn.commit()
-    shares, points = conn.execute(
+    shares, points, methods = conn.execute(
         "SELECT jsonb_path_query_array(timings, '$.parts[*].sectors'), "
-        "jsonb_path_query_array(timings, '$.parts[*].points') "
+        "jsonb_path_query_array(timings, '$.parts[*].points'), "
+        "jsonb_path_query_array(timings, '$.parts[*].method') "
         "FROM clustering.runs WHERE run_id = %s", (run,)).fetchone()
+    assert methods == [method] * 3
     ids = dict(conn.execute("SELECT code, sector_id FROM registry.sectors").fetchall())
     # eight parts in three shares: both sectors are split between shares, and the
     # shares' sizes differ by less than a town (the largest first, to the smallest share)
