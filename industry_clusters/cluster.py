@@ -37,6 +37,7 @@ from industry_clusters.errors import UserError
 
 TIER_METHODS = ("jenks", "quantile", "absolute")
 LABEL_METHODS = ("auto", "points", "cells")  # clustering.label_share
+LABEL_SHARE = "SELECT clustering.label_share(%s, %s, %s)"  # run, share, shares
 
 
 @dataclass
@@ -113,8 +114,7 @@ def label_concurrently(target, conn: psycopg.Connection, run_id: int, jobs: int)
             return
         shares = len(helpers) + 1
         with ThreadPoolExecutor(shares) as pool:
-            futures = [pool.submit(conn.execute, "SELECT clustering.label_share(%s, 0, %s)",
-                                   (run_id, shares))]
+            futures = [pool.submit(conn.execute, LABEL_SHARE, (run_id, 0, shares))]
             futures += [pool.submit(_label, h, snapshot, run_id, share, shares)
                         for share, h in enumerate(helpers, 1)]
             try:
@@ -134,7 +134,7 @@ def _label(conn: psycopg.Connection, snapshot: str, run_id: int, share: int,
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
-        conn.execute("SELECT clustering.label_share(%s, %s, %s)", (run_id, share, shares))
+        conn.execute(LABEL_SHARE, (run_id, share, shares))
 
 
 def refresh(target) -> None:
