@@ -437,9 +437,6 @@ COMMENT ON FUNCTION clustering.auto_method(bigint, bigint) IS
 -- state of the run's transaction when they started. It costs a scan of the points more:
 -- at 1.1M, counting the squares 0.75 s of each connection, their parts 0.3 s
 -- (revision 0064).
-DROP FUNCTION IF EXISTS clustering.keep_share(integer, integer);
-DROP FUNCTION IF EXISTS clustering.keep_share(integer, integer, bigint);
-DROP FUNCTION IF EXISTS clustering.share_squares(bigint, integer, integer);
 DROP FUNCTION IF EXISTS clustering.share_squares(bigint, integer, integer, bigint);
 CREATE FUNCTION clustering.share_squares(p_run bigint, p_share integer, p_shares integer,
                                          p_split_from bigint, OUT sector_ids smallint[],
@@ -526,9 +523,10 @@ COMMENT ON FUNCTION clustering.cell_points(bigint) IS
 -- the labels of the single query. The CLI calls it on --jobs connections at once: the
 -- run's own, and helpers in transactions importing its snapshot; clustering.compute
 -- labels whatever shares are left. Every share of a run must be split alike (the same
--- p_shares and p_split_from). Revision 0064 split the run's points into shares of connected parts; before,
--- each connection labelled whole sectors, and the larger sector held the run back (the
--- 1.1M benchmark spread to a city's density: software 23.5 s, comms 3 s).
+-- p_shares and p_split_from). Revision 0064 split the run's points into shares of
+-- connected parts; before, each connection labelled whole sectors, and the larger
+-- sector held the run back (the 1.1M benchmark spread to a city's density: software
+-- 23.5 s, comms 3 s).
 -- Two methods, the same labels (the run's method; auto: clustering.auto_method):
 --   points  ST_ClusterDBSCAN over the points, then the core flags of the clustered
 --           points, counted among them: every eps-neighbour of a core point is in a
@@ -550,7 +548,6 @@ COMMENT ON FUNCTION clustering.cell_points(bigint) IS
 -- where a count(*) of clustering.run_points to choose the method took 0.3-0.5 s of a
 -- connection at 1.1M.
 DROP FUNCTION IF EXISTS clustering.label_sectors(bigint, smallint[]);
-DROP FUNCTION IF EXISTS clustering.label_share(bigint, integer, integer);
 CREATE OR REPLACE FUNCTION clustering.label_share(p_run bigint, p_share integer,
                                                   p_shares integer,
                                                   p_split_from bigint DEFAULT 200000)
