@@ -368,8 +368,12 @@ def test_as_of_snapshot(db_url, conn):
 @pytest.mark.parametrize("args, fragment", [
     (["--eps", "0"], "eps must be a positive distance in metres"),
     (["--eps", "-5"], "eps must be a positive distance in metres"),
-    (["--eps", "nan"], "eps must be a positive distance in metres, not NaN"),
-    (["--eps", "inf"], "eps must be a positive distance in metres, not Infinity"),
+    (["--eps", "nan"], "eps must be a positive distance in metres, from 0.001 (a millimetre) to 1000000 (1,000 km), not NaN"),
+    (["--eps", "inf"], "to 1000000 (1,000 km), not Infinity"),
+    (["--eps", "1e-300"], "from 0.001 (a millimetre) to 1000000 (1,000 km), not 1e-300"),
+    (["--eps", "0.0009"], "from 0.001 (a millimetre) to 1000000 (1,000 km), not 0.0009"),
+    (["--eps", "1000001"], "to 1000000 (1,000 km), not 1000001"),
+    (["--eps", "1e308"], "to 1000000 (1,000 km), not 1e+308"),
     (["--min-points", "0"], "min points must be at least 1"),
     (["--sectors", "comms,robots"], "unknown sector robots; sectors are comms, software"),
     (["--tier-core", "100"], "jenks tiers take no thresholds"),
@@ -388,6 +392,17 @@ def test_bad_parameters_are_one_line(db_url, conn, args, fragment):
     """Refused before the run is recorded: no run row, nothing published."""
     assert_one_line_error(run_cli("cluster", *args, url=db_url), fragment)
     assert conn.execute("SELECT count(*) FROM clustering.runs").fetchone()[0] == 0
+
+
+def test_eps_from_a_millimetre_to_a_thousand_kilometres(conn):
+    """The ends of eps's range are runs (the grid of a millimetre's cells, the hull
+    buffered by 100 km), as SQL gives them."""
+    insert_points(conn, blob(random.Random(5), 40, 0, 0, 150))
+    for eps, clusters in ((0.001, 0), (1e6, 1)):
+        run = conn.execute("SELECT clustering.run(%s, 30)", (eps,)).fetchone()[0]
+        assert conn.execute("SELECT status, n_clusters FROM clustering.runs WHERE run_id = %s",
+                            (run,)).fetchone() == ("succeeded", clusters)
+    conn.rollback()
 
 
 @pytest.mark.parametrize("sectors", ["", ",", " , "])
@@ -634,9 +649,30 @@ def test_a_share_is_labelled_once_and_every_share_alike(conn):
                                  "left to label"):
             with conn.transaction():
                 conn.execute("SELECT clustering.label_share(%s, %s, %s)", (run, share, shares))
+    with pytest.raises(psycopg.errors.RaiseException,
+                       match=f"run {run} is split into shares from 200000 points, not from 0"):
+        with conn.transaction():
+            conn.execute("SELECT clustering.label_share(%s, 1, 2, 0)", (run,))
     conn.execute("SELECT clustering.label_share(%s, 1, 2)", (run,))
     out = conn.execute("SELECT clustering.compute(%s)", (run,)).fetchone()[0]
     assert (out["points"], out["clusters"]) == (40, 1)
+    conn.rollback()
+
+
+def test_compute_labels_the_shares_left_split_as_the_others(conn):
+    """Shares labelled from SQL split from 0 points: compute labels the one left from 0
+    points too (with label_share's default, 200,000, that share was the whole of
+    software and comms, labelled twice over)."""
+    rng = random.Random(6)
+    for sector in ("software", "comms"):
+        for town in range(3):
+            insert_points(conn, blob(rng, 40, town * 5000, 0, 150), sector=sector)
+    run = conn.execute("SELECT clustering.start_run()").fetchone()[0]
+    conn.execute("SELECT clustering.label_share(%s, 0, 2, 0)", (run,))
+    out = conn.execute("SELECT clustering.compute(%s)", (run,)).fetchone()[0]
+    assert (out["points"], out["clusters"]) == (240, 6)
+    assert conn.execute("SELECT count(*), count(DISTINCT enterprise_id) FROM clustering.members "
+                        "WHERE run_id = %s", (run,)).fetchone() == (240, 240)
     conn.rollback()
 
 

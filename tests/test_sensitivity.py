@@ -77,7 +77,7 @@ def test_sensitivity_command(tmp_path, db_url, conn):
     assert len(data["sensitivity"]) == 8 and len(data["k_distance"]) == 2 * 2 * 101
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert_one_line_error(run_cli("sensitivity", "--eps", "0", url=db_url),
-                          "eps must be a positive distance in metres, not 0")
+                          "eps must be a positive distance in metres", "km), not 0")
     assert_one_line_error(run_cli("sensitivity", "--sectors", "nope", url=db_url),
                           "unknown sector nope")
     assert run_cli("sensitivity", "--min-points", "a,b", url=db_url).exit_code == 2

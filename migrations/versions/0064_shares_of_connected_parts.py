@@ -1,5 +1,5 @@
 """A run's points are labelled in shares of connected parts (clustering.label_share,
-clustering.keep_share), no longer a sector per connection: within a sector, parts of
+clustering.share_squares), no longer a sector per connection: within a sector, parts of
 an eps grid are never within eps of each other, so they can be labelled apart with
 the same result. Spread over a city's area, the 1.1M benchmark's software sector held
 its connection 23.5 s while comms' took 3 s. The work tables name a cluster by its

@@ -84,6 +84,9 @@ COMMENT ON FUNCTION clustering.sector_ids(text[]) IS
 -- The DBSCAN parameter rules, for runs and the sweep (NULL array: not checked).
 -- NaN: PostgreSQL orders it above every number and equal to itself, so neither x <= 0
 -- nor x <> x catches it (an eps of NaN failed later with "bigint out of range").
+-- eps from a millimetre to 1,000 km (revision 0065): below, the grid cells' numbers
+-- overflowed bigint (1e-300: "bigint out of range"); above, the hull's buffer reached
+-- infinite coordinates (1e308: a GEOS error), and nothing in one city is that far apart.
 CREATE OR REPLACE FUNCTION clustering.check_dbscan_params(p_eps double precision[],
                                                           p_min_points integer[])
 RETURNS void LANGUAGE plpgsql IMMUTABLE AS $$
@@ -91,10 +94,10 @@ DECLARE
     v_bad text;
 BEGIN
     SELECT coalesce(x::text, 'NULL') INTO v_bad FROM unnest(p_eps) x
-     WHERE x IS NULL OR x <= 0 OR x = 'Infinity' OR x = 'NaN' LIMIT 1;
+     WHERE x IS NULL OR NOT x BETWEEN 0.001 AND 1e6 LIMIT 1;  -- NaN is above 1e6
     IF FOUND THEN
-        RAISE EXCEPTION 'eps must be a positive distance in metres, not %', v_bad
-            USING ERRCODE = 'invalid_parameter_value';
+        RAISE EXCEPTION 'eps must be a positive distance in metres, from 0.001 (a millimetre) to 1000000 (1,000 km), not %',
+            v_bad USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT coalesce(x::text, 'NULL') INTO v_bad FROM unnest(p_min_points) x
      WHERE x IS NULL OR x < 1 LIMIT 1;
@@ -105,7 +108,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION clustering.check_dbscan_params(double precision[], integer[]) IS
-    'Refuses a non-positive, infinite or NaN eps and min points below 1.';
+    'Refuses an eps outside 0.001 to 1,000,000 m (or NaN) and min points below 1.';
 
 -- The work rows of runs that are not running any more: the one place that lists the
 -- work tables (compute calls it when its run has succeeded, fail_run when it failed,
@@ -523,7 +526,7 @@ COMMENT ON FUNCTION clustering.cell_points(bigint) IS
 -- the labels of the single query. The CLI calls it on --jobs connections at once: the
 -- run's own, and helpers in transactions importing its snapshot; clustering.compute
 -- labels whatever shares are left. Every share of a run must be split alike (the same
--- p_shares and p_split_from). Revision 0064 split the run's points into shares of
+-- p_shares and p_split_from; refused otherwise, revision 0065). Revision 0064 split the run's points into shares of
 -- connected parts; before, each connection labelled whole sectors, and the larger
 -- sector held the run back (the 1.1M benchmark spread to a city's density: software
 -- 23.5 s, comms 3 s).
@@ -562,6 +565,7 @@ DECLARE
     v_whole boolean;  -- the share is whole sectors
     v_dense bigint;  -- points in cells holding min_points or more (auto only)
     v_method text;
+    v_split_from bigint;
 BEGIN
     SELECT * INTO r FROM clustering.runs WHERE run_id = p_run;
     IF NOT FOUND OR r.status <> 'running' THEN
@@ -573,6 +577,14 @@ BEGIN
                    WHERE run_id = p_run AND (share = p_share OR shares <> p_shares)) THEN
         RAISE EXCEPTION 'share % of % is not a share of run % left to label', p_share,
             p_shares, p_run;
+    END IF;
+    -- split alike: a share split from another number of points could overlap another's
+    -- points or miss some (compute labels the shares left with the recorded number)
+    SELECT split_from INTO v_split_from FROM clustering.run_parts
+     WHERE run_id = p_run AND split_from IS DISTINCT FROM p_split_from LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'run % is split into shares from % points, not from %', p_run,
+            coalesce(v_split_from::text, 'NULL'), coalesce(p_split_from::text, 'NULL');
     END IF;
     DROP TABLE IF EXISTS pg_temp.cl_cpts, pg_temp.cl_labels, pg_temp.cl_pts, pg_temp.cl_out,
         pg_temp.cl_clusters;
@@ -683,8 +695,9 @@ BEGIN
     v_timings := v_timings || jsonb_build_object(
         'method', v_method, 'clusters', extract(epoch FROM clock_timestamp() - t))
         || CASE WHEN v_dense IS NULL THEN '{}' ELSE jsonb_build_object('dense_points', v_dense) END;
-    INSERT INTO clustering.run_parts (run_id, share, shares, sector_ids, n_points, timings)
-    VALUES (p_run, p_share, p_shares, v_sector_ids, v_points, v_timings);
+    INSERT INTO clustering.run_parts (run_id, share, shares, split_from, sector_ids, n_points,
+                                      timings)
+    VALUES (p_run, p_share, p_shares, p_split_from, v_sector_ids, v_points, v_timings);
     DROP TABLE IF EXISTS pg_temp.cl_cpts, pg_temp.cl_labels, pg_temp.cl_pts, pg_temp.cl_flags,
         pg_temp.cl_out, pg_temp.cl_clusters;
     RETURN v_timings;
@@ -850,6 +863,7 @@ DECLARE
     v_clusters integer;
     v_lineage jsonb;
     v_shares integer;
+    v_split_from bigint;
 BEGIN
     SELECT * INTO r FROM clustering.runs WHERE run_id = p_run FOR UPDATE;
     IF NOT FOUND OR r.status <> 'running' THEN
@@ -859,12 +873,16 @@ BEGIN
     -- already held when the CLI runs it)
     PERFORM registry.hold_enterprises('cluster');
 
-    -- Labels: the shares not labelled yet (by the CLI on other connections) here; no
-    -- share labelled yet: all the points as one.
-    v_shares := coalesce((SELECT max(shares) FROM clustering.run_parts WHERE run_id = p_run), 1);
-    FOR i IN 0 .. v_shares - 1 LOOP
+    -- Labels: the shares not labelled yet (by the CLI on other connections) here, split
+    -- as those were; no share labelled yet: all the points as one.
+    SELECT max(shares), max(split_from) INTO v_shares, v_split_from
+      FROM clustering.run_parts WHERE run_id = p_run;
+    IF v_shares IS NULL THEN
+        PERFORM clustering.label_share(p_run, 0, 1);
+    END IF;
+    FOR i IN 0 .. coalesce(v_shares, 0) - 1 LOOP
         IF NOT EXISTS (SELECT FROM clustering.run_parts WHERE run_id = p_run AND share = i) THEN
-            PERFORM clustering.label_share(p_run, i, v_shares);
+            PERFORM clustering.label_share(p_run, i, v_shares, v_split_from);
         END IF;
     END LOOP;
     -- steps run on several connections: the sum of their seconds, and each part's

@@ -216,12 +216,14 @@ CREATE UNLOGGED TABLE IF NOT EXISTS clustering.run_parts (
     timings jsonb NOT NULL,
     PRIMARY KEY (run_id, share)
 );
+ALTER TABLE clustering.run_parts ADD COLUMN IF NOT EXISTS split_from bigint;  -- revision 0065
 COMMENT ON TABLE clustering.run_parts IS 'Shares of a running clustering run already labelled, one row per clustering.label_share call; emptied when the run ends.';
 COMMENT ON COLUMN clustering.run_parts.run_id IS 'Clustering run.';
 COMMENT ON COLUMN clustering.run_parts.share IS 'Share of the run''s points, 0-based (clustering.label_share).';
 COMMENT ON COLUMN clustering.run_parts.shares IS 'Shares the run''s points are labelled in.';
 COMMENT ON COLUMN clustering.run_parts.sector_ids IS 'Sectors with points in the share.';
 COMMENT ON COLUMN clustering.run_parts.n_points IS 'Enterprises of the share clustered.';
+COMMENT ON COLUMN clustering.run_parts.split_from IS 'Points from which a sector was cut into connected parts (clustering.label_share''s p_split_from): the same for every share of a run.';
 COMMENT ON COLUMN clustering.run_parts.timings IS 'Seconds of the split, DBSCAN, the core flags and the cluster rows.';
 
 CREATE UNLOGGED TABLE IF NOT EXISTS clustering.run_labels (
