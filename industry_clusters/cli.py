@@ -623,13 +623,15 @@ def nightly_cmd(app: App, files, crs, fmt, encoding, maps, layer, export_dir, ke
 
 
 def _terminate(signum, frame) -> None:
-    raise Terminated()
+    raise Terminated(signum)
 
 
 def main(*args, **kwargs):
-    """The console command. SIGTERM unwinds like Ctrl-C (query cancelled, run recorded
-    failed) and exits 143 with one line, so systemd stopping a job loses nothing."""
+    """The console command. SIGTERM and Ctrl-C (SIGINT) cancel the running query, record
+    the run failed and exit 143 or 130 with one line, so systemd stopping a job, or a
+    user stopping a command, loses nothing."""
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
     try:
         return cli.main(*args, **kwargs)
     except Terminated as exc:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 
 import psycopg
@@ -121,12 +121,22 @@ def label_concurrently(target, conn: psycopg.Connection, run_id: int, jobs: int)
                 for f in as_completed(futures):
                     f.result()
             except BaseException:
-                for c in [conn, *helpers]:
-                    c.cancel()
+                _cancel_until_done([conn, *helpers], futures)
                 raise
     finally:
         for h in helpers:
             h.close()
+
+
+def _cancel_until_done(conns: list[psycopg.Connection], futures: list) -> None:
+    """Cancel what the connections run until every labelling thread has ended. Once is
+    not enough: a cancel reaches only the statement running at that moment, and a
+    helper may have been between statements (in _label) and then start its share."""
+    while True:
+        for c in conns:
+            c.cancel()
+        if not wait(futures, timeout=0.5).not_done:
+            return
 
 
 def _label(conn: psycopg.Connection, snapshot: str, run_id: int, share: int,

@@ -1,5 +1,7 @@
 """Errors a user can act on. The CLI prints them as one line and exits 1."""
 
+import signal
+
 
 class UserError(Exception):
     """An expected failure: bad input, bad configuration, unreachable database.
@@ -13,14 +15,18 @@ class LockedError(UserError):
 
 
 class Terminated(SystemExit):
-    """SIGTERM arrived (systemd stopping the job, ``kill``): unwind like Ctrl-C, so the
-    running query is cancelled and the run recorded failed, then exit 143."""
+    """SIGTERM (systemd stopping the job, ``kill``) or SIGINT (Ctrl-C) arrived. A
+    SystemExit, not a KeyboardInterrupt that click would turn into "Aborted!" and exit
+    1: psycopg cancels the running query on either, the run is recorded failed, and
+    the command exits 128 + the signal's number (143, 130) with one line."""
 
-    def __init__(self) -> None:
-        super().__init__(143)
+    def __init__(self, signum: int = signal.SIGTERM) -> None:
+        super().__init__(128 + signum)
+        self.signum = signum
 
     def __str__(self) -> str:
-        return "terminated by SIGTERM"
+        return ("interrupted by SIGINT (Ctrl-C)" if self.signum == signal.SIGINT
+                else f"terminated by {signal.Signals(self.signum).name}")
 
 
 def interruption(exc: BaseException) -> str | None:

@@ -745,6 +745,25 @@ def test_a_run_sees_one_state_of_the_registry(db_url, conn):
     assert ("ShareLock",) in held
 
 
+def test_a_failed_run_stops_a_helper_that_was_between_statements(db_url):
+    """When a share fails, the other connections are cancelled until their threads end:
+    a helper between two statements at the first cancel (here: in Python, before its
+    query) starts its query after it, and a single cancel left it running to the end."""
+    from industry_clusters.cluster import _cancel_until_done
+
+    with psycopg.connect(db_url, autocommit=True) as helper, ThreadPoolExecutor(1) as pool:
+        def share():
+            time.sleep(0.3)
+            helper.execute("SELECT pg_sleep(60)")
+
+        future = pool.submit(share)
+        t = time.monotonic()
+        _cancel_until_done([helper], [future])
+        assert time.monotonic() - t < 10
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            future.result()
+
+
 def test_a_helper_that_cannot_connect_only_slows_the_run(db_url, conn, monkeypatch):
     """No connection slot for a helper (here: a real connection attempt to a port where
     no server listens) slows the run down; it neither fails it nor changes a label."""
