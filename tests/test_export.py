@@ -84,7 +84,7 @@ def test_crs_choices(tmp_path, clustered, conn, crs, expected):
 
 
 def test_geojson_and_csv(tmp_path, clustered):
-    gj = tmp_path / "c.geojson"
+    gj = tmp_path / "2026-11-25" / "night" / "c.geojson"  # missing folders are created
     assert run_cli("export", str(gj), url=clustered).exit_code == 0
     assert pyogrio.read_info(gj)["features"] == 2
     csv_path = tmp_path / "t.csv"
