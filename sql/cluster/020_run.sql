@@ -526,10 +526,10 @@ COMMENT ON FUNCTION clustering.cell_points(bigint) IS
 -- the labels of the single query. The CLI calls it on --jobs connections at once: the
 -- run's own, and helpers in transactions importing its snapshot; clustering.compute
 -- labels whatever shares are left. Every share of a run must be split alike (the same
--- p_shares and p_split_from; refused otherwise, revision 0065). Revision 0064 split the run's points into shares of
--- connected parts; before, each connection labelled whole sectors, and the larger
--- sector held the run back (the 1.1M benchmark spread to a city's density: software
--- 23.5 s, comms 3 s).
+-- p_shares and p_split_from; refused otherwise, revision 0065). Revision 0064 split the
+-- run's points into shares of connected parts; before, each connection labelled whole
+-- sectors, and the larger sector held the run back (the 1.1M benchmark spread to a
+-- city's density: software 23.5 s, comms 3 s).
 -- Two methods, the same labels (the run's method; auto: clustering.auto_method):
 --   points  ST_ClusterDBSCAN over the points, then the core flags of the clustered
 --           points, counted among them: every eps-neighbour of a core point is in a
@@ -879,12 +879,14 @@ BEGIN
       FROM clustering.run_parts WHERE run_id = p_run;
     IF v_shares IS NULL THEN
         PERFORM clustering.label_share(p_run, 0, 1);
+    ELSE
+        FOR i IN 0 .. v_shares - 1 LOOP
+            IF NOT EXISTS (SELECT FROM clustering.run_parts
+                            WHERE run_id = p_run AND share = i) THEN
+                PERFORM clustering.label_share(p_run, i, v_shares, v_split_from);
+            END IF;
+        END LOOP;
     END IF;
-    FOR i IN 0 .. coalesce(v_shares, 0) - 1 LOOP
-        IF NOT EXISTS (SELECT FROM clustering.run_parts WHERE run_id = p_run AND share = i) THEN
-            PERFORM clustering.label_share(p_run, i, v_shares, v_split_from);
-        END IF;
-    END LOOP;
     -- steps run on several connections: the sum of their seconds, and each part's
     SELECT jsonb_build_object(
                'dbscan', sum((timings->>'dbscan')::float8),
