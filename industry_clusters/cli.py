@@ -106,8 +106,6 @@ pass_app = click.make_pass_decorator(App)
 
 def stdin_is_terminal() -> bool:
     """Whether someone can answer a question (not cron, a pipe or a script)."""
-    import sys
-
     return sys.stdin is not None and sys.stdin.isatty()
 
 
@@ -229,8 +227,6 @@ def db_downgrade(app: App, revision: str, yes: bool) -> None:
 # -- load ----------------------------------------------------------------------
 def _progress_bar(app: App, label: str):
     """A progress callback drawing a bar on a terminal (nothing under --quiet or cron)."""
-    import sys
-
     if app.quiet or not sys.stderr.isatty():
         return None, None
     bar = click.progressbar(length=1, label=label, file=sys.stderr, show_eta=True)
