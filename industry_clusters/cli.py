@@ -8,7 +8,6 @@ usage errors exit 2.
 from __future__ import annotations
 
 import re
-import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ import psycopg
 from industry_clusters import __version__
 from industry_clusters.cluster import LABEL_METHODS, TIER_METHODS
 from industry_clusters.config import local_pgdata, redact, resolve
-from industry_clusters.errors import Terminated, UserError
+from industry_clusters.errors import Terminated, UserError, stop_on_signals
 from industry_clusters.export import EXPORT_CRS
 from industry_clusters.export import FORMATS as EXPORT_FORMATS
 from industry_clusters.export import LAYERS as EXPORT_LAYERS
@@ -618,16 +617,11 @@ def nightly_cmd(app: App, files, crs, fmt, encoding, maps, layer, export_dir, ke
     app.say(f"nightly: {len(result.steps)} steps succeeded in {result.seconds:.1f} s")
 
 
-def _terminate(signum, frame) -> None:
-    raise Terminated(signum)
-
-
 def main(*args, **kwargs):
     """The console command. SIGTERM and Ctrl-C (SIGINT) cancel the running query, record
     the run failed and exit 143 or 130 with one line, so systemd stopping a job, or a
     user stopping a command, loses nothing."""
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGINT, _terminate)
+    stop_on_signals()
     try:
         return cli.main(*args, **kwargs)
     except Terminated as exc:

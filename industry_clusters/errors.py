@@ -29,6 +29,16 @@ class Terminated(SystemExit):
                 else f"terminated by {signal.Signals(self.signum).name}")
 
 
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated(signum)
+
+
+def stop_on_signals() -> None:
+    """SIGTERM and SIGINT raise Terminated from here on (the one place that says so)."""
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    signal.signal(signal.SIGINT, _raise_terminated)
+
+
 def interruption(exc: BaseException) -> str | None:
     """What to record for a run stopped by a signal, or None for an ordinary error."""
     if isinstance(exc, Terminated):

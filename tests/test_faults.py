@@ -262,6 +262,33 @@ def test_timeout_or_cancel_stops_a_run_cleanly(published, how):
     assert statuses(published)[-1] == "succeeded"
 
 
+def catches(pid: int, signum: int) -> bool:
+    """Whether the process has a handler of its own for the signal (/proc: SigCgt)."""
+    with open(f"/proc/{pid}/status") as f:
+        mask = next(int(line.split()[1], 16) for line in f if line.startswith("SigCgt:"))
+    return bool(mask >> (signum - 1) & 1)
+
+
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("command", ["console script", "python -m"])
+def test_a_signal_while_the_command_starts_ends_in_one_line(how, command):
+    """Python catches no SIGTERM of its own: the moment the command's handler is there,
+    it is still importing (0.2 s of psycopg, click and the steps). A signal then ends it
+    with the same exit code, and one line, not a traceback."""
+    argv = ([os.path.join(os.path.dirname(sys.executable), "industry-clusters")]
+            if command == "console script" else [sys.executable, "-m", "industry_clusters"])
+    proc = subprocess.Popen([*argv, "--help"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 30
+    while not catches(proc.pid, signal.SIGTERM):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[0]
+        time.sleep(0.001)
+    proc.send_signal(getattr(signal, how))
+    out = proc.communicate(timeout=30)[0]
+    assert proc.returncode == 128 + getattr(signal, how), out
+    assert out == f"Error: {SIGNALLED[how]} while starting; nothing was done\n", out
+
+
 def test_kill_9_of_a_nightly_then_resume(db_url, tmp_path):
     """A nightly killed in its clustering step; the next nightly resumes and publishes."""
     from registry_files import row, write_csv
