@@ -349,7 +349,8 @@ def _comma_list(ctx, param, value: str | None) -> list[str] | None:
 @click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True,
               help="Database connections labelling at once, a share of the points each: "
                    "sectors, and from 200,000 enterprises their connected parts (the same "
-                   "labels; 1: all in the run's own connection).")
+                   "labels; 1: all in the run's own connection). More than the database "
+                   "server's cores gain nothing.")
 @click.option("--method", type=click.Choice(LABEL_METHODS), default="auto", show_default=True,
               help="points: ST_ClusterDBSCAN over the enterprises; cells: over grid cells of "
                    "core points, the same labels, faster where dense; auto: cells for 200,000 "
