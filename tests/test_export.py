@@ -219,6 +219,27 @@ def test_png_map(tmp_path, clustered):
     assert_one_line_error(run_cli("export", str(path), url=clustered), "--overwrite")
 
 
+def test_png_map_the_same_in_many_batches(tmp_path, db_url, conn, monkeypatch):
+    """The map reads the enterprises outside clusters in batches: every batch is drawn,
+    pixel for pixel the map of one batch."""
+    from PIL import Image
+
+    import industry_clusters.export as ex
+
+    rng = random.Random(2)
+    insert_points(conn, blob(rng, 50, 0, 0, 150))
+    insert_points(conn, [(rng.uniform(-9000, 9000), rng.uniform(-9000, 9000)) for _ in range(60)])
+    run_clustering(db_url)
+
+    def pixels(name: str) -> bytes:
+        assert run_cli("export", str(tmp_path / name), url=db_url).exit_code == 0
+        return Image.open(tmp_path / name).convert("RGB").tobytes()
+
+    whole = pixels("whole.png")
+    monkeypatch.setattr(ex, "BATCH", 7)
+    assert pixels("batches.png") == whole
+
+
 @pytest.mark.parametrize("name", ["many.gpkg", "many.fgb", "many.geojson", "many.csv"])
 def test_exports_in_many_batches(tmp_path, clustered, conn, monkeypatch, name):
     """Layers larger than one batch come out whole in every format."""
