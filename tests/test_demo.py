@@ -28,6 +28,22 @@ def test_generator_is_deterministic_and_valid(tmp_path, conn):
     assert valid  # the truth lists accepted-kind firms only: all valid codes
 
 
+def test_generator_writes_every_row_once_and_the_duplicates_after_their_original(tmp_path):
+    from industry_clusters.demo.synth import EXCLUDED
+
+    g = generate(tmp_path, seed=5, scale=0.05)
+    with open(g.registry, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))[1:]
+    assert len(rows) == g.records
+    copies = [i for i in range(1, len(rows)) if rows[i] == rows[i - 1]]
+    assert len(copies) == round(EXCLUDED["duplicate"] * 0.05)
+    codes = [r[1] for r in rows]  # apart from those copies, every credit code once
+    assert len(set(codes)) == len(rows) - len(copies)
+    with open(g.truth, encoding="utf-8", newline="") as f:
+        truth = [r["credit_code"] for r in csv.DictReader(f)]
+    assert truth == sorted(truth) and set(truth) <= set(codes)
+
+
 def test_adjusted_rand_index():
     assert adjusted_rand_index([1, 1, 2, 2], ["a", "a", "b", "b"]) == pytest.approx(1.0)
     assert adjusted_rand_index([1, 1, 2, 2], [1, 2, 1, 2]) == pytest.approx(-0.5)

@@ -17,8 +17,11 @@ Deterministic: the same seed and scale give byte-identical files.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import random
+import tempfile
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -197,6 +200,7 @@ def plant_clusters(rng: np.random.Generator, scale: float) -> list[Planted]:
 
 
 _SPIRAL = None
+_SPIRAL_D = None
 
 
 def _free_spot(cx: float, cy: float, r: float, placed: np.ndarray,
@@ -204,19 +208,30 @@ def _free_spot(cx: float, cy: float, r: float, placed: np.ndarray,
     """The candidate nearest (cx, cy) on a 100 m lattice, from ``cursor`` on, that keeps
     every placed disc at least eps + 60 m away from a disc of radius r there (the 40 m
     jitter is within the margin). Returns the spot and the cursor to resume from."""
-    global _SPIRAL
+    global _SPIRAL, _SPIRAL_D
     if _SPIRAL is None:
         g = np.arange(-400, 401) * 100.0  # 80 km across: room for scaled-up benchmarks
         gx, gy = np.meshgrid(g, g)
-        order = np.argsort(np.hypot(gx, gy).ravel(), kind="stable")
+        d = np.hypot(gx, gy).ravel()
+        order = np.argsort(d, kind="stable")
         _SPIRAL = np.stack([gx.ravel()[order], gy.ravel()[order]], axis=1)
+        _SPIRAL_D = d[order]
     xs, ys = cx + _SPIRAL[:, 0], cy + _SPIRAL[:, 1]
     if len(placed) == 0:
         return float(xs[cursor]), float(ys[cursor]), cursor
+    # A block of candidates lies between two distances from (cx, cy), the lattice being
+    # in order of distance. A disc farther than its reach outside that ring keeps every
+    # candidate of the block clear (triangle inequality), so only the discs near the
+    # ring are tested: the same spot as testing all of them (1 m spare for rounding),
+    # in a fraction of the time (the scale-10 registry spent 2 of its 3.5 minutes here).
+    reach = placed[:, 2] + r + EPS + 60 + 40 + 1
+    centre_d = np.hypot(placed[:, 0] - cx, placed[:, 1] - cy)
     for start in range(cursor, len(xs), 2048):
         sx, sy = xs[start:start + 2048], ys[start:start + 2048]
-        gap = np.hypot(sx[:, None] - placed[None, :, 0], sy[:, None] - placed[None, :, 1]) \
-            - placed[None, :, 2] - r
+        d = _SPIRAL_D[start:start + 2048]
+        near = placed[(centre_d > d[0] - reach) & (centre_d < d[-1] + reach)]
+        gap = np.hypot(sx[:, None] - near[None, :, 0], sy[:, None] - near[None, :, 1]) \
+            - near[None, :, 2] - r
         ok = np.flatnonzero((gap >= EPS + 60 + 40).all(axis=1))
         if len(ok):
             return float(sx[ok[0]]), float(sy[ok[0]]), start + int(ok[0])
@@ -298,6 +313,45 @@ class Generated:
     planted: int
 
 
+class _Rows:
+    """The registry's rows as CSV lines in a temporary file, by number. The generator
+    writes them as it makes them and reads some back (the rows copied to be excluded,
+    then all of them in shuffled order), holding only their offsets: 8 bytes a row,
+    where lists of strings took about 1 KB (1.35 GB at scale 10)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.file = tempfile.TemporaryFile(dir=directory)
+        self.offsets = array("q", [0])
+        self._line = io.StringIO()
+        self._writer = csv.writer(self._line, lineterminator="\n")
+        self._reading = False
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def append(self, row: list[str]) -> None:
+        if self._reading:
+            self.file.seek(self.offsets[-1])
+            self._reading = False
+        self.file.write(self.encode(row))
+        self.offsets.append(self.file.tell())
+
+    def encode(self, row: list[str]) -> bytes:
+        """A row as the registry file's CSV line."""
+        self._line.seek(0)
+        self._line.truncate()
+        self._writer.writerow(row)
+        return self._line.getvalue().encode("utf-8")
+
+    def line(self, i: int) -> bytes:
+        self._reading = True
+        self.file.seek(self.offsets[i])
+        return self.file.read(self.offsets[i + 1] - self.offsets[i])
+
+    def __getitem__(self, i: int) -> list[str]:
+        return next(csv.reader([self.line(i).decode("utf-8")]))
+
+
 def generate(out_dir: Path, *, seed: int = 2024, scale: float = 1.0,
              name: str = "foshan_registry.csv") -> Generated:
     """Write ``name`` (the registry export) and ``<stem>.truth.csv`` into ``out_dir``."""
@@ -305,8 +359,11 @@ def generate(out_dir: Path, *, seed: int = 2024, scale: float = 1.0,
     pr = random.Random(seed)  # per-row attribute draws: plain Python is faster per call
     writable_dir(out_dir, out_dir)
     planted = plant_clusters(rng, scale)
-    rows: list[list[str]] = []
-    truth: list[tuple[str, str]] = []
+    rows = _Rows(out_dir)
+    # the ground truth: each accepted row's credit code (18 ASCII characters) and its
+    # planted cluster (an index into planted, -1 for none)
+    truth_codes = bytearray()
+    truth_cluster = array("i")
     serial = iter(range(10**8))
 
     def credit_code(dcode: str) -> str:
@@ -357,7 +414,13 @@ def generate(out_dir: Path, *, seed: int = 2024, scale: float = 1.0,
     kinds_39 = ("comms", "digital")
     share_39 = POOL["division_39"] / (POOL["division_39"] + POOL["digital_label"])
     counts = {"comms": 0, "digital": 0, "software": 0}
-    for p in planted:
+
+    def accepted(row: list[str], cluster: int) -> None:
+        rows.append(row)
+        truth_codes.extend(row[1].encode("ascii"))
+        truth_cluster.append(cluster)
+
+    for k, p in enumerate(planted):
         r = p.radius * np.sqrt(rng.random(p.size))
         t = rng.uniform(0, 2 * np.pi, p.size)
         lon, lat = to_gcj(p.x + r * np.cos(t), p.y + r * np.sin(t))
@@ -365,8 +428,7 @@ def generate(out_dir: Path, *, seed: int = 2024, scale: float = 1.0,
             kind = p.sector if p.sector == "software" else \
                 kinds_39[0] if rng.random() < share_39 else kinds_39[1]
             counts[kind] += 1
-            rows.append(firm(kind, p.district, p.town, lon[i], lat[i]))
-            truth.append((rows[-1][1], p.key))
+            accepted(firm(kind, p.district, p.town, lon[i], lat[i]), k)
 
     # Background firms: spread over the city, never within eps of a planted cluster of
     # their own sector group.
@@ -381,8 +443,7 @@ def generate(out_dir: Path, *, seed: int = 2024, scale: float = 1.0,
         xs, ys, ds, ts = _background(rng, n, centres[group], dcodes)
         lon, lat = to_gcj(xs, ys)
         for i in range(n):
-            rows.append(firm(kind, ds[i], ts[i], lon[i], lat[i]))
-            truth.append((rows[-1][1], ""))
+            accepted(firm(kind, ds[i], ts[i], lon[i], lat[i]), -1)
 
     # Rows the screening must exclude.
     n_ok = len(rows)
@@ -421,26 +482,24 @@ def generate(out_dir: Path, *, seed: int = 2024, scale: float = 1.0,
         rows.append(r)
     # Duplicates: exact copies of accepted rows, placed after their original.
     order = rng.permutation(len(rows))
-    dup_src = rng.choice(n_ok, excluded["duplicate"], replace=False)
-    rows_sorted = [rows[i] for i in order]
-    position = {int(i): p for p, i in enumerate(order)}
-    inserts = sorted(((position[int(s)], rows[int(s)]) for s in dup_src), key=lambda t: t[0])
-    out_rows: list[list[str]] = []
-    j = 0
-    for p, row in enumerate(rows_sorted):
-        out_rows.append(row)
-        while j < len(inserts) and inserts[j][0] == p:
-            out_rows.append(list(inserts[j][1]))
-            j += 1
-
+    duplicated = {int(s) for s in rng.choice(n_ok, excluded["duplicate"], replace=False)}
     registry = out_dir / name
-    with open(registry, "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(HEADERS)
-        w.writerows(out_rows)
+    with open(registry, "wb") as f:
+        f.write(rows.encode(HEADERS))
+        for i in order.tolist():
+            line = rows.line(i)
+            f.write(line)
+            if i in duplicated:
+                f.write(line)
+    records = len(rows) + len(duplicated)
+    rows.file.close()
     truth_path = registry.with_suffix(".truth.csv")
+    codes = np.frombuffer(bytes(truth_codes), dtype="S18")
     with open(truth_path, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["credit_code", "planted_cluster"])
-        w.writerows(sorted(truth))
-    return Generated(registry, truth_path, len(out_rows), len(planted))
+        # by credit code (unique: each is made from a serial number)
+        for i in np.argsort(codes, kind="stable"):
+            k = truth_cluster[i]
+            w.writerow([codes[i].decode("ascii"), planted[k].key if k >= 0 else ""])
+    return Generated(registry, truth_path, records, len(planted))
