@@ -53,6 +53,54 @@ def test_adjusted_rand_index():
     assert adjusted_rand_index(a, b) == pytest.approx(adjusted_rand_score(a, b))
 
 
+def test_recovery_merges_the_truth_with_the_published_layer(tmp_path, db_url, conn, monkeypatch):
+    """recovery() streams both sides in credit-code order. Against the plain computation
+    (every code in a dict) on a truth file that misses some published enterprises,
+    lists some that are not published, and plants clusters that only partly match."""
+    import random
+
+    from points import blob, insert_points
+
+    import industry_clusters.demo.report as report
+    from industry_clusters.cluster import run_clustering
+    from industry_clusters.db import snapshot
+
+    rng = random.Random(4)
+    for n, x in ((40, 0), (60, 3000), (35, 6000)):
+        insert_points(conn, blob(rng, n, x, 0, 150))
+    insert_points(conn, [(rng.uniform(-9000, 9000), 5000 + rng.uniform(0, 3000))
+                         for _ in range(50)])
+    conn.commit()
+    run_clustering(db_url)
+    ours = dict(conn.execute("SELECT credit_code, coalesce(cluster_key::text, '') "
+                             "FROM publish.enterprises"))
+    intact = min(k for k in ours.values() if k)  # one cluster planted as found
+    truth = {c: (f"p{k}" if k and (k == intact or rng.random() < 0.9) else "")
+             for c, k in ours.items() if k == intact or rng.random() < 0.8}
+    truth |= {f"A{i:017d}": "p-none" for i in range(20)}  # sorts before the published
+    truth |= {f"Z{i:017d}": "" for i in range(20)}  # and after
+    path = tmp_path / "t.truth.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["credit_code", "planted_cluster"])
+        w.writerows(sorted(truth.items()))
+    both = sorted(c for c in truth if c in ours)
+    t, o = [truth[c] or "noise" for c in both], [ours[c] or "noise" for c in both]
+
+    def member_sets(labels: list[str]) -> set[frozenset]:
+        return {frozenset(c for c, x in zip(both, labels, strict=True) if x == k)
+                for k in set(labels) - {"noise"}}
+
+    sets_t, sets_o = member_sets(t), member_sets(o)
+    assert len(sets_t & sets_o) not in (0, len(sets_t))  # some exact, some not
+    monkeypatch.setattr(report, "BATCH", 7)  # many batches
+    with snapshot(db_url) as c:
+        r = report.recovery(c, path)
+    assert (r.planted, r.found, r.exact, r.enterprises) == (
+        len(sets_t), len(sets_o), len(sets_t & sets_o), len(both))
+    assert r.ari == pytest.approx(adjusted_rand_index(t, o))
+
+
 def test_reduced_demo_recovers_the_planted_clusters(tmp_path, db_url, conn, shared_data):
     said = []
     res = run_demo(db_url, tmp_path / "out", seed=11, scale=0.08, districts=shared_data,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from industry_clusters.demo.study import CLUSTERS_IN_TEXT, DISTRICTS, POOL, RAW_POOL, SURVEY, TABLE1
+from industry_clusters.export import BATCH
 from industry_clusters.publish import result_table, text_table
 
 SECTOR_TITLE = {"comms": "comms, electronics, digital", "software": "information and software"}
@@ -16,19 +16,24 @@ SECTOR_TITLE = {"comms": "comms, electronics, digital", "software": "information
 
 def adjusted_rand_index(a: list, b: list) -> float:
     """ARI of two labelings of the same items (the Hubert-Arabie formula)."""
-    _, ai = np.unique(np.asarray(a, dtype=str), return_inverse=True)
-    _, bi = np.unique(np.asarray(b, dtype=str), return_inverse=True)
-    table = np.zeros((ai.max() + 1, bi.max() + 1), dtype=np.int64)
-    np.add.at(table, (ai, bi), 1)
+    return _ari(Counter(zip(map(str, a), map(str, b), strict=True)))
 
-    def c2(x):
-        return (x * (x - 1) // 2).sum()
 
-    # pair counts as Python ints: their products overflow 64 bits on large inputs
-    sum_ij, sum_a, sum_b = int(c2(table)), int(c2(table.sum(1))), int(c2(table.sum(0)))
-    n = len(a) * (len(a) - 1) // 2
-    expected = sum_a * sum_b / n if n else 0
-    top = (sum_a + sum_b) / 2
+def _ari(pairs: Counter) -> float:
+    """ARI from the contingency table: how many items carry each pair of labels."""
+    sum_a, sum_b = Counter(), Counter()
+    for (x, y), n in pairs.items():
+        sum_a[x] += n
+        sum_b[y] += n
+
+    def c2(counts) -> int:  # pairs of items, as Python ints: no overflow at any size
+        return sum(n * (n - 1) // 2 for n in counts)
+
+    sum_ij, sa, sb = c2(pairs.values()), c2(sum_a.values()), c2(sum_b.values())
+    total = sum(pairs.values())
+    n = total * (total - 1) // 2
+    expected = sa * sb / n if n else 0
+    top = (sa + sb) / 2
     return float((sum_ij - expected) / (top - expected)) if top != expected else 1.0
 
 
@@ -42,26 +47,35 @@ class Recovery:
 
 
 def recovery(conn, truth_path: Path) -> Recovery:
-    truth: dict[str, str] = {}
-    with open(truth_path, encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            truth[row["credit_code"]] = row["planted_cluster"]
-    ours = dict(conn.execute(
-        "SELECT credit_code, coalesce(cluster_key::text, '') FROM publish.enterprises"))
-    codes = sorted(c for c in truth if c in ours)
-    t = [truth[c] or "noise" for c in codes]
-    o = [ours[c] or "noise" for c in codes]
-    planted_sets: dict[str, set] = {}
-    found_sets: dict[str, set] = {}
-    for c, tk, ok in zip(codes, t, o, strict=True):
-        if tk != "noise":
-            planted_sets.setdefault(tk, set()).add(c)
-        if ok != "noise":
-            found_sets.setdefault(ok, set()).add(c)
-    exact = len({frozenset(s) for s in planted_sets.values()}
-                & {frozenset(s) for s in found_sets.values()})
-    return Recovery(len(planted_sets), len(found_sets), exact, adjusted_rand_index(t, o),
-                    len(codes))
+    """The planted clusters against the published ones, over the enterprises in both.
+    The truth file (sorted by credit code) and publish.enterprises (read in the same
+    order, in batches) are merged as they stream: what is held is one count per pair of
+    planted and found cluster, not the enterprises (a million of them at scale 10).
+    ``conn`` is in a transaction (a snapshot)."""
+    pairs: Counter = Counter()
+    with open(truth_path, encoding="utf-8", newline="") as f, \
+            conn.cursor(name="demo_recovery") as cur:
+        truth = csv.reader(f)
+        next(truth)  # the header
+        cur.itersize = BATCH
+        # byte order, as the generator sorted the (ASCII) codes
+        cur.execute("SELECT credit_code, coalesce(cluster_key::text, '') "
+                    'FROM publish.enterprises ORDER BY credit_code COLLATE "C"')
+        ours = next(cur, None)
+        for code, planted in truth:
+            while ours is not None and ours[0] < code:
+                ours = next(cur, None)
+            if ours is not None and ours[0] == code:
+                pairs[(planted or "noise", ours[1] or "noise")] += 1
+    size_planted, size_found = Counter(), Counter()
+    for (t, o), n in pairs.items():
+        size_planted[t] += n
+        size_found[o] += n
+    # recovered exactly: a planted and a found cluster sharing all their members
+    exact = sum(1 for (t, o), n in pairs.items()
+                if "noise" not in (t, o) and n == size_planted[t] == size_found[o])
+    return Recovery(len(size_planted.keys() - {"noise"}), len(size_found.keys() - {"noise"}),
+                    exact, _ari(pairs), sum(pairs.values()))
 
 
 def _fmt(v, digits=2):
