@@ -441,6 +441,44 @@ def test_point_layers(tmp_path, db_url, conn, ext):
     assert (e["source_x"], e["source_y"]) == (113.11, 23.04)
 
 
+@pytest.mark.parametrize("ext", ["geojson", "gpkg"])
+def test_point_layers_in_many_batches_with_typed_columns(tmp_path, db_url, conn, ext,
+                                                         monkeypatch):
+    """A layer is read in one pass, in batches: every feature once, whatever the batch
+    size. Typed columns read as their text would: a date column as the date, a number
+    of capital as the number (in the default unit), a boolean as the flag."""
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    import industry_clusters.load.readers as readers
+
+    rows = [row() for _ in range(23)]
+    text = ["企业名称", "统一社会信用代码", "登记状态", "国标行业"]
+    data = [np.array([r[f] for r in rows], dtype=object) for f in text]
+    data += [np.array(["2015-03-12"] * 23, dtype="datetime64[D]"),
+             np.array([100.0] * 22 + [250.5]), np.array([True] * 23)]
+    pts = shapely.points([[113.10 + i / 1000, 23.03] for i in range(23)])
+    path = tmp_path / f"typed.{ext}"
+    pyogrio.raw.write(path, shapely.to_wkb(pts), data, [*text, "成立日期", "注册资本", "数字化转型"],
+                      geometry_type="Point", crs="EPSG:4326",
+                      driver="GeoJSON" if ext == "geojson" else "GPKG")
+    monkeypatch.setattr(readers, "OGR_BATCH", 5)
+    res = load_file(db_url, path, crs="wgs84")
+    assert res.counts["accepted"] == 23, counts_add_up(conn, res.load_run_id)
+    typed = enterprise(conn, rows[22]["统一社会信用代码"])
+    plain = row(成立日期="2015-03-12", 注册资本="250.5", 数字化转型="true")
+    conn.commit()
+    load_file(db_url, write_csv(tmp_path / "plain.csv", [plain]), crs="wgs84",
+              full_refresh=False)
+    expected = enterprise(conn, plain["统一社会信用代码"])
+    for column in ("established", "capital_cny", "digital_transformation"):
+        assert typed[column] == expected[column], column
+    assert typed["established"].isoformat() == "2015-03-12"
+    assert [enterprise(conn, r["统一社会信用代码"])["source_x"] for r in rows] == \
+        pytest.approx([113.10 + i / 1000 for i in range(23)], abs=1e-9)
+
+
 def test_the_enterprise_layer_of_a_geopackage(tmp_path, db_url, conn):
     """Beside other layers, the only point layer is read (GDAL's first layer was, with a
     warning); several point layers need --layer; a table of coordinates loads too."""

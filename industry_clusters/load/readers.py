@@ -18,6 +18,7 @@ import io
 import itertools
 import json
 import lzma
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -374,16 +375,21 @@ def _xlsx(path: Path, sheet: str | None = None, is_header=None) -> Source:
 
 # -- GeoJSON / GeoPackage (GDAL via pyogrio) ---------------------------------------
 def ogr_text(v) -> str:
-    """A value of a GDAL attribute column (numpy scalar, array, date, None) as text."""
+    """A value of a GDAL attribute column as text: a Python value of an Arrow column
+    (text, number, date, list) or a numpy one of pyogrio.raw.read; None is empty."""
     import numpy as np
 
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return ""
-    if isinstance(v, np.ndarray):
-        return json.dumps(v.tolist(), ensure_ascii=False)
     if isinstance(v, np.datetime64):
         return str(v)[:10]
-    return _cell(v.item() if isinstance(v, np.generic) else v)
+    if isinstance(v, np.ndarray):
+        v = v.tolist()
+    elif isinstance(v, np.generic):
+        v = v.item()
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, list):
+        return json.dumps(v, ensure_ascii=False)
+    return _cell(v)
 
 
 def pick_layer(path: Path, layer: str | None, geometry: str, what: str,
@@ -423,7 +429,10 @@ def pick_layer(path: Path, layer: str | None, geometry: str, what: str,
     return layer
 
 
-def _ogr(path: Path, fmt: str, layer: str | None = None, chunk: int = 20000) -> Source:
+OGR_BATCH = 20_000  # features of a GeoJSON or GeoPackage layer read at a time
+
+
+def _ogr(path: Path, fmt: str, layer: str | None = None) -> Source:
     import pyogrio
     import shapely
 
@@ -434,32 +443,34 @@ def _ogr(path: Path, fmt: str, layer: str | None = None, chunk: int = 20000) -> 
         raise UserError(f"{path.name} is not a readable {fmt} file: "
                         f"{str(exc).splitlines()[0]}") from None
     fields = [str(f) for f in info["fields"]]
-    total = int(info.get("features") or 0)
     headers = fields + list(GEOMETRY_COLUMNS)
     implicit = {"lon": len(fields), "lat": len(fields) + 1}
 
     def records() -> Iterator[Record]:
-        done = 0
-        while done < total or total < 0:
-            _, _, geoms, data = pyogrio.raw.read(path, layer=layer, skip_features=done,
-                                                 max_features=chunk)
-            n = len(geoms) if geoms is not None else len(data[0]) if data else 0
-            if n == 0:
-                return
-            # a table without geometry: the coordinates come from its columns
-            pts = shapely.from_wkb(geoms) if geoms is not None else [None] * n
-            for i in range(n):
-                g = pts[i]
-                if g is not None and not g.is_empty and g.geom_type == "Point":
-                    xy = [repr(float(g.x)), repr(float(g.y))]
-                else:
-                    xy = ["", ""]
-                values = [ogr_text(col[i]) for col in data] + xy
-                if _BAD_CHARS.search("".join(values)):
-                    fixed, reason, msg = _sanitise(values)
-                    yield Record(fixed, reason, msg)
-                else:
-                    yield Record(values)
-            done += n
+        # One pass over the layer in batches (GDAL's Arrow stream). Batches read with
+        # skip_features made GDAL parse a GeoJSON file from its start for each one: 6.2 s
+        # instead of 1.5 s at 119,411 features, growing with the square of the size.
+        with pyogrio.raw.open_arrow(path, layer=layer, batch_size=OGR_BATCH,
+                                    use_pyarrow=True) as (_, reader):
+            for batch in reader:
+                n = batch.num_rows
+                data = [batch.column(i).to_pylist() for i in range(len(fields))]
+                # the geometry is the column after the fields; a table without one takes
+                # its coordinates from its columns
+                geoms = (batch.column(len(fields)).to_numpy(zero_copy_only=False)
+                         if batch.num_columns > len(fields) else None)
+                pts = shapely.from_wkb(geoms) if geoms is not None else [None] * n
+                for i in range(n):
+                    g = pts[i]
+                    if g is not None and not g.is_empty and g.geom_type == "Point":
+                        xy = [repr(float(g.x)), repr(float(g.y))]
+                    else:
+                        xy = ["", ""]
+                    values = [ogr_text(col[i]) for col in data] + xy
+                    if _BAD_CHARS.search("".join(values)):
+                        fixed, reason, msg = _sanitise(values)
+                        yield Record(fixed, reason, msg)
+                    else:
+                        yield Record(values)
 
     return Source(fmt, headers, records(), implicit=implicit)
