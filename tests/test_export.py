@@ -59,9 +59,7 @@ def test_exports_are_reproducible(tmp_path, clustered):
     export(clustered, a)
     export(clustered, b)
     for layer in ("enterprises", "clusters", "tier_stats"):
-        ra = pyogrio.raw.read(a, layer=layer)
-        rb = pyogrio.raw.read(b, layer=layer)
-        assert [list(x) for x in ra[3]] == [list(x) for x in rb[3]]
+        assert _fields(a, layer) == _fields(b, layer)
 
 
 @pytest.mark.parametrize("crs, expected", [("wgs84", "EPSG:4326"), ("projected", "EPSG:4547"),
@@ -211,6 +209,30 @@ def test_district_boundaries_are_exported_with_any_run(tmp_path, clustered, conn
         assert got.symmetric_difference(box).area < 1e-6 * box.area
 
 
+@pytest.mark.parametrize("name", ["typed.gpkg", "typed.fgb", "typed.geojson"])
+def test_columns_keep_their_types_in_every_batch(tmp_path, clustered, conn, monkeypatch, name):
+    """Integer keys stay integers, numbers numbers, flags booleans, whether the first
+    batch holds a NULL or not (an enterprise outside clusters has no cluster_key): QGIS
+    joins enterprises to clusters on cluster_key, an integer in both."""
+    import industry_clusters.export as ex
+
+    monkeypatch.setattr(ex, "BATCH", 7)
+    path = tmp_path / name
+    export(clustered, path, layers=["enterprises"])
+    info = pyogrio.read_info(path)
+    types = dict(zip(info["fields"], info["dtypes"], strict=True))
+    assert all(types[c].startswith("int") for c in
+               ("enterprise_id", "cluster_key", "cluster_label")), types
+    assert types["digital_label"] == "bool", types
+    if not name.endswith(".geojson"):  # GeoJSON keeps no schema: its reader guesses
+        assert types["capital_cny"] == "float64", types  # from the values, all NULL here
+    got = _fields(path)
+    want = dict(conn.execute("SELECT enterprise_id, cluster_key FROM publish.enterprises"))
+    assert None in want.values() and len(set(want.values())) > 2
+    assert {int(i): k for i, k in zip(got["enterprise_id"], got["cluster_key"], strict=True)
+            } == want
+
+
 def test_png_map(tmp_path, clustered):
     path = tmp_path / "map.png"
     r = run_cli("export", str(path), url=clustered)
@@ -258,10 +280,12 @@ def test_exports_in_many_batches(tmp_path, clustered, conn, monkeypatch, name):
 
 
 def _fields(path, layer=None) -> dict[str, list]:
-    """A layer's attribute columns as read back by GDAL."""
+    """A layer's attribute columns as read back by GDAL (a NULL number, NaN in numpy's
+    arrays, as None: comparable)."""
     meta = pyogrio.read_info(path, layer=layer)
     cols = pyogrio.raw.read(path, layer=layer)[3]
-    return {name: list(col) for name, col in zip(meta["fields"], cols, strict=True)}
+    return {name: [None if isinstance(v, float) and v != v else v for v in col]
+            for name, col in zip(meta["fields"], cols, strict=True)}
 
 
 def test_export_of_an_earlier_run(tmp_path, clustered, conn):
