@@ -20,7 +20,12 @@ same data (machines here are noisy):
   without and with the k-distance curves, against the bare ``ST_ClusterDBSCAN`` query
   times the number of pairs (the naive way to sweep).
 
-``--parts load,cluster,sweep`` picks what to run (default: all).
+- export: ``export`` of the enterprises layer to GeoPackage, FlatGeobuf, GeoJSON and
+  CSV (``--export-scale``, default 1: ~112,000 enterprises; 10: ~1,100,000), against
+  reading the layer's query in export's batches with nothing written; peak client
+  memory.
+
+``--parts load,cluster,sweep,export`` picks what to run (default: all).
 
 It works in its own database (``ic_bench``, re-created) on the server the CLI would
 use (DATABASE_URL, PG*, or the project-local cluster). Results go to
@@ -230,8 +235,11 @@ def main() -> None:
                          "ending in s, 10s, is spread over ten times the area, to the "
                          "demo's density)")
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke check")
-    ap.add_argument("--parts", default="load,cluster,sweep",
-                    help="comma-separated: load, cluster, sweep")
+    ap.add_argument("--parts", default="load,cluster,sweep,export",
+                    help="comma-separated: load, cluster, sweep, export")
+    ap.add_argument("--export-scale", type=float, default=None,
+                    help="registry scale of the export benchmark (default 1; 0.5 with "
+                         "--quick)")
     ap.add_argument("--work", default=str(ROOT / "benchmarks" / ".cache"),
                     help="where generated registries are kept (deterministic: reused)")
     args = ap.parse_args()
@@ -248,6 +256,8 @@ def main() -> None:
         lines += bench_cluster(args, work)
     if "sweep" in parts:
         lines += bench_sweep(args, work)
+    if "export" in parts:
+        lines += bench_export(args, work)
     out = ROOT / "benchmarks" / "results" / f"{dt.datetime.now():%Y%m%d-%H%M%S}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -382,6 +392,43 @@ def bench_sweep(args, work: Path) -> list[str]:
              f"| sensitivity --no-k-distance | {sweep:.1f} | {sweep / (bare * pairs):.2f} |",
              f"| sensitivity (with k-distance, k = 20, 30, 40) | {full:.1f} | "
              f"{full / (bare * pairs):.2f} |", ""]
+    print("\n".join(lines), flush=True)
+    return lines
+
+
+def bare_fetch(url: str) -> float:
+    """The enterprises layer's query read through a server-side cursor in export's
+    batches, nothing written: what every export does before writing."""
+    from industry_clusters.export import BATCH, LAYERS, _query
+
+    with psycopg.connect(url) as c:
+        t = time.perf_counter()
+        with c.cursor(name="bare_fetch") as cur:
+            cur.itersize = BATCH
+            cur.execute(_query(LAYERS["enterprises"], "wgs84", None))
+            while cur.fetchmany(BATCH):
+                pass
+        return time.perf_counter() - t
+
+
+def bench_export(args, work: Path) -> list[str]:
+    s = args.export_scale or (0.5 if args.quick else 1.0)
+    print(f"export benchmark at scale {s} ...", flush=True)
+    url, n = loaded(work, s)
+    cli(url, "cluster")
+    bare = min(bare_fetch(url) for _ in range(2))
+    lines = ["## Export", "", f"The enterprises layer, {n:,} enterprises (WGS-84).", "",
+             "| what | seconds | x (reading only) | peak MB |", "|---|---:|---:|---:|",
+             f"| the layer's query read in batches, nothing written (baseline) | {bare:.1f} "
+             "| 1.0 | |"]
+    out = work / "export"
+    out.mkdir(parents=True, exist_ok=True)
+    for fmt in ("gpkg", "fgb", "geojson", "csv"):
+        path = out / f"enterprises.{fmt}"
+        seconds, peak = cli(url, "export", str(path), "--layers", "enterprises", "--overwrite")
+        lines.append(f"| export .{fmt} | {seconds:.1f} | {seconds / bare:.1f} | {peak} |")
+        path.unlink()
+    lines.append("")
     print("\n".join(lines), flush=True)
     return lines
 

@@ -92,8 +92,8 @@ def _query(layer: Layer, crs: str, run: int | None) -> sql.Composed:
         cols, sql.SQL(layer.geometry), sql.Literal(crs), source, sql.SQL(layer.order))
 
 
-def _batches(cur) -> Iterator[list]:
-    """The rows of a server-side cursor, BATCH at a time."""
+def in_batches(cur) -> Iterator[list]:
+    """The rows of a server-side cursor, BATCH at a time (exports, the map)."""
     while rows := cur.fetchmany(BATCH):
         yield rows
 
@@ -203,7 +203,7 @@ def _write_layer(output: Path, fmt: str, layer: Layer, cur, epsg: str, crs: str,
 
     def batches() -> Iterator[pa.RecordBatch]:
         nonlocal count
-        for rows in _batches(cur):
+        for rows in in_batches(cur):
             count += len(rows)
             yield pa.record_batch([_arrow_column([r[i] for r in rows], f.type)
                                    for i, f in enumerate(schema)], schema=schema)
@@ -252,7 +252,7 @@ def _write_csv(output: Path, cur, layer: Layer) -> int:
     with open(output, "w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow([*_names(cur, layer), *(["wkt"] if layer.geometry is not None else [])])
-        for rows in _batches(cur):
+        for rows in in_batches(cur):
             count += len(rows)
             if layer.geometry is None:
                 w.writerows(rows)

@@ -49,7 +49,7 @@ def draw(conn, path: Path, run: int | None = None) -> Path:
         cur.itersize = export.BATCH
         cur.execute(sql.SQL("SELECT ST_X(geom), ST_Y(geom) FROM {} WHERE cluster_key IS NULL"
                             ).format(layer_source("enterprises", run)))
-        while rows := cur.fetchmany(export.BATCH):
+        for rows in export.in_batches(cur):
             xy = np.array(rows, dtype=float)
             ax.scatter(xy[:, 0], xy[:, 1], s=0.1, c="#d9d9d9", rasterized=True,
                        linewidths=0)
