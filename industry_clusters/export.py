@@ -200,22 +200,35 @@ def _write_layer(output: Path, fmt: str, layer: Layer, cur, epsg: str, crs: str,
 
     schema = _arrow_schema(cur)
     count = 0
+    failed: list[BaseException] = []
 
     def batches() -> Iterator[pa.RecordBatch]:
         nonlocal count
-        for rows in in_batches(cur):
-            count += len(rows)
-            yield pa.record_batch([_arrow_column([r[i] for r in rows], f.type)
-                                   for i, f in enumerate(schema)], schema=schema)
+        try:
+            for rows in in_batches(cur):
+                count += len(rows)
+                yield pa.record_batch([_arrow_column([r[i] for r in rows], f.type)
+                                       for i, f in enumerate(schema)], schema=schema)
+        except BaseException as exc:  # GDAL reports it as "Error while accessing batch"
+            failed.append(exc)
+            raise
 
     geometry = layer.geometry is not None
-    pyogrio.raw.write_arrow(pa.RecordBatchReader.from_batches(schema, batches()), output,
-                            layer=layer.name, driver=DRIVERS[fmt],
-                            geometry_name=schema.names[-1] if geometry else None,
-                            geometry_type=layer.geometry_type,
-                            crs=epsg if geometry else None, append=append,
-                            layer_options={"DESCRIPTION": _description(layer.name, crs, run)}
-                            if fmt == "gpkg" else None)
+    try:
+        pyogrio.raw.write_arrow(pa.RecordBatchReader.from_batches(schema, batches()), output,
+                                layer=layer.name, driver=DRIVERS[fmt],
+                                geometry_name=schema.names[-1] if geometry else None,
+                                geometry_type=layer.geometry_type,
+                                crs=epsg if geometry else None, append=append,
+                                layer_options={"DESCRIPTION": _description(layer.name, crs,
+                                                                           run)}
+                                if fmt == "gpkg" else None)
+    except Exception:
+        # what stopped the stream, as itself: a signal (exit 130/143, one line), a
+        # database error (one line), not GDAL's RuntimeError and a traceback
+        if failed:
+            raise failed[0] from None
+        raise
     return count
 
 

@@ -380,6 +380,40 @@ def test_runs_lists_runs_newest_first(clustered):
     assert rows[0]["sectors"] == "comms, software"  # not Python's ['comms', 'software']
 
 
+@pytest.mark.parametrize("name", ["s.gpkg", "s.fgb", "s.geojson"])
+@pytest.mark.parametrize("stop", ["SIGTERM", "query_canceled"])
+def test_what_stops_a_layer_midway_is_raised_as_itself(tmp_path, clustered, monkeypatch,
+                                                       name, stop):
+    """GDAL pulls the batches and reports a failure in one as its own RuntimeError; the
+    export raises what stopped it instead: the signal (exit 143, one line), the database
+    error (one line). No file is left."""
+    import signal
+
+    import psycopg
+
+    import industry_clusters.export as ex
+    from industry_clusters.errors import Terminated
+
+    real = ex.in_batches
+    error = (Terminated(signal.SIGTERM) if stop == "SIGTERM"
+             else psycopg.errors.QueryCanceled("canceling statement due to user request"))
+
+    def stopped_after_one_batch(cur):
+        batches = real(cur)
+        yield next(batches)
+        raise error
+
+    monkeypatch.setattr(ex, "BATCH", 7)
+    monkeypatch.setattr(ex, "in_batches", stopped_after_one_batch)
+    with pytest.raises(type(error)) as raised:
+        export(clustered, tmp_path / name, layers=["enterprises"])
+    assert raised.value is error
+    assert list(tmp_path.iterdir()) == []
+    if stop == "query_canceled":
+        assert_one_line_error(run_cli("export", str(tmp_path / name), "--layers", "enterprises",
+                                      url=clustered), "database error: canceling statement")
+
+
 def test_a_failed_export_leaves_the_previous_file(tmp_path, clustered, conn, monkeypatch):
     import industry_clusters.export as ex
 
