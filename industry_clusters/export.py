@@ -223,11 +223,18 @@ def _write_layer(output: Path, fmt: str, layer: Layer, cur, epsg: str, crs: str,
                                 layer_options={"DESCRIPTION": _description(layer.name, crs,
                                                                            run)}
                                 if fmt == "gpkg" else None)
-    except Exception:
+    except Exception as exc:
         # what stopped the stream, as itself: a signal (exit 130/143, one line), a
         # database error (one line), not GDAL's RuntimeError and a traceback
         if failed:
             raise failed[0] from None
+        if isinstance(exc, (pyogrio.errors.DataLayerError, pyogrio.errors.DataSourceError)):
+            # the disk, not our code: a full disk gave "Cannot write feature" or "cannot
+            # rollback - no transaction is active", with a traceback
+            said = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise UserError(f"GDAL could not write the {layer.name} layer ({said}); is the "
+                            "disk full, or the file too large for it? Make room or choose "
+                            "another folder, then run the command again") from None
         raise
     return count
 

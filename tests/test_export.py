@@ -414,6 +414,34 @@ def test_what_stops_a_layer_midway_is_raised_as_itself(tmp_path, clustered, monk
                                       url=clustered), "database error: canceling statement")
 
 
+@pytest.mark.parametrize("name", ["big.gpkg", "big.geojson", "big.fgb", "big.csv"])
+def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, db_url, conn, name):
+    """The disk fills up halfway (played by a file-size limit on the command's process:
+    Python ignores SIGXFSZ, so writes past it fail with EFBIG, as on a full disk). One
+    line and exit 1, no traceback, no file left."""
+    import random
+    import resource
+    import subprocess
+    import sys
+
+    rng = random.Random(6)
+    insert_points(conn, [(rng.uniform(-9000, 9000), rng.uniform(-9000, 9000))
+                         for _ in range(1500)])
+    conn.commit()
+    run_clustering(db_url)
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (150_000, 150_000))
+
+    proc = subprocess.run([sys.executable, "-m", "industry_clusters", "--database-url", db_url,
+                           "export", str(tmp_path / name), "--layers", "enterprises"],
+                          capture_output=True, text=True, preexec_fn=limited, timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    line = proc.stderr.strip()
+    assert "\n" not in line and line.startswith("Error: ") and "run the command again" in line
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_failed_export_leaves_the_previous_file(tmp_path, clustered, conn, monkeypatch):
     import industry_clusters.export as ex
 
