@@ -17,7 +17,7 @@ from industry_clusters.load import (
     file_digest,
     start_run,
 )
-from industry_clusters.load.readers import ogr_text, pick_layer
+from industry_clusters.load.readers import ogr_batches, pick_layer
 
 NAME_FIELDS = ("name", "名称", "district", "区县", "NAME", "Name")
 CODE_FIELDS = ("adcode", "code", "区划代码", "ADCODE", "Code", "district_code")
@@ -49,11 +49,11 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
     t0 = time.monotonic()
     layer = pick_layer(path, layer, "Polygon", "district boundaries")
     try:
-        meta, _, geoms, data = pyogrio.raw.read(path, layer=layer)
+        info = pyogrio.read_info(path, layer=layer)
     except Exception as exc:
         raise UserError(f"{path.name} is not a polygon layer GDAL can read: "
                         f"{str(exc).splitlines()[0]}") from None
-    fields = [str(f) for f in meta["fields"]]
+    fields = [str(f) for f in info["fields"]]
     ni = _pick(fields, name_field, NAME_FIELDS, "name", path)
     ci = _pick(fields, code_field, CODE_FIELDS, "code", path)
     digest, size = file_digest(path)
@@ -65,10 +65,13 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
             conn.execute("SELECT registry.begin_district_load()")
             with conn.cursor().copy("COPY district_staging (line_no, name, code, wkb, raw)"
                                     " FROM STDIN") as cp:
-                for i in range(len(geoms)):
-                    raw = {f: ogr_text(col[i]) for f, col in zip(fields, data, strict=True)}
-                    cp.write_row((i + 1, ogr_text(data[ni][i]), ogr_text(data[ci][i]), geoms[i],
-                                  json.dumps(raw, ensure_ascii=False)))
+                line = 0
+                for rows, wkbs in ogr_batches(path, layer, len(fields)):
+                    for values, wkb in zip(rows, wkbs, strict=True):
+                        line += 1
+                        raw = dict(zip(fields, values, strict=True))
+                        cp.write_row((line, values[ni], values[ci], wkb,
+                                      json.dumps(raw, ensure_ascii=False)))
             hold_registry(conn, "load", notify)  # it re-assigns every enterprise
             counts = conn.execute("SELECT registry.replace_districts(%s, %s)",
                                   (run_id, crs)).fetchone()[0]
