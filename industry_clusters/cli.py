@@ -18,7 +18,7 @@ import psycopg
 from industry_clusters import __version__
 from industry_clusters.cluster import LABEL_METHODS, TIER_METHODS
 from industry_clusters.config import local_pgdata, redact, resolve
-from industry_clusters.errors import Terminated, UserError, stop_on_signals
+from industry_clusters.errors import Terminated, UserError, first_line, stop_on_signals
 from industry_clusters.export import EXPORT_CRS
 from industry_clusters.export import FORMATS as EXPORT_FORMATS
 from industry_clusters.export import LAYERS as EXPORT_LAYERS
@@ -70,7 +70,7 @@ class _Group(click.Group):
         except UserError as exc:
             raise click.ClickException(redact(one_line(str(exc)))) from None
         except psycopg.Error as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            first = first_line(exc)
             if isinstance(exc, psycopg.errors.InsufficientPrivilege):
                 first += ("; loads, runs and refreshes need a role granted "
                           "industry_clusters_loader (the reader role reads publish only)")

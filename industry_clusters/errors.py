@@ -39,6 +39,11 @@ def stop_on_signals() -> None:
     signal.signal(signal.SIGINT, _raise_terminated)
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of a library's error message (its name when it has none)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 def interruption(exc: BaseException) -> str | None:
     """What to record for a run stopped by a signal, or None for an ordinary error."""
     if isinstance(exc, Terminated):

@@ -17,7 +17,7 @@ from pathlib import Path
 from psycopg import sql
 
 from industry_clusters.db import snapshot
-from industry_clusters.errors import UserError
+from industry_clusters.errors import UserError, first_line
 from industry_clusters.paths import format_from_suffix, output_file
 from industry_clusters.publish import check_run, layer_source
 
@@ -231,10 +231,9 @@ def _write_layer(output: Path, fmt: str, layer: Layer, cur, epsg: str, crs: str,
         if isinstance(exc, (pyogrio.errors.DataLayerError, pyogrio.errors.DataSourceError)):
             # the disk, not our code: a full disk gave "Cannot write feature" or "cannot
             # rollback - no transaction is active", with a traceback
-            said = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise UserError(f"GDAL could not write the {layer.name} layer ({said}); is the "
-                            "disk full, or the file too large for it? Make room or choose "
-                            "another folder, then run the command again") from None
+            raise UserError(f"GDAL could not write the {layer.name} layer ({first_line(exc)}); "
+                            "is the disk full, or the file too large for it? Make room or "
+                            "choose another folder, then run the command again") from None
         raise
     return count
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from industry_clusters.db import hold_registry, job_session, run_transaction
-from industry_clusters.errors import UserError
+from industry_clusters.errors import UserError, first_line
 from industry_clusters.load import (
     FAIL_LOAD,
     LoadResult,
@@ -52,7 +52,7 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
         info = pyogrio.read_info(path, layer=layer)
     except Exception as exc:
         raise UserError(f"{path.name} is not a polygon layer GDAL can read: "
-                        f"{str(exc).splitlines()[0]}") from None
+                        f"{first_line(exc)}") from None
     fields = [str(f) for f in info["fields"]]
     ni = _pick(fields, name_field, NAME_FIELDS, "name", path)
     ci = _pick(fields, code_field, CODE_FIELDS, "code", path)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from industry_clusters.errors import UserError
+from industry_clusters.errors import UserError, first_line
 from industry_clusters.paths import format_from_suffix
 
 FORMATS = ("csv", "xlsx", "geojson", "gpkg")
@@ -397,7 +397,7 @@ def pick_layer(path: Path, layer: str | None, geometry: str, what: str,
                   for n, g in pyogrio.list_layers(path)]
     except Exception as exc:
         raise UserError(f"{path.name} is not a file GDAL can read: "
-                        f"{str(exc).splitlines()[0]}") from None
+                        f"{first_line(exc)}") from None
     fitting = [n for n, g in layers if g and geometry in g]
     listed = (f"{geometry.lower()} layers: {', '.join(fitting)}" if fitting
               else f"none holds {geometry.lower()}s")
@@ -451,7 +451,7 @@ def _ogr(path: Path, fmt: str, layer: str | None = None) -> Source:
         info = pyogrio.read_info(path, layer=layer)
     except Exception as exc:
         raise UserError(f"{path.name} is not a readable {fmt} file: "
-                        f"{str(exc).splitlines()[0]}") from None
+                        f"{first_line(exc)}") from None
     fields = [str(f) for f in info["fields"]]
     headers = fields + list(GEOMETRY_COLUMNS)
     implicit = {"lon": len(fields), "lat": len(fields) + 1}
