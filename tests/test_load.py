@@ -479,6 +479,39 @@ def test_point_layers_in_many_batches_with_typed_columns(tmp_path, db_url, conn,
         pytest.approx([113.10 + i / 1000 for i in range(23)], abs=1e-9)
 
 
+def test_a_damaged_geopackage_fails_its_load_instead_of_loading_part(tmp_path, db_url, conn):
+    """GDAL's GeoPackage stream ends without an error at a damaged page: the load took the
+    features before it as the whole file. Now the count GDAL reports for the layer must
+    be reached, or the load fails and the registry keeps what it had."""
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    rows = [row() for _ in range(500)]
+    fields = ["企业名称", "统一社会信用代码", "登记状态", "注册资本", "国标行业"]
+    data = [np.array([r[f] for r in rows], dtype=object) for f in fields]
+    path = tmp_path / "damaged.gpkg"
+    pyogrio.raw.write(path, shapely.to_wkb(shapely.points(
+        [[113.10 + i / 1e5, 23.03] for i in range(500)])), data, fields,
+        geometry_type="Point", crs="EPSG:4326", driver="GPKG")
+    image = bytearray(path.read_bytes())
+    page_size = int.from_bytes(image[16:18], "big")  # the SQLite header's page size
+    page = image.index(rows[300]["统一社会信用代码"].encode()) // page_size * page_size
+    image[page:page + page_size] = b"\xff" * page_size  # the page holding feature 300
+    path.write_bytes(bytes(image))
+    read = 0
+    with pyogrio.raw.open_arrow(path, use_pyarrow=True) as (_, reader):
+        read = sum(batch.num_rows for batch in reader)
+    assert 0 < read < 500  # GDAL's own stream: cut short, without an error
+
+    assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", url=db_url),
+                          f"GDAL read {read:,} of the 500 features", "may be damaged")
+    assert conn.execute("SELECT status FROM registry.load_runs ORDER BY load_run_id DESC "
+                        "LIMIT 1").fetchone()[0] == "failed"
+    assert conn.execute("SELECT count(*) FROM registry.enterprises WHERE credit_code = %s",
+                        (rows[0]["统一社会信用代码"],)).fetchone()[0] == 0
+
+
 def test_the_enterprise_layer_of_a_geopackage(tmp_path, db_url, conn):
     """Beside other layers, the only point layer is read (GDAL's first layer was, with a
     warning); several point layers need --layer; a table of coordinates loads too."""

@@ -49,7 +49,8 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
     t0 = time.monotonic()
     layer = pick_layer(path, layer, "Polygon", "district boundaries")
     try:
-        info = pyogrio.read_info(path, layer=layer)
+        # counted even where GDAL would skip it (a few polygons): ogr_batches checks it
+        info = pyogrio.read_info(path, layer=layer, force_feature_count=True)
     except Exception as exc:
         raise UserError(f"{path.name} is not a polygon layer GDAL can read: "
                         f"{first_line(exc)}") from None
@@ -66,7 +67,7 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
             with conn.cursor().copy("COPY district_staging (line_no, name, code, wkb, raw)"
                                     " FROM STDIN") as cp:
                 line = 0
-                for rows, wkbs in ogr_batches(path, layer, len(fields)):
+                for rows, wkbs in ogr_batches(path, layer, info):
                     for values, wkb in zip(rows, wkbs, strict=True):
                         line += 1
                         raw = dict(zip(fields, values, strict=True))

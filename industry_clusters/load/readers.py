@@ -425,21 +425,33 @@ OGR_BATCH = 20_000  # features of a GeoJSON or GeoPackage layer read at a time
 
 
 def ogr_batches(path: Path, layer: str,
-                n_fields: int) -> Iterator[tuple[list[list[str]], list[bytes | None]]]:
+                info: dict) -> Iterator[tuple[list[list[str]], list[bytes | None]]]:
     """The features of a GDAL layer, OGR_BATCH at a time, in one pass (GDAL's Arrow
     stream): each feature's attribute values as text (ogr_text), and its WKB geometry
-    (None without; the geometry is the column after the fields). Batches read with
-    skip_features made GDAL parse a GeoJSON file from its start for each one: 6.2 s
-    instead of 1.5 s at 119,411 features, growing with the square of the size."""
+    (None without; the geometry is the column after the fields). ``info`` is the layer's
+    pyogrio.read_info: its fields, and its feature count, which the stream must reach.
+
+    Batches read with skip_features made GDAL parse a GeoJSON file from its start for
+    each one: 6.2 s instead of 1.5 s at 119,411 features, growing with the square of the
+    size. The count is checked because GDAL's stream ends quietly where it cannot read
+    on: at a damaged GeoPackage page (sqlite3_step's 'database disk image is malformed'
+    is only logged; OSGeo/gdal #8492 is the same for a bad filter), or where a GeoJSON
+    file is cut while it is read. A load took the features before it as the whole file."""
     import pyogrio
 
+    n_fields, expected, read = len(info["fields"]), int(info["features"]), 0
     with pyogrio.raw.open_arrow(path, layer=layer, batch_size=OGR_BATCH,
                                 use_pyarrow=True) as (_, reader):
         for batch in reader:
+            read += batch.num_rows
             data = [batch.column(i).to_pylist() for i in range(n_fields)]
             geoms = (batch.column(n_fields).to_pylist() if batch.num_columns > n_fields
                      else [None] * batch.num_rows)
             yield [[ogr_text(col[i]) for col in data] for i in range(batch.num_rows)], geoms
+    if expected >= 0 and read != expected:
+        raise UserError(f"{path.name}: GDAL read {read:,} of the {expected:,} features "
+                        f"layer {layer!r} holds, then stopped without an error; the file "
+                        "may be damaged: export it again from its source")
 
 
 def _ogr(path: Path, fmt: str, layer: str | None = None) -> Source:
@@ -457,7 +469,7 @@ def _ogr(path: Path, fmt: str, layer: str | None = None) -> Source:
     implicit = {"lon": len(fields), "lat": len(fields) + 1}
 
     def records() -> Iterator[Record]:
-        for rows, wkbs in ogr_batches(path, layer, len(fields)):
+        for rows, wkbs in ogr_batches(path, layer, info):
             # a table without geometry takes its coordinates from its columns
             for values, g in zip(rows, shapely.from_wkb(wkbs), strict=True):
                 if g is not None and not g.is_empty and g.geom_type == "Point":
