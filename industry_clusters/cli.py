@@ -18,7 +18,13 @@ import psycopg
 from industry_clusters import __version__
 from industry_clusters.cluster import LABEL_METHODS, TIER_METHODS
 from industry_clusters.config import local_pgdata, redact, resolve
-from industry_clusters.errors import Terminated, UserError, first_line, stop_on_signals
+from industry_clusters.errors import (
+    Terminated,
+    UserError,
+    first_line,
+    quiet_cleanup_errors,
+    stop_on_signals,
+)
 from industry_clusters.export import EXPORT_CRS
 from industry_clusters.export import FORMATS as EXPORT_FORMATS
 from industry_clusters.export import LAYERS as EXPORT_LAYERS
@@ -623,6 +629,7 @@ def main(*args, **kwargs):
     the run failed and exit 143 or 130 with one line, so systemd stopping a job, or a
     user stopping a command, loses nothing."""
     stop_on_signals()
+    quiet_cleanup_errors()
     try:
         return cli.main(*args, **kwargs)
     except Terminated as exc:

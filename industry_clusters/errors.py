@@ -1,5 +1,6 @@
 """Errors a user can act on. The CLI prints them as one line and exits 1."""
 
+import logging
 import signal
 
 
@@ -51,3 +52,22 @@ def interruption(exc: BaseException) -> str | None:
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted by SIGINT (Ctrl-C)"
     return None
+
+
+class _NotCleanup(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("error ignored")
+
+
+def quiet_cleanup_errors() -> None:
+    """psycopg logs as a warning each error it meets while cleaning up after the one
+    that stops a command: ending a COPY the server has already failed (a corrupt .gz
+    decodes to a broken line, then fails its CRC), a rollback on a lost connection. The
+    command reports the first error in its one line; these follow from it, and printed
+    they made three lines. psycopg's other warnings are still printed."""
+    logger = logging.getLogger("psycopg")
+    if not any(isinstance(f, _NotCleanup) for h in logger.handlers for f in h.filters):
+        handler = logging.StreamHandler()
+        handler.addFilter(_NotCleanup())
+        handler.setFormatter(logging.Formatter("Warning: %(message)s"))
+        logger.addHandler(handler)

@@ -306,6 +306,32 @@ def test_broken_or_unreadable_archives_are_one_line(tmp_path, db_url, conn):
                                   url=db_url), "only a CSV is read compressed")
 
 
+def test_a_corrupt_gzip_is_one_line_even_after_the_server_failed_its_copy(tmp_path, db_url):
+    """A .gz damaged in its middle decodes to garbage before its CRC fails at the end. The
+    garbage reached the server, which failed the COPY, and psycopg, ending that COPY
+    after the CRC error, logged a warning of two more lines ('error ignored terminating
+    <psycopg.Copy>', 'CONTEXT: COPY staging, line ...'). The command's output is its one
+    line."""
+    import gzip
+
+    from industry_clusters.demo.synth import check_digit
+
+    # 5.7 MB of CSV: the garbage is sent to the server well before the end (with 3,000
+    # rows it was still in psycopg's buffer when the CRC failed)
+    codes = [f"91440604MA{i:07d}" for i in range(30_000)]
+    big = write_csv(tmp_path / "big.csv", [row(统一社会信用代码=c + check_digit(c)) for c in codes])
+    data = bytearray(gzip.compress(big.read_bytes(), mtime=0))
+    middle = len(data) // 2
+    data[middle:middle + 32] = bytes(32)
+    (tmp_path / "bad.csv.gz").write_bytes(bytes(data))
+    proc = subprocess.run([sys.executable, "-m", "industry_clusters", "--database-url", db_url,
+                           "load", str(tmp_path / "bad.csv.gz"), "--crs", "gcj02"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.splitlines() == [proc.stderr.strip()], proc.stderr
+    assert proc.stderr.startswith("Error: bad.csv.gz cannot be decompressed")
+
+
 def test_nul_bytes_and_wrong_field_counts(tmp_path, db_url, conn):
     path = write_csv(tmp_path / "nul.csv", [row(), row(企业名称="有\x00空字符")])
     with open(path, "a", encoding="utf-8") as f:
