@@ -468,6 +468,31 @@ def test_point_layers(tmp_path, db_url, conn, ext):
 
 
 @pytest.mark.parametrize("ext", ["geojson", "gpkg"])
+def test_a_multipoint_of_one_point_is_that_point(tmp_path, db_url, conn, ext):
+    """Layers exported as MultiPoint (ArcGIS, some converters) were accepted and every
+    feature was rejected as coordinates_missing. One point is the location; several are
+    none (the feature is rejected, as before)."""
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    rows = [row(), row()]
+    fields = ["企业名称", "统一社会信用代码", "登记状态", "注册资本", "国标行业"]
+    data = [np.array([r[f] for r in rows], dtype=object) for f in fields]
+    geoms = np.array([shapely.MultiPoint([(113.11, 23.04)]),
+                      shapely.MultiPoint([(113.12, 23.05), (113.13, 23.06)])])
+    path = tmp_path / f"mp.{ext}"
+    pyogrio.raw.write(path, shapely.to_wkb(geoms), data, fields, geometry_type="MultiPoint",
+                      crs="EPSG:4326", driver="GeoJSON" if ext == "geojson" else "GPKG")
+    res = load_file(db_url, path, crs="wgs84")
+    assert counts_add_up(conn, res.load_run_id)["by_reason"] == {"coordinates_missing": 1}
+    e = enterprise(conn, rows[0]["统一社会信用代码"])
+    assert (e["source_x"], e["source_y"]) == (113.11, 23.04)
+    assert reject_reasons(conn, res.load_run_id) == {
+        rows[1]["统一社会信用代码"]: "coordinates_missing"}
+
+
+@pytest.mark.parametrize("ext", ["geojson", "gpkg"])
 def test_point_layers_in_many_batches_with_typed_columns(tmp_path, db_url, conn, ext,
                                                          monkeypatch):
     """A layer is read in one pass, in batches: every feature once, whatever the batch

@@ -471,7 +471,13 @@ def _ogr(path: Path, fmt: str, layer: str | None = None) -> Source:
     def records() -> Iterator[Record]:
         for rows, wkbs in ogr_batches(path, layer, info):
             # a table without geometry takes its coordinates from its columns
-            for values, g in zip(rows, shapely.from_wkb(wkbs), strict=True):
+            geoms = shapely.from_wkb(wkbs)
+            # a MultiPoint of one point (ArcGIS and some converters write points so) is
+            # that point; of several, it is no location, as a line or a polygon is not
+            single = ((shapely.get_type_id(geoms) == shapely.GeometryType.MULTIPOINT)
+                      & (shapely.get_num_geometries(geoms) == 1))
+            geoms[single] = shapely.get_geometry(geoms[single], 0)
+            for values, g in zip(rows, geoms, strict=True):
                 if g is not None and not g.is_empty and g.geom_type == "Point":
                     values += [repr(float(g.x)), repr(float(g.y))]
                 else:
