@@ -492,6 +492,57 @@ def test_a_multipoint_of_one_point_is_that_point(tmp_path, db_url, conn, ext):
         rows[1]["统一社会信用代码"]: "coordinates_missing"}
 
 
+def test_a_layer_in_a_projected_crs_is_refused_before_it_is_read(tmp_path, db_url, conn):
+    """Its x/y in metres were read as degrees: every feature fell outside the region and
+    a full refresh was refused as if the file were incomplete. Refused up front now,
+    where the geometry gives the coordinates (and for district boundaries); a layer whose
+    columns hold longitude/latitude loads whatever its geometry."""
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    tm = ('PROJCS["tm",GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,'
+          '298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]],'
+          'PROJECTION["Transverse_Mercator"],PARAMETER["latitude_of_origin",0],'
+          'PARAMETER["central_meridian",114],PARAMETER["scale_factor",1],'
+          'PARAMETER["false_easting",500000],PARAMETER["false_northing",0],UNIT["metre",1]]')
+    fields = ["企业名称", "统一社会信用代码", "登记状态", "注册资本", "国标行业"]
+
+    def layer(name: str, crs: str, xy: list, extra: dict | None = None):
+        rows = [row() for _ in xy]
+        names = fields + list(extra or {})
+        data = [np.array([r[f] for r in rows], dtype=object) for f in fields] + [
+            np.array(v, dtype=object) for v in (extra or {}).values()]
+        pyogrio.raw.write(tmp_path / name, shapely.to_wkb(shapely.points(xy)), data, names,
+                          geometry_type="Point", crs=crs, driver="GPKG")
+        return tmp_path / name, rows
+
+    metres = [[511000.0, 2545000.0], [512000.0, 2546000.0]]
+    for name, crs, said in (("gk.gpkg", "EPSG:4547", "is in EPSG:4547, a projected CRS"),
+                            ("tm.gpkg", tm, "is in a projected CRS")):
+        path, _ = layer(name, crs, metres)
+        assert_one_line_error(run_cli("load", str(path), "--crs", "cgcs2000", url=db_url),
+                              said, "not the longitude/latitude --crs cgcs2000 reads",
+                              "reproject it")
+    assert conn.execute("SELECT count(*) FROM registry.load_runs").fetchone()[0] == 0
+    path, rows = layer("geo.gpkg", "EPSG:4490", [[113.10, 23.03], [113.11, 23.04]])
+    assert load_file(db_url, path, crs="cgcs2000").counts["accepted"] == 2
+    path, rows = layer("cols.gpkg", "EPSG:4547", metres,
+                       {"经度": ["113.12", "113.13"], "纬度": ["23.05", "23.06"]})
+    res = load_file(db_url, path, crs="cgcs2000", full_refresh=False)
+    assert res.counts["accepted"] == 2
+    assert enterprise(conn, rows[1]["统一社会信用代码"])["source_x"] == 113.13
+
+    districts = tmp_path / "d.gpkg"
+    pyogrio.raw.write(districts, shapely.to_wkb(np.array([shapely.box(511000, 2545000, 512000,
+                                                                      2546000)])),
+                      [np.array(["禅城区"], dtype=object), np.array(["440604"], dtype=object)],
+                      ["name", "adcode"], geometry_type="Polygon", crs="EPSG:4547",
+                      driver="GPKG")
+    assert_one_line_error(run_cli("load-districts", str(districts), "--crs", "cgcs2000",
+                                  url=db_url), "d.gpkg is in EPSG:4547, a projected CRS")
+
+
 @pytest.mark.parametrize("ext", ["geojson", "gpkg"])
 def test_point_layers_in_many_batches_with_typed_columns(tmp_path, db_url, conn, ext,
                                                          monkeypatch):

@@ -105,6 +105,30 @@ def _check_crs(crs: str | None) -> str:
     return crs
 
 
+def refuse_projected(conn: psycopg.Connection, declared: str | None, name: str,
+                     crs: str) -> None:
+    """A layer whose geometry gives the coordinates must be in longitude/latitude: --crs
+    names a geographic system (GCJ-02 files are labelled EPSG:4326, so a geographic label
+    is not compared with it). A layer in a projected CRS (metres: CGCS2000 / 3-degree
+    Gauss-Kruger, Web Mercator) was read as degrees, every feature fell outside the
+    region, and a full refresh was refused as if the file were incomplete. ``declared``
+    is GDAL's 'AUTH:CODE', looked up in PostGIS's spatial_ref_sys, or its WKT."""
+    if not declared:
+        return
+    wkt = declared
+    auth, _, code = declared.partition(":")
+    if code.isdigit():
+        row = conn.execute("SELECT srtext FROM spatial_ref_sys WHERE auth_name = %s "
+                           "AND auth_srid = %s", (auth.upper(), int(code))).fetchone()
+        wkt = row[0] if row else ""
+    if "PROJCS[" in wkt or "PROJCRS[" in wkt:
+        what = f"{declared}, a projected CRS" if code.isdigit() else "a projected CRS"
+        raise UserError(f"{name} is in {what}: its coordinates are not the longitude/latitude "
+                        f"--crs {crs} reads; reproject it to longitude/latitude first "
+                        "(QGIS: Export > Save Features As, CRS EPSG:4490 or EPSG:4326; "
+                        "or ogr2ogr -t_srs EPSG:4490)")
+
+
 def start_run(conn: psycopg.Connection, kind: str, path: Path | str, digest: str, size: int,
               fmt: str, crs: str, encoding: str | None, mapping: dict,
               full_refresh: bool, preamble: list[dict] | None = None) -> int:
@@ -199,6 +223,9 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
             _check_headers(sources, paths)
             first = sources[0]
             fields = columns.resolve(first.headers, mapping, first.implicit, paths[0].name)
+            if first.implicit and fields.get("lon") == first.implicit["lon"]:
+                for src, p in zip(sources, paths, strict=True):  # the geometry's x and y
+                    refuse_projected(conn, src.crs, p.name, crs)
             # the lines above the header (a title, a note), kept with the run: not records,
             # but not dropped unseen either
             preamble = [{"part": (i + 1) if len(paths) > 1 else None, "line": n, "text": t}

@@ -15,6 +15,7 @@ from industry_clusters.load import (
     _check_crs,
     _check_file,
     file_digest,
+    refuse_projected,
     start_run,
 )
 from industry_clusters.load.readers import ogr_batches, pick_layer
@@ -60,6 +61,7 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
     digest, size = file_digest(path)
 
     with job_session(target, "load") as conn:
+        refuse_projected(conn, info["crs"], path.name, crs)
         run_id = start_run(conn, "districts", path, digest, size, path.suffix.lstrip("."),
                            crs, None, {"name": fields[ni], "code": fields[ci]}, True)
         with run_transaction(conn, FAIL_LOAD, run_id):

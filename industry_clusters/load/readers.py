@@ -114,6 +114,7 @@ class Source:
     server_copy: ServerCopy | None = None  # set when the server may parse the file itself
     close: callable = lambda: None  # releases the file if ``records`` was never read to its end
     preamble: list[str] = field(default_factory=list)  # lines above the header (a title)
+    crs: str | None = None  # a layer's CRS as GDAL gives it ('EPSG:4326', or its WKT)
 
 
 def detect_format(path: Path, fmt: str | None) -> str:
@@ -488,4 +489,4 @@ def _ogr(path: Path, fmt: str, layer: str | None = None) -> Source:
                 else:
                     yield Record(values)
 
-    return Source(fmt, headers, records(), implicit=implicit)
+    return Source(fmt, headers, records(), implicit=implicit, crs=info["crs"])
