@@ -607,11 +607,36 @@ def test_a_damaged_geopackage_fails_its_load_instead_of_loading_part(tmp_path, d
     assert 0 < read < 500  # GDAL's own stream: cut short, without an error
 
     assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", url=db_url),
-                          f"GDAL read {read:,} of the 500 features", "may be damaged")
+                          f"GDAL read {read:,} of the 500 features", "then failed (",
+                          "database disk image is malformed", "the file is damaged")
     assert conn.execute("SELECT status FROM registry.load_runs ORDER BY load_run_id DESC "
                         "LIMIT 1").fetchone()[0] == "failed"
     assert conn.execute("SELECT count(*) FROM registry.enterprises WHERE credit_code = %s",
                         (rows[0]["统一社会信用代码"],)).fetchone()[0] == 0
+
+
+def test_a_geopackage_with_a_stale_feature_count_loads(tmp_path, db_url, conn):
+    """The count GDAL gives for a GeoPackage layer is the one stored in gpkg_ogr_contents,
+    which another tool may have left stale. The features are then counted again, and the
+    load goes on when the stream read them all."""
+    import sqlite3
+
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    rows = [row() for _ in range(3)]
+    fields = ["企业名称", "统一社会信用代码", "登记状态", "注册资本", "国标行业"]
+    data = [np.array([r[f] for r in rows], dtype=object) for f in fields]
+    path = tmp_path / "stale.gpkg"
+    pyogrio.raw.write(path, shapely.to_wkb(shapely.points([[113.10 + i / 100, 23.03]
+                                                           for i in range(3)])),
+                      data, fields, geometry_type="Point", crs="EPSG:4326", driver="GPKG")
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE gpkg_ogr_contents SET feature_count = 7")
+    assert pyogrio.read_info(path)["features"] == 7
+    res = load_file(db_url, path, crs="wgs84")
+    assert counts_add_up(conn, res.load_run_id)["accepted"] == 3
 
 
 def test_the_enterprise_layer_of_a_geopackage(tmp_path, db_url, conn):

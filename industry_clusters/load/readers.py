@@ -437,7 +437,8 @@ def ogr_batches(path: Path, layer: str,
     size. The count is checked because GDAL's stream ends quietly where it cannot read
     on: at a damaged GeoPackage page (sqlite3_step's 'database disk image is malformed'
     is only logged; OSGeo/gdal #8492 is the same for a bad filter), or where a GeoJSON
-    file is cut while it is read. A load took the features before it as the whole file."""
+    file is cut while it is read. A load took the features before it as the whole file.
+    A count that differs is checked again (_recount)."""
     import pyogrio
 
     n_fields, expected, read = len(info["fields"]), int(info["features"]), 0
@@ -450,9 +451,26 @@ def ogr_batches(path: Path, layer: str,
                      else [None] * batch.num_rows)
             yield [[ogr_text(col[i]) for col in data] for i in range(batch.num_rows)], geoms
     if expected >= 0 and read != expected:
-        raise UserError(f"{path.name}: GDAL read {read:,} of the {expected:,} features "
-                        f"layer {layer!r} holds, then stopped without an error; the file "
-                        "may be damaged: export it again from its source")
+        _recount(path, layer, read, expected)
+
+
+def _recount(path: Path, layer: str, read: int, expected: int) -> None:
+    """The stream's count differs from the layer's: count again, feature by feature (ids
+    only), where GDAL does report an error. A GeoPackage's stored count can also be stale
+    (gpkg_ogr_contents, written by another tool): then the stream read them all."""
+    import pyogrio
+
+    try:
+        fids = pyogrio.raw.read(path, layer=layer, columns=[], read_geometry=False,
+                                return_fids=True)[1]
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise UserError(f"{path.name}: GDAL read {read:,} of the {expected:,} features of "
+                        f"layer {layer!r}, then failed ({first_line(exc)}); the file is "
+                        "damaged: export it again from its source") from None
+    if len(fids) != read:
+        raise UserError(f"{path.name}: GDAL read {read:,} of the {len(fids):,} features of "
+                        f"layer {layer!r}, then stopped without an error; the file may be "
+                        "damaged: export it again from its source")
 
 
 def _ogr(path: Path, fmt: str, layer: str | None = None) -> Source:
