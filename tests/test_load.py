@@ -1239,6 +1239,39 @@ def test_district_file_needs_name_and_code(tmp_path, db_url):
     assert r.exit_code == 0 and "1 district boundaries" in r.output, r.output
 
 
+def test_district_boundaries_with_heights_or_measures_load_flat(tmp_path, db_url, conn):
+    """A Polygon Z (CAD, survey exports) failed the whole load with "Geometry has Z
+    dimension but column does not"; a Polygon M was rejected as not a polygon."""
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    ring = [(113.0, 23.0), (113.1, 23.0), (113.1, 23.1), (113.0, 23.1)]
+    z = shapely.Polygon([(x, y, 5.0) for x, y in ring])
+    m = shapely.from_wkt("POLYGON M ((113.2 23 1, 113.3 23 1, 113.3 23.1 1, 113.2 23 1))")
+    path = tmp_path / "zm.geojson"
+    pyogrio.raw.write(path, shapely.to_wkb(np.array([z]), output_dimension=3),
+                      [np.array(["禅城区"], dtype=object), np.array(["440604"], dtype=object)],
+                      ["name", "adcode"], geometry_type="Polygon Z", crs="EPSG:4326",
+                      driver="GeoJSON")
+    r = run_cli("load-districts", str(path), "--crs", "wgs84", url=db_url)
+    assert r.exit_code == 0 and "1 district boundaries" in r.output, r.output
+    assert conn.execute("SELECT ST_NDims(geom), round(ST_XMax(geom)::numeric, 6)::float8 "
+                        "FROM registry.districts").fetchone() == (2, 113.1)
+    conn.commit()
+    # pyogrio names no M layer type; an untyped GeoPackage layer keeps the ISO WKB's M
+    path = tmp_path / "m.gpkg"
+    pyogrio.raw.write(path, np.array([shapely.to_wkb(m, flavor="iso", output_dimension=4)],
+                                     dtype=object),
+                      [np.array(["南海区"], dtype=object), np.array(["440605"], dtype=object)],
+                      ["name", "adcode"], geometry_type="Unknown", crs="EPSG:4326",
+                      driver="GPKG")
+    r = run_cli("load-districts", str(path), "--crs", "wgs84", url=db_url)
+    assert r.exit_code == 0 and "1 district boundaries" in r.output, r.output
+    assert conn.execute("SELECT code, ST_NDims(geom) FROM registry.districts").fetchall() == [
+        ("440605", 2)]
+
+
 def test_district_layer_is_found_or_asked_for(tmp_path, db_url, conn):
     """A multi-layer file: its only polygon layer is taken; with two polygon layers, or a
     layer of points or of no geometry, the error names the polygon layers."""

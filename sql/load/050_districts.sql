@@ -35,11 +35,14 @@ BEGIN
                     THEN 'duplicate_district_code'
            END AS reason
     FROM district_staging s
+    -- flat: boundaries with heights or measures (Polygon Z from CAD or survey exports)
+    -- failed the whole load with "Geometry has Z dimension but column does not"
+    LEFT JOIN LATERAL (SELECT ST_Force2D(ST_GeomFromWKB(s.wkb)) AS flat
+                       WHERE s.wkb IS NOT NULL) w ON true
     LEFT JOIN LATERAL (
         SELECT ST_Multi(ST_CollectionExtract(ST_MakeValid(
-                   publish.to_wgs84(ST_GeomFromWKB(s.wkb), p_crs)), 3)) AS geom
-        WHERE s.wkb IS NOT NULL
-          AND GeometryType(ST_GeomFromWKB(s.wkb)) IN ('POLYGON', 'MULTIPOLYGON')) g ON true;
+                   publish.to_wgs84(w.flat, p_crs)), 3)) AS geom
+        WHERE GeometryType(w.flat) IN ('POLYGON', 'MULTIPOLYGON')) g ON true;
 
     INSERT INTO registry.rejects (load_run_id, line_no, reason, message, raw)
     SELECT p_run, line_no, reason,
