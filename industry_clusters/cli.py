@@ -310,8 +310,12 @@ def load_cmd(app: App, files: tuple[Path, ...], fmt, crs, encoding, maps, force,
 @click.option("--code-field", default=None, help="Attribute with the district code. "
               "[default: adcode / code / 区划代码]")
 @click.option("--layer", default=None, help="Layer of a multi-layer file (GeoPackage).")
+@click.option("--encoding", type=click.Choice(ENCODINGS), default="auto", show_default=True,
+              help="Text encoding of a shapefile without a .cpg file (auto: UTF-8, else "
+                   "GB18030, from its .dbf).")
 @pass_app
-def load_districts_cmd(app: App, file: Path, crs, name_field, code_field, layer) -> None:
+def load_districts_cmd(app: App, file: Path, crs, name_field, code_field, layer,
+                       encoding) -> None:
     """Load district boundaries (any polygon layer GDAL reads), replacing the previous ones.
 
     Enterprises are then assigned to the district containing them.
@@ -319,7 +323,8 @@ def load_districts_cmd(app: App, file: Path, crs, name_field, code_field, layer)
     from industry_clusters.load.districts import load_districts
 
     result = load_districts(app.target, file, crs=crs, name_field=name_field,
-                            code_field=code_field, layer=layer, notify=app.notify)
+                            code_field=code_field, layer=layer, encoding=encoding,
+                            notify=app.notify)
     app.say(result.summary())
 
 

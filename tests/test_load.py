@@ -1272,6 +1272,40 @@ def test_district_boundaries_with_heights_or_measures_load_flat(tmp_path, db_url
         ("440605", 2)]
 
 
+@pytest.mark.parametrize("written", ["gbk", "utf-8"])
+@pytest.mark.parametrize("name_field", ["名称", "name"])
+def test_a_shapefile_without_a_cpg_file_is_read_in_its_encoding(tmp_path, db_url, conn,
+                                                                 written, name_field):
+    """Chinese shapefiles are often GBK without a .cpg file. GDAL's Arrow stream passed
+    their bytes on undecoded, and load-districts printed a UnicodeDecodeError traceback
+    (GDAL's plain reader took them as Latin-1: names like 'ìø³ÇÇø'). The .dbf's field
+    names and records decide now, UTF-8 else GB18030; --encoding overrides."""
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    path = tmp_path / "区县.shp"
+    pyogrio.raw.write(path, shapely.to_wkb(np.array([shapely.box(113.0, 23.0, 113.1, 23.1)])),
+                      [np.array(["禅城区"], dtype=object), np.array(["440604"], dtype=object)],
+                      [name_field, "adcode"], geometry_type="Polygon", crs="EPSG:4326",
+                      driver="ESRI Shapefile", encoding=written)
+    path.with_suffix(".cpg").unlink()
+    r = run_cli("load-districts", str(path), "--crs", "wgs84", url=db_url)
+    assert r.exit_code == 0, r.output
+    assert conn.execute("SELECT code, name FROM registry.districts").fetchall() == [
+        ("440604", "禅城区")]
+    detected = "gb18030" if written == "gbk" else "utf-8"
+    assert conn.execute("SELECT encoding FROM registry.load_runs ORDER BY load_run_id DESC "
+                        "LIMIT 1").fetchone()[0] == detected
+    conn.commit()
+    if written == "gbk":  # read as UTF-8, its field names or its values do not decode
+        where = "in its field names" if name_field == "名称" else "in features 1 to 1"
+        assert_one_line_error(run_cli("load-districts", str(path), "--crs", "wgs84",
+                                      "--encoding", "utf-8", url=db_url),
+                              "区县.shp: the text of layer '区县' is not utf-8", where,
+                              "--encoding (gb18030 for GBK)")
+
+
 def test_district_layer_is_found_or_asked_for(tmp_path, db_url, conn):
     """A multi-layer file: its only polygon layer is taken; with two polygon layers, or a
     layer of points or of no geometry, the error names the polygon layers."""

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from industry_clusters.db import hold_registry, job_session, run_transaction
-from industry_clusters.errors import UserError, first_line
+from industry_clusters.errors import UserError
 from industry_clusters.load import (
     FAIL_LOAD,
     LoadResult,
@@ -18,7 +18,7 @@ from industry_clusters.load import (
     refuse_projected,
     start_run,
 )
-from industry_clusters.load.readers import ogr_batches, pick_layer
+from industry_clusters.load.readers import layer_encoding, layer_info, ogr_batches, pick_layer
 
 NAME_FIELDS = ("name", "名称", "district", "区县", "NAME", "Name")
 CODE_FIELDS = ("adcode", "code", "区划代码", "ADCODE", "Code", "district_code")
@@ -42,19 +42,17 @@ def _pick(fields: list[str], asked: str | None, candidates: tuple[str, ...], wha
 
 def load_districts(target, path, *, crs: str | None, name_field: str | None = None,
                    code_field: str | None = None, layer: str | None = None,
+                   encoding: str = "auto",
                    notify: Callable[[str], None] | None = None) -> LoadResult:
-    import pyogrio
 
     path = _check_file(path)
     crs = _check_crs(crs)
     t0 = time.monotonic()
     layer = pick_layer(path, layer, "Polygon", "district boundaries")
-    try:
-        # counted even where GDAL would skip it (a few polygons): ogr_batches checks it
-        info = pyogrio.read_info(path, layer=layer, force_feature_count=True)
-    except Exception as exc:
-        raise UserError(f"{path.name} is not a polygon layer GDAL can read: "
-                        f"{first_line(exc)}") from None
+    text = layer_encoding(path, encoding)
+    # counted even where GDAL would skip it (a few polygons): ogr_batches checks it
+    info = layer_info(path, layer, text, "a polygon layer GDAL can read",
+                      force_feature_count=True)
     fields = [str(f) for f in info["fields"]]
     ni = _pick(fields, name_field, NAME_FIELDS, "name", path)
     ci = _pick(fields, code_field, CODE_FIELDS, "code", path)
@@ -63,13 +61,13 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
     with job_session(target, "load") as conn:
         refuse_projected(conn, info["crs"], path.name, crs)
         run_id = start_run(conn, "districts", path, digest, size, path.suffix.lstrip("."),
-                           crs, None, {"name": fields[ni], "code": fields[ci]}, True)
+                           crs, text, {"name": fields[ni], "code": fields[ci]}, True)
         with run_transaction(conn, FAIL_LOAD, run_id):
             conn.execute("SELECT registry.begin_district_load()")
             with conn.cursor().copy("COPY district_staging (line_no, name, code, wkb, raw)"
                                     " FROM STDIN") as cp:
                 line = 0
-                for rows, wkbs in ogr_batches(path, layer, info):
+                for rows, wkbs in ogr_batches(path, layer, info, text):
                     for values, wkb in zip(rows, wkbs, strict=True):
                         line += 1
                         raw = dict(zip(fields, values, strict=True))

@@ -13,6 +13,7 @@ import bz2
 import codecs
 import csv
 import datetime as dt
+import glob
 import gzip
 import io
 import itertools
@@ -425,12 +426,13 @@ def pick_layer(path: Path, layer: str | None, geometry: str, what: str,
 OGR_BATCH = 20_000  # features of a GeoJSON or GeoPackage layer read at a time
 
 
-def ogr_batches(path: Path, layer: str,
-                info: dict) -> Iterator[tuple[list[list[str]], list[bytes | None]]]:
+def ogr_batches(path: Path, layer: str, info: dict, encoding: str | None = None
+                ) -> Iterator[tuple[list[list[str]], list[bytes | None]]]:
     """The features of a GDAL layer, OGR_BATCH at a time, in one pass (GDAL's Arrow
     stream): each feature's attribute values as text (ogr_text), and its WKB geometry
     (None without; the geometry is the column after the fields). ``info`` is the layer's
     pyogrio.read_info: its fields, and its feature count, which the stream must reach.
+    ``encoding``: the text's, where GDAL cannot know it (layer_encoding).
 
     Batches read with skip_features made GDAL parse a GeoJSON file from its start for
     each one: 6.2 s instead of 1.5 s at 119,411 features, growing with the square of the
@@ -442,16 +444,64 @@ def ogr_batches(path: Path, layer: str,
     import pyogrio
 
     n_fields, expected, read = len(info["fields"]), int(info["features"]), 0
-    with pyogrio.raw.open_arrow(path, layer=layer, batch_size=OGR_BATCH,
+    with pyogrio.raw.open_arrow(path, layer=layer, encoding=encoding, batch_size=OGR_BATCH,
                                 use_pyarrow=True) as (_, reader):
         for batch in reader:
+            try:
+                data = [batch.column(i).to_pylist() for i in range(n_fields)]
+            except UnicodeDecodeError as exc:  # GDAL passes the bytes on as they are
+                raise not_in_encoding(path, layer, encoding, f"{exc.reason}, in features "
+                                      f"{read + 1:,} to {read + batch.num_rows:,}") from None
             read += batch.num_rows
-            data = [batch.column(i).to_pylist() for i in range(n_fields)]
             geoms = (batch.column(n_fields).to_pylist() if batch.num_columns > n_fields
                      else [None] * batch.num_rows)
             yield [[ogr_text(col[i]) for col in data] for i in range(batch.num_rows)], geoms
     if expected >= 0 and read != expected:
         _recount(path, layer, read, expected)
+
+
+def not_in_encoding(path: Path, layer: str, encoding: str | None, where: str) -> UserError:
+    """The error for a layer whose text (its field names, or values ``where``) does not
+    decode."""
+    return UserError(f"{path.name}: the text of layer {layer!r} is not {encoding or 'UTF-8'} "
+                     f"({where}); give a shapefile's encoding with --encoding (gb18030 for "
+                     "GBK); GeoJSON and GeoPackage text must be UTF-8")
+
+
+def layer_info(path: Path, layer: str, encoding: str | None, what: str, **options) -> dict:
+    """pyogrio.read_info of the layer, or a UserError: ``what`` says what it should be."""
+    import pyogrio
+
+    try:
+        return pyogrio.read_info(path, layer=layer, encoding=encoding, **options)
+    except UnicodeDecodeError as exc:
+        raise not_in_encoding(path, layer, encoding, f"{exc.reason}, in its field "
+                              "names") from None
+    except Exception as exc:
+        raise UserError(f"{path.name} is not {what}: {first_line(exc)}") from None
+
+
+def layer_encoding(path: Path, asked: str) -> str | None:
+    """The encoding of a layer's text: the one asked for (--encoding), else, for a
+    shapefile without a .cpg file, the one the field names and records of its .dbf
+    decode in (detect_encoding: UTF-8, else GB18030), else None: GDAL's own (a .cpg, or
+    a format that is UTF-8). Chinese shapefiles are often GBK without a .cpg: GDAL takes
+    them as Latin-1 or passes their bytes on undecoded (its Arrow stream), and a load
+    printed a UnicodeDecodeError traceback."""
+    if asked != "auto":
+        return asked
+    if path.suffix.lower() != ".shp":
+        return None
+    sidecars = {p.suffix.lower(): p for p in path.parent.glob(glob.escape(path.stem) + ".*")}
+    if ".cpg" in sidecars or ".dbf" not in sidecars:
+        return None
+    with open(sidecars[".dbf"], "rb") as f:
+        head = f.read(32)
+        descriptors = f.read(max(int.from_bytes(head[8:10], "little") - 32, 0))
+        records = f.read(1 << 16)
+    names = [descriptors[i:i + 11].split(b"\0", 1)[0]
+             for i in range(0, len(descriptors) - 31, 32)]
+    return detect_encoding(b"\n".join([*names, records]))
 
 
 def _recount(path: Path, layer: str, read: int, expected: int) -> None:
@@ -474,15 +524,10 @@ def _recount(path: Path, layer: str, read: int, expected: int) -> None:
 
 
 def _ogr(path: Path, fmt: str, layer: str | None = None) -> Source:
-    import pyogrio
     import shapely
 
     layer = pick_layer(path, layer, "Point", "enterprise points", tables=True)
-    try:
-        info = pyogrio.read_info(path, layer=layer)
-    except Exception as exc:
-        raise UserError(f"{path.name} is not a readable {fmt} file: "
-                        f"{first_line(exc)}") from None
+    info = layer_info(path, layer, None, f"a readable {fmt} file")
     fields = [str(f) for f in info["fields"]]
     headers = fields + list(GEOMETRY_COLUMNS)
     implicit = {"lon": len(fields), "lat": len(fields) + 1}
