@@ -467,6 +467,31 @@ def test_point_layers(tmp_path, db_url, conn, ext):
     assert (e["source_x"], e["source_y"]) == (113.11, 23.04)
 
 
+def test_a_geojson_value_that_is_not_utf8_rejects_its_row(tmp_path, db_url, conn):
+    """A name saved in GBK inside a UTF-8 GeoJSON reached the loader as bytes GDAL had
+    not decoded: a UnicodeDecodeError traceback, nothing loaded. Now that row is
+    rejected as bad_encoding (its bytes shown as \\xNN), as in a CSV, and the rest load."""
+    import json
+
+    rows = [row(), row(企业名称="佛山市南海区编码科技有限公司"), row()]
+    fields = ["企业名称", "统一社会信用代码", "登记状态", "注册资本", "国标行业"]
+    features = [{"type": "Feature", "properties": {f: r[f] for f in fields},
+                 "geometry": {"type": "Point", "coordinates": [113.10 + i / 100, 23.03]}}
+                for i, r in enumerate(rows)]
+    text = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+    name = rows[1]["企业名称"]
+    path = tmp_path / "mixed.geojson"
+    path.write_bytes(text.encode().replace(name.encode(), name.encode("gbk")))
+    res = load_file(db_url, path, crs="wgs84")
+    assert counts_add_up(conn, res.load_run_id)["by_reason"] == {"bad_encoding": 1}
+    assert reject_reasons(conn, res.load_run_id) == {
+        rows[1]["统一社会信用代码"]: "bad_encoding"}
+    raw = conn.execute("SELECT raw::text FROM registry.rejects WHERE load_run_id = %s",
+                       (res.load_run_id,)).fetchone()[0]
+    assert "\\\\x" in raw  # the GBK bytes, escaped
+    assert enterprise(conn, rows[2]["统一社会信用代码"])["name"] == rows[2]["企业名称"]
+
+
 @pytest.mark.parametrize("ext", ["geojson", "gpkg"])
 def test_a_multipoint_of_one_point_is_that_point(tmp_path, db_url, conn, ext):
     """Layers exported as MultiPoint (ArcGIS, some converters) were accepted and every

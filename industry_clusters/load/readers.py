@@ -426,13 +426,15 @@ def pick_layer(path: Path, layer: str | None, geometry: str, what: str,
 OGR_BATCH = 20_000  # features of a GeoJSON or GeoPackage layer read at a time
 
 
-def ogr_batches(path: Path, layer: str, info: dict, encoding: str | None = None
-                ) -> Iterator[tuple[list[list[str]], list[bytes | None]]]:
+def ogr_batches(path: Path, layer: str, info: dict, encoding: str | None = None,
+                escape: bool = False) -> Iterator[tuple[list[list[str]], list[bytes | None]]]:
     """The features of a GDAL layer, OGR_BATCH at a time, in one pass (GDAL's Arrow
     stream): each feature's attribute values as text (ogr_text), and its WKB geometry
     (None without; the geometry is the column after the fields). ``info`` is the layer's
     pyogrio.read_info: its fields, and its feature count, which the stream must reach.
-    ``encoding``: the text's, where GDAL cannot know it (layer_encoding).
+    ``encoding``: the text's, where GDAL cannot know it (layer_encoding). Text that does
+    not decode is a UserError, or with ``escape`` its bad bytes come out as U+DC00 + the
+    byte, as the CSV reader's do (the loader rejects such a row as bad_encoding).
 
     Batches read with skip_features made GDAL parse a GeoJSON file from its start for
     each one: 6.2 s instead of 1.5 s at 119,411 features, growing with the square of the
@@ -448,7 +450,7 @@ def ogr_batches(path: Path, layer: str, info: dict, encoding: str | None = None
                                 use_pyarrow=True) as (_, reader):
         for batch in reader:
             try:
-                data = [batch.column(i).to_pylist() for i in range(n_fields)]
+                data = [_text(batch.column(i), escape) for i in range(n_fields)]
             except UnicodeDecodeError as exc:  # GDAL passes the bytes on as they are
                 raise not_in_encoding(path, layer, encoding, f"{exc.reason}, in features "
                                       f"{read + 1:,} to {read + batch.num_rows:,}") from None
@@ -458,6 +460,20 @@ def ogr_batches(path: Path, layer: str, info: dict, encoding: str | None = None
             yield [[ogr_text(col[i]) for col in data] for i in range(batch.num_rows)], geoms
     if expected >= 0 and read != expected:
         _recount(path, layer, read, expected)
+
+
+def _text(column, escape: bool) -> list:
+    """An Arrow column's Python values; a string column whose bytes are not UTF-8 raises
+    UnicodeDecodeError, or with ``escape`` is decoded value by value, bad bytes escaped."""
+    import pyarrow
+
+    try:
+        return column.to_pylist()
+    except UnicodeDecodeError:
+        if not escape:
+            raise
+        return [None if v is None else v.decode("utf-8", "industry_clusters_escape")
+                for v in column.cast(pyarrow.binary()).to_pylist()]
 
 
 def not_in_encoding(path: Path, layer: str, encoding: str | None, where: str) -> UserError:
@@ -533,7 +549,7 @@ def _ogr(path: Path, fmt: str, layer: str | None = None) -> Source:
     implicit = {"lon": len(fields), "lat": len(fields) + 1}
 
     def records() -> Iterator[Record]:
-        for rows, wkbs in ogr_batches(path, layer, info):
+        for rows, wkbs in ogr_batches(path, layer, info, escape=True):
             # a table without geometry takes its coordinates from its columns
             geoms = shapely.from_wkb(wkbs)
             # a MultiPoint of one point (ArcGIS and some converters write points so) is
