@@ -418,6 +418,14 @@ def stats_cmd(app: App, fmt: str, views, run: int | None) -> None:
     from industry_clusters.publish import fetch_stats, render
 
     click.echo(render(fetch_stats(app.target, list(views) or None, run), fmt), nl=False)
+    _note_if_nothing_published(app, run)
+
+
+def _note_if_nothing_published(app: App, run: int | None) -> None:
+    from industry_clusters.publish import NOTHING_PUBLISHED, nothing_published
+
+    if run is None and not app.quiet and nothing_published(app.target):
+        app.notify(NOTHING_PUBLISHED)
 
 
 @cli.command("runs")
@@ -525,6 +533,7 @@ def export_cmd(app: App, output: Path, fmt, crs, layers, overwrite, run: int | N
     written = export(app.target, output, layers=layers, crs=crs, fmt=fmt,
                      overwrite=overwrite, run=run)
     app.say(f"{output}: " + ", ".join(f"{k} {v}" for k, v in written.items()))
+    _note_if_nothing_published(app, run)
 
 
 # -- demo --------------------------------------------------------------------------

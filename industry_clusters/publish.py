@@ -74,6 +74,19 @@ def fetch_stats(target, views: list[str] | None = None,
         return {v: read_view(conn, v, run) for v in (views or STATS_VIEWS)}
 
 
+NOTHING_PUBLISHED = ("Note: no clustering run is published yet, so the cluster layers and "
+                     "statistics are empty; run `industry-clusters cluster` first")
+
+
+def nothing_published(target) -> bool:
+    """No run is published yet: the cluster layers and statistics are empty, which
+    ``stats`` and ``export`` then say on stderr (empty tables alone looked like a city
+    without clusters)."""
+    with connect(target) as conn:
+        return conn.execute("SELECT NOT EXISTS (SELECT FROM publish.cluster_runs "
+                            "WHERE published)").fetchone()[0]
+
+
 def fetch_runs(target, limit: int) -> tuple[list[str], list[tuple]]:
     """The latest clustering runs, newest first."""
     with connect(target) as conn:

@@ -28,7 +28,9 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-TEMPLATE = "ic_test_template"
+# per session, as the test databases are: two sessions on one server (a full run and a
+# -k run beside it) dropped each other's template
+TEMPLATE = f"ic_test_template_{os.getpid()}"
 
 
 def pytest_addoption(parser):

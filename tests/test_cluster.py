@@ -489,6 +489,26 @@ def test_stats_formats(db_url, conn):
     assert "publish.district_sector_stats" in table and "南海区" in table
 
 
+def test_stats_and_export_say_when_nothing_is_published(tmp_path, db_url, conn):
+    """Before the first clustering run the tables are empty, which looked like a city
+    without clusters: a note on stderr says why, and stdout stays data."""
+    import json
+
+    insert_points(conn, blob(random.Random(3), 40, 0, 0, 150))
+    r = run_cli("stats", "--format", "json", url=db_url)
+    assert r.exit_code == 0 and json.loads(r.stdout)["tier_stats"] == []
+    assert r.stderr.strip() == ("Note: no clustering run is published yet, so the cluster "
+                                "layers and statistics are empty; run `industry-clusters "
+                                "cluster` first")
+    r = run_cli("export", str(tmp_path / "early.gpkg"), url=db_url)
+    assert r.exit_code == 0 and "no clustering run is published yet" in r.stderr
+    assert run_cli("--quiet", "stats", url=db_url).output == run_cli(
+        "stats", url=db_url).stdout  # --quiet: the data, no note
+    assert run_cli("cluster", url=db_url).exit_code == 0
+    r = run_cli("stats", url=db_url)
+    assert r.exit_code == 0 and r.stderr == "" and "publish.tier_stats" in r.stdout
+
+
 def test_stats_tables_come_from_one_run(db_url, conn, monkeypatch):
     """A run published while `stats` reads its tables changes none of them: they are
     read from one snapshot (as an export's layers are)."""
