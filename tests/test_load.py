@@ -521,7 +521,7 @@ def test_a_layer_in_a_projected_crs_is_refused_before_it_is_read(tmp_path, db_ur
     """Its x/y in metres were read as degrees: every feature fell outside the region and
     a full refresh was refused as if the file were incomplete. Refused up front now,
     where the geometry gives the coordinates (and for district boundaries); a layer whose
-    columns hold longitude/latitude loads whatever its geometry."""
+    columns hold longitude/latitude loads from them with --map."""
     import numpy as np
     import pyogrio
     import shapely
@@ -554,7 +554,10 @@ def test_a_layer_in_a_projected_crs_is_refused_before_it_is_read(tmp_path, db_ur
     assert load_file(db_url, path, crs="cgcs2000").counts["accepted"] == 2
     path, rows = layer("cols.gpkg", "EPSG:4547", metres,
                        {"经度": ["113.12", "113.13"], "纬度": ["23.05", "23.06"]})
-    res = load_file(db_url, path, crs="cgcs2000", full_refresh=False)
+    assert_one_line_error(run_cli("load", str(path), "--crs", "cgcs2000", url=db_url),
+                          "is in EPSG:4547", "--map lon=COLUMN --map lat=COLUMN")
+    res = load_file(db_url, path, crs="cgcs2000", full_refresh=False,
+                    mapping={"lon": "经度", "lat": "纬度"})
     assert res.counts["accepted"] == 2
     assert enterprise(conn, rows[1]["统一社会信用代码"])["source_x"] == 113.13
 
@@ -604,6 +607,32 @@ def test_point_layers_in_many_batches_with_typed_columns(tmp_path, db_url, conn,
     assert typed["established"].isoformat() == "2015-03-12"
     assert [enterprise(conn, r["统一社会信用代码"])["source_x"] for r in rows] == \
         pytest.approx([113.10 + i / 1000 for i in range(23)], abs=1e-9)
+
+
+def test_a_layers_point_is_its_location_over_coordinate_columns(tmp_path, db_url, conn):
+    """A layer made from a CSV keeps its 经度/纬度 columns; GIS staff then move points in
+    QGIS, and the columns go stale. The point is the location (the columns won until
+    2026-11-25, against the README); --map still takes the columns."""
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    rows = [row(经度="113.114", 纬度="23.03")]
+    fields = ["企业名称", "统一社会信用代码", "登记状态", "注册资本", "国标行业", "经度", "纬度"]
+    data = [np.array([r[f] for r in rows], dtype=object) for f in fields]
+    path = tmp_path / "moved.gpkg"
+    pyogrio.raw.write(path, shapely.to_wkb(shapely.points([[113.2, 23.1]])), data, fields,
+                      geometry_type="Point", crs="EPSG:4326", driver="GPKG")
+    code = rows[0]["统一社会信用代码"]
+    res = load_file(db_url, path, crs="wgs84")
+    located = enterprise(conn, code)
+    assert (located["source_x"], located["source_y"]) == (113.2, 23.1)
+    assert conn.execute("SELECT mapping->>'lon' FROM registry.load_runs WHERE "
+                        "load_run_id = %s", (res.load_run_id,)).fetchone()[0] == "geometry_lon"
+    conn.commit()
+    load_file(db_url, path, crs="wgs84", force=True, mapping={"lon": "经度", "lat": "纬度"})
+    located = enterprise(conn, code)
+    assert (located["source_x"], located["source_y"]) == (113.114, 23.03)
 
 
 def test_a_damaged_geopackage_fails_its_load_instead_of_loading_part(tmp_path, db_url, conn):

@@ -106,7 +106,7 @@ def _check_crs(crs: str | None) -> str:
 
 
 def refuse_projected(conn: psycopg.Connection, declared: str | None, name: str,
-                     crs: str) -> None:
+                     crs: str, columns_hint: bool = False) -> None:
     """A layer whose geometry gives the coordinates must be in longitude/latitude: --crs
     names a geographic system (GCJ-02 files are labelled EPSG:4326, so a geographic label
     is not compared with it). A layer in a projected CRS (metres: CGCS2000 / 3-degree
@@ -126,7 +126,9 @@ def refuse_projected(conn: psycopg.Connection, declared: str | None, name: str,
         raise UserError(f"{name} is in {what}: its coordinates are not the longitude/latitude "
                         f"--crs {crs} reads; reproject it to longitude/latitude first "
                         "(QGIS: Export > Save Features As, CRS EPSG:4490 or EPSG:4326; "
-                        "or ogr2ogr -t_srs EPSG:4490)")
+                        "or ogr2ogr -t_srs EPSG:4490)" + (
+                            ", or take them from columns that hold them: --map lon=COLUMN "
+                            "--map lat=COLUMN" if columns_hint else ""))
 
 
 def start_run(conn: psycopg.Connection, kind: str, path: Path | str, digest: str, size: int,
@@ -225,7 +227,7 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
             fields = columns.resolve(first.headers, mapping, first.implicit, paths[0].name)
             if first.implicit and fields.get("lon") == first.implicit["lon"]:
                 for src, p in zip(sources, paths, strict=True):  # the geometry's x and y
-                    refuse_projected(conn, src.crs, p.name, crs)
+                    refuse_projected(conn, src.crs, p.name, crs, columns_hint=True)
             # the lines above the header (a title, a note), kept with the run: not records,
             # but not dropped unseen either
             preamble = [{"part": (i + 1) if len(paths) > 1 else None, "line": n, "text": t}

@@ -89,8 +89,10 @@ def resolve(headers: list[str], overrides: dict[str, str] | None = None,
             implicit: dict[str, int] | None = None, source: str = "the file") -> dict[str, int]:
     """Map fields to column indices; one-line errors for missing or ambiguous columns.
 
-    ``implicit`` supplies fields the reader provides itself (the point geometry of a
-    GeoJSON/GeoPackage gives lon/lat) when no column is mapped to them.
+    ``implicit`` supplies fields the reader provides itself: the point geometry of a
+    GeoJSON/GeoPackage layer gives lon/lat. It is the location QGIS shows and GIS staff
+    edit, so it takes precedence over columns found by their usual names (经度/纬度 kept
+    from the CSV the layer was made of), not over --map.
     """
     overrides = overrides or {}
     norm = [normalise(h) for h in headers]
@@ -106,6 +108,8 @@ def resolve(headers: list[str], overrides: dict[str, str] | None = None,
             raise UserError(f"--map {field}={column}: column {column!r} appears {len(hits)} "
                             f"times in the header of {source}; rename one")
         mapping[field] = hits[0]
+    for field, index in (implicit or {}).items():
+        mapping.setdefault(field, index)
     for field, aliases in PRESETS.items():
         if field in mapping:
             continue
@@ -118,8 +122,6 @@ def resolve(headers: list[str], overrides: dict[str, str] | None = None,
             if hits:
                 mapping[field] = hits[0]
                 break
-    for field, index in (implicit or {}).items():
-        mapping.setdefault(field, index)
     # one column of both, used when the file lacks a longitude or latitude column of
     # its own (registry.screen_load splits it)
     if "lonlat" in mapping:

@@ -546,11 +546,12 @@ def _ogr(path: Path, fmt: str, layer: str | None = None) -> Source:
     info = layer_info(path, layer, None, f"a readable {fmt} file")
     fields = [str(f) for f in info["fields"]]
     headers = fields + list(GEOMETRY_COLUMNS)
-    implicit = {"lon": len(fields), "lat": len(fields) + 1}
+    # a layer's point is its location; a table without geometry takes its columns'
+    implicit = ({"lon": len(fields), "lat": len(fields) + 1} if info["geometry_type"]
+                else None)
 
     def records() -> Iterator[Record]:
         for rows, wkbs in ogr_batches(path, layer, info, escape=True):
-            # a table without geometry takes its coordinates from its columns
             geoms = shapely.from_wkb(wkbs)
             # a MultiPoint of one point (ArcGIS and some converters write points so) is
             # that point; of several, it is no location, as a line or a polygon is not
