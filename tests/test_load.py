@@ -1328,8 +1328,9 @@ def test_district_boundaries_with_heights_or_measures_load_flat(tmp_path, db_url
 
 @pytest.mark.parametrize("written", ["gbk", "utf-8"])
 @pytest.mark.parametrize("name_field", ["名称", "name"])
+@pytest.mark.parametrize("zipped", [False, True])
 def test_a_shapefile_without_a_cpg_file_is_read_in_its_encoding(tmp_path, db_url, conn,
-                                                                 written, name_field):
+                                                                 written, name_field, zipped):
     """Chinese shapefiles are often GBK without a .cpg file. GDAL's Arrow stream passed
     their bytes on undecoded, and load-districts printed a UnicodeDecodeError traceback
     (GDAL's plain reader took them as Latin-1: names like 'ìø³ÇÇø'). The .dbf's field
@@ -1344,6 +1345,14 @@ def test_a_shapefile_without_a_cpg_file_is_read_in_its_encoding(tmp_path, db_url
                       [name_field, "adcode"], geometry_type="Polygon", crs="EPSG:4326",
                       driver="ESRI Shapefile", encoding=written)
     path.with_suffix(".cpg").unlink()
+    if zipped:  # as boundaries are handed around; GDAL reads the zip as it is
+        import zipfile
+
+        with zipfile.ZipFile(tmp_path / "区县.zip", "w") as z:
+            for part in tmp_path.glob("区县.*"):
+                if part.suffix != ".zip":
+                    z.write(part, part.name)
+        path = tmp_path / "区县.zip"
     r = run_cli("load-districts", str(path), "--crs", "wgs84", url=db_url)
     assert r.exit_code == 0, r.output
     assert conn.execute("SELECT code, name FROM registry.districts").fetchall() == [
@@ -1356,7 +1365,7 @@ def test_a_shapefile_without_a_cpg_file_is_read_in_its_encoding(tmp_path, db_url
         where = "in its field names" if name_field == "名称" else "in features 1 to 1"
         assert_one_line_error(run_cli("load-districts", str(path), "--crs", "wgs84",
                                       "--encoding", "utf-8", url=db_url),
-                              "区县.shp: the text of layer '区县' is not utf-8", where,
+                              f"{path.name}: the text of layer '区县' is not utf-8", where,
                               "--encoding (gb18030 for GBK)")
 
 

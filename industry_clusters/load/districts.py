@@ -49,7 +49,7 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
     crs = _check_crs(crs)
     t0 = time.monotonic()
     layer = pick_layer(path, layer, "Polygon", "district boundaries")
-    text = layer_encoding(path, encoding)
+    text = layer_encoding(path, layer, encoding)
     # counted even where GDAL would skip it (a few polygons): ogr_batches checks it
     info = layer_info(path, layer, text, "a polygon layer GDAL can read",
                       force_feature_count=True)

@@ -21,6 +21,7 @@ import json
 import lzma
 import math
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -497,24 +498,39 @@ def layer_info(path: Path, layer: str, encoding: str | None, what: str, **option
         raise UserError(f"{path.name} is not {what}: {first_line(exc)}") from None
 
 
-def layer_encoding(path: Path, asked: str) -> str | None:
+def layer_encoding(path: Path, layer: str, asked: str) -> str | None:
     """The encoding of a layer's text: the one asked for (--encoding), else, for a
-    shapefile without a .cpg file, the one the field names and records of its .dbf
-    decode in (detect_encoding: UTF-8, else GB18030), else None: GDAL's own (a .cpg, or
-    a format that is UTF-8). Chinese shapefiles are often GBK without a .cpg: GDAL takes
-    them as Latin-1 or passes their bytes on undecoded (its Arrow stream), and a load
-    printed a UnicodeDecodeError traceback."""
+    shapefile without a .cpg file (on its own or zipped), the one the field names and
+    records of its .dbf decode in (detect_encoding: UTF-8, else GB18030), else None:
+    GDAL's own (a .cpg, or a format that is UTF-8). Chinese shapefiles are often GBK
+    without a .cpg: GDAL takes them as Latin-1 or passes their bytes on undecoded (its
+    Arrow stream), and a load printed a UnicodeDecodeError traceback."""
     if asked != "auto":
         return asked
-    if path.suffix.lower() != ".shp":
-        return None
-    sidecars = {p.suffix.lower(): p for p in path.parent.glob(glob.escape(path.stem) + ".*")}
-    if ".cpg" in sidecars or ".dbf" not in sidecars:
-        return None
-    with open(sidecars[".dbf"], "rb") as f:
-        head = f.read(32)
-        descriptors = f.read(max(int.from_bytes(head[8:10], "little") - 32, 0))
-        records = f.read(1 << 16)
+    suffix = path.suffix.lower()
+    if suffix == ".shp":
+        files = {p.suffix.lower(): p for p in path.parent.glob(glob.escape(path.stem) + ".*")}
+        if ".cpg" in files or ".dbf" not in files:
+            return None
+        with open(files[".dbf"], "rb") as f:
+            return _dbf_encoding(f)
+    if suffix == ".zip" and zipfile.is_zipfile(path):  # GDAL reads a zipped shapefile
+        with zipfile.ZipFile(path) as z:
+            files = {Path(n).suffix.lower(): n for n in z.namelist()
+                     if Path(n).stem.lower() == layer.lower()}
+            if ".cpg" in files or ".dbf" not in files:
+                return None
+            with z.open(files[".dbf"]) as f:
+                return _dbf_encoding(f)
+    return None
+
+
+def _dbf_encoding(f) -> str:
+    """detect_encoding of a .dbf's field names and first records (its other bytes are
+    numbers, not text)."""
+    head = f.read(32)
+    descriptors = f.read(max(int.from_bytes(head[8:10], "little") - 32, 0))
+    records = f.read(1 << 16)
     names = [descriptors[i:i + 11].split(b"\0", 1)[0]
              for i in range(0, len(descriptors) - 31, 32)]
     return detect_encoding(b"\n".join([*names, records]))
