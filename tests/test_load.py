@@ -444,6 +444,10 @@ def test_xlsx_sheet(tmp_path, db_url, conn):
                                   url=db_url), "sheet '说明' is empty", "--layer", "说明, 企业")
     assert_one_line_error(run_cli("load", str(tmp_path / "s.xlsx"), "--crs", "wgs84",
                                   "--layer", "x", url=db_url), "no sheet 'x'; sheets: 说明, 企业")
+    # an encoding means nothing to a workbook: it was ignored without a word
+    assert_one_line_error(run_cli("load", str(tmp_path / "s.xlsx"), "--crs", "wgs84",
+                                  "--layer", "企业", "--encoding", "gb18030", url=db_url),
+                          "--encoding is for a CSV; s.xlsx is XLSX", "leave --encoding out")
     res = load_file(db_url, tmp_path / "s.xlsx", crs="wgs84", layer="企业")
     assert res.counts["accepted"] == 1 and enterprise(conn, r["统一社会信用代码"])["active"]
 

@@ -182,6 +182,9 @@ def open_source(path: Path, fmt: str, encoding: str = "auto", layer: str | None 
     when no row passes, the first row is the header."""
     if layer is not None and fmt == "csv":
         raise UserError("--layer is for a GeoPackage's layer or a workbook's sheet, not a CSV")
+    if encoding != "auto" and fmt != "csv":  # it was ignored
+        raise UserError(f"--encoding is for a CSV; {path.name} is {fmt.upper()}, whose text "
+                        "is Unicode by its format: leave --encoding out")
     if fmt == "csv":
         return _csv(path, encoding, is_header)
     if fmt == "xlsx":
