@@ -19,7 +19,7 @@ from psycopg import sql
 from industry_clusters.db import snapshot
 from industry_clusters.errors import UserError, first_line
 from industry_clusters.paths import format_from_suffix, output_file
-from industry_clusters.publish import check_run, layer_source
+from industry_clusters.publish import cell_text, check_run, layer_source
 
 BATCH = 50_000
 EXPORT_CRS = ("wgs84", "gcj02", "projected")
@@ -135,6 +135,9 @@ def export(target, output: Path, *, layers: list[str] | None = None, crs: str = 
     if crs not in EXPORT_CRS:
         raise UserError(f"unknown --crs {crs!r}; choose one of {', '.join(EXPORT_CRS)}")
     if fmt == "png":
+        if layers:  # they were ignored
+            raise UserError("a PNG map draws the clusters over the enterprises and districts; "
+                            "leave --layers out, or export the layers as .gpkg")
         return _export_png(target, output, overwrite, run)
     # each layer once (a layer named twice was written twice, its rows doubled)
     names = list(dict.fromkeys(layers or (list(LAYERS) if fmt == "gpkg" else ["clusters"])))
@@ -259,7 +262,8 @@ def _description(name: str, crs: str, run: int | None) -> str:
 
 
 def _write_csv(output: Path, cur, layer: Layer) -> int:
-    """A layer query's rows as CSV, geometry as WKT; returns the rows written. UTF-8 with
+    """A layer query's rows as CSV, values as ``stats`` writes them (true / false, not
+    Python's True / False), geometry as WKT; returns the rows written. UTF-8 with
     a byte-order mark: Excel, which most analysts open a CSV with, reads UTF-8 only when
     the mark is there (without it, Chinese names come out garbled); GDAL, QGIS, pandas
     and Python's utf-8-sig read it as the plain header."""
@@ -274,9 +278,9 @@ def _write_csv(output: Path, cur, layer: Layer) -> int:
         for rows in in_batches(cur):
             count += len(rows)
             if layer.geometry is None:
-                w.writerows(rows)
+                w.writerows([cell_text(v) for v in r] for r in rows)
                 continue
             geoms = shapely.from_wkb([bytes(r[-1]) for r in rows])
             for r, g in zip(rows, shapely.to_wkt(geoms, rounding_precision=7), strict=True):
-                w.writerow([*r[:-1], g])
+                w.writerow([*map(cell_text, r[:-1]), g])
     return count

@@ -116,21 +116,22 @@ def render(stats: dict[str, tuple[list[str], list]], fmt: str, schema: str = "pu
                 out.write(f"# {schema}.{v}\n")
             w = csv.writer(out, lineterminator="\n")
             w.writerow(cols)
-            w.writerows([_cell(v) for v in r] for r in rows)
+            w.writerows([cell_text(v) for v in r] for r in rows)
         else:
             out.write(f"{schema}.{v}\n{text_table(cols, rows)}\n\n")
     return out.getvalue().rstrip("\n") + "\n"
 
 
-def _cell(v) -> str:
-    """A value as text and CSV show it: lists joined by commas, booleans as SQL and JSON
-    write them (CSV wrote Python's ['comms', 'software'] and True until 2026-11-25)."""
+def cell_text(v) -> str:
+    """A value as text and CSV show it (stats and CSV exports): lists joined by commas,
+    booleans as SQL and JSON write them (CSV wrote Python's ['comms', 'software'] and
+    True until 2026-11-25)."""
     if v is None:
         return ""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, list):
-        return ", ".join(map(_cell, v))
+        return ", ".join(map(cell_text, v))
     if isinstance(v, datetime.datetime):
         return v.isoformat(sep=" ", timespec="seconds")
     return str(v)
@@ -143,7 +144,7 @@ def text_table(cols: list[str], rows: list) -> str:
     def width(s: str) -> int:
         return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
-    cells = [[_cell(v) for v in r] for r in rows]
+    cells = [[cell_text(v) for v in r] for r in rows]
     w = [max([width(c)] + [width(r[i]) for r in cells]) for i, c in enumerate(cols)]
 
     def line(vals):

@@ -100,12 +100,28 @@ def test_csv_opens_in_excel_and_any_name_writes_no_warning(tmp_path, clustered, 
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and raw.count(b"\xef\xbb\xbf") == 1
     assert pyogrio.read_info(path)["fields"][0] == "enterprise_id"
+    # booleans as stats, JSON and the README write them (Python's True / False until
+    # 2026-11-25), so a CSV of the layer and of `stats` read alike
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert {r["digital_label"] for r in rows} <= {"true", "false"}
+    assert {r["digital_label"] for r in rows}, rows
     plain = tmp_path / "layers"
     r = run_cli("export", str(plain), "--format", "gpkg", url=clustered)
     assert r.exit_code == 0, r.output
     assert not [w for w in recwarn if "extension" in str(w.message)], \
         [str(w.message) for w in recwarn]
     assert pyogrio.read_info(plain, layer="clusters")["features"] == 2
+
+
+def test_a_map_takes_no_layers(tmp_path, clustered):
+    """--layers was ignored for a PNG: the map drew the clusters whatever was asked."""
+    assert_one_line_error(run_cli("export", str(tmp_path / "m.png"), "--layers", "tier_stats",
+                                  url=clustered), "a PNG map draws the clusters",
+                          "leave --layers out")
+    assert not (tmp_path / "m.png").exists()
 
 
 def test_a_layer_named_twice_is_written_once(tmp_path, clustered, conn):
