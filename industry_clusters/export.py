@@ -16,6 +16,7 @@ from pathlib import Path
 
 from psycopg import sql
 
+from industry_clusters import qgis
 from industry_clusters.db import snapshot
 from industry_clusters.errors import UserError, first_line
 from industry_clusters.paths import format_from_suffix, output_file
@@ -26,6 +27,10 @@ EXPORT_CRS = ("wgs84", "gcj02", "projected")
 FORMATS = {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".fgb": "fgb",
            ".csv": "csv", ".png": "png"}
 DRIVERS = {"gpkg": "GPKG", "geojson": "GeoJSON", "fgb": "FlatGeobuf"}
+# GeoPackage 1.2, not the 1.4 of the GDAL pyogrio brings: the GDAL of QGIS 3.22 (Debian
+# 12, GDAL 3.6) warned "user_version 1.4.0 may only be partially supported" at every
+# layer it opened; nothing of 1.3 or 1.4 is used
+GPKG_DATASET = {"VERSION": "1.2"}
 
 
 @dataclass(frozen=True)
@@ -166,6 +171,8 @@ def export(target, output: Path, *, layers: list[str] | None = None, crs: str = 
                 written[name] = (_write_csv(part, cur, layer) if fmt == "csv" else
                                  _write_layer(part, fmt, layer, cur, epsg, crs, run,
                                               append=bool(written)))
+        if fmt == "gpkg":  # QGIS opens the layers styled, as publish.* in PostGIS
+            qgis.write_geopackage_styles(part, names)
     return written
 
 
@@ -225,7 +232,9 @@ def _write_layer(output: Path, fmt: str, layer: Layer, cur, epsg: str, crs: str,
                                 crs=epsg if geometry else None, append=append,
                                 layer_options={"DESCRIPTION": _description(layer.name, crs,
                                                                            run)}
-                                if fmt == "gpkg" else None)
+                                if fmt == "gpkg" else None,
+                                dataset_options=GPKG_DATASET if fmt == "gpkg" and not append
+                                else None)
     except Exception as exc:
         # what stopped the stream, as itself: a signal (exit 130/143, one line), a
         # database error (one line), not GDAL's RuntimeError and a traceback

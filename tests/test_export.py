@@ -33,7 +33,7 @@ def test_geopackage_has_every_layer(tmp_path, clustered, conn):
     assert layers == {"enterprises": "Point", "clusters": "MultiPolygon",
                       "cluster_centroids": "Point", "districts": "MultiPolygon",
                       "district_sector_stats": None, "tier_stats": None,
-                      "tier_structure": None}
+                      "tier_structure": None, "layer_styles": None}
     assert written["districts"] == 0  # none loaded: the layer is there, empty
     for name, n in written.items():
         assert pyogrio.read_info(path, layer=name)["features"] == n
@@ -124,6 +124,33 @@ def test_a_map_takes_no_layers(tmp_path, clustered):
     assert not (tmp_path / "m.png").exists()
 
 
+def test_a_geopackage_carries_the_default_styles_qgis_opens(tmp_path, clustered):
+    """QGIS looks up a GeoPackage layer's default style in the file's layer_styles table:
+    f_table_schema '', the layer's name and geometry column, useAsDefault first (its
+    OGR provider's loadStyle). An export had none, and opened unstyled."""
+    from industry_clusters import qgis
+
+    path = tmp_path / "styled.gpkg"
+    export(clustered, path)
+    meta, _, _, values = pyogrio.raw.read(path, layer="layer_styles")
+    rows = [dict(zip(meta["fields"], row, strict=True)) for row in zip(*values, strict=True)]
+    assert sorted(r["f_table_name"] for r in rows) == sorted(qgis.STYLES)
+    for r in rows:
+        layer = pyogrio.read_info(path, layer=r["f_table_name"])
+        assert (r["f_table_schema"], r["f_geometry_column"], bool(r["useAsDefault"])) == \
+            ("", layer["geometry_name"], True)
+        assert r["styleQML"] == qgis.qml(r["f_table_name"])
+        assert r["styleQML"].startswith("<!DOCTYPE qgis")
+    # GeoPackage 1.2: the GDAL of QGIS 3.22 (Debian 12) warned at every layer of a 1.4
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 10200
+    # a GeoPackage of tables only has no style to carry
+    export(clustered, tmp_path / "tables.gpkg", layers=["tier_stats"])
+    assert dict(pyogrio.list_layers(tmp_path / "tables.gpkg")) == {"tier_stats": None}
+
+
 def test_a_layer_named_twice_is_written_once(tmp_path, clustered, conn):
     path = tmp_path / "twice.gpkg"
     assert export(clustered, path, layers=["clusters", "clusters"]) == {"clusters": 2}
@@ -193,7 +220,8 @@ def test_overwrite_replaces_files_only(tmp_path, clustered):
                           "link.gpkg exists; pass --overwrite")
     r = run_cli("export", str(link), "--layers", "clusters", "--overwrite", url=clustered)
     assert r.exit_code == 0, r.output
-    assert link.is_symlink() and [n for n, _ in pyogrio.list_layers(real)] == ["clusters"]
+    assert link.is_symlink() and [n for n, _ in pyogrio.list_layers(real)] == [
+        "clusters", "layer_styles"]
     (tmp_path / "a").symlink_to("b")
     (tmp_path / "b").symlink_to("a")
     assert_one_line_error(run_cli("export", str(tmp_path / "a"), "--format", "csv",
@@ -235,14 +263,14 @@ def test_columns_keep_their_types_in_every_batch(tmp_path, clustered, conn, monk
     monkeypatch.setattr(ex, "BATCH", 7)
     path = tmp_path / name
     export(clustered, path, layers=["enterprises"])
-    info = pyogrio.read_info(path)
+    info = pyogrio.read_info(path, layer="enterprises")
     types = dict(zip(info["fields"], info["dtypes"], strict=True))
     assert all(types[c].startswith("int") for c in
                ("enterprise_id", "cluster_key", "cluster_label")), types
     assert types["digital_label"] == "bool", types
     if not name.endswith(".geojson"):  # GeoJSON keeps no schema: its reader guesses
         assert types["capital_cny"] == "float64", types  # from the values, all NULL here
-    got = _fields(path)
+    got = _fields(path, "enterprises")
     want = dict(conn.execute("SELECT enterprise_id, cluster_key FROM publish.enterprises"))
     assert None in want.values() and len(set(want.values())) > 2
     assert {int(i): k for i, k in zip(got["enterprise_id"], got["cluster_key"], strict=True)
@@ -288,9 +316,9 @@ def test_exports_in_many_batches(tmp_path, clustered, conn, monkeypatch, name):
     written = export(clustered, path, layers=["enterprises"])
     total = conn.execute("SELECT count(*) FROM publish.enterprises").fetchone()[0]
     assert written == {"enterprises": total} and total > 3 * 7
-    assert pyogrio.read_info(path, layer="enterprises" if name.endswith("gpkg") else None
-                             )["features"] == total
-    ids = pyogrio.raw.read(path)[3][0]
+    layer = "enterprises" if name.endswith("gpkg") else None  # beside layer_styles
+    assert pyogrio.read_info(path, layer=layer)["features"] == total
+    ids = pyogrio.raw.read(path, layer=layer)[3][0]
     assert sorted(int(i) for i in ids) == sorted(
         r[0] for r in conn.execute("SELECT enterprise_id FROM publish.enterprises"))
 
@@ -364,7 +392,7 @@ def test_export_of_an_empty_registry(tmp_path, db_url):
     path = tmp_path / "empty.gpkg"
     r = run_cli("export", str(path), url=db_url)
     assert r.exit_code == 0, r.output
-    assert {name for name, _ in pyogrio.list_layers(path)} == set(LAYERS)
+    assert {name for name, _ in pyogrio.list_layers(path)} == {*LAYERS, "layer_styles"}
     for name, layer in LAYERS.items():
         info = pyogrio.read_info(path, layer=name)
         assert info["features"] == 0
