@@ -52,6 +52,26 @@ def test_qml_files_match_the_published_values(conn):
     assert attr == "sector" and values == sectors
 
 
+# The geometry type QGIS names a publish layer by: "Unknown geometry" when its URI gives
+# none (a layer added by a script), else the type's display name (the browser's URI).
+GEOMETRY_TYPES = {"clusters": "Polygon", "districts": "Polygon", "enterprises": "Point"}
+
+
+def qgis_default_style(conn, table: str, geometry_type: str) -> str | None:
+    """The QML QGIS's PostgreSQL provider loads as a layer's default style: its lookup in
+    public.layer_styles, by catalog, schema, table, geometry column and type (or a NULL
+    type), defaults first. Checked against QGIS 3.22 (Debian 12): a style of type
+    'Vector', as written until revision 0067, was not loaded, the same style of type
+    NULL was, with or without a geometry type in the layer's URI."""
+    row = conn.execute(
+        "SELECT styleqml::text FROM public.layer_styles WHERE f_table_catalog = "
+        "current_database() AND f_table_schema = 'publish' AND f_table_name = %s AND "
+        "f_geometry_column = 'geom' AND (type = %s OR type IS NULL) "
+        "ORDER BY CASE WHEN useasdefault THEN 1 ELSE 2 END, update_time DESC LIMIT 1",
+        (table, geometry_type)).fetchone()
+    return row[0] if row else None
+
+
 def test_install_styles_writes_one_default_per_layer(clustered, conn):
     for _ in range(2):
         r = run_cli("qgis", "install-styles", url=clustered)
@@ -68,6 +88,8 @@ def test_install_styles_writes_one_default_per_layer(clustered, conn):
             (f"publish.{table}",))}
         assert geom_col in cols and _attributes(qml) <= cols, table
         assert qml == (ROOT / "qgis" / STYLES[table]).read_text(encoding="utf-8")
+        for geometry_type in ("Unknown geometry", GEOMETRY_TYPES[table]):
+            assert qgis_default_style(conn, table, geometry_type) == qml, table
 
 
 def test_reader_role_sees_publish_only(clustered, pg_server):

@@ -23,6 +23,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from test_cluster import expected_tier_structure, tier_structure
+from test_qgis_and_analysts import GEOMETRY_TYPES, qgis_default_style
 
 from helpers import run_cli
 from industry_clusters.cluster import run_clustering
@@ -48,8 +49,9 @@ def old_code(revision: str, into: Path) -> Path:
     commits = log.stdout.decode().split()
     if not commits:
         pytest.skip(f"the history holding revision {revision} is not in this clone (shallow?)")
+    styles = ["qgis"] if revision >= "0004" else []  # the QML came with revision 0004
     archive = _git("archive", "--format=tar", commits[-1], "industry_clusters", "sql",
-                   "migrations")
+                   "migrations", *styles)
     assert archive.returncode == 0, archive.stderr.decode()
     with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
         tar.extractall(into, filter="data")
@@ -89,11 +91,19 @@ def test_a_database_of_an_earlier_revision_upgrades(empty_db_url, registry_file,
     clustered = revision >= "0003"  # clustering came with revision 0003
     if clustered:
         run_old(code, empty_db_url, "cluster")
+    styled = revision >= "0004"  # the QGIS styles came with revision 0004
+    if styled:
+        run_old(code, empty_db_url, "qgis", "install-styles")
     with psycopg.connect(empty_db_url) as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == revision
         loaded = conn.execute("SELECT count(*) FROM registry.enterprises").fetchone()[0]
         old_run = conn.execute("SELECT max(run_id) FROM clustering.runs").fetchone()[0]
         before = groups(conn, old_run) if clustered else set()
+        # the old code's styles, which QGIS did not find (type 'Vector')
+        styled = [r[0] for r in conn.execute(
+            "SELECT f_table_name FROM public.layer_styles")] if styled else []
+        assert (styled or revision < "0004") and not [
+            t for t in styled if qgis_default_style(conn, t, GEOMETRY_TYPES[t])]
     assert loaded > 1000 and (len(before) >= 5 or not clustered)
 
     migrate.upgrade(empty_db_url)
@@ -104,6 +114,8 @@ def test_a_database_of_an_earlier_revision_upgrades(empty_db_url, registry_file,
             assert groups(conn, old_run) == before
             assert tier_structure(conn, f"publish.tier_structure_of({old_run})") \
                 == expected_tier_structure(conn, old_run)
+        for table in styled:  # QGIS finds them now (revision 0067)
+            assert qgis_default_style(conn, table, GEOMETRY_TYPES[table]) is not None, table
     # and the newest code goes on: it clusters the same registry the same way
     new_run = run_clustering(empty_db_url).run_id
     with psycopg.connect(empty_db_url) as conn:

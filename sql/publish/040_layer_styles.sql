@@ -28,12 +28,21 @@ BEGIN
     DELETE FROM public.layer_styles
      WHERE f_table_catalog = current_database() AND f_table_schema = 'publish'
        AND f_table_name = p_table AND stylename = p_style_name;
+    -- type NULL: QGIS's PostgreSQL provider takes a style whose type is the geometry
+    -- type of the layer as it was opened ("Polygon", or "Unknown geometry" for a URI
+    -- without one) or NULL; 'Vector', written until revision 0067, matched neither,
+    -- and QGIS 3.22 opened the layers unstyled
     INSERT INTO public.layer_styles (f_table_catalog, f_table_schema, f_table_name,
                                      f_geometry_column, stylename, styleqml, useasdefault,
                                      description, type)
     VALUES (current_database(), 'publish', p_table, p_geometry_column, p_style_name,
-            XMLPARSE(DOCUMENT p_qml), true, 'industry-clusters default style', 'Vector');
+            XMLPARSE(DOCUMENT p_qml), true, 'industry-clusters default style', NULL);
 END
 $$;
 COMMENT ON FUNCTION clustering.set_layer_style(text, text, text, text) IS
     'Writes a QML style into public.layer_styles as the default of a publish layer.';
+
+-- the styles written before revision 0067, made findable (re-runnable: matches none after)
+UPDATE public.layer_styles SET type = NULL
+ WHERE f_table_schema = 'publish' AND stylename = 'industry-clusters'
+   AND description = 'industry-clusters default style' AND type = 'Vector';
