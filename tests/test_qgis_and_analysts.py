@@ -93,12 +93,21 @@ def test_install_styles_writes_one_default_per_layer(clustered, conn):
 
 
 def test_reader_role_sees_publish_only(clustered, pg_server):
+    """Readers (analysts, GIS staff) read publish and nothing else, and the default
+    QGIS styles, which QGIS reads as the user who opens the layers: readers got
+    "permission denied for table layer_styles" and unstyled layers until revision
+    0068. They cannot change the defaults."""
+    assert run_cli("qgis", "install-styles", url=clustered).exit_code == 0
     with pg_server.admin() as a:
         a.execute("DROP ROLE IF EXISTS ic_analyst")
         a.execute("CREATE ROLE ic_analyst LOGIN PASSWORD 'pw' IN ROLE industry_clusters_reader")
     try:
         url = pg_server.as_role(clustered, "ic_analyst", "pw")
         with psycopg.connect(url, autocommit=True) as c:
+            for table, geometry_type in GEOMETRY_TYPES.items():
+                assert qgis_default_style(c, table, geometry_type), table
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                c.execute("UPDATE public.layer_styles SET useasdefault = false")
             for rel in ("clusters", "enterprises", "district_sector_stats", "tier_stats",
                         "tier_structure", "cluster_runs", "districts"):
                 c.execute(sql.SQL("SELECT count(*) FROM publish.{}").format(sql.Identifier(rel)))

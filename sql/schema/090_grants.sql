@@ -1,5 +1,5 @@
 -- Privileges of the two group roles. Re-runnable; skipped when the roles do not exist.
---   industry_clusters_reader : USAGE + SELECT on publish, nothing else.
+--   industry_clusters_reader : USAGE + SELECT on publish, and the QGIS styles.
 --   industry_clusters_loader : read/write the registry and clustering tables, read
 --                              publish, run the refresh function; no CREATE anywhere.
 DO $$
@@ -15,6 +15,12 @@ BEGIN
         END IF;
         -- the schema revision, so the CLI can check it is talking to a current schema
         GRANT SELECT ON public.alembic_version TO industry_clusters_reader;
+        -- the default QGIS styles: QGIS reads them as the user who opens the layers, and
+        -- without this (until revision 0068) GIS staff got "permission denied for table
+        -- layer_styles" and unstyled layers; read only, the defaults stay ours
+        IF to_regclass('public.layer_styles') IS NOT NULL THEN
+            GRANT SELECT ON public.layer_styles TO industry_clusters_reader;
+        END IF;
     END IF;
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'industry_clusters_loader') THEN
         GRANT USAGE ON SCHEMA registry, clustering, publish TO industry_clusters_loader;
