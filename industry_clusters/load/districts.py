@@ -44,7 +44,6 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
                    code_field: str | None = None, layer: str | None = None,
                    encoding: str = "auto",
                    notify: Callable[[str], None] | None = None) -> LoadResult:
-
     path = _check_file(path)
     crs = _check_crs(crs)
     t0 = time.monotonic()

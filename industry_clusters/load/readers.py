@@ -513,27 +513,24 @@ def layer_encoding(path: Path, layer: str, asked: str) -> str | None:
     suffix = path.suffix.lower()
     if suffix == ".shp":
         files = {p.suffix.lower(): p for p in path.parent.glob(glob.escape(path.stem) + ".*")}
-        if ".cpg" in files or ".dbf" not in files:
-            return None
-        with open(files[".dbf"], "rb") as f:
-            return _dbf_encoding(f)
+        return _dbf_encoding(files, lambda p: open(p, "rb"))
     if suffix == ".zip" and zipfile.is_zipfile(path):  # GDAL reads a zipped shapefile
         with zipfile.ZipFile(path) as z:
-            files = {Path(n).suffix.lower(): n for n in z.namelist()
-                     if Path(n).stem.lower() == layer.lower()}
-            if ".cpg" in files or ".dbf" not in files:
-                return None
-            with z.open(files[".dbf"]) as f:
-                return _dbf_encoding(f)
+            return _dbf_encoding({Path(n).suffix.lower(): n for n in z.namelist()
+                                  if Path(n).stem.lower() == layer.lower()}, z.open)
     return None
 
 
-def _dbf_encoding(f) -> str:
-    """detect_encoding of a .dbf's field names and first records (its other bytes are
-    numbers, not text)."""
-    head = f.read(32)
-    descriptors = f.read(max(int.from_bytes(head[8:10], "little") - 32, 0))
-    records = f.read(1 << 16)
+def _dbf_encoding(files: dict, open_file: Callable) -> str | None:
+    """A shapefile's encoding from its files (by suffix): None where a .cpg says it (or
+    there is no .dbf), else detect_encoding of the .dbf's field names and first records
+    (its other bytes are numbers, not text)."""
+    if ".cpg" in files or ".dbf" not in files:
+        return None
+    with open_file(files[".dbf"]) as f:
+        head = f.read(32)
+        descriptors = f.read(max(int.from_bytes(head[8:10], "little") - 32, 0))
+        records = f.read(1 << 16)
     names = [descriptors[i:i + 11].split(b"\0", 1)[0]
              for i in range(0, len(descriptors) - 31, 32)]
     return detect_encoding(b"\n".join([*names, records]))
@@ -565,7 +562,7 @@ def _ogr(path: Path, fmt: str, layer: str | None = None) -> Source:
     info = layer_info(path, layer, None, f"a readable {fmt} file")
     fields = [str(f) for f in info["fields"]]
     headers = fields + list(GEOMETRY_COLUMNS)
-    # a layer's point is its location; a table without geometry takes its columns'
+    # a layer's point is its location; a table without geometry takes it from columns
     implicit = ({"lon": len(fields), "lat": len(fields) + 1} if info["geometry_type"]
                 else None)
 
