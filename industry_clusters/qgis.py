@@ -28,11 +28,11 @@ def install_styles(target) -> list[str]:
     return [f"publish.{t}" for t in STYLES]
 
 
-def write_geopackage_styles(path: Path, layers: list[str]) -> list[str]:
+def write_geopackage_styles(path: Path, layers: list[str]) -> None:
     """The default styles of the styled ``layers`` of a GeoPackage, written into its
     layer_styles table as QGIS writes it there (f_table_schema '', the layer's geometry
     column, useAsDefault), so QGIS opens an export styled as it opens publish.* from
-    PostGIS; a GeoPackage export had no styles. Returns the layers styled."""
+    PostGIS; a GeoPackage export had no styles."""
     import datetime
 
     import numpy as np
@@ -40,7 +40,7 @@ def write_geopackage_styles(path: Path, layers: list[str]) -> list[str]:
 
     styled = [name for name in layers if name in STYLES]
     if not styled:
-        return []
+        return
     n = len(styled)
 
     def text(values: list) -> np.ndarray:
@@ -59,4 +59,3 @@ def write_geopackage_styles(path: Path, layers: list[str]) -> list[str]:
     }
     pyogrio.raw.write(path, None, list(columns.values()), list(columns), layer="layer_styles",
                       driver="GPKG", append=True)
-    return styled
