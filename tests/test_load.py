@@ -1330,6 +1330,40 @@ def test_district_boundaries_with_heights_or_measures_load_flat(tmp_path, db_url
         ("440605", 2)]
 
 
+@pytest.mark.parametrize("kind, wkt, parts", [
+    ("CURVEPOLYGON", "CURVEPOLYGON(COMPOUNDCURVE(CIRCULARSTRING(113.0 23.0, 113.05 22.98, "
+     "113.1 23.0), (113.1 23.0, 113.1 23.1, 113.0 23.1, 113.0 23.0)))", 1),
+    ("MULTISURFACE", "MULTISURFACE(CURVEPOLYGON(COMPOUNDCURVE(CIRCULARSTRING(113.0 23.0, "
+     "113.05 22.98, 113.1 23.0), (113.1 23.0, 113.1 23.1, 113.0 23.1, 113.0 23.0))), "
+     "((113.4 23.0, 113.5 23.0, 113.5 23.1, 113.4 23.0)))", 2),
+])
+def test_district_boundaries_with_curves_are_cut_into_segments(tmp_path, db_url, conn, kind,
+                                                               wkt, parts):
+    """ArcGIS writes true curves to a GeoPackage as CurvePolygon or MultiSurface. GDAL
+    names such a layer Polygon but passes the curves on, and the whole load failed with
+    "database error: ST_MakeValid: unsupported geometry type CurvePolygon"."""
+    import sqlite3
+
+    import numpy as np
+    import pyogrio
+
+    wkb = bytes(conn.execute("SELECT ST_AsBinary(ST_GeomFromText(%s))", (wkt,)).fetchone()[0])
+    path = tmp_path / "districts.gpkg"
+    pyogrio.raw.write(path, np.array([wkb], dtype=object),
+                      [np.array(["禅城区"], dtype=object), np.array(["440604"], dtype=object)],
+                      ["name", "adcode"], geometry_type="Unknown", crs="EPSG:4326",
+                      driver="GPKG")
+    with sqlite3.connect(path) as gpkg:  # the layer's type as GDAL or ArcGIS types it
+        gpkg.execute("UPDATE gpkg_geometry_columns SET geometry_type_name = ?", (kind,))
+    r = run_cli("load-districts", str(path), "--crs", "wgs84", url=db_url)
+    assert r.exit_code == 0 and "1 district boundaries" in r.output, r.output
+    # the arc is followed, not its chord: a point under the chord is in the district
+    assert conn.execute(
+        "SELECT ST_NumGeometries(geom), ST_IsValid(geom), ST_NPoints(geom) > 20,"
+        " ST_Covers(geom, ST_SetSRID(ST_Point(113.05, 22.99), 4326))"
+        " FROM registry.districts").fetchone() == (parts, True, True, True)
+
+
 @pytest.mark.parametrize("written", ["gbk", "utf-8"])
 @pytest.mark.parametrize("name_field", ["名称", "name"])
 @pytest.mark.parametrize("zipped", [False, True])

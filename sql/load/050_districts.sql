@@ -36,9 +36,14 @@ BEGIN
            END AS reason
     FROM district_staging s
     -- flat: boundaries with heights or measures (Polygon Z from CAD or survey exports)
-    -- failed the whole load with "Geometry has Z dimension but column does not"
-    LEFT JOIN LATERAL (SELECT ST_Force2D(ST_GeomFromWKB(s.wkb)) AS flat
-                       WHERE s.wkb IS NOT NULL) w ON true
+    -- failed the whole load with "Geometry has Z dimension but column does not".
+    -- Curves (CurvePolygon, MultiSurface: ArcGIS true curves, GDAL passes them on even
+    -- where it names the layer Polygon) failed it with "ST_MakeValid: unsupported
+    -- geometry type CurvePolygon"; they are cut into segments, 32 to a quarter circle.
+    LEFT JOIN LATERAL (SELECT ST_Force2D(CASE WHEN GeometryType(r.g) IN ('CURVEPOLYGON', 'MULTISURFACE')
+                                              THEN ST_CurveToLine(r.g) ELSE r.g END) AS flat
+                         FROM (SELECT ST_GeomFromWKB(s.wkb) AS g) r
+                        WHERE s.wkb IS NOT NULL) w ON true
     LEFT JOIN LATERAL (
         SELECT ST_Multi(ST_CollectionExtract(ST_MakeValid(
                    publish.to_wgs84(w.flat, p_crs)), 3)) AS geom
