@@ -618,11 +618,14 @@ def qgis_install_styles(app: App) -> None:
               help="Write DIR/industry_clusters.gpkg after publishing.")
 @click.option("--keep-runs", type=click.IntRange(min=1), default=7, show_default=True,
               help="Clustering runs to keep (the published one is never pruned).")
+@click.option("--keep-rejects", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Loads whose rejected rows are kept in registry.rejects; older loads keep "
+                   "their counts by reason.")
 @click.option("--eps", type=float, default=500.0, show_default=True, help="DBSCAN eps, metres.")
 @click.option("--min-points", type=int, default=30, show_default=True, help="DBSCAN min points.")
 @pass_app
-def nightly_cmd(app: App, files, crs, fmt, encoding, maps, layer, export_dir, keep_runs, eps,
-                min_points) -> None:
+def nightly_cmd(app: App, files, crs, fmt, encoding, maps, layer, export_dir, keep_runs,
+                keep_rejects, eps, min_points) -> None:
     """Load -> cluster -> refresh -> export, unattended (cron, systemd timer).
 
     One line per step and a summary; exit 0 only if every step succeeded. The files are
@@ -633,7 +636,8 @@ def nightly_cmd(app: App, files, crs, fmt, encoding, maps, layer, export_dir, ke
 
     result = run_nightly(app.target, list(files), crs=crs, fmt=fmt, encoding=encoding,
                          mapping=columns.parse_map_options(maps), layer=layer,
-                         export_dir=export_dir, keep_runs=keep_runs, eps=eps,
+                         export_dir=export_dir, keep_runs=keep_runs,
+                         keep_rejects=keep_rejects, eps=eps,
                          min_points=min_points, say=app.say, notify=app.notify)
     app.say(f"nightly: {len(result.steps)} steps succeeded in {result.seconds:.1f} s")
 

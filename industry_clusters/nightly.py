@@ -30,7 +30,8 @@ class NightlyResult:
 def run_nightly(target, files: list[Path], *, crs: str, fmt: str | None = None,
                 encoding: str = "auto", mapping: dict[str, str] | None = None,
                 layer: str | None = None, export_dir: Path | None = None,
-                keep_runs: int = 7, eps: float = 500.0, min_points: int = 30,
+                keep_runs: int = 7, keep_rejects: int = 30, eps: float = 500.0,
+                min_points: int = 30,
                 say: Callable[[str], None] = print,
                 notify: Callable[[str], None] | None = None) -> NightlyResult:
     """``fmt``, ``encoding``, ``mapping``, ``layer``: how to read the files, as for
@@ -76,7 +77,11 @@ def run_nightly(target, files: list[Path], *, crs: str, fmt: str | None = None,
             step("cluster: registry unchanged since the published run, which has the nightly "
                  "parameters; publish kept")
         pruned = guard.execute("SELECT clustering.prune_runs(%s)", (keep_runs,)).fetchone()[0]
-        step(f"prune: {pruned} old clustering runs deleted (keeping {keep_runs})")
+        loads, rows = guard.execute("SELECT * FROM registry.prune_rejects(%s)",
+                                    (keep_rejects,)).fetchone()
+        step(f"prune: {pruned} old clustering runs deleted (keeping {keep_runs}), the rejected "
+             f"rows of {loads} older loads ({rows:,} rows; the newest {keep_rejects} loads "
+             "keep theirs)")
         if out:
             counts = export(target, out, overwrite=True)
             step(f"export {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -196,6 +196,54 @@ def partitions(conn) -> list[str]:
         "WHERE i.inhparent = 'clustering.members'::regclass ORDER BY 1")]
 
 
+def test_only_the_newest_loads_keep_their_rejected_rows(tmp_path, db_url, conn):
+    """Every night's load of a changed export records its rejects again; nothing pruned
+    them, and registry.rejects grew without bound. The newest --keep-rejects loads keep
+    their rows; an older load keeps its counts and says when its rows went."""
+    cluster = _cluster_rows(40)
+    for night in range(1, 5):  # each night a changed export with night + 1 bad rows
+        bad = [row(统一社会信用代码=f"BAD{night}{i}") for i in range(night + 1)]
+        path = _registry(tmp_path, cluster + _cluster_rows(night, seed=night) + bad,
+                         f"night{night}.csv")
+        r = run_cli("nightly", str(path), "--crs", "wgs84", "--keep-rejects", "2", url=db_url)
+        assert r.exit_code == 0, r.output
+        if night == 2:  # boundaries, and a load that failed, do not count as nights
+            boundaries = tmp_path / "districts.geojson"
+            boundaries.write_text(
+                '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties":'
+                ' {"name": "禅城区", "adcode": "440604"}, "geometry": {"type": "Polygon",'
+                ' "coordinates": [[[113, 22.9], [113.3, 22.9], [113.3, 23.2], [113, 22.9]]]}}]}',
+                encoding="utf-8")
+            assert run_cli("load-districts", str(boundaries), "--crs", "wgs84",
+                           url=db_url).exit_code == 0
+            # a full refresh that would close most firms: refused, its run failed
+            few = _registry(tmp_path, [row()], "few.csv")
+            assert run_cli("load", str(few), "--crs", "wgs84", url=db_url).exit_code == 1
+        conn.rollback()
+        kept = conn.execute(
+            "SELECT l.kind, l.status, l.rows_rejected, l.rejects_pruned_at IS NOT NULL,"
+            " (SELECT count(*) FROM registry.rejects j WHERE j.load_run_id = l.load_run_id)"
+            " FROM registry.load_runs l ORDER BY l.load_run_id").fetchall()
+    prune_line = next(ln for ln in r.output.splitlines() if ln.startswith("prune:"))
+    assert "the rejected rows of 1 older loads (3 rows; the newest 2 loads keep theirs)" \
+        in prune_line, prune_line
+    # the district load's rejected polygon (none here) and the failed load are left alone;
+    # nights 1 and 2 lost their rows, with their counts kept
+    assert kept == [("enterprises", "succeeded", 2, True, 0),
+                    ("enterprises", "succeeded", 3, True, 0),
+                    ("districts", "succeeded", 0, False, 0),
+                    ("enterprises", "failed", None, False, 0),
+                    ("enterprises", "succeeded", 4, False, 4),
+                    ("enterprises", "succeeded", 5, False, 5)]
+    # fewer succeeded loads than kept: nothing; a keep below 1 is refused
+    assert conn.execute("SELECT * FROM registry.prune_rejects(5)").fetchone() == (0, 0)
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="at least 1 load"):
+        conn.execute("SELECT registry.prune_rejects(0)")
+    conn.rollback()
+    r = run_cli("nightly", "x.csv", "--crs", "wgs84", "--keep-rejects", "0", url=db_url)
+    assert r.exit_code == 2 and "Invalid value for '--keep-rejects'" in r.output, r.output
+
+
 def test_prune_keeps_what_an_open_snapshot_reads(db_url, conn):
     """An export or report reading an old run in one snapshot still sees its members
     after a prune deleted the run, and a prune never waits long for such a reader: the
