@@ -37,6 +37,9 @@ def pytest_addoption(parser):
     parser.addoption("--database-url", default=None,
                      help="PostgreSQL URL of a role that may create databases (tests use "
                           "throwaway databases next to it)")
+    parser.addoption("--update-contract", action="store_true",
+                     help="write the current publish schema to tests/publish_contract.txt "
+                          "(after a deliberate change; review its diff)")
 
 
 @dataclass
