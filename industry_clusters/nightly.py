@@ -79,9 +79,9 @@ def run_nightly(target, files: list[Path], *, crs: str, fmt: str | None = None,
         pruned = guard.execute("SELECT clustering.prune_runs(%s)", (keep_runs,)).fetchone()[0]
         loads, rows = guard.execute("SELECT * FROM registry.prune_rejects(%s)",
                                     (keep_rejects,)).fetchone()
-        step(f"prune: {pruned} old clustering runs deleted (keeping {keep_runs}), the rejected "
-             f"rows of {loads} older loads ({rows:,} rows; the newest {keep_rejects} loads "
-             "keep theirs)")
+        step(f"prune: {pruned} old clustering runs deleted (keeping {keep_runs}); rejected "
+             f"rows of {loads} older loads deleted ({rows:,} rows; the newest {keep_rejects} "
+             "loads keep theirs)")
         if out:
             counts = export(target, out, overwrite=True)
             step(f"export {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))

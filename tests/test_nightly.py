@@ -225,7 +225,7 @@ def test_only_the_newest_loads_keep_their_rejected_rows(tmp_path, db_url, conn):
             " (SELECT count(*) FROM registry.rejects j WHERE j.load_run_id = l.load_run_id)"
             " FROM registry.load_runs l ORDER BY l.load_run_id").fetchall()
     prune_line = next(ln for ln in r.output.splitlines() if ln.startswith("prune:"))
-    assert "the rejected rows of 1 older loads (3 rows; the newest 2 loads keep theirs)" \
+    assert "rejected rows of 1 older loads deleted (3 rows; the newest 2 loads keep theirs)" \
         in prune_line, prune_line
     # the district load's rejected polygon (none here) and the failed load are left alone;
     # nights 1 and 2 lost their rows, with their counts kept
