@@ -219,16 +219,15 @@ def test_only_the_newest_loads_keep_their_rejected_rows(tmp_path, db_url, conn):
             # a full refresh that would close most firms: refused, its run failed
             few = _registry(tmp_path, [row()], "few.csv")
             assert run_cli("load", str(few), "--crs", "wgs84", url=db_url).exit_code == 1
-        conn.rollback()
-        kept = conn.execute(
-            "SELECT l.kind, l.status, l.rows_rejected, l.rejects_pruned_at IS NOT NULL,"
-            " (SELECT count(*) FROM registry.rejects j WHERE j.load_run_id = l.load_run_id)"
-            " FROM registry.load_runs l ORDER BY l.load_run_id").fetchall()
+    kept = conn.execute(
+        "SELECT l.kind, l.status, l.rows_rejected, l.rejects_pruned_at IS NOT NULL,"
+        " (SELECT count(*) FROM registry.rejects j WHERE j.load_run_id = l.load_run_id)"
+        " FROM registry.load_runs l ORDER BY l.load_run_id").fetchall()
     prune_line = next(ln for ln in r.output.splitlines() if ln.startswith("prune:"))
     assert "rejected rows of 1 older loads deleted (3 rows; the newest 2 loads keep theirs)" \
         in prune_line, prune_line
-    # the district load's rejected polygon (none here) and the failed load are left alone;
-    # nights 1 and 2 lost their rows, with their counts kept
+    # the district load and the failed load are not marked; nights 1 and 2 lost their
+    # rows, with their counts kept
     assert kept == [("enterprises", "succeeded", 2, True, 0),
                     ("enterprises", "succeeded", 3, True, 0),
                     ("districts", "succeeded", 0, False, 0),
