@@ -1364,6 +1364,43 @@ def test_district_boundaries_with_curves_are_cut_into_segments(tmp_path, db_url,
         " FROM registry.districts").fetchone() == (parts, True, True, True)
 
 
+@pytest.mark.parametrize("layer_type", ["GEOMETRYCOLLECTION", "GEOMETRY"])
+def test_district_boundaries_in_geometry_collections_keep_their_polygons(tmp_path, db_url,
+                                                                         conn, layer_type):
+    """Overlay tools (QGIS's Intersection, ST_Intersection) write GeometryCollections where
+    a cut leaves slivers of lines or points beside the polygon. Such a layer was refused
+    ("holds GeometryCollection geometries"), or, untyped, its features were rejected as
+    not polygons. The polygons are kept now; a collection without one is rejected."""
+    import sqlite3
+
+    import numpy as np
+    import pyogrio
+
+    wkts = ["GEOMETRYCOLLECTION(POLYGON((113.0 23.0, 113.1 23.0, 113.1 23.1, 113.0 23.1, "
+            "113.0 23.0)), LINESTRING(113.1 23.0, 113.2 23.0), POINT(113.3 23.3))",
+            "GEOMETRYCOLLECTION(LINESTRING(113.4 23.0, 113.5 23.0))"]
+    wkbs = [bytes(conn.execute("SELECT ST_AsBinary(ST_GeomFromText(%s))", (w,)).fetchone()[0])
+            for w in wkts]
+    path = tmp_path / "cut.gpkg"
+    pyogrio.raw.write(path, np.array(wkbs, dtype=object),
+                      [np.array(["禅城区", "南海区"], dtype=object),
+                       np.array(["440604", "440605"], dtype=object)],
+                      ["name", "adcode"], geometry_type="Unknown", crs="EPSG:4326",
+                      driver="GPKG")
+    with sqlite3.connect(path) as gpkg:
+        gpkg.execute("UPDATE gpkg_geometry_columns SET geometry_type_name = ?", (layer_type,))
+    r = run_cli("load-districts", str(path), "--crs", "wgs84", url=db_url)
+    assert r.exit_code == 0 and "1 district boundaries" in r.output, r.output
+    assert conn.execute(
+        "SELECT code, GeometryType(geom), ST_NumGeometries(geom), "
+        "round(ST_Area(geom)::numeric, 6)::float8 FROM registry.districts").fetchall() == [
+        ("440604", "MULTIPOLYGON", 1, 0.01)]
+    assert conn.execute(
+        "SELECT line_no, reason FROM registry.rejects WHERE load_run_id = "
+        "(SELECT max(load_run_id) FROM registry.load_runs)").fetchall() == [
+        (2, "geometry_not_polygon")]
+
+
 @pytest.mark.parametrize("written", ["gbk", "utf-8"])
 @pytest.mark.parametrize("name_field", ["名称", "name"])
 @pytest.mark.parametrize("zipped", [False, True])

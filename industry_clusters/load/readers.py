@@ -419,8 +419,9 @@ def pick_layer(path: Path, layer: str | None, geometry: str, what: str,
     if kind == "missing":
         raise UserError(f"{path.name} has no layer {layer!r}; layers: "
                         f"{', '.join(n for n, _ in layers)}")
+    mixed = kind is not None and (kind == "Unknown" or "GeometryCollection" in kind)
     if (kind is None and not tables) or (kind is not None and geometry not in kind
-                                         and kind != "Unknown"):
+                                         and not mixed):  # mixed: checked feature by feature
         has = f"holds {kind} geometries" if kind else "has no geometry"
         raise UserError(f"layer {layer!r} of {path.name} {has}, not {what}; pass --layer "
                         f"with the {what} ({listed})")

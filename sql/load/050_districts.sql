@@ -39,10 +39,14 @@ BEGIN
     -- failed the whole load with "Geometry has Z dimension but column does not".
     -- Curves (CurvePolygon, MultiSurface: ArcGIS true curves, GDAL passes them on even
     -- where it names the layer Polygon) failed it with "ST_MakeValid: unsupported
-    -- geometry type CurvePolygon"; they are cut into segments, 32 to a quarter circle.
-    LEFT JOIN LATERAL (SELECT ST_Force2D(CASE WHEN GeometryType(r.g) IN ('CURVEPOLYGON', 'MULTISURFACE')
-                                              THEN ST_CurveToLine(r.g) ELSE r.g END) AS flat
-                         FROM (SELECT ST_GeomFromWKB(s.wkb) AS g) r
+    -- geometry type CurvePolygon"; they are cut into segments, 32 to a quarter circle
+    -- (ST_CurveToLine leaves straight geometries as they are).
+    -- A GeometryCollection (the output of overlay tools, ST_Intersection) keeps its
+    -- polygons; its points and lines have no area and are dropped. One without polygons
+    -- is empty then, and rejected as not a polygon.
+    LEFT JOIN LATERAL (SELECT CASE WHEN GeometryType(c.g) = 'GEOMETRYCOLLECTION'
+                                   THEN ST_CollectionExtract(c.g, 3) ELSE c.g END AS flat
+                         FROM (SELECT ST_Force2D(ST_CurveToLine(ST_GeomFromWKB(s.wkb))) AS g) c
                         WHERE s.wkb IS NOT NULL) w ON true
     LEFT JOIN LATERAL (
         SELECT ST_Multi(ST_CollectionExtract(ST_MakeValid(
