@@ -99,6 +99,36 @@ def test_each_screening_rule(tmp_path, db_url, conn, over, reason):
     assert msg[0] and msg[1] == bad["企业名称"]  # the raw row is kept as read
 
 
+@pytest.mark.parametrize("raw, value", [
+    ("2015-03-12", "2015-03-12"), ("2015/3/12", "2015-03-12"), ("2015.3.12", "2015-03-12"),
+    ("2015年3月12日", "2015-03-12"), ("20150312", "2015-03-12"),
+    ("2015-03-12 08:30:00", "2015-03-12"), ("2015-03-12T08:30:00", "2015-03-12"),
+    # Excel serial dates: a date cell that lost its format, or a CSV saved so
+    ("42075", "2015-03-12"), (" 42075.0 ", "2015-03-12"), ("42075.75", "2015-03-12"),
+    ("32874", "1990-01-01"), ("", None), (None, None),
+    ("2021-02-30", "bad"), ("2015", "bad"), ("4207", "bad"), ("420750", "bad"),
+    ("42075.5.1", "bad"), ("-42075", "bad"), ("2015-13-01", "bad"), ("明年", "bad"),
+])
+def test_date_formats(conn, raw, value):
+    got = conn.execute("SELECT value::text, bad FROM registry.parse_date(%s)", (raw,)).fetchone()
+    assert got == ((None, True) if value == "bad" else (value, False))
+
+
+def test_excel_serial_dates_in_a_workbook_load(tmp_path, db_url, conn):
+    """A 成立日期 column of numbers in General format (42075), as openpyxl reads a date
+    cell whose format was lost: the firm was rejected as bad_date."""
+    import openpyxl
+
+    r = row()
+    wb = openpyxl.Workbook()
+    wb.active.append(list(r))
+    wb.active.append([42075 if k == "成立日期" else v for k, v in r.items()])
+    wb.save(tmp_path / "r.xlsx")
+    res = load_file(db_url, tmp_path / "r.xlsx", crs="wgs84")
+    assert counts_add_up(conn, res.load_run_id)["accepted"] == 1
+    assert str(enterprise(conn, r["统一社会信用代码"])["established"]) == "2015-03-12"
+
+
 def test_scope_keywords_decide_without_an_industry_code(tmp_path, db_url, conn):
     soft, comms = row(国标行业="", 经营范围="软件开发；信息技术咨询"), \
         row(国标行业="", 经营范围="通信设备制造")

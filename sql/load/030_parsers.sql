@@ -121,13 +121,18 @@ COMMENT ON FUNCTION registry.parse_capital(text, text) IS
     'Registered capital text -> amount (units), ISO currency, amount in CNY, and the problem when irregular (missing, zero, negative, unparseable, unknown currency).';
 
 -- Dates: 2015-03-12, 2015/3/12, 2015.3.12, 2015年3月12日, 20150312. Invalid days are bad.
+-- A 5-digit number is an Excel serial date (days since 1899-12-30: 42075 is 2015-03-12),
+-- as a date cell reads once its format is lost (General) or in a CSV saved so; its
+-- fraction is a time of day. No other date format has 5 digits, and 5 digits are the
+-- years 1927 to 2173.
 CREATE OR REPLACE FUNCTION registry.parse_date(raw text)
 RETURNS TABLE (value date, bad boolean)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN ok THEN make_date(y, mo, d) END,
-           (btrim(coalesce(raw, '')) <> '' AND NOT coalesce(ok, false))
+    SELECT CASE WHEN serial IS NOT NULL THEN date '1899-12-30' + serial
+                WHEN ok THEN make_date(y, mo, d) END,
+           (btrim(coalesce(raw, '')) <> '' AND serial IS NULL AND NOT coalesce(ok, false))
     FROM (
-        SELECT y, mo, d,
+        SELECT y, mo, d, serial,
                mo BETWEEN 1 AND 12 AND y BETWEEN 1800 AND 2200 AND d >= 1
                AND d <= CASE WHEN mo = 2 THEN CASE WHEN (y % 4 = 0 AND y % 100 <> 0) OR y % 400 = 0
                                                    THEN 29 ELSE 28 END
@@ -138,7 +143,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                    CASE WHEN t ~ '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$' THEN split_part(t, '-', 2)::int
                         WHEN t ~ '^[0-9]{8}$' THEN substr(t, 5, 2)::int END AS mo,
                    CASE WHEN t ~ '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$' THEN split_part(t, '-', 3)::int
-                        WHEN t ~ '^[0-9]{8}$' THEN substr(t, 7, 2)::int END AS d
+                        WHEN t ~ '^[0-9]{8}$' THEN substr(t, 7, 2)::int END AS d,
+                   (regexp_match(btrim(raw), '^([0-9]{5})(?:\.[0-9]*)?$'))[1]::int AS serial
             FROM (SELECT split_part(split_part(rtrim(translate(btrim(raw), '/.年月', '----'), '日'),
                                                ' ', 1), 'T', 1) AS t
                   OFFSET 0) t0
@@ -146,7 +152,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     ) x
 $$;
 COMMENT ON FUNCTION registry.parse_date(text) IS
-    'Date text in common registry formats -> date; bad is true for a non-empty value that is not a valid date.';
+    'Date text in common registry formats, or a 5-digit Excel serial date -> date; bad is true for a non-empty value that is not a valid date.';
 
 -- GB/T 4754 division (2 digits) from a code such as I6510, 6510, C39 or '软件业(I65)'.
 CREATE OR REPLACE FUNCTION registry.gbt4754_division(code text)
