@@ -278,7 +278,7 @@ def _reading_options(command):
 @pass_app
 def load_cmd(app: App, files: tuple[Path, ...], fmt, crs, encoding, maps, force,
              incremental, layer) -> None:
-    """Load a registry export (CSV, also compressed; XLSX, GeoJSON, GeoPackage), screened
+    """Load a registry export (CSV, also compressed; XLSX, XLS, GeoJSON, GeoPackage), screened
     as in the study.
 
     Several files are the parts of one export (same columns), loaded as one: enterprises

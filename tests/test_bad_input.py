@@ -75,7 +75,7 @@ def registry_files(draw) -> bytes:
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])
 @given(data=registry_files(), incremental=st.booleans(),
-       suffix=st.sampled_from([".csv"] * 5 + [".xlsx", ".geojson", ".gpkg", ".txt"]))
+       suffix=st.sampled_from([".csv"] * 5 + [".xlsx", ".xls", ".geojson", ".gpkg", ".txt"]))
 @example(data=b"\x01\x0b", incremental=False, suffix=".csv")  # a vertical tab in the header
 def test_malformed_files_never_crash_and_lose_no_row(tmp_path, db_url, data, incremental, suffix):
     path = tmp_path / f"registry{suffix}"

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from helpers import assert_one_line_error, run_cli
+from helpers import assert_one_line_error, one_line_error, run_cli
 from industry_clusters.errors import LockedError, UserError
 from industry_clusters.load import load_file
 from registry_files import HEADERS, credit_code, row, write_csv
@@ -328,9 +328,9 @@ def test_broken_or_unreadable_archives_are_one_line(tmp_path, db_url, conn):
     (tmp_path / "z.csv").write_bytes((tmp_path / "r.zip").read_bytes())
     assert_one_line_error(run_cli("load", str(tmp_path / "z.csv"), "--crs", "gcj02",
                                   url=db_url), "z.csv is a zip archive, not a CSV")
-    (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
-    assert_one_line_error(run_cli("load", str(tmp_path / "old.xls"), "--crs", "gcj02",
-                                  url=db_url), "old.xls is an old-format", "save it as .xlsx")
+    (tmp_path / "wps.et").write_bytes(b"\xd0\xcf\x11\xe0")
+    assert_one_line_error(run_cli("load", str(tmp_path / "wps.et"), "--crs", "gcj02",
+                                  url=db_url), "wps.et is a WPS workbook", "save it as .xlsx")
     (tmp_path / "p.geojson.gz").write_bytes(gzip.compress(b"{}"))
     assert_one_line_error(run_cli("load", str(tmp_path / "p.geojson.gz"), "--crs", "gcj02",
                                   url=db_url), "only a CSV is read compressed")
@@ -389,6 +389,91 @@ def test_xlsx(tmp_path, db_url, conn):
     wb.save(tmp_path / "r.xlsx")
     res = load_file(db_url, tmp_path / "r.xlsx", crs="wgs84")
     assert counts_add_up(conn, res.load_run_id)["by_reason"] == {"status_inactive": 1}
+
+
+def write_xls(path, rows: list[list], sheet: str = "企业", date_columns=()):
+    """An Excel 97-2003 workbook (xlwt): numbers stay numbers, dates are date cells."""
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet(sheet)
+    dated = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for i, values in enumerate(rows):
+        for j, v in enumerate(values):
+            if j in date_columns and i:
+                ws.write(i, j, v, dated)
+            elif v != "":
+                ws.write(i, j, v)
+    wb.save(str(path))
+    return path
+
+
+def test_xls_loads_as_its_csv_does(tmp_path, db_url, conn):
+    """Many portals still export Excel 97-2003 workbooks. They were refused ("save it as
+    .xlsx"), so a nightly job fed one needed a hand at every run. Cells typed as Excel
+    types them (coordinates as numbers, the date as a date cell, TRUE/FALSE as a
+    boolean) load as the same rows of a CSV do."""
+    import datetime as dt
+
+    rows = [row(), row(登记状态="注销"), row(注册资本=""), row(数字化转型="是")]
+    plain = load_file(db_url, write_csv(tmp_path / "plain.csv", rows), crs="gcj02")
+    expected = outcome(conn, plain.load_run_id)
+    conn.execute("DELETE FROM registry.enterprises")
+    conn.commit()
+    typed = {"经度": float, "纬度": float,
+             "成立日期": lambda v: dt.datetime.strptime(v, "%Y-%m-%d"),
+             "数字化转型": lambda v: {"是": True, "否": False}[v]}
+    cells = [HEADERS] + [[typed.get(h, str)(r[h]) for h in HEADERS] for r in rows]
+    path = write_xls(tmp_path / "r.xls", cells, date_columns={HEADERS.index("成立日期")})
+    r = run_cli("load", str(path), "--crs", "gcj02", url=db_url)
+    assert r.exit_code == 0, r.output
+    run = conn.execute("SELECT max(load_run_id) FROM registry.load_runs").fetchone()[0]
+    assert conn.execute("SELECT format FROM registry.load_runs WHERE load_run_id = %s",
+                        (run,)).fetchone()[0] == "xls"
+    got_rejects, got = outcome(conn, run)
+    # the raw rows keep the cells as read: the boolean as Excel's TRUE/FALSE text
+    assert [(n, reason) for n, reason, *_ in got_rejects] == \
+        [(n, reason) for n, reason, *_ in expected[0]]
+    assert got == expected[1]
+
+
+def test_xls_sheets_and_files_that_are_not_xls(tmp_path, db_url, conn):
+    """A later sheet by --layer. An XLSX named .xls (portals do that) is read as what it
+    is. An HTML table named .xls (portals do that too) or a damaged workbook: one line,
+    saying what the file is and what to do."""
+    r = row()
+    cells = [HEADERS, [r[h] for h in HEADERS]]
+    path = write_xls(tmp_path / "s.xls", cells, sheet="企业")
+    assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", "--layer", "x",
+                                  url=db_url), "s.xls has no sheet 'x'; sheets: 企业")
+    res = load_file(db_url, path, crs="wgs84", layer="企业")
+    assert res.counts["accepted"] == 1 and enterprise(conn, r["统一社会信用代码"])["active"]
+    (tmp_path / "html.xls").write_text("<html><table><tr><td>企业名称</td></tr></table></html>",
+                                       encoding="utf-8")
+    assert_one_line_error(run_cli("load", str(tmp_path / "html.xls"), "--crs", "wgs84",
+                                  url=db_url), "html.xls is not an Excel 97-2003 workbook",
+                          "it is an HTML page", "save it as .xlsx or CSV")
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(HEADERS)
+    wb.active.append([row()[h] for h in HEADERS])
+    wb.save(tmp_path / "x.xls")
+    r = run_cli("load", str(tmp_path / "x.xls"), "--crs", "wgs84", "--incremental",
+                url=db_url)
+    assert r.exit_code == 0 and "accepted 1," in r.output, r.output
+    assert conn.execute("SELECT format FROM registry.load_runs ORDER BY load_run_id DESC "
+                        "LIMIT 1").fetchone()[0] == "xlsx"
+    # cut short: one line, and nothing on standard output (xlrd writes its warnings
+    # there, "WARNING *** File is truncated", where cron mails them)
+    data = path.read_bytes()
+    (tmp_path / "cut.xls").write_bytes(data[:len(data) * 2 // 3])
+    proc = subprocess.run([sys.executable, "-m", "industry_clusters", "--database-url", db_url,
+                           "load", str(tmp_path / "cut.xls"), "--crs", "wgs84"],
+                          capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stdout) == (1, ""), (proc.stdout, proc.stderr)
+    one_line_error(proc.stderr, "cut.xls is not a readable Excel 97-2003 workbook",
+                   "save it as .xlsx or CSV")
 
 
 TITLE = ["佛山市数字经济企业名录（2024年）", "数据来源：测试,,,"]

@@ -233,8 +233,10 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
             preamble = [{"part": (i + 1) if len(paths) > 1 else None, "line": n, "text": t}
                         for i, src in enumerate(sources)
                         for n, t in enumerate(src.preamble, 1)]
+            # the format read (an XLSX named .xls is read as XLSX)
             run_id = start_run(conn, "enterprises", ", ".join(map(str, paths)), digest, size,
-                               fmt, crs, ", ".join(dict.fromkeys(
+                               ", ".join(dict.fromkeys(s.fmt for s in sources)),
+                               crs, ", ".join(dict.fromkeys(
                                    s.encoding for s in sources if s.encoding)) or None,
                                {k: first.headers[v] for k, v in fields.items()}, full_refresh,
                                preamble or None)

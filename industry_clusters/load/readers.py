@@ -29,9 +29,9 @@ from pathlib import Path
 from industry_clusters.errors import UserError, first_line
 from industry_clusters.paths import format_from_suffix
 
-FORMATS = ("csv", "xlsx", "geojson", "gpkg")
+FORMATS = ("csv", "xlsx", "xls", "geojson", "gpkg")
 _EXT = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
-        ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
+        ".xls": "xls", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
 # Compressed CSV, known by its first bytes (the name may say .csv): decompressed as it
 # is read, never unpacked to disk. The same extensions are stripped to find the format.
 _COMPRESSED = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ\x00": lzma.open}
@@ -126,9 +126,9 @@ def detect_format(path: Path, fmt: str | None) -> str:
             raise UserError(f"{path.name} is compressed; only a CSV is read compressed: "
                             f"decompress it first")
         return inner
-    if path.suffix.lower() in (".xls", ".et") and not fmt:  # .et: WPS's own
-        raise UserError(f"{path.name} is an old-format (Excel 97-2003 or WPS) workbook; save it "
-                        "as .xlsx or CSV (File > Save As) and load that")
+    if path.suffix.lower() == ".et" and not fmt:  # WPS's own
+        raise UserError(f"{path.name} is a WPS workbook; save it as .xlsx or CSV "
+                        "(File > Save As) and load that")
     if path.suffix.lower() == ".zip" and not fmt:
         raise UserError(f"{path.name} is a zip archive; extract the export from it first "
                         f"(unzip {path.name})")
@@ -189,6 +189,8 @@ def open_source(path: Path, fmt: str, encoding: str = "auto", layer: str | None 
         return _csv(path, encoding, is_header)
     if fmt == "xlsx":
         return _xlsx(path, layer, is_header)
+    if fmt == "xls":
+        return _xls(path, layer, is_header)
     return _ogr(path, fmt, layer)
 
 
@@ -331,19 +333,94 @@ def _xlsx(path: Path, sheet: str | None = None, is_header=None) -> Source:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    # opened as a file, not by name: openpyxl refuses a name not ending in .xlsx, and
+    # portals hand out XLSX files named .xls
+    f = open(path, "rb")  # noqa: SIM115 - closed with the workbook
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(f, read_only=True, data_only=True)
     except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+        f.close()
         raise UserError(f"{path.name} is not a readable XLSX workbook: {exc}") from None
     except Exception as exc:  # zipfile.BadZipFile and friends
+        f.close()
         raise UserError(f"{path.name} is not a readable XLSX workbook: {exc}") from None
+
+    def close() -> None:
+        wb.close()
+        f.close()
+
     sheets = list(wb.sheetnames)
     if sheet is not None and sheet not in sheets:
-        wb.close()
+        close()
         raise UserError(f"{path.name} has no sheet {sheet!r}; sheets: {', '.join(sheets)}")
     ws = wb[sheet] if sheet is not None else wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    top = [[_cell(v) for v in r] for r in itertools.islice(rows, PREAMBLE_MAX)]
+    rows = ([_cell(v) for v in r] for r in ws.iter_rows(values_only=True))
+    return _sheet(path, "xlsx", rows, ws.title, sheets, sheet, is_header, close)
+
+
+# An Excel 97-2003 workbook (BIFF, an OLE2 compound file) opens with these bytes; many
+# portals' ".xls" downloads are an HTML table or text instead, and some are XLSX renamed.
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _xls(path: Path, sheet: str | None = None, is_header=None) -> Source:
+    """An Excel 97-2003 workbook, by xlrd. A sheet holds at most 65,536 rows, and xlrd
+    reads one sheet at a time (on_demand), so memory stays bounded without a stream."""
+    import xlrd
+
+    with open(path, "rb") as f:
+        magic = f.read(8)
+    if magic.startswith(b"PK\x03\x04"):  # an XLSX workbook named .xls: read as what it is
+        return _xlsx(path, sheet, is_header)
+    if not magic.startswith(_OLE2):
+        looks = ("an HTML page" if magic.lstrip().lower().startswith((b"<", b"\xef\xbb\xbf<"))
+                 else "text or another format")
+        raise UserError(f"{path.name} is not an Excel 97-2003 workbook, whatever its name "
+                        f"says: it is {looks}; open it in Excel or WPS and save it as .xlsx "
+                        "or CSV, then load that")
+    def damaged(exc: Exception) -> UserError:
+        return UserError(f"{path.name} is not a readable Excel 97-2003 workbook "
+                         f"({first_line(exc)}); open it in Excel or "
+                         "WPS and save it as .xlsx or CSV")
+
+    try:  # xlrd raises what its parser meets in a damaged file: IndexError, struct.error...
+        # logfile: xlrd writes its warnings on a damaged file to standard output
+        book = xlrd.open_workbook(path, on_demand=True, logfile=io.StringIO())
+        sheets = book.sheet_names()
+    except Exception as exc:
+        raise damaged(exc) from None
+    if sheet is not None and sheet not in sheets:
+        book.release_resources()
+        raise UserError(f"{path.name} has no sheet {sheet!r}; sheets: {', '.join(sheets)}")
+    try:  # the whole sheet is parsed here
+        ws = book.sheet_by_name(sheet) if sheet is not None else book.sheet_by_index(0)
+    except Exception as exc:
+        book.release_resources()
+        raise damaged(exc) from None
+
+    def value(kind: int, v):
+        if kind == xlrd.XL_CELL_DATE:
+            try:
+                return _cell(xlrd.xldate_as_datetime(v, book.datemode))
+            except (xlrd.xldate.XLDateError, OverflowError, ValueError):
+                return _cell(v)  # not a date after all: its number
+        if kind == xlrd.XL_CELL_BOOLEAN:
+            return _cell(bool(v))
+        if kind == xlrd.XL_CELL_ERROR:
+            return xlrd.error_text_from_code.get(v, "#ERR")  # as Excel shows it (#N/A)
+        return _cell(v) if kind in (xlrd.XL_CELL_NUMBER, xlrd.XL_CELL_TEXT) else ""
+
+    rows = ([value(k, v) for k, v in zip(ws.row_types(i), ws.row_values(i), strict=True)]
+            for i in range(ws.nrows))
+    return _sheet(path, "xls", rows, ws.name, sheets, sheet, is_header, book.release_resources)
+
+
+def _sheet(path: Path, fmt: str, rows: Iterator[list[str]], title: str, sheets: list[str],
+           sheet: str | None, is_header, close: Callable[[], None]) -> Source:
+    """The records of a workbook's sheet (XLSX or XLS), its cells read as text (_cell):
+    the header found among the first rows, blank rows skipped, a row with values beyond
+    the header's columns rejected as field_count. ``close`` releases the workbook."""
+    top = list(itertools.islice(rows, PREAMBLE_MAX))
     h = _header_index(top, is_header)
     header = top[h] if top else []
     while header and not header[-1]:
@@ -351,16 +428,15 @@ def _xlsx(path: Path, sheet: str | None = None, is_header=None) -> Source:
     preamble = [",".join(v for v in r if v.strip()) for r in top[:h]]
     rows = itertools.chain(top[h + 1:], rows)
     if not header:
-        wb.close()
-        raise UserError(f"{path.name}: sheet {ws.title!r} is empty: expected a header row"
+        close()
+        raise UserError(f"{path.name}: sheet {title!r} is empty: expected a header row"
                         + ("" if sheet is not None or len(sheets) == 1 else
                            f"; pass --layer with the sheet to read ({', '.join(sheets)})"))
     width = len(header)
 
     def records() -> Iterator[Record]:
         try:
-            for row in rows:
-                values = [_cell(v) for v in row]
+            for values in rows:
                 if not any(v.strip() for v in values):
                     continue
                 extra = values[width:]
@@ -374,9 +450,9 @@ def _xlsx(path: Path, sheet: str | None = None, is_header=None) -> Source:
                 else:
                     yield Record(values)
         finally:
-            wb.close()
+            close()
 
-    return Source("xlsx", header, records(), preamble=preamble)
+    return Source(fmt, header, records(), preamble=preamble, close=close)
 
 
 # -- GeoJSON / GeoPackage (GDAL via pyogrio) ---------------------------------------

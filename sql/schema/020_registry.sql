@@ -175,7 +175,7 @@ COMMENT ON COLUMN registry.load_runs.finished_at IS 'When the load ended (any ou
 COMMENT ON COLUMN registry.load_runs.file_name IS 'Input file name as given.';
 COMMENT ON COLUMN registry.load_runs.file_sha256 IS 'SHA-256 of the file content: the same content is not loaded twice without --force.';
 COMMENT ON COLUMN registry.load_runs.file_bytes IS 'File size in bytes.';
-COMMENT ON COLUMN registry.load_runs.format IS 'csv, xlsx, geojson or gpkg.';
+COMMENT ON COLUMN registry.load_runs.format IS 'csv, xlsx, xls, geojson or gpkg.';
 COMMENT ON COLUMN registry.load_runs.crs IS 'Coordinate system of the input: wgs84, gcj02, bd09 or cgcs2000.';
 COMMENT ON COLUMN registry.load_runs.encoding IS 'Text encoding used for CSV input.';
 COMMENT ON COLUMN registry.load_runs.mapping IS 'Field -> input column mapping used.';
