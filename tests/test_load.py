@@ -129,6 +129,37 @@ def test_excel_serial_dates_in_a_workbook_load(tmp_path, db_url, conn):
     assert str(enterprise(conn, r["统一社会信用代码"])["established"]) == "2015-03-12"
 
 
+@pytest.mark.parametrize("blank", ["\u3000", "\u00a0", "\u200b", "\ufeff", "\t"])
+def test_unicode_blanks_around_values_are_trimmed(tmp_path, db_url, conn, blank):
+    """Full-width input pads values with the ideographic space U+3000, text copied from
+    web pages with no-break and zero-width spaces. Only ASCII spaces were trimmed: a
+    credit code, status, capital, coordinate or date so padded was rejected, and a name
+    of such blanks passed as a name. Padded, the rows load as the clean ones do."""
+    clean = [row(), row(成立日期="2015年3月2日", 注册资本="1,200 万美元", 国标行业="C3911")]
+    res = load_file(db_url, write_csv(tmp_path / "clean.csv", clean), crs="wgs84")
+    expected = outcome(conn, res.load_run_id)[1]
+    conn.execute("DELETE FROM registry.enterprises")
+    conn.commit()
+
+    def pad(r):
+        return {k: f"{blank}{v}{blank}" if v else v for k, v in r.items()}
+
+    nameless = pad(row(企业名称=blank))
+    res = load_file(db_url, write_csv(tmp_path / "padded.csv", [pad(r) for r in clean] +
+                                      [nameless]), crs="wgs84")
+    assert reject_reasons(conn, res.load_run_id) == {
+        nameless["统一社会信用代码"].strip(blank): "name_missing"}
+    assert outcome(conn, res.load_run_id)[1] == expected
+    # and a single location column ("113.12,23.04") so padded
+    conn.execute("DELETE FROM registry.enterprises")
+    conn.commit()
+    headers = [h for h in HEADERS if h not in ("经度", "纬度")] + ["经纬度"]
+    both = [pad(dict(r, 经纬度=f"{r['经度']},{r['纬度']}")) for r in clean]
+    res = load_file(db_url, write_csv(tmp_path / "both.csv", both, headers=headers),
+                    crs="wgs84")
+    assert outcome(conn, res.load_run_id)[1] == expected
+
+
 def test_scope_keywords_decide_without_an_industry_code(tmp_path, db_url, conn):
     soft, comms = row(国标行业="", 经营范围="软件开发；信息技术咨询"), \
         row(国标行业="", 经营范围="通信设备制造")
@@ -1410,6 +1441,27 @@ def test_district_file_needs_name_and_code(tmp_path, db_url):
     r = run_cli("load-districts", str(path), "--crs", "wgs84", "--name-field", "label",
                 "--code-field", "label", url=db_url)
     assert r.exit_code == 0 and "1 district boundaries" in r.output, r.output
+
+
+def test_district_names_and_codes_are_trimmed_of_unicode_blanks(tmp_path, db_url, conn):
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    polys = [shapely.box(113.0, 23.0, 113.1, 23.1), shapely.box(113.2, 23.0, 113.3, 23.1)]
+    path = tmp_path / "d.geojson"
+    pyogrio.raw.write(path, shapely.to_wkb(np.array(polys)),
+                      [np.array(["\u3000禅城区\u00a0", "\u3000"], dtype=object),
+                       np.array(["440604\u3000", "440605"], dtype=object)],
+                      ["name", "adcode"], geometry_type="Polygon", crs="EPSG:4326",
+                      driver="GeoJSON")
+    r = run_cli("load-districts", str(path), "--crs", "wgs84", url=db_url)
+    assert r.exit_code == 0 and "1 district boundaries" in r.output, r.output
+    assert conn.execute("SELECT code, name FROM registry.districts").fetchall() == [
+        ("440604", "禅城区")]
+    assert conn.execute("SELECT reason FROM registry.rejects WHERE load_run_id = "
+                        "(SELECT max(load_run_id) FROM registry.load_runs)").fetchall() == [
+        ("name_missing",)]
 
 
 def test_district_boundaries_with_heights_or_measures_load_flat(tmp_path, db_url, conn):

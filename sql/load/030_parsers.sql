@@ -120,6 +120,21 @@ $$;
 COMMENT ON FUNCTION registry.parse_capital(text, text) IS
     'Registered capital text -> amount (units), ISO currency, amount in CNY, and the problem when irregular (missing, zero, negative, unparseable, unknown currency).';
 
+-- A field's value without the blanks around it, NULL when nothing else is left. Blanks:
+-- ASCII whitespace and the Unicode spaces of Chinese and web text: the ideographic space
+-- U+3000 of full-width input, the no-break space U+00A0 and zero-width space U+200B of
+-- text copied from web pages, a stray byte-order mark U+FEFF, and the other Unicode
+-- spaces. btrim() alone trims only ASCII spaces, and a code, a status, a capital, a
+-- coordinate or a date followed by an ideographic space was rejected, while a name of
+-- one ideographic space passed as a name.
+-- (not STRICT: so that PostgreSQL inlines it into the staging view's statement)
+CREATE OR REPLACE FUNCTION registry.field_value(raw text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT nullif(btrim(raw, U&' \0009\000A\000B\000C\000D\0085\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\200B\2028\2029\202F\205F\3000\FEFF'), '')
+$$;
+COMMENT ON FUNCTION registry.field_value(text) IS
+    'A field''s value without the ASCII and Unicode blanks around it (U+3000, U+00A0, U+200B...); NULL when nothing is left.';
+
 -- Dates: 2015-03-12, 2015/3/12, 2015.3.12, 2015年3月12日, 20150312. Invalid days are bad.
 -- A 5-digit number is an Excel serial date (days since 1899-12-30: 42075 is 2015-03-12),
 -- as a date cell reads once its format is lost (General) or in a CSV saved so; its

@@ -124,18 +124,17 @@ BEGIN
                    'ELSE registry.raw_row(s.pre_raw, %L) END AS raw FROM load_work.staging s',
         (SELECT string_agg(format('%s AS %I',
                     CASE WHEN i IS NOT NULL
-                         THEN format('nullif(btrim(s.%I), %L)', 'c' || (i::int + 1), '')
+                         THEN format('registry.field_value(s.%I)', 'c' || (i::int + 1))
                          -- lon and lat from one column of both ("113.12,23.04", as
                          -- Amap's geocoder gives them; comma, semicolon or space
                          -- between); one that does not split is kept whole as the
                          -- longitude, so that its reject shows what it held
                          WHEN f IN ('lon', 'lat') AND p_fields->>'lonlat' IS NOT NULL
                          THEN format(CASE f WHEN 'lon'
-                                     THEN 'coalesce((regexp_match(s.%1$I, %2$L))[1], nullif(btrim(s.%1$I), %3$L))'
-                                     ELSE '(regexp_match(s.%1$I, %2$L))[2]' END,
+                                     THEN 'coalesce((regexp_match(registry.field_value(s.%1$I), %2$L))[1], registry.field_value(s.%1$I))'
+                                     ELSE '(regexp_match(registry.field_value(s.%1$I), %2$L))[2]' END,
                                      'c' || ((p_fields->>'lonlat')::int + 1),
-                                     '^\s*([-+]?[0-9]+(?:\.[0-9]+)?)\s*[,，;；\s]\s*([-+]?[0-9]+(?:\.[0-9]+)?)\s*$',
-                                     '')
+                                     '^([-+]?[0-9]+(?:\.[0-9]+)?)\s*[,，;；\s]\s*([-+]?[0-9]+(?:\.[0-9]+)?)$')
                          ELSE 'NULL::text' END, f), ', ')
            FROM jsonb_each_text(p_fields) AS m(f, i)),
         (SELECT string_agg(format('jsonb_build_object(%s)', pairs), ' || ')

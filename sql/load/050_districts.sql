@@ -28,10 +28,11 @@ BEGIN
     DROP TABLE IF EXISTS pg_temp.district_screened;
     CREATE TEMP TABLE district_screened ON COMMIT DROP AS
     SELECT s.*, g.geom,
-           CASE WHEN nullif(btrim(s.code), '') IS NULL THEN 'district_code_missing'
-                WHEN nullif(btrim(s.name), '') IS NULL THEN 'name_missing'
+           CASE WHEN registry.field_value(s.code) IS NULL THEN 'district_code_missing'
+                WHEN registry.field_value(s.name) IS NULL THEN 'name_missing'
                 WHEN g.geom IS NULL OR ST_IsEmpty(g.geom) THEN 'geometry_not_polygon'
-                WHEN row_number() OVER (PARTITION BY btrim(s.code) ORDER BY s.line_no) > 1
+                WHEN row_number() OVER (PARTITION BY registry.field_value(s.code)
+                                        ORDER BY s.line_no) > 1
                     THEN 'duplicate_district_code'
            END AS reason
     FROM district_staging s
@@ -62,7 +63,7 @@ BEGIN
 
     DELETE FROM registry.districts;
     INSERT INTO registry.districts (code, name, geom, source_crs, load_run_id)
-    SELECT btrim(code), btrim(name), geom, p_crs, p_run
+    SELECT registry.field_value(code), registry.field_value(name), geom, p_crs, p_run
       FROM district_screened WHERE reason IS NULL ORDER BY line_no;
 
     PERFORM registry.assign_districts();
