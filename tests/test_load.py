@@ -160,6 +160,23 @@ def test_unicode_blanks_around_values_are_trimmed(tmp_path, db_url, conn, blank)
     assert outcome(conn, res.load_run_id)[1] == expected
 
 
+def test_credit_codes_in_full_width_or_lower_case_are_read_as_written(tmp_path, db_url,
+                                                                       conn):
+    """A code typed with a Chinese input method in full-width mode (９１４４...ＭＡ...) was
+    rejected as credit_code_invalid. It is the same code: it is stored in ASCII, and a
+    later row of it in ASCII is its duplicate."""
+    full = str.maketrans("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                         "".join(chr(0xFF10 + i) for i in range(10)) +
+                         "".join(chr(0xFF21 + i) for i in range(26)))
+    a, b = row(), row()
+    rows = [dict(a, 统一社会信用代码=a["统一社会信用代码"].translate(full)),
+            dict(b, 统一社会信用代码=b["统一社会信用代码"].lower()), a]
+    res = load_file(db_url, write_csv(tmp_path / "r.csv", rows), crs="wgs84")
+    assert counts_add_up(conn, res.load_run_id)["by_reason"] == {"duplicate_credit_code": 1}
+    assert enterprise(conn, a["统一社会信用代码"])["name"] == a["企业名称"]
+    assert enterprise(conn, b["统一社会信用代码"])["name"] == b["企业名称"]
+
+
 def test_scope_keywords_decide_without_an_industry_code(tmp_path, db_url, conn):
     soft, comms = row(国标行业="", 经营范围="软件开发；信息技术咨询"), \
         row(国标行业="", 经营范围="通信设备制造")

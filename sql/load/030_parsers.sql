@@ -14,6 +14,19 @@ $$;
 COMMENT ON FUNCTION registry.credit_code_char(text, integer) IS
     'Value (0-30) of the character at byte i (0-based) of a unified social credit code.';
 
+-- A credit code as written -> the form it is checked and stored in: upper case, and
+-- full-width digits and letters (typed with a Chinese input method in full-width mode,
+-- ９１４４０６０４...) as ASCII ones. They were rejected as credit_code_invalid.
+-- translate() is for the codes that are not ASCII only: over a set of multibyte
+-- characters it takes 4.8 s a million codes, upper() alone 0.15 s.
+CREATE OR REPLACE FUNCTION registry.credit_code_form(raw text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN octet_length(raw) = length(raw) THEN upper(raw) ELSE upper(translate(raw, '０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ',
+                           '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZ')) END
+$$;
+COMMENT ON FUNCTION registry.credit_code_form(text) IS
+    'A unified social credit code as written -> upper case, full-width digits and letters as ASCII.';
+
 CREATE OR REPLACE FUNCTION registry.credit_code_valid(code text)
 RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     -- The format (18 characters of the code alphabet, digits in places 3-8) without a

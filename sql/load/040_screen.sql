@@ -147,7 +147,8 @@ BEGIN
     -- Step 1: the fields, with the parses that are per row (coordinates). A static
     -- statement with no optimisation fence, so that parallel workers do the parsing.
     CREATE UNLOGGED TABLE load_work.fields WITH (autovacuum_enabled = false) AS
-    SELECT s.line_no, s.pre_reason, s.pre_message, upper(s.credit_code) AS credit_code,
+    SELECT s.line_no, s.pre_reason, s.pre_message,
+           registry.credit_code_form(s.credit_code) AS credit_code,
            s.name, s.status, s.industry_code, s.business_scope, s.tags, s.capital,
            s.established, s.district, s.address, s.lon, s.lat,
            s.size_class AS size_given, s.digital_transformation AS dt_given, s.deregistered,
