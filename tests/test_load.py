@@ -1101,6 +1101,74 @@ def test_same_content_is_a_no_op_unless_forced(tmp_path, db_url, conn):
     assert forced.counts["unchanged"] == 2 and forced.counts["inserted"] == 0
 
 
+def test_an_export_that_returns_to_an_earlier_nights_content_is_loaded_again(
+        tmp_path, db_url, conn):
+    """Night 1 loads A, night 2 B (a firm missing), night 3 A again, byte for byte (the
+    upstream fixed its export). The third load was skipped as "already loaded" (run 1
+    had that content), and the firm stayed inactive: B's state was kept. Only the last
+    load counts now, and only when it read the same content the same way."""
+    keep, gone = row(), row()
+    a = write_csv(tmp_path / "a.csv", [keep, gone])
+    b = write_csv(tmp_path / "b.csv", [keep, row()])
+    first = load_file(db_url, a, crs="wgs84")
+    load_file(db_url, b, crs="wgs84", force=True)  # force: half the registry goes
+    assert not enterprise(conn, gone["统一社会信用代码"])["active"]
+    conn.commit()
+    back = load_file(db_url, a, crs="wgs84")
+    assert back.status == "succeeded" and back.load_run_id > first.load_run_id
+    assert enterprise(conn, gone["统一社会信用代码"])["active"]
+    assert load_file(db_url, a, crs="wgs84").status == "skipped"  # the same night again
+    # the same content read another way is another load: a corrected --crs, --map ...
+    other_crs = load_file(db_url, a, crs="gcj02")
+    assert other_crs.status == "succeeded"
+    assert load_file(db_url, a, crs="gcj02").status == "skipped"
+    assert load_file(db_url, a, crs="gcj02", full_refresh=False).status == "succeeded"
+    # a --map naming the column the header gives anyway reads it the same way
+    assert load_file(db_url, a, crs="gcj02", full_refresh=False,
+                     mapping={"name": "企业名称"}).status == "skipped"
+    mapped = load_file(db_url, a, crs="gcj02", full_refresh=False,
+                       mapping={"district": "注册地址"})
+    assert mapped.status == "succeeded"
+
+
+def test_the_layer_or_sheet_read_is_recorded_and_tells_loads_apart(tmp_path, db_url, conn):
+    """Two layers of one GeoPackage are two registries; the second was skipped as
+    "already loaded" (same file content). Which layer or sheet a load read was not
+    recorded either: registry.load_runs.layers now says."""
+    import numpy as np
+    import openpyxl
+    import pyogrio
+    import shapely
+
+    from industry_clusters.demo.synth import HEADERS as SHEET_HEADERS
+
+    path = tmp_path / "two.gpkg"
+    fields = ["企业名称", "统一社会信用代码", "登记状态", "注册资本", "国标行业"]
+    for name, rows in (("north", [row(), row()]), ("south", [row(), row(), row()])):
+        data = [np.array([r[f] for r in rows], dtype=object) for f in fields]
+        pts = shapely.points([[113.10 + i / 100, 23.03] for i in range(len(rows))])
+        pyogrio.raw.write(path, shapely.to_wkb(pts), data, fields, layer=name,
+                          geometry_type="Point", crs="EPSG:4326", driver="GPKG",
+                          append=path.exists())
+    north = load_file(db_url, path, crs="wgs84", layer="north", full_refresh=False)
+    south = load_file(db_url, path, crs="wgs84", layer="south", full_refresh=False)
+    assert (north.status, south.status) == ("succeeded", "succeeded")
+    assert south.counts["accepted"] == 3
+    assert load_file(db_url, path, crs="wgs84", layer="south",
+                     full_refresh=False).status == "skipped"
+    wb = openpyxl.Workbook()
+    wb.active.title = "名录"
+    wb.active.append(SHEET_HEADERS)
+    wb.active.append([row()[h] for h in SHEET_HEADERS])
+    wb.save(tmp_path / "r.xlsx")
+    book = load_file(db_url, tmp_path / "r.xlsx", crs="wgs84", full_refresh=False)
+    csv = load_file(db_url, write_csv(tmp_path / "c.csv", [row()]), crs="wgs84",
+                    full_refresh=False)
+    layers = dict(conn.execute("SELECT load_run_id, layers FROM registry.load_runs"))
+    assert [layers[r.load_run_id] for r in (north, south, book, csv)] == \
+        [["north"], ["south"], ["名录"], None]
+
+
 def test_first_load_builds_the_indexes_after_inserting(tmp_path, db_url, conn):
     """Into an empty registry the indexes are dropped and built again after the insert
     (new index oids), exactly as they were; later loads keep them."""

@@ -133,15 +133,29 @@ def refuse_projected(conn: psycopg.Connection, declared: str | None, name: str,
 
 def start_run(conn: psycopg.Connection, kind: str, path: Path | str, digest: str, size: int,
               fmt: str, crs: str, encoding: str | None, mapping: dict,
-              full_refresh: bool, preamble: list[dict] | None = None) -> int:
+              full_refresh: bool, preamble: list[dict] | None = None,
+              layers: list[str] | None = None) -> int:
     """Commit a 'running' load-run row (conn in autocommit) and return its id."""
     return conn.execute(
         "INSERT INTO registry.load_runs (kind, file_name, file_sha256, file_bytes, format, crs,"
-        " encoding, mapping, full_refresh, preamble)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING load_run_id",
+        " encoding, mapping, full_refresh, preamble, layers)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING load_run_id",
         (kind, str(path), digest, size, fmt, crs, encoding, Jsonb(mapping), full_refresh,
-         Jsonb(preamble) if preamble else None),
+         Jsonb(preamble) if preamble else None, layers),
     ).fetchone()[0]
+
+
+# The last successful load of enterprises, if it read the same content the same way: a
+# load is skipped only then. Not any earlier one: a registry that went back to an earlier
+# night's export (A, then B, then A again) must be loaded again, or B's state would stay.
+SAME_AS_LAST_LOAD = """
+SELECT load_run_id FROM (
+    SELECT * FROM registry.load_runs WHERE kind = 'enterprises' AND status = 'succeeded'
+    ORDER BY load_run_id DESC LIMIT 1) AS last
+WHERE file_sha256 = %(sha256)s AND crs = %(crs)s AND encoding IS NOT DISTINCT FROM %(encoding)s
+  AND mapping = %(mapping)s AND full_refresh = %(full_refresh)s
+  AND layers IS NOT DISTINCT FROM %(layers)s
+"""
 
 
 # Records a failed load (parameters: run id, error message); see db.run_transaction.
@@ -212,11 +226,6 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
         name = " + ".join(p.name for p in paths)
 
     with job_session(target, "load") as conn:
-        prev = conn.execute(
-            "SELECT max(load_run_id) FROM registry.load_runs WHERE kind = 'enterprises' "
-            "AND file_sha256 = %s AND status = 'succeeded'", (digest,)).fetchone()[0]
-        if prev and not force:
-            return LoadResult(None, "skipped", name, previous_run_id=prev)
         sources = []
         is_header = columns.header_matcher(mapping)
         try:
@@ -228,6 +237,16 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
             if first.implicit and fields.get("lon") == first.implicit["lon"]:
                 for src, p in zip(sources, paths, strict=True):  # the geometry's x and y
                     refuse_projected(conn, src.crs, p.name, crs, columns_hint=True)
+            # how the content is read: the same content read the same way as by the last
+            # load is not loaded again
+            read = {"sha256": digest, "crs": crs, "full_refresh": full_refresh,
+                    "encoding": ", ".join(dict.fromkeys(
+                        s.encoding for s in sources if s.encoding)) or None,
+                    "mapping": Jsonb({k: first.headers[v] for k, v in fields.items()}),
+                    "layers": [s.layer for s in sources] if first.layer is not None else None}
+            prev = conn.execute(SAME_AS_LAST_LOAD, read).fetchone()
+            if prev and not force:
+                return LoadResult(None, "skipped", name, previous_run_id=prev[0])
             # the lines above the header (a title, a note), kept with the run: not records,
             # but not dropped unseen either
             preamble = [{"part": (i + 1) if len(paths) > 1 else None, "line": n, "text": t}
@@ -236,10 +255,8 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
             # the format read (an XLSX named .xls is read as XLSX)
             run_id = start_run(conn, "enterprises", ", ".join(map(str, paths)), digest, size,
                                ", ".join(dict.fromkeys(s.fmt for s in sources)),
-                               crs, ", ".join(dict.fromkeys(
-                                   s.encoding for s in sources if s.encoding)) or None,
-                               {k: first.headers[v] for k, v in fields.items()}, full_refresh,
-                               preamble or None)
+                               crs, read["encoding"], read["mapping"].obj, full_refresh,
+                               preamble or None, read["layers"])
             counts = _load_transaction(conn, run_id, sources, paths, digests, fields, crs,
                                        full_refresh, max_deactivate, force, size, progress,
                                        notify, signatures)

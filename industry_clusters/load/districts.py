@@ -60,7 +60,8 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
     with job_session(target, "load") as conn:
         refuse_projected(conn, info["crs"], path.name, crs)
         run_id = start_run(conn, "districts", path, digest, size, path.suffix.lstrip("."),
-                           crs, text, {"name": fields[ni], "code": fields[ci]}, True)
+                           crs, text, {"name": fields[ni], "code": fields[ci]}, True,
+                           layers=[layer])
         with run_transaction(conn, FAIL_LOAD, run_id):
             conn.execute("SELECT registry.begin_district_load()")
             with conn.cursor().copy("COPY district_staging (line_no, name, code, wkb, raw)"

@@ -117,6 +117,7 @@ class Source:
     close: callable = lambda: None  # releases the file if ``records`` was never read to its end
     preamble: list[str] = field(default_factory=list)  # lines above the header (a title)
     crs: str | None = None  # a layer's CRS as GDAL gives it ('EPSG:4326', or its WKT)
+    layer: str | None = None  # the layer or sheet read (None for a CSV)
 
 
 def detect_format(path: Path, fmt: str | None) -> str:
@@ -449,7 +450,7 @@ def _sheet(path: Path, fmt: str, rows: Iterator[list[str]], title: str, sheets: 
         finally:
             close()
 
-    return Source(fmt, header, records(), preamble=preamble, close=close)
+    return Source(fmt, header, records(), preamble=preamble, close=close, layer=title)
 
 
 # -- GeoJSON / GeoPackage (GDAL via pyogrio) ---------------------------------------
@@ -659,4 +660,4 @@ def _ogr(path: Path, fmt: str, layer: str | None = None) -> Source:
                 else:
                     yield Record(values)
 
-    return Source(fmt, headers, records(), implicit=implicit, crs=info["crs"])
+    return Source(fmt, headers, records(), implicit=implicit, crs=info["crs"], layer=layer)

@@ -173,7 +173,7 @@ COMMENT ON COLUMN registry.load_runs.status IS 'running, succeeded, failed, aban
 COMMENT ON COLUMN registry.load_runs.started_at IS 'When the load started.';
 COMMENT ON COLUMN registry.load_runs.finished_at IS 'When the load ended (any outcome).';
 COMMENT ON COLUMN registry.load_runs.file_name IS 'Input file name as given.';
-COMMENT ON COLUMN registry.load_runs.file_sha256 IS 'SHA-256 of the file content: the same content is not loaded twice without --force.';
+COMMENT ON COLUMN registry.load_runs.file_sha256 IS 'SHA-256 of the file content. A load is skipped (unless --force) when the last successful load of enterprises read the same content the same way: crs, encoding, mapping, full refresh or not, layers.';
 COMMENT ON COLUMN registry.load_runs.file_bytes IS 'File size in bytes.';
 COMMENT ON COLUMN registry.load_runs.format IS 'csv, xlsx, xls, geojson or gpkg.';
 COMMENT ON COLUMN registry.load_runs.crs IS 'Coordinate system of the input: wgs84, gcj02, bd09 or cgcs2000.';
@@ -202,6 +202,10 @@ COMMENT ON COLUMN registry.load_runs.preamble IS 'The lines above the header tha
 -- added by revision 0049: a load of several files, the parts of one export (nightly)
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS parts jsonb;
 COMMENT ON COLUMN registry.load_runs.parts IS 'A load of several files (the parts of one export, loaded as one): each part in order, {{part, file, sha256, bytes, first_line, records}}, first_line being its first record''s number in the load. NULL for one file. file_name then lists the files, file_sha256 is the hash of their hashes, file_bytes their total.';
+-- added by revision 0076: what was read of each file (a load is skipped only when the
+-- last load read the same content the same way)
+ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS layers text[];
+COMMENT ON COLUMN registry.load_runs.layers IS 'The layer (GeoPackage, GeoJSON) or sheet (workbook) read, one per part in the order read; NULL for a CSV, and for the loads before revision 0076.';
 COMMENT ON COLUMN registry.load_runs.rows_deactivated IS 'Enterprises marked inactive because a full refresh did not contain them.';
 COMMENT ON COLUMN registry.load_runs.duration_s IS 'Wall-clock duration in seconds.';
 COMMENT ON COLUMN registry.load_runs.error IS 'Error message of a failed load.';
