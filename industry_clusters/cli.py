@@ -255,9 +255,11 @@ def _reading_options(command):
                      help="Text encoding of a CSV file."),
         click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
                      help="Take FIELD from COLUMN instead of the preset headers (repeatable)."),
-        click.option("--layer", default=None,
+        click.option("--layer", "layers", multiple=True, metavar="NAME",
                      help="Layer of a GeoPackage [default: its only point layer], or sheet of "
-                          "a workbook [default: the first]."),
+                          "a workbook [default: every sheet with the header of the first "
+                          "that names known columns]. Repeat it to read several as parts "
+                          "of one export."),
     )):
         command = option(command)
     return command
@@ -277,7 +279,7 @@ def _reading_options(command):
               help="A partial export: do not mark enterprises missing from it inactive.")
 @pass_app
 def load_cmd(app: App, files: tuple[Path, ...], fmt, crs, encoding, maps, force,
-             incremental, layer) -> None:
+             incremental, layers) -> None:
     """Load a registry export (CSV, also compressed; XLSX, XLS, GeoJSON, GeoPackage), screened
     as in the study.
 
@@ -292,7 +294,7 @@ def load_cmd(app: App, files: tuple[Path, ...], fmt, crs, encoding, maps, force,
     try:
         result = load_file(app.target, list(files), crs=crs, fmt=fmt, encoding=encoding,
                            mapping=columns.parse_map_options(maps), force=force,
-                           full_refresh=not incremental, layer=layer, progress=update,
+                           full_refresh=not incremental, layer=list(layers), progress=update,
                            notify=app.notify)
     finally:
         if bar is not None:
@@ -624,7 +626,7 @@ def qgis_install_styles(app: App) -> None:
 @click.option("--eps", type=float, default=500.0, show_default=True, help="DBSCAN eps, metres.")
 @click.option("--min-points", type=int, default=30, show_default=True, help="DBSCAN min points.")
 @pass_app
-def nightly_cmd(app: App, files, crs, fmt, encoding, maps, layer, export_dir, keep_runs,
+def nightly_cmd(app: App, files, crs, fmt, encoding, maps, layers, export_dir, keep_runs,
                 keep_rejects, eps, min_points) -> None:
     """Load -> cluster -> refresh -> export, unattended (cron, systemd timer).
 
@@ -635,7 +637,7 @@ def nightly_cmd(app: App, files, crs, fmt, encoding, maps, layer, export_dir, ke
     from industry_clusters.nightly import run_nightly
 
     result = run_nightly(app.target, list(files), crs=crs, fmt=fmt, encoding=encoding,
-                         mapping=columns.parse_map_options(maps), layer=layer,
+                         mapping=columns.parse_map_options(maps), layer=list(layers),
                          export_dir=export_dir, keep_runs=keep_runs,
                          keep_rejects=keep_rejects, eps=eps,
                          min_points=min_points, say=app.say, notify=app.notify)

@@ -29,7 +29,7 @@ class NightlyResult:
 
 def run_nightly(target, files: list[Path], *, crs: str, fmt: str | None = None,
                 encoding: str = "auto", mapping: dict[str, str] | None = None,
-                layer: str | None = None, export_dir: Path | None = None,
+                layer: str | list[str] | None = None, export_dir: Path | None = None,
                 keep_runs: int = 7, keep_rejects: int = 30, eps: float = 500.0,
                 min_points: int = 30,
                 say: Callable[[str], None] = print,

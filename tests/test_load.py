@@ -439,19 +439,22 @@ def test_xlsx(tmp_path, db_url, conn):
     assert counts_add_up(conn, res.load_run_id)["by_reason"] == {"status_inactive": 1}
 
 
-def write_xls(path, rows: list[list], sheet: str = "企业", date_columns=()):
-    """An Excel 97-2003 workbook (xlwt): numbers stay numbers, dates are date cells."""
+def write_xls(path, rows: list[list], sheet: str = "企业", date_columns=(),
+              more: dict[str, list[list]] | None = None):
+    """An Excel 97-2003 workbook (xlwt): numbers stay numbers, dates are date cells.
+    ``more``: further sheets, by name."""
     import xlwt
 
     wb = xlwt.Workbook(encoding="utf-8")
-    ws = wb.add_sheet(sheet)
     dated = xlwt.easyxf(num_format_str="YYYY-MM-DD")
-    for i, values in enumerate(rows):
-        for j, v in enumerate(values):
-            if j in date_columns and i:
-                ws.write(i, j, v, dated)
-            elif v != "":
-                ws.write(i, j, v)
+    for name, cells in {sheet: rows, **(more or {})}.items():
+        ws = wb.add_sheet(name)
+        for i, values in enumerate(cells):
+            for j, v in enumerate(values):
+                if j in date_columns and i:
+                    ws.write(i, j, v, dated)
+                elif v != "":
+                    ws.write(i, j, v)
     wb.save(str(path))
     return path
 
@@ -524,6 +527,64 @@ def test_xls_sheets_and_files_that_are_not_xls(tmp_path, db_url, conn):
                    "save it as .xlsx or CSV")
 
 
+@pytest.mark.parametrize("ext", ["xls", "xlsx"])
+def test_a_workbook_split_over_sheets_is_read_as_one_export(tmp_path, db_url, conn, ext):
+    """An XLS sheet holds 65,536 rows, so portals split a larger export over sheets of one
+    header (Sheet1, Sheet2 ...), often after a notes sheet. Only the first sheet was
+    read: a full refresh marked every firm of the later sheets inactive, without a word.
+    Now every sheet with the export's header is a part of it (rejects name their part,
+    load_runs.parts and .layers the sheets); a sheet of another header is named as not
+    read; --layer, repeated, picks sheets."""
+    import openpyxl
+
+    notes = [["说明：本表分为多个工作表"], ["数据来源：测试"]]
+    one, two = [row(), row()], [row(), row(注册资本=""), row()]
+    sheets = {"说明": notes, "Sheet1": [HEADERS] + [[r[h] for h in HEADERS] for r in one],
+              "Sheet2": [HEADERS] + [[r[h] for h in HEADERS] for r in two], "Sheet3": []}
+    path = tmp_path / f"split.{ext}"
+    if ext == "xls":
+        first = next(iter(sheets))
+        write_xls(path, sheets[first], sheet=first,
+                  more={k: v for k, v in sheets.items() if k != first})
+    else:
+        wb = openpyxl.Workbook()
+        wb.remove(wb.active)
+        for name, cells in sheets.items():
+            ws = wb.create_sheet(name)
+            for values in cells:
+                ws.append(values)
+        wb.save(path)
+    # every firm of both sheets is in the registry: a full refresh deactivates none
+    load_file(db_url, write_csv(tmp_path / "all.csv", one + two), crs="wgs84")
+    r = run_cli("load", str(path), "--crs", "wgs84", url=db_url)
+    assert r.exit_code == 0, r.output
+    assert "accepted 4, rejected 1" in r.output and "deactivated 0" in r.output, r.output
+    assert f"sheet '说明' of split.{ext} not read: its header is not that of sheet " \
+           "'Sheet1' (--layer reads it)" in r.output
+    run, parts, layers = conn.execute(
+        "SELECT load_run_id, parts, layers FROM registry.load_runs "
+        "ORDER BY load_run_id DESC LIMIT 1").fetchone()
+    assert layers == ["Sheet1", "Sheet2"]
+    assert [(p["part"], p["layer"], p["first_line"], p["records"]) for p in parts] == \
+        [(1, "Sheet1", 1, 2), (2, "Sheet2", 3, 3)]
+    assert conn.execute("SELECT part, line_no, reason FROM registry.rejects "
+                        "WHERE load_run_id = %s", (run,)).fetchall() == \
+        [(2, 2, "capital_irregular")]
+    conn.commit()
+    # the sheets asked for, in the order asked; a sheet of another header is refused
+    picked = load_file(db_url, path, crs="wgs84", layer=["Sheet2"], full_refresh=False)
+    assert picked.counts["read"] == 3
+    both = load_file(db_url, path, crs="wgs84", layer=["Sheet2", "Sheet1"],
+                     full_refresh=False)
+    assert both.counts["read"] == 5 and both.notes == []
+    assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", "--layer", "Sheet1",
+                                  "--layer", "说明", url=db_url),
+                          f"split.{ext} (sheet '说明') is not a part of the same export as "
+                          f"split.{ext} (sheet 'Sheet1')")
+    assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", "--layer", "Sheet1",
+                                  "--layer", "Sheet1", url=db_url), "names a layer twice")
+
+
 TITLE = ["佛山市数字经济企业名录（2024年）", "数据来源：测试,,,"]
 
 
@@ -592,8 +653,8 @@ def test_a_header_not_found_near_the_top_is_the_first_line(tmp_path, db_url, con
 
 
 def test_xlsx_sheet(tmp_path, db_url, conn):
-    """The data on a later sheet (a cover sheet first): --layer names the sheet, and the
-    error for an empty first sheet says so."""
+    """The data on a later sheet (a blank cover sheet first) is found without --layer;
+    --layer names a sheet, and the error for an empty one says so."""
     import openpyxl
 
     wb = openpyxl.Workbook()
@@ -604,7 +665,12 @@ def test_xlsx_sheet(tmp_path, db_url, conn):
     ws.append([r[h] for h in HEADERS])
     wb.save(tmp_path / "s.xlsx")
     assert_one_line_error(run_cli("load", str(tmp_path / "s.xlsx"), "--crs", "wgs84",
-                                  url=db_url), "sheet '说明' is empty", "--layer", "说明, 企业")
+                                  "--layer", "说明", url=db_url),
+                          "sheet '说明' is empty: expected a header row")
+    found = load_file(db_url, tmp_path / "s.xlsx", crs="wgs84", full_refresh=False)
+    assert found.counts["accepted"] == 1 and found.notes == []
+    conn.execute("DELETE FROM registry.enterprises")
+    conn.commit()
     assert_one_line_error(run_cli("load", str(tmp_path / "s.xlsx"), "--crs", "wgs84",
                                   "--layer", "x", url=db_url), "no sheet 'x'; sheets: 说明, 企业")
     # an encoding means nothing to a workbook: it was ignored without a word
@@ -1156,6 +1222,9 @@ def test_the_layer_or_sheet_read_is_recorded_and_tells_loads_apart(tmp_path, db_
     assert south.counts["accepted"] == 3
     assert load_file(db_url, path, crs="wgs84", layer="south",
                      full_refresh=False).status == "skipped"
+    both = load_file(db_url, path, crs="wgs84", layer=["north", "south"], full_refresh=False)
+    assert both.counts["read"] == 5 and both.file == "two.gpkg (layer 'north') + " \
+        "two.gpkg (layer 'south')"
     wb = openpyxl.Workbook()
     wb.active.title = "名录"
     wb.active.append(SHEET_HEADERS)
@@ -1165,8 +1234,8 @@ def test_the_layer_or_sheet_read_is_recorded_and_tells_loads_apart(tmp_path, db_
     csv = load_file(db_url, write_csv(tmp_path / "c.csv", [row()]), crs="wgs84",
                     full_refresh=False)
     layers = dict(conn.execute("SELECT load_run_id, layers FROM registry.load_runs"))
-    assert [layers[r.load_run_id] for r in (north, south, book, csv)] == \
-        [["north"], ["south"], ["名录"], None]
+    assert [layers[r.load_run_id] for r in (north, south, both, book, csv)] == \
+        [["north"], ["south"], ["north", "south"], ["名录"], None]
 
 
 def test_first_load_builds_the_indexes_after_inserting(tmp_path, db_url, conn):

@@ -23,7 +23,13 @@ from psycopg.types.json import Jsonb
 from industry_clusters.db import hold_registry, job_session, run_transaction
 from industry_clusters.errors import UserError
 from industry_clusters.load import columns
-from industry_clusters.load.readers import FORMATS, NotClean, detect_format, open_source, unreadable
+from industry_clusters.load.readers import (
+    FORMATS,
+    NotClean,
+    detect_format,
+    open_sources,
+    unreadable,
+)
 
 CRS_CHOICES = ("wgs84", "gcj02", "bd09", "cgcs2000")
 
@@ -37,15 +43,17 @@ class LoadResult:
     seconds: float = 0.0
     previous_run_id: int | None = None
     preamble: int = 0  # lines above the header, skipped (registry.load_runs.preamble)
+    notes: list[str] = field(default_factory=list)  # what of the files was not read (a sheet)
 
     @property
     def rows_per_second(self) -> float:
         return self.counts.get("read", 0) / self.seconds if self.seconds else 0.0
 
     def summary(self) -> str:
+        notes = "".join(f"; {n}" for n in self.notes)
         if self.status == "skipped":
             return (f"{self.file}: already loaded with the same content (load run "
-                    f"{self.previous_run_id}); nothing to do (--force loads it again)")
+                    f"{self.previous_run_id}); nothing to do (--force loads it again){notes}")
         c = self.counts
         parts = [f"load run {self.load_run_id}: read {c['read']}, accepted {c['accepted']}, "
                  f"rejected {c['rejected']}"]
@@ -56,7 +64,7 @@ class LoadResult:
                  "skipped (registry.load_runs.preamble)" if self.preamble else "")
         return (" ".join(parts) + f"; inserted {c['inserted']}, updated {c['updated']}, "
                 f"unchanged {c['unchanged']}, deactivated {c['deactivated']}{history}"
-                f"{above}; {self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)")
+                f"{above}; {self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s){notes}")
 
 
 def file_digest(path: Path) -> tuple[str, int]:
@@ -176,10 +184,10 @@ def _parts(path) -> list[Path]:
     return paths
 
 
-def _check_headers(sources: list, paths: list[Path]) -> None:
+def _check_headers(sources: list, labels: list[str]) -> None:
     """The parts of one export share one header: the same columns in the same order."""
     first = sources[0].headers
-    for src, p in zip(sources[1:], paths[1:], strict=True):
+    for src, label in zip(sources[1:], labels[1:], strict=True):
         if src.headers == first:
             continue
         missing = [h for h in first if h not in src.headers]
@@ -188,23 +196,29 @@ def _check_headers(sources: list, paths: list[Path]) -> None:
             f"it lacks {', '.join(map(repr, missing[:5]))}" if missing else "",
             f"it has {', '.join(map(repr, extra[:5]))} besides" if extra else "") if x) \
             or "the same columns in another order"
-        raise UserError(f"{p.name} is not a part of the same export as {paths[0].name}: its "
+        raise UserError(f"{label} is not a part of the same export as {labels[0]}: its "
                         f"header differs ({what}); load it on its own with --incremental")
 
 
 def load_file(target, path, *, crs: str | None, fmt: str | None = None,
               encoding: str = "auto", mapping: dict[str, str] | None = None,
-              force: bool = False, full_refresh: bool = True, layer: str | None = None,
+              force: bool = False, full_refresh: bool = True,
+              layer: str | list[str] | None = None,
               max_deactivate: float = 0.5,
               progress: Callable[[int, int], None] | None = None,
               notify: Callable[[str], None] | None = None) -> LoadResult:
     """Load one registry export: one file, or several (a list of paths) that are the parts
     of one export, loaded as one (one transaction, one full refresh over all of them).
     ``layer``: the layer of a GeoPackage or GeoJSON (default: the only one, or the only
-    point layer), or the sheet of a workbook (default: the first). Raises UserError for
+    point layer), or the sheet of a workbook (default: every sheet of the export's header,
+    readers.workbook_sources); a list: the layers or sheets of each file, read as parts of
+    the export. Raises UserError for
     anything the user can fix. ``notify`` hears of a wait (a clustering run holding the
     registry)."""
     paths = _parts(path)
+    layers = [layer] if isinstance(layer, str) else list(layer or []) or None
+    if layers and len(set(layers)) < len(layers):
+        raise UserError("--layer names a layer twice; give each layer or sheet once")
     formats = {detect_format(p, fmt) for p in paths}
     if len(formats) > 1:
         raise UserError(f"the parts of one export must have one format, not "
@@ -226,16 +240,24 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
         name = " + ".join(p.name for p in paths)
 
     with job_session(target, "load") as conn:
-        sources = []
+        sources, notes = [], []  # notes: what of the files is not read (a sheet)
+        src_paths = []  # the file of each source (a workbook gives one per sheet read)
         is_header = columns.header_matcher(mapping)
         try:
             for p in paths:
-                sources.append(open_source(p, fmt, encoding, layer, is_header))
-            _check_headers(sources, paths)
+                opened, passed_over = open_sources(p, fmt, encoding, layers, is_header)
+                sources += opened
+                src_paths += [p] * len(opened)
+                notes += passed_over
+            labels = [_label(src, p, src_paths.count(p) > 1)
+                      for src, p in zip(sources, src_paths, strict=True)]
+            if len(sources) > len(paths):
+                name = " + ".join(labels)
+            _check_headers(sources, labels)
             first = sources[0]
-            fields = columns.resolve(first.headers, mapping, first.implicit, paths[0].name)
+            fields = columns.resolve(first.headers, mapping, first.implicit, labels[0])
             if first.implicit and fields.get("lon") == first.implicit["lon"]:
-                for src, p in zip(sources, paths, strict=True):  # the geometry's x and y
+                for src, p in zip(sources, src_paths, strict=True):  # the geometry's x and y
                     refuse_projected(conn, src.crs, p.name, crs, columns_hint=True)
             # how the content is read: the same content read the same way as by the last
             # load is not loaded again
@@ -246,10 +268,11 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
                     "layers": [s.layer for s in sources] if first.layer is not None else None}
             prev = conn.execute(SAME_AS_LAST_LOAD, read).fetchone()
             if prev and not force:
-                return LoadResult(None, "skipped", name, previous_run_id=prev[0])
+                return LoadResult(None, "skipped", name, previous_run_id=prev[0],
+                                  notes=notes)
             # the lines above the header (a title, a note), kept with the run: not records,
             # but not dropped unseen either
-            preamble = [{"part": (i + 1) if len(paths) > 1 else None, "line": n, "text": t}
+            preamble = [{"part": (i + 1) if len(sources) > 1 else None, "line": n, "text": t}
                         for i, src in enumerate(sources)
                         for n, t in enumerate(src.preamble, 1)]
             # the format read (an XLSX named .xls is read as XLSX)
@@ -257,14 +280,24 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
                                ", ".join(dict.fromkeys(s.fmt for s in sources)),
                                crs, read["encoding"], read["mapping"].obj, full_refresh,
                                preamble or None, read["layers"])
-            counts = _load_transaction(conn, run_id, sources, paths, digests, fields, crs,
-                                       full_refresh, max_deactivate, force, size, progress,
-                                       notify, signatures)
+            digest_of = dict(zip(paths, digests, strict=True))
+            counts = _load_transaction(conn, run_id, sources,
+                                       [(p, digest_of[p]) for p in src_paths], fields,
+                                       crs, full_refresh, max_deactivate, force, size,
+                                       progress, notify, dict(zip(paths, signatures,
+                                                                  strict=True)))
         finally:
             for src in sources:
                 src.close()
     return LoadResult(run_id, "succeeded", name, counts, time.monotonic() - t0,
-                      preamble=len(preamble))
+                      preamble=len(preamble), notes=notes)
+
+
+def _label(src, path: Path, several: bool) -> str:
+    """How a source is named in messages: its file, and its sheet or layer when the file
+    gives several."""
+    return f"{path.name} ({'sheet' if src.fmt in ('xlsx', 'xls') else 'layer'} " \
+           f"{src.layer!r})" if several else path.name
 
 
 def _stage(conn, sources, sizes: list[int], progress) -> tuple[list[int], str]:
@@ -320,17 +353,18 @@ def _stage(conn, sources, sizes: list[int], progress) -> tuple[list[int], str]:
     return counts, "python"
 
 
-def _parts_record(paths: list[Path], digests: list[tuple[str, int]],
+def _parts_record(sources: list, files: list[tuple[Path, tuple[str, int]]],
                   records: list[int]) -> list[dict] | None:
-    """registry.load_runs.parts: each file of a load of several, and its records' numbers
-    in the load (what maps a reject to its file); None for one file."""
-    if len(paths) == 1:
+    """registry.load_runs.parts: each part of a load of several (a file, or a sheet or
+    layer of one), and its records' numbers in the load (what maps a reject to its part);
+    None for a load of one part."""
+    if len(sources) == 1:
         return None
     firsts = [1 + sum(records[:i]) for i in range(len(records))]
-    return [{"part": i, "file": str(p), "sha256": d, "bytes": b, "first_line": f,
-             "records": r}
-            for i, (p, (d, b), f, r) in enumerate(zip(paths, digests, firsts, records,
-                                                      strict=True), 1)]
+    return [{"part": i, "file": str(p), **({"layer": src.layer} if src.layer else {}),
+             "sha256": d, "bytes": b, "first_line": f, "records": r}
+            for i, (src, (p, (d, b)), f, r) in enumerate(zip(sources, files, firsts, records,
+                                                             strict=True), 1)]
 
 
 def _signature(path: Path) -> tuple[int, int] | None:
@@ -342,19 +376,23 @@ def _signature(path: Path) -> tuple[int, int] | None:
     return st.st_size, st.st_mtime_ns
 
 
-def _load_transaction(conn, run_id, sources, paths, digests, fields, crs, full_refresh,
+def _load_transaction(conn, run_id, sources, files, fields, crs, full_refresh,
                       max_deactivate, force, size, progress, notify, signatures) -> dict:
+    """``files``: the file of each source, and its (sha256, bytes); ``signatures``: each
+    file's before it was read."""
     headers = columns.unique_headers(sources[0].headers)
     with run_transaction(conn, FAIL_LOAD, run_id):
-        records, parser = _stage(conn, sources, [b for _, b in digests], progress)
+        # for the progress, a file's bytes are shared by its sources (a workbook's sheets)
+        shares = [b // sum(q == p for q, _ in files) for p, (_, b) in files]
+        records, parser = _stage(conn, sources, shares, progress)
         # A file still being written (an upstream copy not finished at the nightly hour)
         # reads as a shorter export: its missing firms would be marked inactive.
-        for p, before in zip(paths, signatures, strict=True):
+        for p, before in signatures.items():
             if _signature(p) != before:
                 raise UserError(f"{p.name} changed while it was read; it may still be being "
                                 "written: load it again once it is complete (nothing loaded)")
         n = sum(records)
-        parts = _parts_record(paths, digests, records)
+        parts = _parts_record(sources, files, records)
         conn.execute("UPDATE registry.load_runs SET parser = %s, parts = %s "
                      "WHERE load_run_id = %s",
                      (parser, Jsonb(parts) if parts else None, run_id))

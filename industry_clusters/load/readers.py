@@ -176,23 +176,36 @@ def open_binary(path: Path):
 PREAMBLE_MAX = 10
 
 
-def open_source(path: Path, fmt: str, encoding: str = "auto", layer: str | None = None,
-                is_header: Callable[[list[str]], bool] | None = None) -> Source:
-    """``is_header``: tells the header row among the first PREAMBLE_MAX rows of a CSV or
-    sheet (the rows above it are the preamble, kept in Source.preamble); without it, or
-    when no row passes, the first row is the header."""
-    if layer is not None and fmt == "csv":
+def open_sources(path: Path, fmt: str, encoding: str = "auto",
+                 layers: list[str] | None = None,
+                 is_header: Callable[[list[str]], bool] | None = None
+                 ) -> tuple[list[Source], list[str]]:
+    """The sources of one file, and notes on what of it is not read (a workbook's sheet).
+    A CSV is one; a GDAL file is the layer asked for, or each of ``layers`` (--layer,
+    repeated), or its only point layer; a workbook is the sheets asked for, or every
+    sheet of the export's header (workbook_sources). ``is_header``: tells the header row
+    among the first PREAMBLE_MAX rows of a CSV or sheet (the rows above it are the
+    preamble, kept in Source.preamble); without it, or when no row passes, the first row
+    is the header."""
+    if layers and fmt == "csv":
         raise UserError("--layer is for a GeoPackage's layer or a workbook's sheet, not a CSV")
     if encoding != "auto" and fmt != "csv":  # it was ignored
         raise UserError(f"--encoding is for a CSV; {path.name} is {fmt.upper()}, whose text "
                         "is Unicode by its format: leave --encoding out")
     if fmt == "csv":
-        return _csv(path, encoding, is_header)
-    if fmt == "xlsx":
-        return _xlsx(path, layer, is_header)
-    if fmt == "xls":
-        return _xls(path, layer, is_header)
-    return _ogr(path, fmt, layer)
+        return [_csv(path, encoding, is_header)], []
+    if fmt in ("xlsx", "xls"):
+        return workbook_sources(_xlsx(path) if fmt == "xlsx" else _xls(path), layers,
+                                is_header)
+    sources: list[Source] = []
+    try:
+        for layer in layers or [None]:
+            sources.append(_ogr(path, fmt, layer))
+    except BaseException:
+        for src in sources:
+            src.close()
+        raise
+    return sources, []
 
 
 def _header_index(rows: list[list[str]], is_header) -> int:
@@ -330,7 +343,122 @@ def _cell(v) -> str:
     return str(v)
 
 
-def _xlsx(path: Path, sheet: str | None = None, is_header=None) -> Source:
+class Workbook:
+    """An open XLSX or XLS workbook whose sheets are read as sources. It is released when
+    the last user lets go of it: the one who opened it (``close``) and each sheet's source
+    (at the end of its records, or when closed)."""
+
+    def __init__(self, path: Path, fmt: str, names: list[str],
+                 rows: Callable[[str], Iterator[list[str]]], release: Callable[[], None]):
+        self.path, self.fmt, self.names, self._rows, self._release = \
+            path, fmt, names, rows, release
+        self._users = 0
+        self.close = self._user()  # the opener's hold
+
+    def _user(self) -> Callable[[], None]:
+        self._users += 1
+        done = False
+
+        def let_go() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                self._users -= 1
+                if self._users == 0:
+                    self._release()
+        return let_go
+
+    def sheet(self, name: str, is_header) -> Source | None:
+        """The sheet's records, or None for a blank sheet (no value in its first rows)."""
+        close = self._user()
+        try:
+            rows = self._rows(name)
+            top = list(itertools.islice(rows, PREAMBLE_MAX))
+        except BaseException:
+            close()
+            raise
+        h = _header_index(top, is_header)
+        header = top[h] if top else []
+        while header and not header[-1].strip():
+            header.pop()
+        if not header:
+            close()
+            return None
+        preamble = [",".join(v for v in r if v.strip()) for r in top[:h]]
+        return Source(self.fmt, header, _sheet_records(itertools.chain(top[h + 1:], rows),
+                                                       len(header), close),
+                      preamble=preamble, close=close, layer=name)
+
+
+def _sheet_records(rows: Iterator[list[str]], width: int,
+                   close: Callable[[], None]) -> Iterator[Record]:
+    """A sheet's rows below its header, its cells read as text (_cell): blank rows
+    skipped, a row with values beyond the header's columns rejected as field_count."""
+    try:
+        for values in rows:
+            if not any(v.strip() for v in values):
+                continue
+            extra = values[width:]
+            values = (values + [""] * width)[:width]
+            if any(x.strip() for x in extra):
+                yield Record(values + extra, "field_count",
+                             f"the row has values beyond the {width} header columns")
+            elif _BAD_CHARS.search("".join(values)):
+                fixed, reason, msg = _sanitise(values)
+                yield Record(fixed, reason, msg)
+            else:
+                yield Record(values)
+    finally:
+        close()
+
+
+def workbook_sources(book: Workbook, sheets: list[str] | None,
+                     is_header) -> tuple[list[Source], list[str]]:
+    """The sheets of a workbook to load as the parts of one export, and a note for each
+    sheet with values that is not read. ``sheets``: those asked for (--layer), each of
+    which must have a header. Without, every sheet whose header is the export's: the
+    first sheet with a header naming known fields sets it (a workbook of more than
+    65,536 rows in XLS form is split by its portal over sheets of one header; a notes
+    sheet, or a blank one, is passed over). When no sheet names known fields, the
+    first sheet with values is read, and the columns it lacks are reported."""
+    path = book.path
+    opened: list[Source] = []  # closed if anything fails
+    try:
+        for name in sheets or []:
+            if name not in book.names:
+                raise UserError(f"{path.name} has no sheet {name!r}; sheets: "
+                                f"{', '.join(book.names)}")
+        for name in sheets or book.names:
+            src = book.sheet(name, is_header)
+            if src is not None:
+                opened.append(src)
+            elif sheets:
+                raise UserError(f"{path.name}: sheet {name!r} is empty: expected a header "
+                                "row")
+        if sheets:
+            return opened, []
+        if not opened:
+            raise UserError(f"{path.name} has no sheet with values: expected a header row "
+                            f"(sheets: {', '.join(book.names)})")
+        export = next((s for s in opened if is_header and is_header(s.headers)), opened[0])
+        sources, skipped = [], []
+        for src in opened:
+            if src.headers == export.headers:
+                sources.append(src)
+            else:
+                src.close()
+                skipped.append(f"sheet {src.layer!r} of {path.name} not read: its header is "
+                               f"not that of sheet {export.layer!r} (--layer reads it)")
+        return sources, skipped
+    except BaseException:
+        for src in opened:
+            src.close()
+        raise
+    finally:
+        book.close()
+
+
+def _xlsx(path: Path) -> Workbook:
     import openpyxl
 
     # opened as a file, not by name: openpyxl refuses a name not ending in .xlsx, and
@@ -342,17 +470,14 @@ def _xlsx(path: Path, sheet: str | None = None, is_header=None) -> Source:
         f.close()
         raise UserError(f"{path.name} is not a readable XLSX workbook: {exc}") from None
 
-    def close() -> None:
+    def release() -> None:
         wb.close()
         f.close()
 
-    sheets = list(wb.sheetnames)
-    if sheet is not None and sheet not in sheets:
-        close()
-        raise UserError(f"{path.name} has no sheet {sheet!r}; sheets: {', '.join(sheets)}")
-    ws = wb[sheet] if sheet is not None else wb.worksheets[0]
-    rows = ([_cell(v) for v in r] for r in ws.iter_rows(values_only=True))
-    return _sheet(path, "xlsx", rows, ws.title, sheets, sheet, is_header, close)
+    def rows(name: str) -> Iterator[list[str]]:
+        return ([_cell(v) for v in r] for r in wb[name].iter_rows(values_only=True))
+
+    return Workbook(path, "xlsx", list(wb.sheetnames), rows, release)
 
 
 # An Excel 97-2003 workbook (BIFF, an OLE2 compound file) opens with these bytes; many
@@ -360,15 +485,15 @@ def _xlsx(path: Path, sheet: str | None = None, is_header=None) -> Source:
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def _xls(path: Path, sheet: str | None = None, is_header=None) -> Source:
-    """An Excel 97-2003 workbook, by xlrd. A sheet holds at most 65,536 rows, and xlrd
-    reads one sheet at a time (on_demand), so memory stays bounded without a stream."""
+def _xls(path: Path) -> Workbook:
+    """An Excel 97-2003 workbook, by xlrd. A sheet holds at most 65,536 rows; xlrd parses
+    one sheet at a time (on_demand) and a sheet is let go once its rows are read."""
     import xlrd
 
     with open(path, "rb") as f:
         magic = f.read(8)
     if magic.startswith(b"PK\x03\x04"):  # an XLSX workbook named .xls: read as what it is
-        return _xlsx(path, sheet, is_header)
+        return _xlsx(path)
     if not magic.startswith(_OLE2):
         looks = ("an HTML page" if magic.lstrip().lower().startswith((b"<", b"\xef\xbb\xbf<"))
                  else "text or another format")
@@ -384,16 +509,8 @@ def _xls(path: Path, sheet: str | None = None, is_header=None) -> Source:
     try:  # xlrd raises what its parser meets in a damaged file: IndexError, struct.error...
         # logfile: xlrd writes its warnings on a damaged file to standard output
         book = xlrd.open_workbook(path, on_demand=True, logfile=io.StringIO())
-        sheets = book.sheet_names()
+        names = book.sheet_names()
     except Exception as exc:
-        raise damaged(exc) from None
-    if sheet is not None and sheet not in sheets:
-        book.release_resources()
-        raise UserError(f"{path.name} has no sheet {sheet!r}; sheets: {', '.join(sheets)}")
-    try:  # the whole sheet is parsed here
-        ws = book.sheet_by_name(sheet) if sheet is not None else book.sheet_by_index(0)
-    except Exception as exc:
-        book.release_resources()
         raise damaged(exc) from None
 
     def value(kind: int, v):
@@ -408,49 +525,20 @@ def _xls(path: Path, sheet: str | None = None, is_header=None) -> Source:
             return xlrd.error_text_from_code.get(v, "#ERR")  # as Excel shows it (#N/A)
         return _cell(v) if kind in (xlrd.XL_CELL_NUMBER, xlrd.XL_CELL_TEXT) else ""
 
-    rows = ([value(k, v) for k, v in zip(ws.row_types(i), ws.row_values(i), strict=True)]
-            for i in range(ws.nrows))
-    return _sheet(path, "xls", rows, ws.name, sheets, sheet, is_header, book.release_resources)
+    def rows(name: str) -> Iterator[list[str]]:
+        try:  # the whole sheet is parsed here
+            ws = book.sheet_by_name(name)
+        except Exception as exc:
+            raise damaged(exc) from None
 
+        def read() -> Iterator[list[str]]:
+            for i in range(ws.nrows):
+                yield [value(k, v) for k, v in zip(ws.row_types(i), ws.row_values(i),
+                                                   strict=True)]
+            book.unload_sheet(name)  # read: its memory goes
+        return read()
 
-def _sheet(path: Path, fmt: str, rows: Iterator[list[str]], title: str, sheets: list[str],
-           sheet: str | None, is_header, close: Callable[[], None]) -> Source:
-    """The records of a workbook's sheet (XLSX or XLS), its cells read as text (_cell):
-    the header found among the first rows, blank rows skipped, a row with values beyond
-    the header's columns rejected as field_count. ``close`` releases the workbook."""
-    top = list(itertools.islice(rows, PREAMBLE_MAX))
-    h = _header_index(top, is_header)
-    header = top[h] if top else []
-    while header and not header[-1]:
-        header.pop()
-    preamble = [",".join(v for v in r if v.strip()) for r in top[:h]]
-    rows = itertools.chain(top[h + 1:], rows)
-    if not header:
-        close()
-        raise UserError(f"{path.name}: sheet {title!r} is empty: expected a header row"
-                        + ("" if sheet is not None or len(sheets) == 1 else
-                           f"; pass --layer with the sheet to read ({', '.join(sheets)})"))
-    width = len(header)
-
-    def records() -> Iterator[Record]:
-        try:
-            for values in rows:
-                if not any(v.strip() for v in values):
-                    continue
-                extra = values[width:]
-                values = (values + [""] * width)[:width]
-                if any(x.strip() for x in extra):
-                    yield Record(values + extra, "field_count",
-                                 f"the row has values beyond the {width} header columns")
-                elif _BAD_CHARS.search("".join(values)):
-                    fixed, reason, msg = _sanitise(values)
-                    yield Record(fixed, reason, msg)
-                else:
-                    yield Record(values)
-        finally:
-            close()
-
-    return Source(fmt, header, records(), preamble=preamble, close=close, layer=title)
+    return Workbook(path, "xls", names, rows, book.release_resources)
 
 
 # -- GeoJSON / GeoPackage (GDAL via pyogrio) ---------------------------------------

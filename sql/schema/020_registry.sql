@@ -201,7 +201,7 @@ COMMENT ON COLUMN registry.load_runs.preamble IS 'The lines above the header tha
 
 -- added by revision 0049: a load of several files, the parts of one export (nightly)
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS parts jsonb;
-COMMENT ON COLUMN registry.load_runs.parts IS 'A load of several files (the parts of one export, loaded as one): each part in order, {{part, file, sha256, bytes, first_line, records}}, first_line being its first record''s number in the load. NULL for one file. file_name then lists the files, file_sha256 is the hash of their hashes, file_bytes their total.';
+COMMENT ON COLUMN registry.load_runs.parts IS 'A load of several parts (the files of one export, or the sheets of a workbook, loaded as one): each part in order, {{part, file, layer, sha256, bytes, first_line, records}}, layer being the sheet or layer read from the file (absent for a CSV; since revision 0077) and first_line its first record''s number in the load. NULL for a load of one part. file_name then lists the files, file_sha256 is the hash of their hashes, file_bytes their total.';
 -- added by revision 0076: what was read of each file (a load is skipped only when the
 -- last load read the same content the same way)
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS layers text[];
@@ -262,7 +262,7 @@ COMMENT ON COLUMN registry.rejects.load_run_id IS 'The load that read the row.';
 -- added by revision 0049
 ALTER TABLE registry.rejects ADD COLUMN IF NOT EXISTS part smallint;
 COMMENT ON COLUMN registry.rejects.line_no IS 'Record number in the file (1 = first data row); in a load of several files, in the file of its part.';
-COMMENT ON COLUMN registry.rejects.part IS 'In a load of several files: which file (1 = the first; registry.load_runs.parts names them). NULL for a load of one file.';
+COMMENT ON COLUMN registry.rejects.part IS 'In a load of several parts (files, or sheets of a workbook): which part (1 = the first; registry.load_runs.parts names them). NULL for a load of one part.';
 COMMENT ON COLUMN registry.rejects.reason IS 'Reason code (registry.reason_codes).';
 COMMENT ON COLUMN registry.rejects.message IS 'Human-readable explanation.';
 COMMENT ON COLUMN registry.rejects.credit_code IS 'Unified social credit code as read, if any.';
