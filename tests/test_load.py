@@ -1184,6 +1184,14 @@ def test_an_export_that_returns_to_an_earlier_nights_content_is_loaded_again(
     assert back.status == "succeeded" and back.load_run_id > first.load_run_id
     assert enterprise(conn, gone["统一社会信用代码"])["active"]
     assert load_file(db_url, a, crs="wgs84").status == "skipped"  # the same night again
+    # a partial file loaded since does not make the night's export load again (and undo
+    # it): a full refresh is compared with the last full refresh
+    patch = row(企业名称="佛山市补录科技有限公司")
+    load_file(db_url, write_csv(tmp_path / "patch.csv", [patch]), crs="wgs84",
+              full_refresh=False)
+    assert load_file(db_url, a, crs="wgs84").status == "skipped"
+    assert enterprise(conn, patch["统一社会信用代码"])["active"]
+    conn.commit()
     # the same content read another way is another load: a corrected --crs, --map ...
     other_crs = load_file(db_url, a, crs="gcj02")
     assert other_crs.status == "succeeded"

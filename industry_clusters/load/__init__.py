@@ -153,12 +153,15 @@ def start_run(conn: psycopg.Connection, kind: str, path: Path | str, digest: str
     ).fetchone()[0]
 
 
-# The last successful load of enterprises, if it read the same content the same way: a
-# load is skipped only then. Not any earlier one: a registry that went back to an earlier
-# night's export (A, then B, then A again) must be loaded again, or B's state would stay.
+# The last successful load, if it read the same content the same way: a load is skipped
+# only then. Not any earlier one: a registry that went back to an earlier night's export
+# (A, then B, then A again) must be loaded again, or B's state would stay. For a full
+# refresh, the last full refresh: the night's export run again after a partial file was
+# loaded (--incremental) would undo that file.
 SAME_AS_LAST_LOAD = """
 SELECT load_run_id FROM (
     SELECT * FROM registry.load_runs WHERE kind = 'enterprises' AND status = 'succeeded'
+       AND (full_refresh OR NOT %(full_refresh)s)
     ORDER BY load_run_id DESC LIMIT 1) AS last
 WHERE file_sha256 = %(sha256)s AND crs = %(crs)s AND encoding IS NOT DISTINCT FROM %(encoding)s
   AND mapping = %(mapping)s AND full_refresh = %(full_refresh)s

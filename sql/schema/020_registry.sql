@@ -173,7 +173,7 @@ COMMENT ON COLUMN registry.load_runs.status IS 'running, succeeded, failed, aban
 COMMENT ON COLUMN registry.load_runs.started_at IS 'When the load started.';
 COMMENT ON COLUMN registry.load_runs.finished_at IS 'When the load ended (any outcome).';
 COMMENT ON COLUMN registry.load_runs.file_name IS 'Input file name as given.';
-COMMENT ON COLUMN registry.load_runs.file_sha256 IS 'SHA-256 of the file content. A load is skipped (unless --force) when the last successful load of enterprises read the same content the same way: crs, encoding, mapping, full refresh or not, layers.';
+COMMENT ON COLUMN registry.load_runs.file_sha256 IS 'SHA-256 of the file content. A load is skipped (unless --force) when the last successful load of enterprises (for a full refresh, the last full refresh) read the same content the same way: crs, encoding, mapping, full refresh or not, layers.';
 COMMENT ON COLUMN registry.load_runs.file_bytes IS 'File size in bytes.';
 COMMENT ON COLUMN registry.load_runs.format IS 'csv, xlsx, xls, geojson or gpkg.';
 COMMENT ON COLUMN registry.load_runs.crs IS 'Coordinate system of the input: wgs84, gcj02, bd09 or cgcs2000.';
