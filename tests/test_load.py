@@ -540,7 +540,8 @@ def test_a_workbook_split_over_sheets_is_read_as_one_export(tmp_path, db_url, co
     notes = [["说明：本表分为多个工作表"], ["数据来源：测试"]]
     one, two = [row(), row()], [row(), row(注册资本=""), row()]
     sheets = {"说明": notes, "Sheet1": [HEADERS] + [[r[h] for h in HEADERS] for r in one],
-              "Sheet2": [HEADERS] + [[r[h] for h in HEADERS] for r in two], "Sheet3": []}
+              "Sheet2": [HEADERS] + [[r[h] for h in HEADERS] for r in two], "Sheet3": [],
+              "统计": [["所属区县", "国标行业", "企业数"], ["禅城区", "I6510", 5]]}
     path = tmp_path / f"split.{ext}"
     if ext == "xls":
         first = next(iter(sheets))
@@ -559,7 +560,9 @@ def test_a_workbook_split_over_sheets_is_read_as_one_export(tmp_path, db_url, co
     r = run_cli("load", str(path), "--crs", "wgs84", url=db_url)
     assert r.exit_code == 0, r.output
     assert "accepted 4, rejected 1" in r.output and "deactivated 0" in r.output, r.output
-    assert f"sheet '说明' of split.{ext} not read: its header is not that of sheet " \
+    assert f"sheet '说明' of split.{ext} not read: no row of its first ones names known " \
+           "columns (--layer reads it)" in r.output
+    assert f"sheet '统计' of split.{ext} not read: its header is not that of sheet " \
            "'Sheet1' (--layer reads it)" in r.output
     run, parts, layers = conn.execute(
         "SELECT load_run_id, parts, layers FROM registry.load_runs "

@@ -447,8 +447,11 @@ def workbook_sources(book: Workbook, sheets: list[str] | None,
                 sources.append(src)
             else:
                 src.close()
-                skipped.append(f"sheet {src.layer!r} of {path.name} not read: its header is "
-                               f"not that of sheet {export.layer!r} (--layer reads it)")
+                why = (f"its header is not that of sheet {export.layer!r}"
+                       if is_header and is_header(src.headers)
+                       else "no row of its first ones names known columns")
+                skipped.append(f"sheet {src.layer!r} of {path.name} not read: {why} "
+                               "(--layer reads it)")
         return sources, skipped
     except BaseException:
         for src in opened:
