@@ -564,10 +564,13 @@ def test_a_workbook_split_over_sheets_is_read_as_one_export(tmp_path, db_url, co
            "columns (--layer reads it)" in r.output
     assert f"sheet '统计' of split.{ext} not read: its header is not that of sheet " \
            "'Sheet1' (--layer reads it)" in r.output
-    run, parts, layers = conn.execute(
-        "SELECT load_run_id, parts, layers FROM registry.load_runs "
+    run, parts, layers, not_read = conn.execute(
+        "SELECT load_run_id, parts, layers, not_read FROM registry.load_runs "
         "ORDER BY load_run_id DESC LIMIT 1").fetchone()
     assert layers == ["Sheet1", "Sheet2"]
+    # the rows of a sheet not read are neither accepted nor rejected: the load names it
+    assert [(n["file"], n["sheet"]) for n in not_read] == [(str(path), "说明"),
+                                                           (str(path), "统计")]
     assert [(p["part"], p["layer"], p["first_line"], p["records"]) for p in parts] == \
         [(1, "Sheet1", 1, 2), (2, "Sheet2", 3, 3)]
     assert conn.execute("SELECT part, line_no, reason FROM registry.rejects "
@@ -579,7 +582,7 @@ def test_a_workbook_split_over_sheets_is_read_as_one_export(tmp_path, db_url, co
     assert picked.counts["read"] == 3
     both = load_file(db_url, path, crs="wgs84", layer=["Sheet2", "Sheet1"],
                      full_refresh=False)
-    assert both.counts["read"] == 5 and both.notes == []
+    assert both.counts["read"] == 5 and both.not_read == []
     assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", "--layer", "Sheet1",
                                   "--layer", "说明", url=db_url),
                           f"split.{ext} (sheet '说明') is not a part of the same export as "
@@ -671,7 +674,7 @@ def test_xlsx_sheet(tmp_path, db_url, conn):
                                   "--layer", "说明", url=db_url),
                           "sheet '说明' is empty: expected a header row")
     found = load_file(db_url, tmp_path / "s.xlsx", crs="wgs84", full_refresh=False)
-    assert found.counts["accepted"] == 1 and found.notes == []
+    assert found.counts["accepted"] == 1 and found.not_read == []
     conn.execute("DELETE FROM registry.enterprises")
     conn.commit()
     assert_one_line_error(run_cli("load", str(tmp_path / "s.xlsx"), "--crs", "wgs84",

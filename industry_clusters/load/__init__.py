@@ -43,14 +43,15 @@ class LoadResult:
     seconds: float = 0.0
     previous_run_id: int | None = None
     preamble: int = 0  # lines above the header, skipped (registry.load_runs.preamble)
-    notes: list[str] = field(default_factory=list)  # what of the files was not read (a sheet)
+    not_read: list[dict] = field(default_factory=list)  # sheets with values not read
 
     @property
     def rows_per_second(self) -> float:
         return self.counts.get("read", 0) / self.seconds if self.seconds else 0.0
 
     def summary(self) -> str:
-        notes = "".join(f"; {n}" for n in self.notes)
+        notes = "".join(f"; sheet {n['sheet']!r} of {Path(n['file']).name} not read: "
+                        f"{n['why']} (--layer reads it)" for n in self.not_read)
         if self.status == "skipped":
             return (f"{self.file}: already loaded with the same content (load run "
                     f"{self.previous_run_id}); nothing to do (--force loads it again){notes}")
@@ -142,14 +143,14 @@ def refuse_projected(conn: psycopg.Connection, declared: str | None, name: str,
 def start_run(conn: psycopg.Connection, kind: str, path: Path | str, digest: str, size: int,
               fmt: str, crs: str, encoding: str | None, mapping: dict,
               full_refresh: bool, preamble: list[dict] | None = None,
-              layers: list[str] | None = None) -> int:
+              layers: list[str] | None = None, not_read: list[dict] | None = None) -> int:
     """Commit a 'running' load-run row (conn in autocommit) and return its id."""
     return conn.execute(
         "INSERT INTO registry.load_runs (kind, file_name, file_sha256, file_bytes, format, crs,"
-        " encoding, mapping, full_refresh, preamble, layers)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING load_run_id",
+        " encoding, mapping, full_refresh, preamble, layers, not_read)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING load_run_id",
         (kind, str(path), digest, size, fmt, crs, encoding, Jsonb(mapping), full_refresh,
-         Jsonb(preamble) if preamble else None, layers),
+         Jsonb(preamble) if preamble else None, layers, Jsonb(not_read) if not_read else None),
     ).fetchone()[0]
 
 
@@ -243,7 +244,7 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
         name = " + ".join(p.name for p in paths)
 
     with job_session(target, "load") as conn:
-        sources, notes = [], []  # notes: what of the files is not read (a sheet)
+        sources, not_read = [], []  # not_read: a workbook's sheets passed over
         src_paths = []  # the file of each source (a workbook gives one per sheet read)
         is_header = columns.header_matcher(mapping)
         try:
@@ -251,7 +252,7 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
                 opened, passed_over = open_sources(p, fmt, encoding, layers, is_header)
                 sources += opened
                 src_paths += [p] * len(opened)
-                notes += passed_over
+                not_read += passed_over
             labels = [_label(src, p, src_paths.count(p) > 1)
                       for src, p in zip(sources, src_paths, strict=True)]
             if len(sources) > len(paths):
@@ -272,7 +273,7 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
             prev = conn.execute(SAME_AS_LAST_LOAD, read).fetchone()
             if prev and not force:
                 return LoadResult(None, "skipped", name, previous_run_id=prev[0],
-                                  notes=notes)
+                                  not_read=not_read)
             # the lines above the header (a title, a note), kept with the run: not records,
             # but not dropped unseen either
             preamble = [{"part": (i + 1) if len(sources) > 1 else None, "line": n, "text": t}
@@ -282,7 +283,7 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
             run_id = start_run(conn, "enterprises", ", ".join(map(str, paths)), digest, size,
                                ", ".join(dict.fromkeys(s.fmt for s in sources)),
                                crs, read["encoding"], read["mapping"].obj, full_refresh,
-                               preamble or None, read["layers"])
+                               preamble or None, read["layers"], not_read or None)
             digest_of = dict(zip(paths, digests, strict=True))
             counts = _load_transaction(conn, run_id, sources,
                                        [(p, digest_of[p]) for p in src_paths], fields,
@@ -293,7 +294,7 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
             for src in sources:
                 src.close()
     return LoadResult(run_id, "succeeded", name, counts, time.monotonic() - t0,
-                      preamble=len(preamble), notes=notes)
+                      preamble=len(preamble), not_read=not_read)
 
 
 def _label(src, path: Path, several: bool) -> str:

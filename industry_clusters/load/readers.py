@@ -179,8 +179,9 @@ PREAMBLE_MAX = 10
 def open_sources(path: Path, fmt: str, encoding: str = "auto",
                  layers: list[str] | None = None,
                  is_header: Callable[[list[str]], bool] | None = None
-                 ) -> tuple[list[Source], list[str]]:
-    """The sources of one file, and notes on what of it is not read (a workbook's sheet).
+                 ) -> tuple[list[Source], list[dict]]:
+    """The sources of one file, and what of it is not read: a workbook's sheets, each
+    ``{file, sheet, why}`` (registry.load_runs.not_read).
     A CSV is one; a GDAL file is the layer asked for, or each of ``layers`` (--layer,
     repeated), or its only point layer; a workbook is the sheets asked for, or every
     sheet of the export's header (workbook_sources). ``is_header``: tells the header row
@@ -413,9 +414,9 @@ def _sheet_records(rows: Iterator[list[str]], width: int,
 
 
 def workbook_sources(book: Workbook, sheets: list[str] | None,
-                     is_header) -> tuple[list[Source], list[str]]:
-    """The sheets of a workbook to load as the parts of one export, and a note for each
-    sheet with values that is not read. ``sheets``: those asked for (--layer), each of
+                     is_header) -> tuple[list[Source], list[dict]]:
+    """The sheets of a workbook to load as the parts of one export, and each sheet with
+    values that is not read ({file, sheet, why}). ``sheets``: those asked for (--layer), each of
     which must have a header. Without, every sheet whose header is the export's: the
     first sheet with a header naming known fields sets it (a workbook of more than
     65,536 rows in XLS form is split by its portal over sheets of one header; a notes
@@ -450,8 +451,7 @@ def workbook_sources(book: Workbook, sheets: list[str] | None,
                 why = (f"its header is not that of sheet {export.layer!r}"
                        if is_header and is_header(src.headers)
                        else "no row of its first ones names known columns")
-                skipped.append(f"sheet {src.layer!r} of {path.name} not read: {why} "
-                               "(--layer reads it)")
+                skipped.append({"file": str(path), "sheet": src.layer, "why": why})
         return sources, skipped
     except BaseException:
         for src in opened:

@@ -206,6 +206,9 @@ COMMENT ON COLUMN registry.load_runs.parts IS 'A load of several parts (the file
 -- last load read the same content the same way)
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS layers text[];
 COMMENT ON COLUMN registry.load_runs.layers IS 'The layer (GeoPackage, GeoJSON) or sheet (workbook) read, one per part in the order read; NULL for a CSV, and for the loads before revision 0076.';
+-- added by revision 0078: the sheets of a workbook with values that a load did not read
+ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS not_read jsonb;
+COMMENT ON COLUMN registry.load_runs.not_read IS 'The sheets of a workbook that have values but were not read (a notes sheet, a sheet of another header), each {{file, sheet, why}}: its rows are neither accepted nor rejected, so the load names them. NULL when every sheet with values was read.';
 COMMENT ON COLUMN registry.load_runs.rows_deactivated IS 'Enterprises marked inactive because a full refresh did not contain them.';
 COMMENT ON COLUMN registry.load_runs.duration_s IS 'Wall-clock duration in seconds.';
 COMMENT ON COLUMN registry.load_runs.error IS 'Error message of a failed load.';
