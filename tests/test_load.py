@@ -527,6 +527,24 @@ def test_xls_sheets_and_files_that_are_not_xls(tmp_path, db_url, conn):
                    "save it as .xlsx or CSV")
 
 
+def write_workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
+    """A workbook of these sheets, by name, in order: .xls (xlwt) or .xlsx (openpyxl)."""
+    if path.suffix == ".xls":
+        first = next(iter(sheets))
+        return write_xls(path, sheets[first], sheet=first,
+                         more={k: v for k, v in sheets.items() if k != first})
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, cells in sheets.items():
+        ws = wb.create_sheet(name)
+        for values in cells:
+            ws.append(values)
+    wb.save(path)
+    return path
+
+
 @pytest.mark.parametrize("ext", ["xls", "xlsx"])
 def test_a_workbook_split_over_sheets_is_read_as_one_export(tmp_path, db_url, conn, ext):
     """An XLS sheet holds 65,536 rows, so portals split a larger export over sheets of one
@@ -535,33 +553,20 @@ def test_a_workbook_split_over_sheets_is_read_as_one_export(tmp_path, db_url, co
     Now every sheet with the export's header is a part of it (rejects name their part,
     load_runs.parts and .layers the sheets); a sheet of another header is named as not
     read; --layer, repeated, picks sheets."""
-    import openpyxl
-
     notes = [["说明：本表分为多个工作表"], ["数据来源：测试"]]
     one, two = [row(), row()], [row(), row(注册资本=""), row()]
     sheets = {"说明": notes, "Sheet1": [HEADERS] + [[r[h] for h in HEADERS] for r in one],
               "Sheet2": [HEADERS] + [[r[h] for h in HEADERS] for r in two], "Sheet3": [],
               "统计": [["所属区县", "国标行业", "企业数"], ["禅城区", "I6510", 5]]}
-    path = tmp_path / f"split.{ext}"
-    if ext == "xls":
-        first = next(iter(sheets))
-        write_xls(path, sheets[first], sheet=first,
-                  more={k: v for k, v in sheets.items() if k != first})
-    else:
-        wb = openpyxl.Workbook()
-        wb.remove(wb.active)
-        for name, cells in sheets.items():
-            ws = wb.create_sheet(name)
-            for values in cells:
-                ws.append(values)
-        wb.save(path)
+    path = write_workbook(tmp_path / f"split.{ext}", sheets)
     # every firm of both sheets is in the registry: a full refresh deactivates none
     load_file(db_url, write_csv(tmp_path / "all.csv", one + two), crs="wgs84")
     r = run_cli("load", str(path), "--crs", "wgs84", url=db_url)
     assert r.exit_code == 0, r.output
     assert "accepted 4, rejected 1" in r.output and "deactivated 0" in r.output, r.output
     assert f"sheet '说明' of split.{ext} not read: no row of its first ones names known " \
-           "columns (--layer reads it)" in r.output
+           "columns, and they are not rows of sheet 'Sheet1' (rows of the export need the " \
+           "header row of sheet 'Sheet1')" in r.output
     assert f"sheet '统计' of split.{ext} not read: its header is not that of sheet " \
            "'Sheet1' (--layer reads it)" in r.output
     run, parts, layers, not_read = conn.execute(
@@ -589,6 +594,53 @@ def test_a_workbook_split_over_sheets_is_read_as_one_export(tmp_path, db_url, co
                           f"split.{ext} (sheet 'Sheet1')")
     assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", "--layer", "Sheet1",
                                   "--layer", "Sheet1", url=db_url), "names a layer twice")
+
+
+
+@pytest.mark.parametrize("ext", ["xls", "xlsx"])
+def test_a_sheet_without_a_header_row_is_read_when_its_rows_are_the_exports(
+        tmp_path, db_url, conn, ext):
+    """Some portals write the header on the first sheet only and continue the rows on
+    the next sheets. Such a sheet was passed over as "no row names known columns", and
+    a full refresh marked its firms inactive: at 65,536 rows a sheet of a 120,000-row
+    export is under the 50% guard. A sheet whose first rows fit the export's columns and
+    carry valid credit codes in its credit code column is now read with that header; a
+    sheet whose rows do not (notes, a list without codes, wider rows) is still not."""
+    cells = lambda rows: [[r[h] for h in HEADERS] for r in rows]  # noqa: E731
+    one, two = [row(), row()], [row(), row(注册资本=""), row()]
+    wide = [v + ["x"] for v in cells([row()])]
+    invalid = cells([row(统一社会信用代码=credit_code(valid=False))])
+    path = write_workbook(tmp_path / f"cont.{ext}", {
+        "Sheet1": [HEADERS] + cells(one), "Sheet2": cells(two), "宽": wide,
+        "编号": invalid, "说明": [["说明：第二页起无表头"]]})
+    load_file(db_url, write_csv(tmp_path / "all.csv", one + two), crs="wgs84")
+    r = run_cli("load", str(path), "--crs", "wgs84", url=db_url)
+    assert r.exit_code == 0, r.output
+    assert "accepted 4, rejected 1" in r.output and "deactivated 0" in r.output, r.output
+    assert f"sheet 'Sheet2' of cont.{ext} has no header row: read with that of sheet " \
+           "'Sheet1'" in r.output
+    run, parts, not_read = conn.execute(
+        "SELECT load_run_id, parts, not_read FROM registry.load_runs "
+        "ORDER BY load_run_id DESC LIMIT 1").fetchone()
+    # the first row of the sheet is a record, not a header
+    assert [(p["layer"], p.get("header_from"), p["first_line"], p["records"])
+            for p in parts] == [("Sheet1", None, 1, 2), ("Sheet2", "Sheet1", 3, 3)]
+    assert conn.execute("SELECT part, line_no, reason FROM registry.rejects "
+                        "WHERE load_run_id = %s", (run,)).fetchall() == \
+        [(2, 2, "capital_irregular")]
+    assert all(enterprise(conn, x["统一社会信用代码"])["active"] for x in one + two[::2])
+    assert [(n["sheet"], n["hint"]) for n in not_read] == \
+        [(s, "rows of the export need the header row of sheet 'Sheet1'")
+         for s in ("宽", "编号", "说明")]
+    conn.commit()
+    # asked for by --layer, the sheet is read the same way
+    both = load_file(db_url, path, crs="wgs84", layer=["Sheet1", "Sheet2"],
+                     full_refresh=False, force=True)
+    assert both.counts["read"] == 5 and [s["sheet"] for s in both.headerless] == ["Sheet2"]
+    assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", "--layer", "Sheet1",
+                                  "--layer", "编号", url=db_url),
+                          f"cont.{ext} (sheet '编号') is not a part of the same export as "
+                          f"cont.{ext} (sheet 'Sheet1')")
 
 
 TITLE = ["佛山市数字经济企业名录（2024年）", "数据来源：测试,,,"]

@@ -44,6 +44,7 @@ class LoadResult:
     previous_run_id: int | None = None
     preamble: int = 0  # lines above the header, skipped (registry.load_runs.preamble)
     not_read: list[dict] = field(default_factory=list)  # sheets with values not read
+    headerless: list[dict] = field(default_factory=list)  # sheets read with another's header
 
     @property
     def rows_per_second(self) -> float:
@@ -51,7 +52,10 @@ class LoadResult:
 
     def summary(self) -> str:
         notes = "".join(f"; sheet {n['sheet']!r} of {Path(n['file']).name} not read: "
-                        f"{n['why']} (--layer reads it)" for n in self.not_read)
+                        f"{n['why']} ({n['hint']})" for n in self.not_read)
+        notes += "".join(f"; sheet {s['sheet']!r} of {Path(s['file']).name} has no header "
+                         f"row: read with that of sheet {s['header_from']!r}"
+                         for s in self.headerless)
         if self.status == "skipped":
             return (f"{self.file}: already loaded with the same content (load run "
                     f"{self.previous_run_id}); nothing to do (--force loads it again){notes}")
@@ -170,6 +174,34 @@ WHERE file_sha256 = %(sha256)s AND crs = %(crs)s AND encoding IS NOT DISTINCT FR
 """
 
 
+# How many of the values are valid credit codes, by the screening's own rule.
+VALID_CREDIT_CODES = """
+SELECT count(*) FILTER (WHERE registry.credit_code_valid(
+                                  registry.credit_code_form(registry.field_value(c))))
+FROM unnest(%s::text[]) AS c
+"""
+
+
+def sheet_continues(conn, mapping: dict[str, str] | None) -> Callable[[list[str], list[list[str]]],
+                                                             bool]:
+    """Whether a workbook's sheet without a header row holds more rows of the export
+    whose header is given (readers.workbook_sources): none of its first rows has values
+    beyond that header's columns, and most carry a valid credit code in its credit code
+    column. A notes or summary sheet does not; a continuation sheet of a portal that
+    writes the header on the first sheet only does."""
+    def test(header: list[str], rows: list[list[str]]) -> bool:
+        try:
+            col = columns.resolve(header, mapping)["credit_code"]
+        except UserError:  # the export's header lacks a column; the load says which
+            return False
+        rows = [r for r in rows if any(v.strip() for v in r)]
+        if not rows or any(v.strip() for r in rows for v in r[len(header):]):
+            return False
+        codes = [r[col] if col < len(r) else "" for r in rows]
+        return 2 * conn.execute(VALID_CREDIT_CODES, (codes,)).fetchone()[0] > len(codes)
+    return test
+
+
 # Records a failed load (parameters: run id, error message); see db.run_transaction.
 FAIL_LOAD = "SELECT registry.finish_load(%s, 'failed', '{}'::jsonb, %s)"
 
@@ -249,7 +281,8 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
         is_header = columns.header_matcher(mapping)
         try:
             for p in paths:
-                opened, passed_over = open_sources(p, fmt, encoding, layers, is_header)
+                opened, passed_over = open_sources(p, fmt, encoding, layers, is_header,
+                                                   sheet_continues(conn, mapping))
                 sources += opened
                 src_paths += [p] * len(opened)
                 not_read += passed_over
@@ -257,6 +290,9 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
                       for src, p in zip(sources, src_paths, strict=True)]
             if len(sources) > len(paths):
                 name = " + ".join(labels)
+            headerless = [{"file": str(p), "sheet": src.layer, "header_from": src.header_from}
+                          for src, p in zip(sources, src_paths, strict=True)
+                          if src.header_from]
             _check_headers(sources, labels)
             first = sources[0]
             fields = columns.resolve(first.headers, mapping, first.implicit, labels[0])
@@ -273,7 +309,7 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
             prev = conn.execute(SAME_AS_LAST_LOAD, read).fetchone()
             if prev and not force:
                 return LoadResult(None, "skipped", name, previous_run_id=prev[0],
-                                  not_read=not_read)
+                                  not_read=not_read, headerless=headerless)
             # the lines above the header (a title, a note), kept with the run: not records,
             # but not dropped unseen either
             preamble = [{"part": (i + 1) if len(sources) > 1 else None, "line": n, "text": t}
@@ -294,7 +330,7 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
             for src in sources:
                 src.close()
     return LoadResult(run_id, "succeeded", name, counts, time.monotonic() - t0,
-                      preamble=len(preamble), not_read=not_read)
+                      preamble=len(preamble), not_read=not_read, headerless=headerless)
 
 
 def _label(src, path: Path, several: bool) -> str:
@@ -366,6 +402,7 @@ def _parts_record(sources: list, files: list[tuple[Path, tuple[str, int]]],
         return None
     firsts = [1 + sum(records[:i]) for i in range(len(records))]
     return [{"part": i, "file": str(p), **({"layer": src.layer} if src.layer else {}),
+             **({"header_from": src.header_from} if src.header_from else {}),
              "sha256": d, "bytes": b, "first_line": f, "records": r}
             for i, (src, (p, (d, b)), f, r) in enumerate(zip(sources, files, firsts, records,
                                                              strict=True), 1)]

@@ -118,6 +118,7 @@ class Source:
     preamble: list[str] = field(default_factory=list)  # lines above the header (a title)
     crs: str | None = None  # a layer's CRS as GDAL gives it ('EPSG:4326', or its WKT)
     layer: str | None = None  # the layer or sheet read (None for a CSV)
+    header_from: str | None = None  # a sheet without a header: the sheet whose header it has
 
 
 def detect_format(path: Path, fmt: str | None) -> str:
@@ -178,16 +179,18 @@ PREAMBLE_MAX = 10
 
 def open_sources(path: Path, fmt: str, encoding: str = "auto",
                  layers: list[str] | None = None,
-                 is_header: Callable[[list[str]], bool] | None = None
+                 is_header: Callable[[list[str]], bool] | None = None,
+                 continues: Callable[[list[str], list[list[str]]], bool] | None = None
                  ) -> tuple[list[Source], list[dict]]:
     """The sources of one file, and what of it is not read: a workbook's sheets, each
-    ``{file, sheet, why}`` (registry.load_runs.not_read).
+    ``{file, sheet, why, hint}`` (registry.load_runs.not_read).
     A CSV is one; a GDAL file is the layer asked for, or each of ``layers`` (--layer,
     repeated), or its only point layer; a workbook is the sheets asked for, or every
     sheet of the export's header (workbook_sources). ``is_header``: tells the header row
     among the first PREAMBLE_MAX rows of a CSV or sheet (the rows above it are the
     preamble, kept in Source.preamble); without it, or when no row passes, the first row
-    is the header."""
+    is the header. ``continues``: whether a workbook's sheet without a header holds more
+    rows of the export (workbook_sources)."""
     if layers and fmt == "csv":
         raise UserError("--layer is for a GeoPackage's layer or a workbook's sheet, not a CSV")
     if encoding != "auto" and fmt != "csv":  # it was ignored
@@ -197,7 +200,7 @@ def open_sources(path: Path, fmt: str, encoding: str = "auto",
         return [_csv(path, encoding, is_header)], []
     if fmt in ("xlsx", "xls"):
         return workbook_sources(_xlsx(path) if fmt == "xlsx" else _xls(path), layers,
-                                is_header)
+                                is_header, continues)
     sources: list[Source] = []
     try:
         for layer in layers or [None]:
@@ -390,6 +393,23 @@ class Workbook:
                                                        len(header), close),
                       preamble=preamble, close=close, layer=name)
 
+    def continuation(self, name: str, export: Source, continues) -> Source | None:
+        """The sheet read from its first row with the header of sheet ``export``, when
+        ``continues(header, first_rows)`` says its rows are more of that export; else None."""
+        close = self._user()
+        try:
+            rows = self._rows(name)
+            top = list(itertools.islice(rows, PREAMBLE_MAX))
+            if not continues(export.headers, top):
+                close()
+                return None
+        except BaseException:
+            close()
+            raise
+        return Source(self.fmt, export.headers,
+                      _sheet_records(itertools.chain(top, rows), len(export.headers), close),
+                      close=close, layer=name, header_from=export.layer)
+
 
 def _sheet_records(rows: Iterator[list[str]], width: int,
                    close: Callable[[], None]) -> Iterator[Record]:
@@ -413,14 +433,17 @@ def _sheet_records(rows: Iterator[list[str]], width: int,
         close()
 
 
-def workbook_sources(book: Workbook, sheets: list[str] | None,
-                     is_header) -> tuple[list[Source], list[dict]]:
+def workbook_sources(book: Workbook, sheets: list[str] | None, is_header,
+                     continues=None) -> tuple[list[Source], list[dict]]:
     """The sheets of a workbook to load as the parts of one export, and each sheet with
-    values that is not read ({file, sheet, why}). ``sheets``: those asked for (--layer), each of
-    which must have a header. Without, every sheet whose header is the export's: the
+    values that is not read ({file, sheet, why, hint}). ``sheets``: those asked for
+    (--layer), in that order. Without, every sheet whose header is the export's: the
     first sheet with a header naming known fields sets it (a workbook of more than
     65,536 rows in XLS form is split by its portal over sheets of one header; a notes
-    sheet, or a blank one, is passed over). When no sheet names known fields, the
+    sheet, or a blank one, is passed over). A sheet with no header row (some portals
+    write the header on the first sheet only) is read with the export's header when
+    ``continues(header, its first rows)`` holds (load.sheet_continues: they carry valid
+    credit codes in its credit code column). When no sheet names known fields, the
     first sheet with values is read, and the columns it lacks are reported."""
     path = book.path
     opened: list[Source] = []  # closed if anything fails
@@ -436,22 +459,35 @@ def workbook_sources(book: Workbook, sheets: list[str] | None,
             elif sheets:
                 raise UserError(f"{path.name}: sheet {name!r} is empty: expected a header "
                                 "row")
-        if sheets:
-            return opened, []
         if not opened:
             raise UserError(f"{path.name} has no sheet with values: expected a header row "
                             f"(sheets: {', '.join(book.names)})")
         export = next((s for s in opened if is_header and is_header(s.headers)), opened[0])
         sources, skipped = [], []
-        for src in opened:
+        for i, src in enumerate(opened):
             if src.headers == export.headers:
+                sources.append(src)
+                continue
+            headed = is_header and is_header(src.headers)
+            more = (None if headed or continues is None else
+                    book.continuation(src.layer, export, continues))
+            if more is not None:
+                src.close()
+                opened[i] = more
+                sources.append(more)
+            elif sheets:  # asked for: refused with the other header (_check_headers)
                 sources.append(src)
             else:
                 src.close()
-                why = (f"its header is not that of sheet {export.layer!r}"
-                       if is_header and is_header(src.headers)
-                       else "no row of its first ones names known columns")
-                skipped.append({"file": str(path), "sheet": src.layer, "why": why})
+                skipped.append(
+                    {"file": str(path), "sheet": src.layer,
+                     "why": f"its header is not that of sheet {export.layer!r}",
+                     "hint": "--layer reads it"} if headed else
+                    {"file": str(path), "sheet": src.layer,
+                     "why": "no row of its first ones names known columns, and they are "
+                            f"not rows of sheet {export.layer!r}",
+                     "hint": f"rows of the export need the header row of sheet "
+                             f"{export.layer!r}"})
         return sources, skipped
     except BaseException:
         for src in opened:

@@ -201,14 +201,14 @@ COMMENT ON COLUMN registry.load_runs.preamble IS 'The lines above the header tha
 
 -- added by revision 0049: a load of several files, the parts of one export (nightly)
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS parts jsonb;
-COMMENT ON COLUMN registry.load_runs.parts IS 'A load of several parts (the files of one export, or the sheets of a workbook, loaded as one): each part in order, {{part, file, layer, sha256, bytes, first_line, records}}, layer being the sheet or layer read from the file (absent for a CSV; since revision 0077) and first_line its first record''s number in the load. NULL for a load of one part. file_name then lists the files, file_sha256 is the hash of their hashes, file_bytes their total.';
+COMMENT ON COLUMN registry.load_runs.parts IS 'A load of several parts (the files of one export, or the sheets of a workbook, loaded as one): each part in order, {{part, file, layer, header_from, sha256, bytes, first_line, records}}, layer being the sheet or layer read from the file (absent for a CSV; since revision 0077), header_from the sheet whose header a sheet without a header row was read with (since revision 0079) and first_line its first record''s number in the load. NULL for a load of one part. file_name then lists the files, file_sha256 is the hash of their hashes, file_bytes their total.';
 -- added by revision 0076: what was read of each file (a load is skipped only when the
 -- last load read the same content the same way)
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS layers text[];
 COMMENT ON COLUMN registry.load_runs.layers IS 'The layer (GeoPackage, GeoJSON) or sheet (workbook) read, one per part in the order read; NULL for a CSV, and for the loads before revision 0076.';
 -- added by revision 0078: the sheets of a workbook with values that a load did not read
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS not_read jsonb;
-COMMENT ON COLUMN registry.load_runs.not_read IS 'The sheets of a workbook that have values but were not read (a notes sheet, a sheet of another header), each {{file, sheet, why}}: its rows are neither accepted nor rejected, so the load names them. NULL when every sheet with values was read.';
+COMMENT ON COLUMN registry.load_runs.not_read IS 'The sheets of a workbook that have values but were not read (a notes sheet, a sheet of another header), each {{file, sheet, why, hint}} (hint: how to have it read; since revision 0079): its rows are neither accepted nor rejected, so the load names them. NULL when every sheet with values was read.';
 COMMENT ON COLUMN registry.load_runs.rows_deactivated IS 'Enterprises marked inactive because a full refresh did not contain them.';
 COMMENT ON COLUMN registry.load_runs.duration_s IS 'Wall-clock duration in seconds.';
 COMMENT ON COLUMN registry.load_runs.error IS 'Error message of a failed load.';
