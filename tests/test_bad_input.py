@@ -112,3 +112,35 @@ def test_degenerate_files_are_one_line(tmp_path, db_url, header):
     path = tmp_path / "x.csv"
     path.write_bytes(header)
     assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", url=db_url))
+
+
+@pytest.mark.parametrize("encoding, parser", [("utf-8", "server"), ("gb18030", "python")])
+def test_a_field_beyond_the_csv_parsers_limit_near_the_top(tmp_path, db_url, encoding, parser):
+    """The first lines are split to find the header among them; a field of more than
+    16 MiB there raised the CSV parser's error as a traceback. Such a line is not the
+    header; its row is then read as any other: the server takes it, Python's parser
+    rejects it as malformed_row."""
+    rows = [row(), row(经营范围="经" * (17 * 1024 * 1024)), row()]
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(HEADERS)
+    w.writerows([r[h] for h in HEADERS] for r in rows)
+    path = tmp_path / "long.csv"
+    path.write_bytes(out.getvalue().encode(encoding))
+    r = run_cli("load", str(path), "--crs", "wgs84", "--incremental", url=db_url)
+    assert r.exit_code == 0, r.output
+    with psycopg.connect(db_url) as c:
+        got = c.execute("SELECT parser, rows_read, rows_accepted, rows_rejected "
+                        "FROM registry.load_runs ORDER BY load_run_id DESC LIMIT 1").fetchone()
+    assert got == ((parser, 3, 3, 0) if parser == "server" else (parser, 3, 2, 1))
+
+
+def test_a_header_of_thousands_of_columns_is_named_in_one_short_line(tmp_path, db_url):
+    """The error for a missing column listed every header found: a file of 5,000 columns
+    (or a data line taken for a header) gave a message of 30,000 characters."""
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"column {i} " + "x" * 100 for i in range(5000)) + "\n1\n")
+    r = run_cli("load", str(path), "--crs", "wgs84", url=db_url)
+    assert_one_line_error(r, "required column 'credit_code' not found in wide.csv",
+                          "(5000 in all); map it with --map credit_code=COLUMN")
+    assert len(r.output) < 2000, len(r.output)

@@ -50,6 +50,15 @@ def normalise(header: str) -> str:
     return _SPACE.sub("", _PAREN.sub("", header.replace("\ufeff", ""))).lower()
 
 
+def listed(names: list[str], most: int = 30, longest: int = 40) -> str:
+    """Column names for a one-line message: the first ``most``, each cut to ``longest``
+    characters (a file with thousands of columns, or a data line taken for a header,
+    would fill the terminal)."""
+    shown = [n if len(n) <= longest else n[:longest - 1] + "…" for n in names[:most]]
+    more = f", ... ({len(names)} in all)" if len(names) > most else ""
+    return ", ".join(shown) + more
+
+
 def unique_headers(headers: list[str]) -> list[str]:
     """Header names made unique for the raw record (``名称``, ``名称#2``), blanks named."""
     seen: dict[str, int] = {}
@@ -103,7 +112,7 @@ def resolve(headers: list[str], overrides: dict[str, str] | None = None,
             hits = [i for i, h in enumerate(norm) if h == normalise(column)]
         if not hits:
             raise UserError(f"--map {field}={column}: no column {column!r} in {source}; "
-                            f"headers found: {', '.join(headers)}")
+                            f"headers found: {listed(headers)}")
         if len(hits) > 1:
             raise UserError(f"--map {field}={column}: column {column!r} appears {len(hits)} "
                             f"times in the header of {source}; rename one")
@@ -138,9 +147,9 @@ def resolve(headers: list[str], overrides: dict[str, str] | None = None,
                 if f in ("lon", "lat") else "")
         raise UserError(f"required column {f!r} not found in {source} (looked for "
                         f"{' / '.join(PRESETS[f][:4])}{both}); headers found: "
-                        f"{', '.join(headers)}; map it with --map {f}=COLUMN")
+                        f"{listed(headers)}; map it with --map {f}=COLUMN")
     if not any(f in mapping for f in SECTOR_SOURCES):
         raise UserError(f"{source} has no industry code, label or business scope column to "
-                        f"decide the sector; headers found: {', '.join(headers)}; map one with "
+                        f"decide the sector; headers found: {listed(headers)}; map one with "
                         "--map industry_code=COLUMN")
     return mapping

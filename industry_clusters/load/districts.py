@@ -14,6 +14,7 @@ from industry_clusters.load import (
     LoadResult,
     _check_crs,
     _check_file,
+    columns,
     file_digest,
     refuse_projected,
     start_run,
@@ -29,7 +30,7 @@ def _pick(fields: list[str], asked: str | None, candidates: tuple[str, ...], wha
     if asked:
         if asked not in fields:
             raise UserError(f"--{what}-field {asked}: no such attribute in {path.name}; "
-                            f"attributes: {', '.join(fields)}")
+                            f"attributes: {columns.listed(fields)}")
         return fields.index(asked)
     for c in candidates:
         if c in fields:
@@ -37,7 +38,7 @@ def _pick(fields: list[str], asked: str | None, candidates: tuple[str, ...], wha
     hint = (" (a layer without codes: give its name attribute, the name then serves as the "
             "code)" if what == "code" else "")
     raise UserError(f"cannot tell which attribute of {path.name} holds the district {what}; "
-                    f"attributes: {', '.join(fields)}; pass --{what}-field{hint}")
+                    f"attributes: {columns.listed(fields)}; pass --{what}-field{hint}")
 
 
 def load_districts(target, path, *, crs: str | None, name_field: str | None = None,

@@ -279,7 +279,7 @@ def _csv(path: Path, encoding: str, is_header=None) -> Source:
     # the first lines, each split with the delimiter it has most of: one of them is the
     # header (a title line above it has few or none)
     lines = [line for line in itertools.islice(iter(text.readline, ""), PREAMBLE_MAX)]
-    split = [next(csv.reader([ln], delimiter=_delimiter(ln)), []) for ln in lines]
+    split = [_fields(ln) for ln in lines]
     h = _header_index(split, is_header)
     first = lines[h] if lines else ""
     if _BAD_CHARS.search(first):
@@ -334,6 +334,15 @@ def _csv(path: Path, encoding: str, is_header=None) -> Source:
 
 def _delimiter(line: str) -> str:
     return max(",;\t|", key=line.count)
+
+
+def _fields(line: str) -> list[str]:
+    """One of the first lines split with the delimiter it has most of; [] for one the
+    CSV parser cannot read (a field over its 16 MiB limit): not the header."""
+    try:
+        return next(csv.reader([line], delimiter=_delimiter(line)), [])
+    except csv.Error:
+        return []
 
 
 # -- XLSX -----------------------------------------------------------------------
