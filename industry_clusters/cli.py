@@ -344,10 +344,17 @@ def _comma_list(ctx, param, value: str | None) -> list[str] | None:
     return items
 
 
+# min points reach the database as an integer (ST_ClusterDBSCAN's minpoints): a larger
+# number found no function to call. The lower bound is the database's rule
+# (clustering.check_dbscan_params), which SQL callers meet too.
+MIN_POINTS_MAX = 2**31 - 1
+
+
 @cli.command("cluster")
 @click.option("--eps", type=float, default=500.0, show_default=True,
               help="DBSCAN eps in metres of the projected SRID.")
-@click.option("--min-points", type=int, default=30, show_default=True,
+@click.option("--min-points", type=click.IntRange(max=MIN_POINTS_MAX), default=30,
+              show_default=True,
               help="DBSCAN min points (a core point has this many within eps, itself included).")
 @click.option("--sectors", default=None, metavar="LIST", callback=_comma_list,
               help="Comma-separated sector codes (comms,software). [default: all]")
@@ -444,12 +451,15 @@ def runs_cmd(app: App, limit: int, fmt: str) -> None:
 
 
 # -- sensitivity ---------------------------------------------------------------------
-def _numbers(kind):
+def _numbers(kind, most=None):
     def parse(ctx, param, value: str):
         try:
-            return [kind(v) for v in _comma_list(ctx, param, value)]
+            numbers = [kind(v) for v in _comma_list(ctx, param, value)]
         except ValueError:
             raise click.BadParameter(f"{value!r}: give comma-separated numbers") from None
+        if most is not None and (big := next((n for n in numbers if n > most), None)):
+            raise click.BadParameter(f"{big} is above {most}, the most it can be")
+        return numbers
     return parse
 
 
@@ -457,7 +467,7 @@ def _numbers(kind):
 @click.option("--eps", default="300,400,500,600,800", show_default=True, metavar="LIST",
               callback=_numbers(float), help="eps values, metres, comma-separated.")
 @click.option("--min-points", default="20,30,40", show_default=True, metavar="LIST",
-              callback=_numbers(int), help="min points values, comma-separated.")
+              callback=_numbers(int, MIN_POINTS_MAX), help="min points values, comma-separated.")
 @click.option("--sectors", default=None, metavar="LIST", callback=_comma_list,
               help="Comma-separated sector codes. [default: all]")
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
@@ -624,7 +634,8 @@ def qgis_install_styles(app: App) -> None:
               help="Loads whose rejected rows are kept in registry.rejects; older loads keep "
                    "their counts by reason.")
 @click.option("--eps", type=float, default=500.0, show_default=True, help="DBSCAN eps, metres.")
-@click.option("--min-points", type=int, default=30, show_default=True, help="DBSCAN min points.")
+@click.option("--min-points", type=click.IntRange(max=MIN_POINTS_MAX), default=30,
+              show_default=True, help="DBSCAN min points.")
 @pass_app
 def nightly_cmd(app: App, files, crs, fmt, encoding, maps, layers, export_dir, keep_runs,
                 keep_rejects, eps, min_points) -> None:

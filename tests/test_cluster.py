@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from points import X0, Y0, blob, insert_points
 
-from helpers import assert_one_line_error, run_cli
+from helpers import assert_no_traceback, assert_one_line_error, run_cli
 from industry_clusters.cluster import refresh, run_clustering
 
 
@@ -391,6 +391,19 @@ def test_as_of_snapshot(db_url, conn):
 def test_bad_parameters_are_one_line(db_url, conn, args, fragment):
     """Refused before the run is recorded: no run row, nothing published."""
     assert_one_line_error(run_cli("cluster", *args, url=db_url), fragment)
+    assert conn.execute("SELECT count(*) FROM clustering.runs").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("command", ["cluster", "sensitivity", "nightly"])
+def test_min_points_beyond_an_integer_is_a_usage_error(tmp_path, db_url, conn, command):
+    """min points reach the database as an integer: 99999999999 found no function to
+    call ("database error: function clustering.start_run(double precision, bigint, ...)
+    does not exist"). Refused as a usage error, as a word for a number is."""
+    files = [str(tmp_path / "r.csv")] if command == "nightly" else []
+    r = run_cli(command, *files, "--min-points", "20,99999999999" if command == "sensitivity"
+                else "99999999999", url=db_url)
+    assert_no_traceback(r, exit_codes=(2,))
+    assert "99999999999 is" in r.output and "2147483647" in r.output, r.output
     assert conn.execute("SELECT count(*) FROM clustering.runs").fetchone()[0] == 0
 
 
