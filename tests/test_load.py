@@ -1684,6 +1684,52 @@ def test_district_names_and_codes_are_trimmed_of_unicode_blanks(tmp_path, db_url
         ("name_missing",)]
 
 
+def test_district_boundaries_outside_the_region_are_rejected(tmp_path, db_url, conn):
+    """Another city's boundaries (a wrong file, or a province's file) loaded without a
+    word: every enterprise then fell in no district, and Table 1 lost its districts. A
+    boundary with no point in the region extent (registry.settings) can hold no
+    enterprise; it is rejected with a reason, and a file of only such boundaries is
+    refused, keeping the previous ones. An empty layer said "attributes: ;"."""
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    def write(name: str, boxes: list[tuple], codes: list[str]):
+        path = tmp_path / name
+        pyogrio.raw.write(path, shapely.to_wkb(np.array([shapely.box(*b) for b in boxes])),
+                          [np.array(codes, dtype=object), np.array(codes, dtype=object)],
+                          ["name", "adcode"], geometry_type="Polygon", crs="EPSG:4326",
+                          driver="GeoJSON")
+        return str(path)
+
+    x0, y0, x1, y1 = conn.execute("SELECT region_xmin, region_ymin, region_xmax, region_ymax "
+                                  "FROM registry.settings").fetchone()
+    inside = (x0 + 0.1, y0 + 0.1, x0 + 0.2, y0 + 0.2)
+    edge = (x1 - 0.05, y1 - 0.05, x1 + 0.5, y1 + 0.5)  # partly in the extent: kept
+    beijing = (116.2, 39.8, 116.5, 40.0)
+    r = run_cli("load-districts", write("mixed.geojson", [inside, beijing, edge],
+                                       ["440604", "110101", "441900"]),
+                "--crs", "wgs84", url=db_url)
+    assert r.exit_code == 0 and "2 district boundaries" in r.output, r.output
+    assert "boundary_outside_region" in r.output
+    assert conn.execute("SELECT code FROM registry.districts ORDER BY code").fetchall() == [
+        ("440604",), ("441900",)]
+    assert conn.execute("SELECT line_no, reason, raw ->> 'adcode' FROM registry.rejects "
+                        "WHERE load_run_id = (SELECT max(load_run_id) "
+                        "FROM registry.load_runs)").fetchall() == [
+        (2, "boundary_outside_region", "110101")]
+    conn.commit()
+    assert_one_line_error(run_cli("load-districts", write("bj.geojson", [beijing], ["110101"]),
+                                  "--crs", "wgs84", url=db_url),
+                          "bj.geojson has no usable district polygon "
+                          "(boundary_outside_region 1); the previous boundaries are kept")
+    empty = tmp_path / "empty.geojson"
+    empty.write_text('{"type": "FeatureCollection", "features": []}')
+    assert_one_line_error(run_cli("load-districts", str(empty), "--crs", "wgs84", url=db_url),
+                          "empty.geojson has no features: expected district polygons")
+    assert conn.execute("SELECT count(*) FROM registry.districts").fetchone()[0] == 2
+
+
 def test_district_boundaries_with_heights_or_measures_load_flat(tmp_path, db_url, conn):
     """A Polygon Z (CAD, survey exports) failed the whole load with "Geometry has Z
     dimension but column does not"; a Polygon M was rejected as not a polygon."""

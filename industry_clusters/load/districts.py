@@ -54,6 +54,9 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
     info = layer_info(path, layer, text, "a polygon layer GDAL can read",
                       force_feature_count=True)
     fields = [str(f) for f in info["fields"]]
+    if not info["features"]:
+        raise UserError(f"{path.name} has no features: expected district polygons; the "
+                        "previous boundaries are kept")
     ni = _pick(fields, name_field, NAME_FIELDS, "name", path)
     ci = _pick(fields, code_field, CODE_FIELDS, "code", path)
     digest, size = file_digest(path)
@@ -78,8 +81,9 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
             counts = conn.execute("SELECT registry.replace_districts(%s, %s)",
                                   (run_id, crs)).fetchone()[0]
             if counts["accepted"] == 0:
-                raise UserError(f"{path.name} has no usable district polygon; "
-                                "the previous boundaries are kept")
+                why = ", ".join(f"{k} {v}" for k, v in counts["by_reason"].items())
+                raise UserError(f"{path.name} has no usable district polygon "
+                                f"({why or 'no feature'}); the previous boundaries are kept")
             conn.execute("SELECT registry.finish_load(%s, 'succeeded', %s)",
                          (run_id, json.dumps(counts)))
             # the boundaries and the enterprises' districts show at once (clusters keep

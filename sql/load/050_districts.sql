@@ -4,7 +4,8 @@ INSERT INTO registry.reason_codes (reason, description) VALUES
     ('malformed_row', 'The CSV parser could not read the row (e.g. an unterminated quote).'),
     ('district_code_missing', 'A boundary feature without a district code.'),
     ('geometry_not_polygon', 'A boundary feature whose geometry is missing or not a polygon.'),
-    ('duplicate_district_code', 'The district code already appeared on an earlier feature.')
+    ('duplicate_district_code', 'The district code already appeared on an earlier feature.'),
+    ('boundary_outside_region', 'A boundary feature with no point in the region extent of registry.settings: another place''s boundary, or coordinates in another CRS than --crs says.')
 ON CONFLICT (reason) DO UPDATE SET description = EXCLUDED.description;
 
 CREATE OR REPLACE FUNCTION registry.begin_district_load()
@@ -24,6 +25,11 @@ COMMENT ON FUNCTION registry.begin_district_load() IS 'Creates the temporary sta
 
 CREATE OR REPLACE FUNCTION registry.replace_districts(p_run bigint, p_crs text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    -- the region extent: a boundary outside it can hold no enterprise (their
+    -- coordinates are refused outside it), so it is another place's, or misread
+    v_region geometry := (SELECT ST_MakeEnvelope(region_xmin, region_ymin, region_xmax,
+                                                 region_ymax, 4326) FROM registry.settings);
 BEGIN
     DROP TABLE IF EXISTS pg_temp.district_screened;
     CREATE TEMP TABLE district_screened ON COMMIT DROP AS
@@ -34,6 +40,7 @@ BEGIN
                 WHEN row_number() OVER (PARTITION BY registry.field_value(s.code)
                                         ORDER BY s.line_no) > 1
                     THEN 'duplicate_district_code'
+                WHEN NOT ST_Intersects(g.geom, v_region) THEN 'boundary_outside_region'
            END AS reason
     FROM district_staging s
     -- flat: boundaries with heights or measures (Polygon Z from CAD or survey exports)
