@@ -2,17 +2,27 @@
 
 The signal handlers go in before the commands are imported (psycopg, click and the
 steps: 0.2 s), so a Ctrl-C or SIGTERM in that moment also ends with one line and exit
-130 or 143, not a traceback (cli.main then takes over)."""
+130 or 143, not a traceback (cli.main then takes over). While importing, a signal is
+noted, not raised: CPython drops an exception raised by a handler that runs while
+compile() turns a module's source into code (every start compiles them where
+PYTHONDONTWRITEBYTECODE is set), and the command went on as if no signal had come."""
 
+import signal
 import sys
 
 from industry_clusters.errors import Terminated, stop_on_signals
 
 
 def run() -> None:
-    stop_on_signals()
+    noted: list[int] = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda s, _frame: noted.append(s))
+    from industry_clusters.cli import main
+
     try:
-        from industry_clusters.cli import main
+        stop_on_signals()  # from here a signal raises
+        if noted:
+            raise Terminated(noted[0])
     except Terminated as exc:
         print(f"Error: {exc} while starting; nothing was done", file=sys.stderr)
         sys.exit(exc.code)
