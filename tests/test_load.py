@@ -617,14 +617,14 @@ def test_a_sheet_without_a_header_row_is_read_when_its_rows_are_the_exports(
     r = run_cli("load", str(path), "--crs", "wgs84", url=db_url)
     assert r.exit_code == 0, r.output
     assert "accepted 4, rejected 1" in r.output and "deactivated 0" in r.output, r.output
-    assert f"sheet 'Sheet2' of cont.{ext} has no header row: read with that of sheet " \
-           "'Sheet1'" in r.output
+    assert f"cont.{ext} (sheet 'Sheet2') has no header row: read with that of " \
+           f"cont.{ext} (sheet 'Sheet1')" in r.output
     run, parts, not_read = conn.execute(
         "SELECT load_run_id, parts, not_read FROM registry.load_runs "
         "ORDER BY load_run_id DESC LIMIT 1").fetchone()
     # the first row of the sheet is a record, not a header
     assert [(p["layer"], p.get("header_from"), p["first_line"], p["records"])
-            for p in parts] == [("Sheet1", None, 1, 2), ("Sheet2", "Sheet1", 3, 3)]
+            for p in parts] == [("Sheet1", None, 1, 2), ("Sheet2", 1, 3, 3)]
     assert conn.execute("SELECT part, line_no, reason FROM registry.rejects "
                         "WHERE load_run_id = %s", (run,)).fetchall() == \
         [(2, 2, "capital_irregular")]
@@ -636,7 +636,8 @@ def test_a_sheet_without_a_header_row_is_read_when_its_rows_are_the_exports(
     # asked for by --layer, the sheet is read the same way
     both = load_file(db_url, path, crs="wgs84", layer=["Sheet1", "Sheet2"],
                      full_refresh=False, force=True)
-    assert both.counts["read"] == 5 and [s["sheet"] for s in both.headerless] == ["Sheet2"]
+    assert both.counts["read"] == 5 and [s["part"] for s in both.headerless] == \
+        [f"cont.{ext} (sheet 'Sheet2')"]
     assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", "--layer", "Sheet1",
                                   "--layer", "编号", url=db_url),
                           f"cont.{ext} (sheet '编号') is not a part of the same export as "
@@ -1412,6 +1413,51 @@ def test_parts_of_one_export_are_one_load(tmp_path, db_url, conn, second_encodin
                         (one.load_run_id,)).fetchall() == [(None, 3)]
     assert conn.execute("SELECT parts FROM registry.load_runs WHERE load_run_id = %s",
                         (one.load_run_id,)).fetchone()[0] is None
+
+
+@pytest.mark.parametrize("encoding, bom, parser", [("utf-8", "", "server"),
+                                                   ("utf-8", "\ufeff", "server"),
+                                                   ("gb18030", "", "python")])
+def test_a_csv_part_without_a_header_row_is_read_with_the_first_parts(
+        tmp_path, db_url, conn, encoding, bom, parser):
+    """`split -l` cuts a large CSV into files of which only the first has the header.
+    The second was refused as "not a part of the same export" (its first row taken for
+    a header), with the advice to load it on its own, which failed too. A part whose
+    first rows fit the first part's columns and carry valid credit codes in its credit
+    code column is now read from its first line with that header; one whose rows do not
+    is refused as before."""
+    import csv
+
+    one, two = [row(), row()], [row(), row(注册资本=""), row()]
+    load_file(db_url, write_csv(tmp_path / "all.csv", one + two), crs="wgs84")
+    p1 = write_csv(tmp_path / "p1.csv", one)
+
+    def headerless(name: str, rows: list[dict]) -> Path:
+        with open(tmp_path / name, "w", encoding=encoding, newline="") as f:
+            f.write(bom)
+            csv.writer(f, lineterminator="\n").writerows([r[h] for h in HEADERS] for r in rows)
+        return tmp_path / name
+
+    p2 = headerless("p2.csv", two)
+    r = run_cli("load", str(p1), str(p2), "--crs", "wgs84", url=db_url)
+    assert r.exit_code == 0, r.output
+    assert "accepted 4, rejected 1" in r.output and "deactivated 0" in r.output, r.output
+    assert "p2.csv has no header row: read with that of p1.csv" in r.output
+    run, parts, used = conn.execute(
+        "SELECT load_run_id, parts, parser FROM registry.load_runs "
+        "ORDER BY load_run_id DESC LIMIT 1").fetchone()
+    assert used == parser
+    assert [(p["part"], p.get("header_from"), p["first_line"], p["records"])
+            for p in parts] == [(1, None, 1, 2), (2, 1, 3, 3)]
+    assert conn.execute("SELECT part, line_no, reason FROM registry.rejects "
+                        "WHERE load_run_id = %s", (run,)).fetchall() == \
+        [(2, 2, "capital_irregular")]
+    assert enterprise(conn, two[0]["统一社会信用代码"])["name"] == two[0]["企业名称"]
+    conn.commit()
+    # rows that are not the export's: no valid credit code where the header has it
+    p3 = headerless("p3.csv", [row(统一社会信用代码=credit_code(valid=False))])
+    assert_one_line_error(run_cli("load", str(p1), str(p3), "--crs", "wgs84", url=db_url),
+                          "p3.csv is not a part of the same export as p1.csv")
 
 
 def test_parts_fall_back_to_python_together(tmp_path, db_url, conn):

@@ -10,6 +10,7 @@ visible afterwards (marked abandoned at the next start) while its data is not.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -25,7 +26,9 @@ from industry_clusters.errors import UserError
 from industry_clusters.load import columns
 from industry_clusters.load.readers import (
     FORMATS,
+    PREAMBLE_MAX,
     NotClean,
+    csv_continuing,
     detect_format,
     open_sources,
     unreadable,
@@ -44,7 +47,7 @@ class LoadResult:
     previous_run_id: int | None = None
     preamble: int = 0  # lines above the header, skipped (registry.load_runs.preamble)
     not_read: list[dict] = field(default_factory=list)  # sheets with values not read
-    headerless: list[dict] = field(default_factory=list)  # sheets read with another's header
+    headerless: list[dict] = field(default_factory=list)  # parts read with another's header
 
     @property
     def rows_per_second(self) -> float:
@@ -53,9 +56,8 @@ class LoadResult:
     def summary(self) -> str:
         notes = "".join(f"; sheet {n['sheet']!r} of {Path(n['file']).name} not read: "
                         f"{n['why']} ({n['hint']})" for n in self.not_read)
-        notes += "".join(f"; sheet {s['sheet']!r} of {Path(s['file']).name} has no header "
-                         f"row: read with that of sheet {s['header_from']!r}"
-                         for s in self.headerless)
+        notes += "".join(f"; {s['part']} has no header row: read with that of "
+                         f"{s['header_from']}" for s in self.headerless)
         if self.status == "skipped":
             return (f"{self.file}: already loaded with the same content (load run "
                     f"{self.previous_run_id}); nothing to do (--force loads it again){notes}")
@@ -182,13 +184,13 @@ FROM unnest(%s::text[]) AS c
 """
 
 
-def sheet_continues(conn, mapping: dict[str, str] | None) -> Callable[[list[str], list[list[str]]],
+def continues_export(conn, mapping: dict[str, str] | None) -> Callable[[list[str], list[list[str]]],
                                                              bool]:
-    """Whether a workbook's sheet without a header row holds more rows of the export
-    whose header is given (readers.workbook_sources): none of its first rows has values
-    beyond that header's columns, and most carry a valid credit code in its credit code
-    column. A notes or summary sheet does not; a continuation sheet of a portal that
-    writes the header on the first sheet only does."""
+    """Whether a part without a header row (a workbook's sheet, a CSV file) holds more
+    rows of the export whose header is given: none of its first rows has values beyond
+    that header's columns, and most carry a valid credit code in its credit code
+    column. A notes or summary sheet does not; the later sheets of a portal that writes
+    the header on the first sheet only do, as do the later files of ``split -l``."""
     def test(header: list[str], rows: list[list[str]]) -> bool:
         try:
             col = columns.resolve(header, mapping)["credit_code"]
@@ -279,19 +281,25 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
         sources, not_read = [], []  # not_read: a workbook's sheets passed over
         src_paths = []  # the file of each source (a workbook gives one per sheet read)
         is_header = columns.header_matcher(mapping)
+        is_rows_of = continues_export(conn, mapping)
         try:
             for p in paths:
                 opened, passed_over = open_sources(p, fmt, encoding, layers, is_header,
-                                                   sheet_continues(conn, mapping))
+                                                   is_rows_of)
                 sources += opened
                 src_paths += [p] * len(opened)
                 not_read += passed_over
+            export = next((s for s in sources if is_header(s.headers)), None)
+            for i, src in enumerate(sources):
+                if src.fmt == "csv" and export is not None and not is_header(src.headers):
+                    sources[i] = _continuing(src, src_paths[i], encoding, export, is_rows_of)
             labels = [_label(src, p, src_paths.count(p) > 1)
                       for src, p in zip(sources, src_paths, strict=True)]
             if len(sources) > len(paths):
                 name = " + ".join(labels)
-            headerless = [{"file": str(p), "sheet": src.layer, "header_from": src.header_from}
-                          for src, p in zip(sources, src_paths, strict=True)
+            headerless = [{"part": label, "header_from": labels[_part_of(src.header_from,
+                                                                         sources)]}
+                          for src, label in zip(sources, labels, strict=True)
                           if src.header_from]
             _check_headers(sources, labels)
             first = sources[0]
@@ -331,6 +339,25 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
                 src.close()
     return LoadResult(run_id, "succeeded", name, counts, time.monotonic() - t0,
                       preamble=len(preamble), not_read=not_read, headerless=headerless)
+
+
+def _continuing(src, path: Path, encoding: str, export, is_rows_of):
+    """A CSV part without a header row, read from its first line with the header of
+    ``export`` when its first rows are rows of that export (continues_export); else as
+    it was opened, its first row taken for a header (which _check_headers refuses)."""
+    more = csv_continuing(path, encoding, export)
+    top = list(itertools.islice(more.records, PREAMBLE_MAX))
+    if not is_rows_of(export.headers, [r.values for r in top]):
+        more.close()
+        return src
+    src.close()
+    more.records = itertools.chain(top, more.records)
+    return more
+
+
+def _part_of(src, sources: list) -> int:
+    """The index of a source among the parts (by identity)."""
+    return next(i for i, s in enumerate(sources) if s is src)
 
 
 def _label(src, path: Path, several: bool) -> str:
@@ -402,7 +429,8 @@ def _parts_record(sources: list, files: list[tuple[Path, tuple[str, int]]],
         return None
     firsts = [1 + sum(records[:i]) for i in range(len(records))]
     return [{"part": i, "file": str(p), **({"layer": src.layer} if src.layer else {}),
-             **({"header_from": src.header_from} if src.header_from else {}),
+             **({"header_from": _part_of(src.header_from, sources) + 1}
+                if src.header_from else {}),
              "sha256": d, "bytes": b, "first_line": f, "records": r}
             for i, (src, (p, (d, b)), f, r) in enumerate(zip(sources, files, firsts, records,
                                                              strict=True), 1)]

@@ -118,7 +118,8 @@ class Source:
     preamble: list[str] = field(default_factory=list)  # lines above the header (a title)
     crs: str | None = None  # a layer's CRS as GDAL gives it ('EPSG:4326', or its WKT)
     layer: str | None = None  # the layer or sheet read (None for a CSV)
-    header_from: str | None = None  # a sheet without a header: the sheet whose header it has
+    header_from: Source | None = None  # a part without a header row: the one whose it has
+    delimiter: str | None = None  # a CSV's
 
 
 def detect_format(path: Path, fmt: str | None) -> str:
@@ -252,7 +253,16 @@ def _sanitise(values: list[str]) -> tuple[list[str], str, str]:
     return fixed, reason, msg
 
 
-def _csv(path: Path, encoding: str, is_header=None) -> Source:
+def csv_continuing(path: Path, encoding: str, export: Source) -> Source:
+    """A CSV part without a header row (``split -l`` cuts a file so): read from its
+    first line with the header and delimiter of ``export``, the part that has them."""
+    src = _csv(path, encoding, header=export.headers, delimiter=export.delimiter)
+    src.header_from = export
+    return src
+
+
+def _csv(path: Path, encoding: str, is_header=None, header: list[str] | None = None,
+         delimiter: str | None = None) -> Source:
     # closed by the record generator or Source.close (stream closes raw with it)
     stream, raw = open_binary(path)
 
@@ -279,18 +289,21 @@ def _csv(path: Path, encoding: str, is_header=None) -> Source:
     # the first lines, each split with the delimiter it has most of: one of them is the
     # header (a title line above it has few or none)
     lines = [line for line in itertools.islice(iter(text.readline, ""), PREAMBLE_MAX)]
-    split = [_fields(ln) for ln in lines]
-    h = _header_index(split, is_header)
-    first = lines[h] if lines else ""
-    if _BAD_CHARS.search(first):
-        hint = "gb18030" if enc.startswith("utf") else "utf-8"
-        raise refuse(f"the header of {path.name} is not valid {enc}; try --encoding {hint}")
-    delimiter = _delimiter(first)
-    header = split[h] if lines else []
-    if not any(x.strip() for x in header):
-        raise refuse(f"{path.name} has no header row")
+    if header is None:
+        split = [_fields(ln) for ln in lines]
+        h = _header_index(split, is_header)
+        first = lines[h] if lines else ""
+        if _BAD_CHARS.search(first):
+            hint = "gb18030" if enc.startswith("utf") else "utf-8"
+            raise refuse(f"the header of {path.name} is not valid {enc}; try --encoding {hint}")
+        delimiter = _delimiter(first)
+        header = split[h] if lines else []
+        if not any(x.strip() for x in header):
+            raise refuse(f"{path.name} has no header row")
+    else:  # a part without one: every line is a record
+        h = -1
     width = len(header)
-    preamble = [_sanitise([ln.rstrip("\r\n")])[0][0] for ln in lines[:h]]
+    preamble = [_sanitise([ln.rstrip("\r\n")])[0][0] for ln in lines[:max(h, 0)]]
     reader = csv.reader(itertools.chain(lines[h + 1:], text), delimiter=delimiter)
 
     def records() -> Iterator[Record]:
@@ -322,6 +335,8 @@ def _csv(path: Path, encoding: str, is_header=None) -> Source:
         f, r = open_binary(path)
         with f, r:
             offset = sum(len(f.readline()) for _ in range(h + 1))
+        if not offset and enc == "utf-8-sig":  # a part without a header: after its BOM
+            offset = len(codecs.BOM_UTF8)
         server = ServerCopy(path, offset, delimiter)
 
     def close() -> None:
@@ -329,7 +344,7 @@ def _csv(path: Path, encoding: str, is_header=None) -> Source:
         raw.close()
 
     return Source("csv", header, records(), enc, position=raw.tell, server_copy=server,
-                  close=close, preamble=preamble)
+                  close=close, preamble=preamble, delimiter=delimiter)
 
 
 def _delimiter(line: str) -> str:
@@ -417,7 +432,7 @@ class Workbook:
             raise
         return Source(self.fmt, export.headers,
                       _sheet_records(itertools.chain(top, rows), len(export.headers), close),
-                      close=close, layer=name, header_from=export.layer)
+                      close=close, layer=name, header_from=export)
 
 
 def _sheet_records(rows: Iterator[list[str]], width: int,
@@ -451,7 +466,7 @@ def workbook_sources(book: Workbook, sheets: list[str] | None, is_header,
     65,536 rows in XLS form is split by its portal over sheets of one header; a notes
     sheet, or a blank one, is passed over). A sheet with no header row (some portals
     write the header on the first sheet only) is read with the export's header when
-    ``continues(header, its first rows)`` holds (load.sheet_continues: they carry valid
+    ``continues(header, its first rows)`` holds (load.continues_export: they carry valid
     credit codes in its credit code column). When no sheet names known fields, the
     first sheet with values is read, and the columns it lacks are reported."""
     path = book.path

@@ -201,7 +201,7 @@ COMMENT ON COLUMN registry.load_runs.preamble IS 'The lines above the header tha
 
 -- added by revision 0049: a load of several files, the parts of one export (nightly)
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS parts jsonb;
-COMMENT ON COLUMN registry.load_runs.parts IS 'A load of several parts (the files of one export, or the sheets of a workbook, loaded as one): each part in order, {{part, file, layer, header_from, sha256, bytes, first_line, records}}, layer being the sheet or layer read from the file (absent for a CSV; since revision 0077), header_from the sheet whose header a sheet without a header row was read with (since revision 0079) and first_line its first record''s number in the load. NULL for a load of one part. file_name then lists the files, file_sha256 is the hash of their hashes, file_bytes their total.';
+COMMENT ON COLUMN registry.load_runs.parts IS 'A load of several parts (the files of one export, or the sheets of a workbook, loaded as one): each part in order, {{part, file, layer, header_from, sha256, bytes, first_line, records}}, layer being the sheet or layer read from the file (absent for a CSV; since revision 0077), header_from the number of the part whose header a part without a header row (a sheet, a CSV file) was read with (since revision 0079) and first_line its first record''s number in the load. NULL for a load of one part. file_name then lists the files, file_sha256 is the hash of their hashes, file_bytes their total.';
 -- added by revision 0076: what was read of each file (a load is skipped only when the
 -- last load read the same content the same way)
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS layers text[];
