@@ -3,9 +3,10 @@
 The signal handlers go in before the commands are imported (psycopg, click and the
 steps: 0.2 s), so a Ctrl-C or SIGTERM in that moment also ends with one line and exit
 130 or 143, not a traceback (cli.main then takes over). While importing, a signal is
-noted, not raised: CPython drops an exception raised by a handler that runs while
-compile() turns a module's source into code (every start compiles them where
-PYTHONDONTWRITEBYTECODE is set), and the command went on as if no signal had come."""
+noted, not raised: CPython can drop an exception that a handler raises in the middle of
+an import. Here it was while compile() turned cli.py into code (every start compiles
+the package where PYTHONDONTWRITEBYTECODE is set, as on this machine), and the command
+went on as if no signal had come."""
 
 import signal
 import sys
