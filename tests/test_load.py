@@ -440,15 +440,16 @@ def test_xlsx(tmp_path, db_url, conn):
 
 
 def write_xls(path, rows: list[list], sheet: str = "企业", date_columns=(),
-              more: dict[str, list[list]] | None = None):
+              more: dict[str, list[list]] | None = None, hidden=()):
     """An Excel 97-2003 workbook (xlwt): numbers stay numbers, dates are date cells.
-    ``more``: further sheets, by name."""
+    ``more``: further sheets, by name; ``hidden``: the names of sheets to hide."""
     import xlwt
 
     wb = xlwt.Workbook(encoding="utf-8")
     dated = xlwt.easyxf(num_format_str="YYYY-MM-DD")
     for name, cells in {sheet: rows, **(more or {})}.items():
         ws = wb.add_sheet(name)
+        ws.visibility = int(name in hidden)
         for i, values in enumerate(cells):
             for j, v in enumerate(values):
                 if j in date_columns and i:
@@ -527,18 +528,20 @@ def test_xls_sheets_and_files_that_are_not_xls(tmp_path, db_url, conn):
                    "save it as .xlsx or CSV")
 
 
-def write_workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
-    """A workbook of these sheets, by name, in order: .xls (xlwt) or .xlsx (openpyxl)."""
+def write_workbook(path: Path, sheets: dict[str, list[list]], hidden=()) -> Path:
+    """A workbook of these sheets, by name, in order: .xls (xlwt) or .xlsx (openpyxl);
+    ``hidden``: the names of sheets to hide."""
     if path.suffix == ".xls":
         first = next(iter(sheets))
         return write_xls(path, sheets[first], sheet=first,
-                         more={k: v for k, v in sheets.items() if k != first})
+                         more={k: v for k, v in sheets.items() if k != first}, hidden=hidden)
     import openpyxl
 
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for name, cells in sheets.items():
         ws = wb.create_sheet(name)
+        ws.sheet_state = "hidden" if name in hidden else "visible"
         for values in cells:
             ws.append(values)
     wb.save(path)
@@ -595,6 +598,45 @@ def test_a_workbook_split_over_sheets_is_read_as_one_export(tmp_path, db_url, co
     assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", "--layer", "Sheet1",
                                   "--layer", "Sheet1", url=db_url), "names a layer twice")
 
+
+
+@pytest.mark.parametrize("ext", ["xls", "xlsx"])
+def test_hidden_sheets_are_not_read_unless_asked_for(tmp_path, db_url, conn, ext):
+    """A hidden sheet of the export's header (an old copy, a lookup) was read as a part
+    of the export: rows nobody looking at the workbook sees. It is now named as not read
+    ("it is hidden"), and --layer reads it. An XLSX chart sheet (no cells) failed the
+    load with "'Chartsheet' object has no attribute 'iter_rows'"; it is a blank sheet."""
+    cells = lambda rows: [HEADERS] + [[r[h] for h in HEADERS] for r in rows]  # noqa: E731
+    shown, old = [row(), row()], [row()]
+    path = write_workbook(tmp_path / f"h.{ext}", {"名录": cells(shown), "旧": cells(old)},
+                          hidden={"旧"})
+    if ext == "xlsx":  # a chart of the data on a sheet of its own
+        import openpyxl
+        from openpyxl.chart import BarChart, Reference
+
+        wb = openpyxl.load_workbook(path)
+        chart = BarChart()
+        chart.add_data(Reference(wb["名录"], min_col=1, min_row=1, max_row=3))
+        wb.create_chartsheet("图表").add_chart(chart)
+        wb.save(path)
+    r = run_cli("load", str(path), "--crs", "wgs84", "--incremental", url=db_url)
+    assert r.exit_code == 0, r.output
+    assert "read 2, accepted 2" in r.output, r.output
+    assert f"sheet '旧' of h.{ext} not read: it is hidden (--layer reads it)" in r.output
+    assert conn.execute("SELECT layers, not_read FROM registry.load_runs ORDER BY "
+                        "load_run_id DESC LIMIT 1").fetchone() == \
+        (["名录"], [{"file": str(path), "sheet": "旧", "why": "it is hidden",
+                   "hint": "--layer reads it"}])
+    assert conn.execute("SELECT count(*) FROM registry.enterprises WHERE credit_code = %s",
+                        (old[0]["统一社会信用代码"],)).fetchone()[0] == 0
+    conn.commit()
+    asked = load_file(db_url, path, crs="wgs84", layer="旧", full_refresh=False)
+    assert asked.counts["accepted"] == 1 and asked.not_read == []
+    # values on hidden sheets only: the load says where they are
+    only = write_workbook(tmp_path / f"o.{ext}", {"空": [], "旧": cells(old)}, hidden={"旧"})
+    assert_one_line_error(run_cli("load", str(only), "--crs", "wgs84", url=db_url),
+                          f"o.{ext} has values on hidden sheets only (旧): name the sheet "
+                          "to read with --layer")
 
 
 @pytest.mark.parametrize("ext", ["xls", "xlsx"])

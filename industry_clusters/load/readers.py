@@ -377,9 +377,11 @@ class Workbook:
     (at the end of its records, or when closed)."""
 
     def __init__(self, path: Path, fmt: str, names: list[str],
-                 rows: Callable[[str], Iterator[list[str]]], release: Callable[[], None]):
+                 rows: Callable[[str], Iterator[list[str]]], release: Callable[[], None],
+                 hidden: set[str] | None = None):
         self.path, self.fmt, self.names, self._rows, self._release = \
             path, fmt, names, rows, release
+        self.hidden = hidden or set()  # the sheets Excel does not show
         self._users = 0
         self.close = self._user()  # the opener's hold
 
@@ -476,13 +478,22 @@ def workbook_sources(book: Workbook, sheets: list[str] | None, is_header,
             if name not in book.names:
                 raise UserError(f"{path.name} has no sheet {name!r}; sheets: "
                                 f"{', '.join(book.names)}")
+        hidden = []  # not read unless asked for: a user of the workbook does not see them
         for name in sheets or book.names:
             src = book.sheet(name, is_header)
-            if src is not None:
+            if src is not None and not sheets and name in book.hidden:
+                src.close()
+                hidden.append({"file": str(path), "sheet": name, "why": "it is hidden",
+                               "hint": "--layer reads it"})
+            elif src is not None:
                 opened.append(src)
             elif sheets:
                 raise UserError(f"{path.name}: sheet {name!r} is empty: expected a header "
                                 "row")
+        if not opened and hidden:
+            raise UserError(f"{path.name} has values on hidden sheets only "
+                            f"({', '.join(h['sheet'] for h in hidden)}): name the sheet to "
+                            "read with --layer")
         if not opened:
             raise UserError(f"{path.name} has no sheet with values: expected a header row "
                             f"(sheets: {', '.join(book.names)})")
@@ -512,7 +523,7 @@ def workbook_sources(book: Workbook, sheets: list[str] | None, is_header,
                             f"not rows of sheet {export.layer!r}",
                      "hint": f"rows of the export need the header row of sheet "
                              f"{export.layer!r}"})
-        return sources, skipped
+        return sources, sorted(hidden + skipped, key=lambda n: book.names.index(n["sheet"]))
     except BaseException:
         for src in opened:
             src.close()
@@ -538,9 +549,13 @@ def _xlsx(path: Path) -> Workbook:
         f.close()
 
     def rows(name: str) -> Iterator[list[str]]:
-        return ([_cell(v) for v in r] for r in wb[name].iter_rows(values_only=True))
+        ws = wb[name]
+        if not hasattr(ws, "iter_rows"):  # a chart sheet: no cells, a blank sheet
+            return iter(())
+        return ([_cell(v) for v in r] for r in ws.iter_rows(values_only=True))
 
-    return Workbook(path, "xlsx", list(wb.sheetnames), rows, release)
+    hidden = {n for n in wb.sheetnames if wb[n].sheet_state != "visible"}
+    return Workbook(path, "xlsx", list(wb.sheetnames), rows, release, hidden)
 
 
 # An Excel 97-2003 workbook (BIFF, an OLE2 compound file) opens with these bytes; many
@@ -601,7 +616,10 @@ def _xls(path: Path) -> Workbook:
             book.unload_sheet(name)  # read: its memory goes
         return read()
 
-    return Workbook(path, "xls", names, rows, book.release_resources)
+    # xlrd keeps each sheet's visibility (0: shown) from the workbook's directory
+    hidden = {n for n, v in zip(names, getattr(book, "_sheet_visibility", []), strict=False)
+              if v}
+    return Workbook(path, "xls", names, rows, book.release_resources, hidden)
 
 
 # -- GeoJSON / GeoPackage (GDAL via pyogrio) ---------------------------------------
