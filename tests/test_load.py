@@ -600,6 +600,40 @@ def test_a_workbook_split_over_sheets_is_read_as_one_export(tmp_path, db_url, co
 
 
 
+def test_xlsx_merged_cells_and_uncalculated_formulas(tmp_path, db_url, conn):
+    """A district merged over its firms' rows is held in the range's first cell only:
+    the rows below read it as empty. A formula written by a program that does not
+    calculate (openpyxl, report generators) has no value in the file: the cell read as
+    empty, and the row was rejected for a missing capital. Merged ranges now read as
+    Excel shows them; a row with an uncalculated formula is rejected as
+    formula_not_calculated, naming the cell."""
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    rows = [row(所属区县="南海区"), row(所属区县=""), row(所属区县=""), row(所属区县="禅城区"),
+            row()]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADERS)
+    for r in rows:
+        ws.append([r[h] for h in HEADERS])
+    district = get_column_letter(HEADERS.index("所属区县") + 1)
+    capital = get_column_letter(HEADERS.index("注册资本") + 1)
+    ws.merge_cells(f"{district}2:{district}4")  # 南海区 over the first three firms
+    ws[f"{capital}6"] = f"={capital}5"  # no cached value: openpyxl calculates nothing
+    wb.save(tmp_path / "m.xlsx")
+    res = load_file(db_url, tmp_path / "m.xlsx", crs="wgs84", full_refresh=False)
+    assert (res.counts["accepted"], res.counts["rejected"]) == (4, 1)
+    assert [enterprise(conn, r["统一社会信用代码"])["registered_district"] for r in rows[:4]] \
+        == ["南海区", "南海区", "南海区", "禅城区"]
+    assert conn.execute("SELECT line_no, reason, message FROM registry.rejects "
+                        "WHERE load_run_id = %s", (res.load_run_id,)).fetchall() == [
+        (5, "formula_not_calculated",
+         f"cell {capital}6 is a formula whose value the file does not hold (a program that "
+         "does not calculate formulas wrote it): open the file in Excel or WPS and save "
+         "it, then load it")]
+
+
 @pytest.mark.parametrize("ext", ["xls", "xlsx"])
 def test_hidden_sheets_are_not_read_unless_asked_for(tmp_path, db_url, conn, ext):
     """A hidden sheet of the export's header (an old copy, a lookup) was read as a part

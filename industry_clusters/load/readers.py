@@ -440,14 +440,22 @@ class Workbook:
 def _sheet_records(rows: Iterator[list[str]], width: int,
                    close: Callable[[], None]) -> Iterator[Record]:
     """A sheet's rows below its header, its cells read as text (_cell): blank rows
-    skipped, a row with values beyond the header's columns rejected as field_count."""
+    skipped, a row with values beyond the header's columns rejected as field_count, one
+    with a formula the file holds no value of as formula_not_calculated."""
     try:
         for values in rows:
-            if not any(v.strip() for v in values):
+            uncached = getattr(values, "uncached", None)
+            if not any(v.strip() for v in values) and not uncached:
                 continue
             extra = values[width:]
-            values = (values + [""] * width)[:width]
-            if any(x.strip() for x in extra):
+            values = (list(values) + [""] * width)[:width]
+            if uncached:
+                yield Record(values + [x for x in extra if x.strip()],
+                             "formula_not_calculated",
+                             f"cell {uncached} is a formula whose value the file does not "
+                             "hold (a program that does not calculate formulas wrote it): "
+                             "open the file in Excel or WPS and save it, then load it")
+            elif any(x.strip() for x in extra):
                 yield Record(values + extra, "field_count",
                              f"the row has values beyond the {width} header columns")
             elif _BAD_CHARS.search("".join(values)):
@@ -532,6 +540,75 @@ def workbook_sources(book: Workbook, sheets: list[str] | None, is_header,
         book.close()
 
 
+# In a sheet's XML: a merged range, and a cell whose formula has no cached value (the
+# <f> element, then no <v> or an empty one, then the cell's end). Markup inside text is
+# escaped (&lt;), so neither matches a value.
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+)([0-9]+):[A-Z]+([0-9]+)"')
+_UNCACHED = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)([0-9]+)"[^>]*>\s*'
+                       rb'<(?:\w+:)?f\b(?:[^>]*/>|[^>]*>[^<]*</(?:\w+:)?f>)\s*'
+                       rb'(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*'
+                       rb'</(?:\w+:)?c>')
+
+
+def _column(letters: bytes) -> int:
+    """A column's number from its letters (A = 1, AA = 27)."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _xlsx_scan(archive, part: str) -> tuple[list[tuple[int, int, int]], dict[int, str]]:
+    """One pass over a sheet's XML (openpyxl's read-only mode gives neither): its
+    merged ranges of more than one row, as (column, first row, last row), and the rows
+    holding a formula without a cached value (row -> the first such cell)."""
+    merges: set[tuple[int, int, int]] = set()
+    uncached: dict[int, str] = {}
+    tail = b""
+    with archive.open(part) as f:
+        while chunk := f.read(1 << 20):
+            probe = tail + chunk
+            if b"mergeCell" in probe:
+                merges.update((_column(m[1]), int(m[2]), int(m[3]))
+                              for m in _MERGE.finditer(probe) if int(m[3]) > int(m[2]))
+            if b"f>" in probe or b"f/>" in probe or b"<f " in probe:
+                for m in _UNCACHED.finditer(probe):
+                    uncached.setdefault(int(m[2]), (m[1] + m[2]).decode())
+            tail = probe[-(1 << 14):]
+    return sorted(merges, key=lambda m: m[1]), uncached
+
+
+class _Row(list):
+    """A sheet's row of values, and its first cell whose formula has no cached value."""
+    uncached: str | None = None
+
+
+def _merged_down(rows: Iterator[list[str]], merges: list[tuple[int, int, int]],
+                 uncached: dict[int, str]) -> Iterator[list[str]]:
+    """Rows with each merged range's value in every row it spans (what Excel shows; the
+    file holds it in the first row only: a district merged over its firms' rows read as
+    empty below the first), in the range's first column; rows holding an uncalculated
+    formula marked (_Row.uncached)."""
+    active: list[tuple[int, int, str]] = []  # (column, last row, value)
+    k = 0
+    for r, values in enumerate(rows, 1):
+        active = [a for a in active if a[1] >= r]
+        while k < len(merges) and merges[k][1] <= r:
+            col, first, last = merges[k]
+            k += 1
+            if first == r:
+                active.append((col, last, values[col - 1] if col <= len(values) else ""))
+        for col, _, value in active:
+            if col > len(values):
+                values = values + [""] * (col - len(values))
+            if not values[col - 1].strip():
+                values[col - 1] = value
+        if r in uncached:
+            values = _Row(values)
+            values.uncached = uncached[r]
+        yield values
+
+
 def _xlsx(path: Path) -> Workbook:
     import openpyxl
 
@@ -552,7 +629,13 @@ def _xlsx(path: Path) -> Workbook:
         ws = wb[name]
         if not hasattr(ws, "iter_rows"):  # a chart sheet: no cells, a blank sheet
             return iter(())
-        return ([_cell(v) for v in r] for r in ws.iter_rows(values_only=True))
+        values = ([_cell(v) for v in r] for r in ws.iter_rows(values_only=True))
+        # openpyxl's own (not public): the workbook's archive and the sheet's part in it
+        archive, part = getattr(wb, "_archive", None), getattr(ws, "_worksheet_path", None)
+        if archive is None or part is None:
+            return values
+        merges, uncached = _xlsx_scan(archive, part)
+        return _merged_down(values, merges, uncached) if merges or uncached else values
 
     hidden = {n for n in wb.sheetnames if wb[n].sheet_state != "visible"}
     return Workbook(path, "xlsx", list(wb.sheetnames), rows, release, hidden)
