@@ -743,6 +743,32 @@ def test_sectors_on_two_connections_give_the_single_query_result(db_url, conn):
     assert no_work_rows(conn)
 
 
+def test_a_run_waiting_on_another_lock_names_its_holder(db_url, conn):
+    """A run that found registry.enterprises held said it waited for "a load that is
+    writing the registry" whatever held it: an ANALYZE, a VACUUM, autovacuum after a
+    big load (no load at all). It names the load only for a load's lock; another
+    holder by its backend pid and client, and autovacuum not at all (it gives way)."""
+    two_sector_town(conn, 5)
+    conn.commit()
+    with ThreadPoolExecutor(1) as pool, \
+            psycopg.connect(db_url, application_name="psql") as other:
+        other.execute("LOCK TABLE registry.enterprises IN SHARE UPDATE EXCLUSIVE MODE")
+        pid = other.execute("SELECT pg_backend_pid()").fetchone()[0]
+        heard: list[str] = []
+        run = pool.submit(run_clustering, db_url, notify=heard.append)
+        deadline = time.monotonic() + 30
+        while not conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type "
+                               "= 'Lock' AND query LIKE '%%hold_enterprises%%'").fetchone()[0]:
+            conn.rollback()
+            assert not run.done() and time.monotonic() < deadline, "the run did not wait"
+            time.sleep(0.05)
+        conn.rollback()
+        assert heard == [f"waiting for backend pid {pid} (psql) to finish: it holds "
+                         "registry.enterprises (ShareUpdateExclusiveLock) ..."]
+        other.commit()
+        assert run.result(timeout=120).clusters > 0
+
+
 def test_a_run_sees_one_state_of_the_registry(db_url, conn):
     """A run waits for a load that is writing, then clusters what it committed: it holds
     a SHARE lock on registry.enterprises to its end, so no load commits in its middle

@@ -187,19 +187,42 @@ def advisory_lock(conn: psycopg.Connection, job: str) -> Iterator[None]:
                 conn.commit()
 
 
-# What a job waits for when registry.enterprises is held (registry.hold_enterprises).
-HOLDERS = {"cluster": "a load that is writing the registry", "load": "a clustering run"}
+# What a job waits for when registry.enterprises is held (registry.hold_enterprises):
+# the other job's lock, and what it is called.
+HOLDERS = {"cluster": ("RowExclusiveLock", "a load that is writing the registry"),
+           "load": ("ShareLock", "a clustering run")}
+# The locks that hold each job's (SHARE for a run, ROW EXCLUSIVE for a load's writes).
+CONFLICTS = {"cluster": ["RowExclusiveLock", "ShareUpdateExclusiveLock",
+                         "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"],
+             "load": ["ShareLock", "ShareRowExclusiveLock", "ExclusiveLock",
+                      "AccessExclusiveLock"]}
+# Who holds registry.enterprises in one of those modes: a client first, autovacuum last.
+HOLDER = """
+SELECT a.backend_type = 'autovacuum worker', l.mode, a.pid, a.application_name
+  FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+ WHERE l.locktype = 'relation' AND l.relation = 'registry.enterprises'::regclass
+   AND l.granted AND l.pid <> pg_backend_pid() AND l.mode = ANY(%s)
+ ORDER BY 1 LIMIT 1
+"""
 
 
 def hold_registry(conn: psycopg.Connection, job: str,
                   notify: Callable[[str], None] | None = None) -> None:
     """Lock registry.enterprises for ``job`` ('cluster' or 'load') until the end of the
     transaction (``registry.hold_enterprises``). When another job holds it, say what is
-    waited for through ``notify``, then wait: a wait is not an error."""
+    waited for through ``notify``, then wait: a wait is not an error. Autovacuum is not
+    named: it gives way to a waiting lock within a second (deadlock_timeout), and the
+    run said it waited for "a load" that did not exist."""
     if conn.execute("SELECT registry.hold_enterprises(%s, false)", (job,)).fetchone()[0]:
         return
-    if notify:
-        notify(f"waiting for {HOLDERS[job]} to finish (it holds registry.enterprises) ...")
+    holder = conn.execute(HOLDER, (CONFLICTS[job],)).fetchone()
+    if notify and holder and not holder[0]:
+        _, mode, pid, app = holder
+        mode_of_job, name = HOLDERS[job]
+        notify(f"waiting for {name} to finish (it holds registry.enterprises) ..."
+               if mode == mode_of_job else
+               f"waiting for backend pid {pid} ({app or 'unknown client'}) to finish: it "
+               f"holds registry.enterprises ({mode}) ...")
     conn.execute("SELECT registry.hold_enterprises(%s, true)", (job,))
 
 
