@@ -1829,8 +1829,9 @@ def test_district_boundaries_outside_the_region_are_rejected(tmp_path, db_url, c
     inside = (x0 + 0.1, y0 + 0.1, x0 + 0.2, y0 + 0.2)
     edge = (x1 - 0.05, y1 - 0.05, x1 + 0.5, y1 + 0.5)  # partly in the extent: kept
     beijing = (116.2, 39.8, 116.5, 40.0)
-    r = run_cli("load-districts", write("mixed.geojson", [inside, beijing, edge],
-                                       ["440604", "110101", "441900"]),
+    # the outside feature's code comes again inside: that one is not a duplicate
+    r = run_cli("load-districts", write("mixed.geojson", [inside, beijing, edge, inside],
+                                       ["440604", "441900", "441900", "440604"]),
                 "--crs", "wgs84", url=db_url)
     assert r.exit_code == 0 and "2 district boundaries" in r.output, r.output
     assert "boundary_outside_region" in r.output
@@ -1838,8 +1839,8 @@ def test_district_boundaries_outside_the_region_are_rejected(tmp_path, db_url, c
         ("440604",), ("441900",)]
     assert conn.execute("SELECT line_no, reason, raw ->> 'adcode' FROM registry.rejects "
                         "WHERE load_run_id = (SELECT max(load_run_id) "
-                        "FROM registry.load_runs)").fetchall() == [
-        (2, "boundary_outside_region", "110101")]
+                        "FROM registry.load_runs) ORDER BY line_no").fetchall() == [
+        (2, "boundary_outside_region", "441900"), (4, "duplicate_district_code", "440604")]
     conn.commit()
     assert_one_line_error(run_cli("load-districts", write("bj.geojson", [beijing], ["110101"]),
                                   "--crs", "wgs84", url=db_url),

@@ -32,16 +32,22 @@ DECLARE
                                                  region_ymax, 4326) FROM registry.settings);
 BEGIN
     DROP TABLE IF EXISTS pg_temp.district_screened;
+    -- A code repeats only among the usable features: a first one rejected for another
+    -- reason (outside the region, no geometry) does not make the next one a duplicate.
     CREATE TEMP TABLE district_screened ON COMMIT DROP AS
+    SELECT c.*,
+           coalesce(c.problem,
+                    CASE WHEN row_number() OVER (
+                                  PARTITION BY registry.field_value(c.code), c.problem IS NULL
+                                  ORDER BY c.line_no) > 1
+                         THEN 'duplicate_district_code' END) AS reason
+    FROM (
     SELECT s.*, g.geom,
            CASE WHEN registry.field_value(s.code) IS NULL THEN 'district_code_missing'
                 WHEN registry.field_value(s.name) IS NULL THEN 'name_missing'
                 WHEN g.geom IS NULL OR ST_IsEmpty(g.geom) THEN 'geometry_not_polygon'
-                WHEN row_number() OVER (PARTITION BY registry.field_value(s.code)
-                                        ORDER BY s.line_no) > 1
-                    THEN 'duplicate_district_code'
                 WHEN NOT ST_Intersects(g.geom, v_region) THEN 'boundary_outside_region'
-           END AS reason
+           END AS problem
     FROM district_staging s
     -- flat: boundaries with heights or measures (Polygon Z from CAD or survey exports)
     -- failed the whole load with "Geometry has Z dimension but column does not".
@@ -59,7 +65,8 @@ BEGIN
     LEFT JOIN LATERAL (
         SELECT ST_Multi(ST_CollectionExtract(ST_MakeValid(
                    publish.to_wgs84(w.flat, p_crs)), 3)) AS geom
-        WHERE GeometryType(w.flat) IN ('POLYGON', 'MULTIPOLYGON')) g ON true;
+        WHERE GeometryType(w.flat) IN ('POLYGON', 'MULTIPOLYGON')) g ON true
+    ) c;
 
     INSERT INTO registry.rejects (load_run_id, line_no, reason, message, raw)
     SELECT p_run, line_no, reason,
