@@ -1243,6 +1243,16 @@ def test_map_option_renames_a_column(tmp_path, db_url, conn):
     assert enterprise(conn, r["统一社会信用代码"])["name"] == "映射的名字"
     assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", "--map", "nom=x",
                                   url=db_url), "unknown field 'nom'")
+    # one column for two fields read every row wrong: all rejected, or a wrong field
+    for maps, fragment in ((["name=公司全称", "lon=经度", "lat=经度"],
+                            "both lon (--map) and lat (--map)"),
+                           (["name=公司全称", "credit_code=注册地址"],
+                            "both credit_code (--map) and address")):
+        args = [a for m in maps for a in ("--map", m)]
+        assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", "--force", *args,
+                                      url=db_url),
+                              f"of map.csv would be read as {fragment}; give each its own "
+                              "column with --map FIELD=COLUMN")
 
 
 def test_duplicate_header_is_one_line(tmp_path, db_url):

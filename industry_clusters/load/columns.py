@@ -139,6 +139,18 @@ def resolve(headers: list[str], overrides: dict[str, str] | None = None,
         else:
             mapping.pop("lon", None)
             mapping.pop("lat", None)
+    # a required field's column is its own: --map lat=经度 beside lon, or credit_code=
+    # 注册地址 (the address's column), read every row wrong (all of them rejected, or
+    # loaded with a wrong field). Optional fields may share one (district from the
+    # address column).
+    read_as: dict[int, str] = {}
+    for field, index in mapping.items():
+        other = read_as.setdefault(index, field)
+        if other != field and {other, field} & {*REQUIRED, "lonlat"}:
+            mapped = " and ".join(f"{f} (--map)" if f in overrides else f
+                                  for f in (other, field))
+            raise UserError(f"column {headers[index]!r} of {source} would be read as both "
+                            f"{mapped}; give each its own column with --map FIELD=COLUMN")
     missing = [f for f in REQUIRED
                if f not in mapping and not (f in ("lon", "lat") and "lonlat" in mapping)]
     if missing:
