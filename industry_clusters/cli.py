@@ -30,6 +30,7 @@ from industry_clusters.export import FORMATS as EXPORT_FORMATS
 from industry_clusters.export import LAYERS as EXPORT_LAYERS
 from industry_clusters.load import CRS_CHOICES
 from industry_clusters.load.readers import ENCODINGS, FORMATS
+from industry_clusters.paths import as_text
 from industry_clusters.publish import STATS_VIEWS
 
 QUIET_HELP = "Print nothing but errors (for cron)."
@@ -57,8 +58,8 @@ class _Command(click.Command):
 def one_line(message: str) -> str:
     """A message as one printable line: a library's line breaks become "; ", and control
     characters (a vertical tab in a file's header, say) are shown as \\xNN."""
-    joined = "; ".join(ln.strip() for ln in message.replace("\r\n", "\n").split("\n")
-                       if ln.strip())
+    joined = "; ".join(ln.strip() for ln in as_text(message).replace("\r\n", "\n")
+                       .split("\n") if ln.strip())
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), joined)
 
 
@@ -99,7 +100,7 @@ class App:
 
     def say(self, msg: str = "", **kw) -> None:
         if not self.quiet:
-            click.echo(msg, **kw)
+            click.echo(as_text(msg), **kw)
 
     def notify(self, msg: str) -> None:
         """What a command waits for, on stderr (a wait is not an error)."""

@@ -1,6 +1,6 @@
 """Paths: where the project's SQL and migrations live (top-level ``sql/`` and
-``migrations/``), the format a file's extension names, and whether a place for output
-can be written and a file there replaced."""
+``migrations/``), the format a file's extension names, whether a place for output
+can be written and a file there replaced, and a path as text."""
 
 import os
 from pathlib import Path
@@ -8,6 +8,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = ROOT / "sql"
 MIGRATIONS_DIR = ROOT / "migrations"
+
+
+def as_text(value) -> str:
+    """A path (or a message naming one) as text for the database and the terminal. A
+    file name that is not UTF-8 (a GBK name from a zip made on Windows) reaches Python
+    with its bytes as surrogates, which neither PostgreSQL nor a strict terminal takes:
+    they are shown as \\xNN."""
+    text = os.fspath(value)
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def check_layout() -> None:

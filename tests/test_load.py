@@ -1229,6 +1229,31 @@ def test_a_capital_header_states_the_unit_of_bare_numbers(tmp_path, db_url, conn
     assert enterprise(conn, own["统一社会信用代码"])["capital_cny"] == 500_000
 
 
+def test_a_file_name_that_is_not_utf8(tmp_path, db_url, conn):
+    """A zip made on Windows unpacks on Linux with GBK file names, bytes that are not
+    UTF-8: the load failed with a UnicodeEncodeError traceback ("surrogates not
+    allowed") when it recorded the name. The name is recorded and printed with those
+    bytes as \\xNN, and the file is read as it is."""
+    import os
+
+    gbk = os.fsdecode("企业名录".encode("gbk") + b".csv")  # as Python gets it from Linux
+    path = write_csv(tmp_path / gbk, [row(), row()])
+    # the bytes that do not decode as UTF-8 shown as \\xNN (some GBK pairs do decode)
+    shown = ("企业名录".encode("gbk") + b".csv").decode("utf-8", "backslashreplace")
+    assert "\\x" in shown
+    r = run_cli("load", str(path), "--crs", "wgs84", url=db_url)
+    assert r.exit_code == 0, r.output
+    assert conn.execute("SELECT file_name FROM registry.load_runs").fetchone()[0] == \
+        f"{tmp_path}/{shown}"
+    # parts, and a refusal naming the file
+    assert load_file(db_url, [path, write_csv(tmp_path / "b.csv", [row()])], crs="wgs84",
+                     full_refresh=False).counts["accepted"] == 3
+    assert conn.execute("SELECT parts -> 0 ->> 'file' FROM registry.load_runs ORDER BY "
+                        "load_run_id DESC LIMIT 1").fetchone()[0] == f"{tmp_path}/{shown}"
+    assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", "--map", "lat=经度",
+                                  url=db_url), f"column '经度' of {shown} would be read as")
+
+
 def test_map_option_renames_a_column(tmp_path, db_url, conn):
     from industry_clusters.demo.synth import HEADERS
 

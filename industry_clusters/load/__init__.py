@@ -33,6 +33,7 @@ from industry_clusters.load.readers import (
     open_sources,
     unreadable,
 )
+from industry_clusters.paths import as_text
 
 CRS_CHOICES = ("wgs84", "gcj02", "bd09", "cgcs2000")
 
@@ -155,7 +156,7 @@ def start_run(conn: psycopg.Connection, kind: str, path: Path | str, digest: str
         "INSERT INTO registry.load_runs (kind, file_name, file_sha256, file_bytes, format, crs,"
         " encoding, mapping, full_refresh, preamble, layers, not_read)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING load_run_id",
-        (kind, str(path), digest, size, fmt, crs, encoding, Jsonb(mapping), full_refresh,
+        (kind, as_text(path), digest, size, fmt, crs, encoding, Jsonb(mapping), full_refresh,
          Jsonb(preamble) if preamble else None, layers, Jsonb(not_read) if not_read else None),
     ).fetchone()[0]
 
@@ -428,7 +429,7 @@ def _parts_record(sources: list, files: list[tuple[Path, tuple[str, int]]],
     if len(sources) == 1:
         return None
     firsts = [1 + sum(records[:i]) for i in range(len(records))]
-    return [{"part": i, "file": str(p), **({"layer": src.layer} if src.layer else {}),
+    return [{"part": i, "file": as_text(p), **({"layer": src.layer} if src.layer else {}),
              **({"header_from": _part_of(src.header_from, sources) + 1}
                 if src.header_from else {}),
              "sha256": d, "bytes": b, "first_line": f, "records": r}

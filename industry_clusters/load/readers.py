@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from industry_clusters.errors import UserError, first_line
-from industry_clusters.paths import format_from_suffix
+from industry_clusters.paths import as_text, format_from_suffix
 
 FORMATS = ("csv", "xlsx", "xls", "geojson", "gpkg")
 _EXT = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
@@ -491,7 +491,7 @@ def workbook_sources(book: Workbook, sheets: list[str] | None, is_header,
             src = book.sheet(name, is_header)
             if src is not None and not sheets and name in book.hidden:
                 src.close()
-                hidden.append({"file": str(path), "sheet": name, "why": "it is hidden",
+                hidden.append({"file": as_text(path), "sheet": name, "why": "it is hidden",
                                "hint": "--layer reads it"})
             elif src is not None:
                 opened.append(src)
@@ -523,10 +523,10 @@ def workbook_sources(book: Workbook, sheets: list[str] | None, is_header,
             else:
                 src.close()
                 skipped.append(
-                    {"file": str(path), "sheet": src.layer,
+                    {"file": as_text(path), "sheet": src.layer,
                      "why": f"its header is not that of sheet {export.layer!r}",
                      "hint": "--layer reads it"} if headed else
-                    {"file": str(path), "sheet": src.layer,
+                    {"file": as_text(path), "sheet": src.layer,
                      "why": "no row of its first ones names known columns, and they are "
                             f"not rows of sheet {export.layer!r}",
                      "hint": f"rows of the export need the header row of sheet "
