@@ -743,6 +743,17 @@ def test_sectors_on_two_connections_give_the_single_query_result(db_url, conn):
     assert no_work_rows(conn)
 
 
+def wait_until_it_waits(conn, run) -> None:
+    """Until the run (a future) waits for its lock on registry.enterprises."""
+    deadline = time.monotonic() + 30
+    while not conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type "
+                           "= 'Lock' AND query LIKE '%%hold_enterprises%%'").fetchone()[0]:
+        conn.rollback()
+        assert not run.done() and time.monotonic() < deadline, "the run did not wait"
+        time.sleep(0.05)
+    conn.rollback()
+
+
 def test_a_run_waiting_on_another_lock_names_its_holder(db_url, conn):
     """A run that found registry.enterprises held said it waited for "a load that is
     writing the registry" whatever held it: an ANALYZE, a VACUUM, autovacuum after a
@@ -756,13 +767,7 @@ def test_a_run_waiting_on_another_lock_names_its_holder(db_url, conn):
         pid = other.execute("SELECT pg_backend_pid()").fetchone()[0]
         heard: list[str] = []
         run = pool.submit(run_clustering, db_url, notify=heard.append)
-        deadline = time.monotonic() + 30
-        while not conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type "
-                               "= 'Lock' AND query LIKE '%%hold_enterprises%%'").fetchone()[0]:
-            conn.rollback()
-            assert not run.done() and time.monotonic() < deadline, "the run did not wait"
-            time.sleep(0.05)
-        conn.rollback()
+        wait_until_it_waits(conn, run)
         assert heard == [f"waiting for backend pid {pid} (psql) to finish: it holds "
                          "registry.enterprises (ShareUpdateExclusiveLock) ..."]
         other.commit()
@@ -783,13 +788,7 @@ def test_a_run_sees_one_state_of_the_registry(db_url, conn):
                      "(SELECT enterprise_id FROM registry.enterprises ORDER BY 1 LIMIT 50)")
         heard: list[str] = []
         run = pool.submit(run_clustering, db_url, jobs=2, notify=heard.append)
-        deadline = time.monotonic() + 30
-        while not conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type "
-                               "= 'Lock' AND query LIKE '%%hold_enterprises%%'").fetchone()[0]:
-            conn.rollback()
-            assert not run.done() and time.monotonic() < deadline, "the run did not wait"
-            time.sleep(0.05)
-        conn.rollback()
+        wait_until_it_waits(conn, run)
         assert heard == ["waiting for a load that is writing the registry to finish (it "
                          "holds registry.enterprises) ..."]
         load.commit()
