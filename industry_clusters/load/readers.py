@@ -398,15 +398,20 @@ class Workbook:
                     self._release()
         return let_go
 
-    def sheet(self, name: str, is_header) -> Source | None:
-        """The sheet's records, or None for a blank sheet (no value in its first rows)."""
+    def _open(self, name: str) -> tuple[Iterator[list[str]], list[list[str]], Callable]:
+        """A sheet's rows, its first PREAMBLE_MAX of them read, and the user's hold on
+        the workbook (let go if the reading fails)."""
         close = self._user()
         try:
             rows = self._rows(name)
-            top = list(itertools.islice(rows, PREAMBLE_MAX))
+            return rows, list(itertools.islice(rows, PREAMBLE_MAX)), close
         except BaseException:
             close()
             raise
+
+    def sheet(self, name: str, is_header) -> Source | None:
+        """The sheet's records, or None for a blank sheet (no value in its first rows)."""
+        rows, top, close = self._open(name)
         h = _header_index(top, is_header)
         header = top[h] if top else []
         while header and not header[-1].strip():
@@ -422,10 +427,8 @@ class Workbook:
     def continuation(self, name: str, export: Source, continues) -> Source | None:
         """The sheet read from its first row with the header of sheet ``export``, when
         ``continues(header, first_rows)`` says its rows are more of that export; else None."""
-        close = self._user()
+        rows, top, close = self._open(name)
         try:
-            rows = self._rows(name)
-            top = list(itertools.islice(rows, PREAMBLE_MAX))
             if not continues(export.headers, top):
                 close()
                 return None
