@@ -634,6 +634,35 @@ def test_xlsx_merged_cells_and_uncalculated_formulas(tmp_path, db_url, conn):
          "it, then load it")]
 
 
+def test_xls_merged_cells_read_as_excel_shows_them(tmp_path, db_url, conn):
+    """The same for an Excel 97-2003 workbook: xlrd lists a sheet's merged ranges only
+    when it reads the cells' formatting, so a district merged over its firms' rows read
+    as empty below the first, and those firms were loaded without one. A range across
+    the columns of one row is left as it is."""
+    import xlwt
+
+    rows = [row(所属区县="南海区"), row(所属区县=""), row(所属区县=""), row(所属区县="禅城区"),
+            row(所属区县="", 经营范围="")]
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("企业")
+    district, scope = HEADERS.index("所属区县"), HEADERS.index("经营范围")
+    for j, h in enumerate(HEADERS):
+        ws.write(0, j, h)
+    for i, r in enumerate(rows, 1):
+        for j, h in enumerate(HEADERS):
+            if r[h] != "" and not (j == district and i == 1):
+                ws.write(i, j, r[h])
+    ws.write_merge(1, 3, district, district, "南海区")  # over the first three firms
+    # across a row's columns: which column it belongs to is not known, it is not filled
+    ws.write_merge(5, 5, scope, district, "软件开发")
+    wb.save(str(tmp_path / "m.xls"))
+    res = load_file(db_url, tmp_path / "m.xls", crs="wgs84", full_refresh=False)
+    assert res.counts["accepted"] == 5, res.counts
+    assert [enterprise(conn, r["统一社会信用代码"])["registered_district"] for r in rows] \
+        == ["南海区", "南海区", "南海区", "禅城区", None]
+
+
+
 @pytest.mark.parametrize("ext", ["xls", "xlsx"])
 def test_hidden_sheets_are_not_read_unless_asked_for(tmp_path, db_url, conn, ext):
     """A hidden sheet of the export's header (an old copy, a lookup) was read as a part
