@@ -6,7 +6,9 @@ steps: 0.2 s), so a Ctrl-C or SIGTERM in that moment also ends with one line and
 noted, not raised: CPython can drop an exception that a handler raises in the middle of
 an import. Here it was while compile() turned cli.py into code (every start compiles
 the package where PYTHONDONTWRITEBYTECODE is set, as on this machine), and the command
-went on as if no signal had come."""
+went on as if no signal had come. (A handler raising inside a finalizer that the garbage
+collector runs is dropped too; from stop_on_signals on, errors._redeliver raises it
+again.)"""
 
 import signal
 import sys
