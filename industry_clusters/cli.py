@@ -177,8 +177,11 @@ def db_status(app: App) -> None:
     click.echo(f"database:       {st.database}")
     click.echo(f"server:         PostgreSQL {st.server_version}")
     click.echo(f"postgis:        {st.postgis_version or 'not enabled (run db init)'}")
-    click.echo(f"schema:         {st.revision or 'not initialised'} "
-               f"({'up to date' if st.up_to_date else 'code is at ' + st.head})")
+    state = ("up to date" if st.up_to_date else
+             f"newer than this code's {st.head}: a newer version set it up"
+             if migrate.newer_than_code(st.revision) else
+             f"code is at {st.head}: run db upgrade")
+    click.echo(f"schema:         {st.revision or 'not initialised'} ({state})")
     if st.srid:
         click.echo(f"projected SRID: {st.srid}")
 
@@ -217,7 +220,14 @@ def db_upgrade(app: App, revision: str) -> None:
               help="Downgrade to base without asking (it drops every table and its data).")
 @pass_app
 def db_downgrade(app: App, revision: str, yes: bool) -> None:
-    """Downgrade the schema to REVISION ('base' drops everything: asks first, or --yes)."""
+    """Downgrade the schema to REVISION ('base' drops everything: asks first, or --yes).
+
+    A step back records the older revision, and undoes only what that revision's
+    downgrade drops (a layer it added, say). Most revisions re-run the current sql/
+    files and have nothing of their own to undo: their functions and views stay as this
+    version defines them, and an older version of industry-clusters then runs with
+    them. To return to an older version's exact schema, downgrade to base (it drops the
+    data) or restore a pg_dump taken before the upgrade."""
     from industry_clusters.db import describe, migrate
 
     if revision == "base" and not yes:
@@ -227,7 +237,10 @@ def db_downgrade(app: App, revision: str, yes: bool) -> None:
             raise UserError(f"db downgrade base {what}; add --yes to do it")
         click.confirm(f"db downgrade base {what}. Go on?", abort=True)
     migrate.downgrade(app.target, revision)
-    app.say(f"schema at {migrate.status(app.target).revision or 'base (empty)'}")
+    now = migrate.status(app.target).revision
+    app.say(f"schema recorded at {now}; the tables, functions and views are left as this "
+            "version made them, except what the revisions undone drop (db downgrade --help)"
+            if now else "schema at base (empty)")
 
 
 # -- load ----------------------------------------------------------------------

@@ -248,9 +248,46 @@ def test_python_dash_m_runs():
 
 
 def test_head_revision_agrees_with_alembic():
-    """The CLI reads the head from the files (to spare alembic's imports); alembic's
-    own graph must say the same."""
+    """The CLI reads the revisions from the files (to spare alembic's imports);
+    alembic's own graph must say the same."""
     from alembic.script import ScriptDirectory
 
-    assert migrate.head_revision() == \
-        ScriptDirectory.from_config(migrate._config()).get_current_head()
+    script = ScriptDirectory.from_config(migrate._config())
+    assert migrate.head_revision() == script.get_current_head()
+    assert migrate.revisions() == [s.revision for s in reversed(list(script.walk_revisions()))]
+
+
+def test_a_database_newer_than_the_code_says_so(db_url):
+    """An older industry-clusters installed again (a rolled-back deployment), or an
+    analyst's older client, meets a schema at a revision it does not know. It said "run
+    'industry-clusters db init' (or db upgrade)", and those then failed with alembic's
+    "Can't locate revision" and a list of all 82 revisions."""
+    with psycopg.connect(db_url) as c:
+        c.execute("UPDATE alembic_version SET version_num = '9999'")
+    for command in (["stats"], ["cluster"], ["db", "upgrade"], ["db", "init"],
+                    ["db", "downgrade", "-1"]):
+        r = run_cli(*command, url=db_url)
+        assert_one_line_error(r, "revision 9999, which this industry-clusters (schema "
+                              f"{migrate.head_revision()}) does not know", "newer version")
+        assert "db init" not in r.output and "0001" not in r.output, r.output
+    r = run_cli("db", "status", url=db_url)
+    assert f"schema:         9999 (newer than this code's {migrate.head_revision()}" in r.output
+    assert_one_line_error(run_cli("db", "upgrade", "9998", url=db_url), "newer version")
+    with psycopg.connect(db_url) as c:
+        assert c.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "9999"
+
+
+def test_a_step_back_says_what_it_leaves(db_url):
+    """A revision that re-runs the sql/ files has nothing of its own to undo: a step
+    back records the older revision and says that the objects stay; db upgrade then
+    brings the record back to the head."""
+    r = run_cli("db", "downgrade", "-1", url=db_url)
+    assert r.exit_code == 0, r.output
+    before = migrate.revisions()[-2]
+    assert r.output == (f"schema recorded at {before}; the tables, functions and views are "
+                        "left as this version made them, except what the revisions undone "
+                        "drop (db downgrade --help)\n")
+    r = run_cli("db", "upgrade", url=db_url)
+    assert r.exit_code == 0 and migrate.status(db_url).up_to_date, r.output
+    r = run_cli("db", "downgrade", "nonsense", url=db_url)
+    assert_one_line_error(r, "revisions run from 0001 to", "-N (N steps back)")

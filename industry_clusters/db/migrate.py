@@ -168,15 +168,16 @@ def _with_alembic(target: Target | str | None, fn, srid: int | None = None,
         require_postgis(raw)
         cfg = _config(conn, srid)
         cfg.attributes["upgrading"] = upgrading
-        from alembic.script import ScriptDirectory
         from alembic.util import CommandError
 
+        if newer := newer_than_code(current_revision(raw)):
+            raise UserError(f"database {raw.info.dbname}: {newer}")
         try:
             fn(cfg)
         except CommandError as exc:  # an unknown or ambiguous revision, say
-            known = ", ".join(reversed([s.revision for s in
-                                        ScriptDirectory.from_config(cfg).walk_revisions()]))
-            raise UserError(f"{exc}; revisions are {known}, or head / base / -1") from None
+            known = revisions()
+            raise UserError(f"{exc}; revisions run from {known[0]} to {known[-1]}, or are "
+                            "head, base, or -N (N steps back)") from None
         conn.commit()
 
 
@@ -215,21 +216,40 @@ def init(target=None, srid: int | None = None) -> str | None:
 _REVISION_LINE = re.compile(r"^(revision|down_revision)\s*=\s*['\"]?(\w+)['\"]?", re.M)
 
 
-def head_revision() -> str:
-    """The newest revision: the one in migrations/versions that no other follows. Read
-    from the files so that every command need not import alembic (a test checks that
-    alembic agrees)."""
+def revisions() -> list[str]:
+    """The revisions in migrations/versions, oldest first. Read from the files so that
+    every command need not import alembic (a test checks that alembic agrees)."""
     check_layout()
-    revisions, followed = set(), set()
+    follows: dict[str | None, list[str]] = {}
     for f in (MIGRATIONS_DIR / "versions").glob("*.py"):
         found = dict(_REVISION_LINE.findall(f.read_text(encoding="utf-8")))
-        revisions.add(found["revision"])
-        followed.add(found.get("down_revision"))
-    heads = revisions - followed
-    if len(heads) != 1:
-        raise UserError(f"the migrations in {MIGRATIONS_DIR} have {len(heads)} heads; "
+        down = found.get("down_revision")
+        follows.setdefault(None if down == "None" else down, []).append(found["revision"])
+    chain, rev = [], None
+    while len(follows.get(rev, ())) == 1:
+        rev = follows[rev][0]
+        chain.append(rev)
+    if follows.get(rev) or len(chain) != sum(map(len, follows.values())):
+        raise UserError(f"the migrations in {MIGRATIONS_DIR} are not one line of revisions; "
                         "the checkout is damaged")
-    return heads.pop()
+    return chain
+
+
+def head_revision() -> str:
+    """The newest revision: the one that no other follows."""
+    return revisions()[-1]
+
+
+def newer_than_code(rev: str | None) -> str | None:
+    """What to say when the database's revision is one this code does not know: a newer
+    industry-clusters set it up (an older one installed again, or a client older than
+    the server's), and db init or upgrade cannot help."""
+    known = revisions()
+    if rev is None or rev in known:
+        return None
+    return (f"the schema is at revision {rev}, which this industry-clusters (schema "
+            f"{known[-1]}) does not know: a newer version set it up. Install that version "
+            "(or newer) to use this database")
 
 
 @dataclass
@@ -281,6 +301,8 @@ def require_schema(conn: psycopg.Connection) -> None:
     """Refuse to work on a database whose schema is missing or behind the code."""
     require_postgis(conn)
     rev, head = current_revision(conn), head_revision()
+    if newer := newer_than_code(rev):
+        raise UserError(f"database {conn.info.dbname}: {newer}")
     if rev != head:
         what = "not initialised" if rev is None else f"at revision {rev}, the code needs {head}"
         raise UserError(f"database {conn.info.dbname} is {what}; run 'industry-clusters db init' "
