@@ -4,11 +4,10 @@ The signal handlers go in before the commands are imported (psycopg, click and t
 steps: 0.2 s), so a Ctrl-C or SIGTERM in that moment also ends with one line and exit
 130 or 143, not a traceback (cli.main then takes over). While importing, a signal is
 noted, not raised: CPython can drop an exception that a handler raises in the middle of
-an import. Here it was while compile() turned cli.py into code (every start compiles
-the package where PYTHONDONTWRITEBYTECODE is set, as on this machine), and the command
-went on as if no signal had come. (A handler raising inside a finalizer that the garbage
-collector runs is dropped too; from stop_on_signals on, errors._redeliver raises it
-again.)"""
+an import (compile() clears it; every start compiles the package where
+PYTHONDONTWRITEBYTECODE is set, as on this machine), and the command went on as if no
+signal had come. From stop_on_signals on, errors._raise_later raises such a signal again
+once the import is done; here, noting it says "while starting"."""
 
 import signal
 import sys

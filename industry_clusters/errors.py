@@ -31,46 +31,54 @@ class Terminated(SystemExit):
                 else f"terminated by {signal.Signals(self.signum).name}")
 
 
-def _raise_terminated(signum, frame) -> None:
-    raise Terminated(signum)
-
-
-# The signal whose Terminated was swallowed, to raise again (_redeliver), and the hook
-# that other unraisable exceptions go to
-_swallowed: list[int] = []
-_next_hook = sys.__unraisablehook__
+# Where a Terminated raised by a signal's handler can be lost, and is raised again
+# REDELIVER_AFTER later (SIGALRM) instead, as often as it lands in such a place:
+# - in a frame of the import machinery: compile() clears an exception that a handler
+#   raised while it ran (CPython 3.11; every start compiles the package where
+#   PYTHONDONTWRITEBYTECODE is set, and the commands import their steps when they
+#   start). An import loop lost a SIGTERM in 2 of 12 tries;
+# - inside an object's __del__ or a weakref callback that the garbage collector runs:
+#   the exception is printed as "Exception ignored" and dropped (sys.unraisablehook,
+#   _redeliver). A loop making such garbage lost it in 10 tries of 10.
+# A lost SIGTERM let the job run on until systemd's SIGKILL.
+_IMPORTING = ("importlib._bootstrap", "importlib._bootstrap_external")
 REDELIVER_AFTER = 0.01  # s
+_pending: list[int] = []  # the signal to raise again
+_next_hook = sys.__unraisablehook__  # where other unraisable exceptions go
 
 
-def _raise_swallowed(signum, frame) -> None:
-    if _swallowed:
-        swallowed = _swallowed[-1]
-        _swallowed.clear()
-        raise Terminated(swallowed)
+def _raise_later(signum: int) -> None:
+    _pending[:] = [signum]
+    signal.setitimer(signal.ITIMER_REAL, REDELIVER_AFTER)
+
+
+def _raise_terminated(signum, frame) -> None:
+    if frame is not None and frame.f_globals.get("__name__") in _IMPORTING:
+        _raise_later(signum)
+    else:
+        raise Terminated(signum)
+
+
+def _raise_pending(_signum, frame) -> None:
+    if _pending:
+        _raise_terminated(_pending.pop(), frame)
 
 
 def _redeliver(unraisable) -> None:
-    """sys.unraisablehook: Python runs a signal's handler wherever the main thread
-    stands, also inside an object's __del__ or a weakref callback that the garbage
-    collector runs, and an exception raised there is printed as "Exception ignored"
-    and dropped. A SIGTERM met there was lost, and the job ran on until systemd's
-    SIGKILL (a test loop running finalizers lost it 10 times in 10). Its Terminated is
-    raised again REDELIVER_AFTER later (SIGALRM), once the finalizer has returned (and
-    again, should that one land in a finalizer too). Raising it from here would only
-    be dropped again: the hook is called from where the exception was."""
+    """sys.unraisablehook: a Terminated dropped in a finalizer is raised again later
+    (raised from here it would be dropped again: the hook is called from where it was)."""
     if isinstance(unraisable.exc_value, Terminated):
-        _swallowed.append(unraisable.exc_value.signum)
-        signal.setitimer(signal.ITIMER_REAL, REDELIVER_AFTER)
+        _raise_later(unraisable.exc_value.signum)
     else:
         _next_hook(unraisable)
 
 
 def stop_on_signals() -> None:
     """SIGTERM and SIGINT raise Terminated from here on (the one place that says so),
-    also when the first raise is swallowed by a finalizer (_redeliver)."""
+    also when the first raise would be lost (_raise_later)."""
     signal.signal(signal.SIGTERM, _raise_terminated)
     signal.signal(signal.SIGINT, _raise_terminated)
-    signal.signal(signal.SIGALRM, _raise_swallowed)
+    signal.signal(signal.SIGALRM, _raise_pending)
     if sys.unraisablehook is not _redeliver:
         global _next_hook
         _next_hook, sys.unraisablehook = sys.unraisablehook, _redeliver
