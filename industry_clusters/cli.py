@@ -346,12 +346,12 @@ def load_districts_cmd(app: App, file: Path, crs, name_field, code_field, layer,
 
 # -- cluster / refresh / stats -----------------------------------------------------
 def _comma_list(ctx, param, value: str | None) -> list[str] | None:
-    """A comma-separated option's items; None when the option is not given. Given but
-    naming nothing (an empty shell variable, say) it is an error: "all" only by leaving
-    it out."""
+    """A comma-separated option's items, each once; None when the option is not given.
+    Given but naming nothing (an empty shell variable, say) it is an error: "all" only by
+    leaving it out."""
     if value is None:
         return None
-    items = [x.strip() for x in value.split(",") if x.strip()]
+    items = list(dict.fromkeys(x.strip() for x in value.split(",") if x.strip()))
     if not items:
         raise click.BadParameter("names nothing: give comma-separated values, or leave the "
                                  "option out for the default")
@@ -468,7 +468,8 @@ def runs_cmd(app: App, limit: int, fmt: str) -> None:
 def _numbers(kind, most=None):
     def parse(ctx, param, value: str):
         try:
-            numbers = [kind(v) for v in _comma_list(ctx, param, value)]
+            # each once: a value given twice was swept twice (100,100.0 too)
+            numbers = list(dict.fromkeys(kind(v) for v in _comma_list(ctx, param, value)))
         except ValueError:
             raise click.BadParameter(f"{value!r}: give comma-separated numbers") from None
         if most is not None and (big := next((n for n in numbers if n > most), None)):

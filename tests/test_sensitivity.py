@@ -70,8 +70,10 @@ def test_k_distance_matches_brute_force(db_url, conn):
 def test_sensitivity_command(tmp_path, db_url, conn):
     _layout(conn)
     png = tmp_path / "s.png"
-    r = run_cli("sensitivity", "--eps", "80,150", "--min-points", "10,20", "--png", str(png),
-                "--format", "json", url=db_url)
+    # a value given twice is swept once (it was swept, and listed, twice)
+    r = run_cli("sensitivity", "--eps", "80,150,80.0", "--min-points", "10,20,10",
+                "--sectors", "software,comms,software", "--png", str(png), "--format", "json",
+                url=db_url)
     assert r.exit_code == 0, r.output
     data = json.loads(r.output.split("\n" + str(png))[0])
     assert len(data["sensitivity"]) == 8 and len(data["k_distance"]) == 2 * 2 * 101
