@@ -254,7 +254,7 @@ def test_head_revision_agrees_with_alembic():
 
     script = ScriptDirectory.from_config(migrate._config())
     assert migrate.head_revision() == script.get_current_head()
-    assert migrate.revisions() == [s.revision for s in reversed(list(script.walk_revisions()))]
+    assert migrate.revisions() == tuple(s.revision for s in reversed(list(script.walk_revisions())))
 
 
 def test_a_database_newer_than_the_code_says_so(db_url):

@@ -7,6 +7,7 @@ at ``db init`` (``--srid``, default 4547) and kept in ``registry.settings``.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -216,9 +217,11 @@ def init(target=None, srid: int | None = None) -> str | None:
 _REVISION_LINE = re.compile(r"^(revision|down_revision)\s*=\s*['\"]?(\w+)['\"]?", re.M)
 
 
-def revisions() -> list[str]:
-    """The revisions in migrations/versions, oldest first. Read from the files so that
-    every command need not import alembic (a test checks that alembic agrees)."""
+@functools.cache
+def revisions() -> tuple[str, ...]:
+    """The revisions in migrations/versions, oldest first. Read from the files (once a
+    process) so that every command need not import alembic (a test checks that alembic
+    agrees)."""
     check_layout()
     follows: dict[str | None, list[str]] = {}
     for f in (MIGRATIONS_DIR / "versions").glob("*.py"):
@@ -232,7 +235,7 @@ def revisions() -> list[str]:
     if follows.get(rev) or len(chain) != sum(map(len, follows.values())):
         raise UserError(f"the migrations in {MIGRATIONS_DIR} are not one line of revisions; "
                         "the checkout is damaged")
-    return chain
+    return tuple(chain)
 
 
 def head_revision() -> str:
