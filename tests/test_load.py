@@ -440,9 +440,11 @@ def test_xlsx(tmp_path, db_url, conn):
 
 
 def write_xls(path, rows: list[list], sheet: str = "企业", date_columns=(),
-              more: dict[str, list[list]] | None = None, hidden=()):
+              more: dict[str, list[list]] | None = None, hidden=(), merges=()):
     """An Excel 97-2003 workbook (xlwt): numbers stay numbers, dates are date cells.
-    ``more``: further sheets, by name; ``hidden``: the names of sheets to hide."""
+    ``more``: further sheets, by name; ``hidden``: the names of sheets to hide;
+    ``merges``: ranges of the first sheet merged, (first row, last row, first column,
+    last column, value), their cells left empty in ``rows``."""
     import xlwt
 
     wb = xlwt.Workbook(encoding="utf-8")
@@ -456,6 +458,9 @@ def write_xls(path, rows: list[list], sheet: str = "企业", date_columns=(),
                     ws.write(i, j, v, dated)
                 elif v != "":
                     ws.write(i, j, v)
+        if name == sheet:
+            for merge in merges:
+                ws.write_merge(*merge)
     wb.save(str(path))
     return path
 
@@ -639,28 +644,19 @@ def test_xls_merged_cells_read_as_excel_shows_them(tmp_path, db_url, conn):
     when it reads the cells' formatting, so a district merged over its firms' rows read
     as empty below the first, and those firms were loaded without one. A range across
     the columns of one row is left as it is."""
-    import xlwt
-
     rows = [row(所属区县="南海区"), row(所属区县=""), row(所属区县=""), row(所属区县="禅城区"),
             row(所属区县="", 经营范围="")]
-    wb = xlwt.Workbook(encoding="utf-8")
-    ws = wb.add_sheet("企业")
+    cells = [HEADERS] + [[r[h] for h in HEADERS] for r in rows]
     district, scope = HEADERS.index("所属区县"), HEADERS.index("经营范围")
-    for j, h in enumerate(HEADERS):
-        ws.write(0, j, h)
-    for i, r in enumerate(rows, 1):
-        for j, h in enumerate(HEADERS):
-            if r[h] != "" and not (j == district and i == 1):
-                ws.write(i, j, r[h])
-    ws.write_merge(1, 3, district, district, "南海区")  # over the first three firms
-    # across a row's columns: which column it belongs to is not known, it is not filled
-    ws.write_merge(5, 5, scope, district, "软件开发")
-    wb.save(str(tmp_path / "m.xls"))
-    res = load_file(db_url, tmp_path / "m.xls", crs="wgs84", full_refresh=False)
+    cells[1][district] = ""  # the merged range's value
+    path = write_xls(tmp_path / "m.xls", cells, merges=[
+        (1, 3, district, district, "南海区"),  # over the first three firms
+        # across a row's columns: which column it belongs to is not known, it is not filled
+        (5, 5, scope, district, "软件开发")])
+    res = load_file(db_url, path, crs="wgs84", full_refresh=False)
     assert res.counts["accepted"] == 5, res.counts
     assert [enterprise(conn, r["统一社会信用代码"])["registered_district"] for r in rows] \
         == ["南海区", "南海区", "南海区", "禅城区", None]
-
 
 
 @pytest.mark.parametrize("ext", ["xls", "xlsx"])
