@@ -137,14 +137,23 @@ def cell_text(v) -> str:
     return str(v)
 
 
+def _float_text(v: float) -> str:
+    """A float as a text table shows it: at most 6 decimals (0.1 m in longitude or
+    latitude, a micrometre in metres), not the 15 digits of its repr."""
+    s = f"{v:.6f}".rstrip("0")
+    return s + "0" if s.endswith(".") else s
+
+
 def text_table(cols: list[str], rows: list) -> str:
-    """A plain aligned table; East Asian characters count as two columns."""
+    """A plain aligned table; East Asian characters count as two columns. Floats show
+    at most 6 decimals here; CSV and JSON keep every digit."""
     import unicodedata
 
     def width(s: str) -> int:
         return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
-    cells = [[cell_text(v) for v in r] for r in rows]
+    cells = [[_float_text(v) if isinstance(v, float) else cell_text(v) for v in r]
+             for r in rows]
     w = [max([width(c)] + [width(r[i]) for r in cells]) for i, c in enumerate(cols)]
 
     def line(vals):

@@ -78,6 +78,18 @@ def test_sensitivity_command(tmp_path, db_url, conn):
     data = json.loads(r.output.split("\n" + str(png))[0])
     assert len(data["sensitivity"]) == 8 and len(data["k_distance"]) == 2 * 2 * 101
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the text table shows distances to 6 decimals; CSV keeps every digit
+    distances = [r["distance_m"] for r in data["k_distance"]
+                 if r["sector"] == "software" and r["k"] == 10]
+    assert any(len(repr(d).split(".")[1]) > 6 for d in distances)  # else this proves nothing
+    args = ("sensitivity", "--eps", "80", "--min-points", "10", "--sectors", "software")
+    table = run_cli(*args, url=db_url).output.split("clustering.k_distance\n")[1]
+    shown = [line.split()[-1] for line in table.splitlines()[2:]]
+    assert [float(d) for d in shown] == [round(d, 6) for d in distances]
+    assert all(len(d.split(".")[1]) <= 6 for d in shown), shown
+    csv_rows = run_cli(*args, "--format", "csv", url=db_url).output.split(
+        "# clustering.k_distance\n")[1]
+    assert [float(line.split(",")[-1]) for line in csv_rows.splitlines()[1:]] == distances
     assert_one_line_error(run_cli("sensitivity", "--eps", "0", url=db_url),
                           "eps must be a positive distance in metres", "km), not 0")
     assert_one_line_error(run_cli("sensitivity", "--sectors", "nope", url=db_url),
