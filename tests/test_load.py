@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import subprocess
@@ -1905,12 +1906,64 @@ def test_district_boundaries_outside_the_region_are_rejected(tmp_path, db_url, c
     assert_one_line_error(run_cli("load-districts", write("bj.geojson", [beijing], ["110101"]),
                                   "--crs", "wgs84", url=db_url),
                           "bj.geojson has no usable district polygon "
-                          "(boundary_outside_region 1); the previous boundaries are kept")
+                          "(boundary_outside_region 1): 1 lies outside the region Foshan, "
+                          "longitude 112.33 to 113.45", "for boundaries of another city set "
+                          "its region first (industry-clusters db region",
+                          "; the previous boundaries are kept")
     empty = tmp_path / "empty.geojson"
     empty.write_text('{"type": "FeatureCollection", "features": []}')
     assert_one_line_error(run_cli("load-districts", str(empty), "--crs", "wgs84", url=db_url),
                           "empty.geojson has no features: expected district polygons")
     assert conn.execute("SELECT count(*) FROM registry.districts").fetchone()[0] == 2
+
+
+def test_another_citys_registry_needs_its_region(tmp_path, db_url, conn):
+    """Nothing but the default configuration may be Foshan's. A Quanzhou registry loaded
+    into the default region was a load that succeeded with nothing accepted (every row
+    coordinates_outside_region), and a nightly job went on to cluster nothing; the region
+    could be changed only by an UPDATE of registry.settings. Now such a load fails and
+    says how to set the region, `db region` sets it, and refuses a region where the
+    projected SRID (fixed at db init) measures distances more than 1% wrong."""
+    r = run_cli("db", "region", url=db_url)
+    assert r.exit_code == 0 and r.output.startswith("region: Foshan, longitude 112.33"), r.output
+    quanzhou = [row(经度=f"{118.55 + i / 1000:.6f}", 纬度="24.900000") for i in range(30)]
+    path = write_csv(tmp_path / "quanzhou.csv", [*quanzhou, row()])  # one row in Foshan
+    assert load_file(db_url, path, crs="wgs84").counts["accepted"] == 1  # a mix is a load
+    path = write_csv(tmp_path / "quanzhou.csv", quanzhou)
+    assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", url=db_url),
+                          "none of the 30 rows was accepted: 30 lie outside the region Foshan, "
+                          "longitude 112.33 to 113.45", "db region --name NAME --extent",
+                          "nothing loaded")
+    assert conn.execute("SELECT status, rows_accepted FROM registry.load_runs "
+                        "ORDER BY load_run_id DESC LIMIT 1").fetchone()[0] == "failed"
+
+    for args, fragments in (
+            (("--name", "Urumqi", "--extent", "87,43,88,44"),  # 26 degrees west of CM 114E
+             ("the projected SRID 4547 measures distances 5.", "wrong at the centre",
+              "db init --srid 4538")),
+            (("--extent", "119,24.5,118.2,25.3"), ("west must be less than east",)),
+            (("--extent", "118.2,24.5,191,25.3"), ("west and east longitude from -180 to 180",)),
+            (("--name", " "), ("give the region a name",))):
+        assert_one_line_error(run_cli("db", "region", *args, url=db_url), *fragments)
+    assert run_cli("db", "region", "--extent", "118,24", url=db_url).exit_code == 2
+    assert conn.execute("SELECT region_name, region_xmin FROM registry.settings").fetchone() == (
+        "Foshan", 112.33)  # each refusal changed nothing
+
+    r = run_cli("db", "region", "--name", "Quanzhou", "--extent", "118.2,24.5,119,25.3",
+                url=db_url)
+    assert r.exit_code == 0, r.output
+    # 4.6 degrees east of 4547's central meridian: Gauss-Krueger's scale there is about
+    # 1 + (dlon cos lat)^2 / 2 = 1.0026; the zone of 120E is the one centred nearest
+    dlon = math.radians(118.6 - 114) * math.cos(math.radians(24.9))
+    shown = float(r.output.split("measures distances ")[1].split("%")[0]) / 100
+    assert abs(shown - dlon ** 2 / 2) < 0.0002, r.output
+    assert "SRID 4549 would be truer there" in r.output
+    assert "lon_0=120" in conn.execute("SELECT proj4text FROM spatial_ref_sys "
+                                       "WHERE srid = 4549").fetchone()[0]
+    res = load_file(db_url, path, crs="wgs84", full_refresh=False)  # Foshan's row stays
+    assert counts_add_up(conn, res.load_run_id)["accepted"] == 30
+    assert "region:         Quanzhou, longitude 118.2 to 119" in run_cli(
+        "db", "status", url=db_url).output
 
 
 def test_district_boundaries_with_heights_or_measures_load_flat(tmp_path, db_url, conn):

@@ -263,6 +263,7 @@ class Status:
     revision: str | None
     head: str
     srid: int | None
+    region: str | None = None  # Region.describe(), when the schema is up to date
 
     @property
     def up_to_date(self) -> bool:
@@ -276,10 +277,15 @@ def status(target=None) -> Status:
         server = conn.execute("SHOW server_version").fetchone()[0]
         pg = conn.execute("SELECT extversion FROM pg_extension WHERE extname='postgis'").fetchone()
         rev = current_revision(conn)
-        srid = None
+        srid = region = None
         if _readable(conn, "registry.settings"):
             srid = conn.execute("SELECT projected_srid FROM registry.settings").fetchone()[0]
-    return Status(describe(target), server, pg[0] if pg else None, rev, head_revision(), srid)
+            if rev == head_revision():
+                from industry_clusters.load.region import read_region
+
+                region = read_region(conn).describe()
+    return Status(describe(target), server, pg[0] if pg else None, rev, head_revision(), srid,
+                  region)
 
 
 def _readable(conn: psycopg.Connection, relation: str) -> bool:

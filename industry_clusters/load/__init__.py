@@ -33,6 +33,7 @@ from industry_clusters.load.readers import (
     open_sources,
     unreadable,
 )
+from industry_clusters.load.region import outside_region
 from industry_clusters.paths import as_text
 
 CRS_CHOICES = ("wgs84", "gcj02", "bd09", "cgcs2000")
@@ -474,6 +475,11 @@ def _load_transaction(conn, run_id, sources, files, fields, crs, full_refresh,
         every_field = {f: fields.get(f) for f in columns.FIELDS}  # None: not in the file
         counts = conn.execute("SELECT registry.screen_load(%s, %s, %s, %s)",
                               (run_id, Jsonb(every_field), headers, crs)).fetchone()[0]
+        # nothing accepted, all outside the region: a nightly job would cluster nothing
+        if hint := outside_region(conn, counts, "coordinates_outside_region", "a registry"):
+            raise UserError(f"none of the {counts['read']} rows was accepted: {hint}, else "
+                            "check which columns hold the longitude and latitude (--map); "
+                            "nothing loaded")
         hold_registry(conn, "load", notify)  # the writes begin: no clustering run meanwhile
         merged = conn.execute("SELECT registry.merge_load(%s, %s, %s, %s)",
                               (run_id, crs, full_refresh, counts["accepted"])).fetchone()[0]

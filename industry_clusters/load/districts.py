@@ -20,6 +20,7 @@ from industry_clusters.load import (
     start_run,
 )
 from industry_clusters.load.readers import layer_encoding, layer_info, ogr_batches, pick_layer
+from industry_clusters.load.region import outside_region
 
 NAME_FIELDS = ("name", "名称", "district", "区县", "NAME", "Name")
 CODE_FIELDS = ("adcode", "code", "区划代码", "ADCODE", "Code", "district_code")
@@ -82,8 +83,10 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
                                   (run_id, crs)).fetchone()[0]
             if counts["accepted"] == 0:
                 why = ", ".join(f"{k} {v}" for k, v in counts["by_reason"].items())
+                hint = outside_region(conn, counts, "boundary_outside_region", "boundaries")
                 raise UserError(f"{path.name} has no usable district polygon "
-                                f"({why or 'no feature'}); the previous boundaries are kept")
+                                f"({why or 'no feature'}){f': {hint}' if hint else ''}; the "
+                                "previous boundaries are kept")
             conn.execute("SELECT registry.finish_load(%s, 'succeeded', %s)",
                          (run_id, json.dumps(counts)))
             # the boundaries and the enterprises' districts show at once (clusters keep

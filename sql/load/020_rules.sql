@@ -15,7 +15,7 @@ INSERT INTO registry.reason_codes (reason, description) VALUES
     ('capital_irregular', 'Registered capital missing, zero, negative, unparseable or in an unknown currency.'),
     ('coordinates_missing', 'Longitude/latitude missing or not numbers.'),
     ('coordinates_swapped', 'Longitude and latitude appear swapped (swapped, they fall inside the region).'),
-    ('coordinates_outside_region', 'The location is outside the region extent (registry.settings).'),
+    ('coordinates_outside_region', 'The location is outside the region extent (registry.settings; another city sets its own with industry-clusters db region).'),
     ('duplicate_credit_code', 'The credit code already appeared on an earlier accepted row of the same file.'),
     ('bad_date', 'A date field is not a date.'),
     ('formula_not_calculated', 'A cell of the row is a formula whose value the workbook does not hold (written by a program that does not calculate formulas): open and save it in Excel or WPS.')

@@ -113,7 +113,7 @@ COMMENT ON COLUMN registry.settings.region_ymin IS 'Region extent, south latitud
 COMMENT ON COLUMN registry.settings.region_xmax IS 'Region extent, east longitude (WGS-84).';
 COMMENT ON COLUMN registry.settings.region_ymax IS 'Region extent, north latitude (WGS-84).';
 -- Default region: Foshan with a ~5 km margin (district boundaries span lon 112.39-113.39,
--- lat 22.64-23.57). Change it with UPDATE for another city.
+-- lat 22.64-23.57). Another city sets its own with registry.set_region (db region).
 INSERT INTO registry.settings (projected_srid, region_name, region_xmin, region_ymin, region_xmax, region_ymax)
 VALUES ({srid}, 'Foshan', 112.33, 22.58, 113.45, 23.63)
 ON CONFLICT (id) DO NOTHING;

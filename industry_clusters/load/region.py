@@ -1,0 +1,78 @@
+"""The study region (registry.settings): its name and WGS-84 extent, outside which a
+load rejects locations and load-districts rejects boundaries. The rules are in
+sql/load/070_region.sql (registry.set_region); this reads and sets it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from industry_clusters.db import connect, migrate, user_parameters
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    west: float
+    south: float
+    east: float
+    north: float
+    srid: int
+    scale_error: float  # of the projected SRID's distances at the centre (0.0026: 0.26%)
+    local_srid: int  # a projected CRS centred near it
+
+    def where(self) -> str:
+        return (f"{self.name}, longitude {self.west:g} to {self.east:g}, latitude "
+                f"{self.south:g} to {self.north:g} (WGS-84)")
+
+    def describe(self) -> str:
+        """One line: the region, its extent and how true the SRID's metres are there."""
+        line = (f"{self.where()}; SRID {self.srid} measures distances "
+                f"{self.scale_error:.2%} off at its centre")
+        if self.scale_error > 0.001 and self.local_srid != self.srid:
+            line += (f" (SRID {self.local_srid} would be truer there, in a database "
+                     f"initialised with it: db init --srid {self.local_srid})")
+        return line
+
+
+_READ = ("SELECT s.region_name, s.region_xmin, s.region_ymin, s.region_xmax, s.region_ymax, "
+         "s.projected_srid, registry.projection_scale_error(c.x, c.y), "
+         "registry.local_srid(c.x, c.y) "
+         "FROM registry.settings s, LATERAL (SELECT (s.region_xmin + s.region_xmax) / 2 AS x, "
+         "(s.region_ymin + s.region_ymax) / 2 AS y) c")
+
+
+def read_region(conn) -> Region:
+    return Region(*conn.execute(_READ).fetchone())
+
+
+def outside_region(conn, counts: dict, reason: str, what: str) -> str | None:
+    """For a load that accepted nothing and rejected most of its rows as ``reason``
+    (outside the region): a registry or boundaries of another city, most likely. What to
+    tell the user, else None. ``counts``: registry.outcome_counts."""
+    outside = counts.get("by_reason", {}).get(reason, 0)
+    if counts["accepted"] or not outside or outside * 2 < counts["rejected"]:
+        return None
+    return (f"{outside} {'lies' if outside == 1 else 'lie'} outside the region {read_region(conn).where()}; for {what} of "
+            "another city set its region first (industry-clusters db region --name NAME "
+            "--extent W,S,E,N)")
+
+
+def region(target) -> Region:
+    with connect(target) as conn:
+        migrate.require_schema(conn)
+        return read_region(conn)
+
+
+def set_region(target, name: str | None,
+               extent: tuple[float, float, float, float] | None) -> Region:
+    """Set the region's name or extent (west, south, east, north), or both (None keeps
+    it), or a UserError in one line (registry.set_region's refusals)."""
+    with connect(target) as conn:
+        migrate.require_schema(conn)
+        now = read_region(conn)
+        name = now.name if name is None else name
+        extent = extent or (now.west, now.south, now.east, now.north)
+        with user_parameters():
+            conn.execute("SELECT registry.set_region(%s, %s, %s, %s, %s)", (name, *extent))
+        conn.commit()
+        return read_region(conn)

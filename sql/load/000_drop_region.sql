@@ -1,0 +1,5 @@
+-- Downgrade of revision 0083: the region functions.
+DROP FUNCTION IF EXISTS registry.set_region(text, double precision, double precision,
+                                            double precision, double precision);
+DROP FUNCTION IF EXISTS registry.projection_scale_error(double precision, double precision);
+DROP FUNCTION IF EXISTS registry.local_srid(double precision, double precision);
