@@ -52,8 +52,9 @@ def outside_region(conn, counts: dict, reason: str, what: str) -> str | None:
     outside = counts.get("by_reason", {}).get(reason, 0)
     if counts["accepted"] or not outside or outside * 2 < counts["rejected"]:
         return None
-    return (f"{outside} {'lies' if outside == 1 else 'lie'} outside the region {read_region(conn).where()}; for {what} of "
-            "another city set its region first (industry-clusters db region --name NAME "
+    verb = "lies" if outside == 1 else "lie"
+    return (f"{outside} {verb} outside the region {read_region(conn).where()}; for {what} "
+            "of another city set its region first (industry-clusters db region --name NAME "
             "--extent W,S,E,N)")
 
 
