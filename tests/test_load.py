@@ -1928,7 +1928,13 @@ def test_another_citys_registry_needs_its_region(tmp_path, db_url, conn):
     assert r.exit_code == 0 and r.output.startswith("region: Foshan, longitude 112.33"), r.output
     quanzhou = [row(经度=f"{118.55 + i / 1000:.6f}", 纬度="24.900000") for i in range(30)]
     path = write_csv(tmp_path / "quanzhou.csv", [*quanzhou, row()])  # one row in Foshan
-    assert load_file(db_url, path, crs="wgs84").counts["accepted"] == 1  # a mix is a load
+    mixed = load_file(db_url, path, crs="wgs84")
+    assert mixed.counts["accepted"] == 1  # a mix is a load
+    # each reject names the region it was outside of: the region can change later
+    assert conn.execute("SELECT message FROM registry.rejects WHERE load_run_id = %s "
+                        "ORDER BY line_no LIMIT 1", (mixed.load_run_id,)).fetchone()[0] == (
+        "(118.550000, 24.900000) is outside the region Foshan (longitude 112.33 to 113.45, "
+        "latitude 22.58 to 23.63)")
     path = write_csv(tmp_path / "quanzhou.csv", quanzhou)
     assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", url=db_url),
                           "none of the 30 rows was accepted: 30 lie outside the region Foshan, "
