@@ -276,16 +276,15 @@ def status(target=None) -> Status:
     with connect(target) as conn:
         server = conn.execute("SHOW server_version").fetchone()[0]
         pg = conn.execute("SELECT extversion FROM pg_extension WHERE extname='postgis'").fetchone()
-        rev = current_revision(conn)
+        rev, head = current_revision(conn), head_revision()
         srid = region = None
         if _readable(conn, "registry.settings"):
             srid = conn.execute("SELECT projected_srid FROM registry.settings").fetchone()[0]
-            if rev == head_revision():
+            if rev == head:  # the region's functions are those of this code
                 from industry_clusters.load.region import read_region
 
                 region = read_region(conn).describe()
-    return Status(describe(target), server, pg[0] if pg else None, rev, head_revision(), srid,
-                  region)
+    return Status(describe(target), server, pg[0] if pg else None, rev, head, srid, region)
 
 
 def _readable(conn: psycopg.Connection, relation: str) -> bool:

@@ -65,7 +65,7 @@ BEGIN
             p_xmin, p_ymin, p_xmax, p_ymax USING ERRCODE = 'invalid_parameter_value';
     END IF;
     v_error := registry.projection_scale_error((p_xmin + p_xmax) / 2, (p_ymin + p_ymax) / 2);
-    IF NOT v_error <= 0.01 THEN  -- NaN or infinite: no better
+    IF NOT v_error <= 0.01 THEN  -- NOT ... <=: a NaN error is refused too
         RAISE EXCEPTION 'the projected SRID % measures distances % wrong at the centre of this region, so eps and areas would be wrong there; the SRID is fixed at db init: set this region in a new database initialised with a projected CRS for it (db init --srid %)',
             v_srid, round(v_error::numeric * 100, 1) || '%',
             registry.local_srid((p_xmin + p_xmax) / 2, (p_ymin + p_ymax) / 2) USING ERRCODE = 'invalid_parameter_value';
