@@ -1902,12 +1902,18 @@ def test_district_boundaries_outside_the_region_are_rejected(tmp_path, db_url, c
                         "WHERE load_run_id = (SELECT max(load_run_id) "
                         "FROM registry.load_runs) ORDER BY line_no").fetchall() == [
         (2, "boundary_outside_region", "441900"), (4, "duplicate_district_code", "440604")]
+    # the reject and the run name the region they were screened with: it can change later
+    foshan = "Foshan (longitude 112.33 to 113.45, latitude 22.58 to 23.63)"
+    assert conn.execute("SELECT r.message, l.region FROM registry.rejects r "
+                        "JOIN registry.load_runs l USING (load_run_id) "
+                        "WHERE r.reason = 'boundary_outside_region'").fetchall() == [
+        (f"district feature 2: no point of it lies in the region {foshan}", foshan)]
     conn.commit()
     assert_one_line_error(run_cli("load-districts", write("bj.geojson", [beijing], ["110101"]),
                                   "--crs", "wgs84", url=db_url),
                           "bj.geojson has no usable district polygon "
-                          "(boundary_outside_region 1): 1 lies outside the region Foshan, "
-                          "longitude 112.33 to 113.45", "for boundaries of another city set "
+                          "(boundary_outside_region 1): 1 lies outside the region Foshan "
+                          "(longitude 112.33 to 113.45, latitude 22.58 to 23.63); ", "for boundaries of another city set "
                           "its region first (industry-clusters db region",
                           "; the previous boundaries are kept")
     empty = tmp_path / "empty.geojson"
@@ -1925,20 +1931,21 @@ def test_another_citys_registry_needs_its_region(tmp_path, db_url, conn):
     says how to set the region, `db region` sets it, and refuses a region where the
     projected SRID (fixed at db init) measures distances more than 1% wrong."""
     r = run_cli("db", "region", url=db_url)
-    assert r.exit_code == 0 and r.output.startswith("region: Foshan, longitude 112.33"), r.output
+    assert r.exit_code == 0 and r.output.startswith(
+        "region: Foshan (longitude 112.33 to 113.45, latitude 22.58 to 23.63); SRID 4547"), r.output
     quanzhou = [row(经度=f"{118.55 + i / 1000:.6f}", 纬度="24.900000") for i in range(30)]
     path = write_csv(tmp_path / "quanzhou.csv", [*quanzhou, row()])  # one row in Foshan
     mixed = load_file(db_url, path, crs="wgs84")
     assert mixed.counts["accepted"] == 1  # a mix is a load
     # each reject names the region it was outside of: the region can change later
+    foshan = "Foshan (longitude 112.33 to 113.45, latitude 22.58 to 23.63)"
     assert conn.execute("SELECT message FROM registry.rejects WHERE load_run_id = %s "
                         "ORDER BY line_no LIMIT 1", (mixed.load_run_id,)).fetchone()[0] == (
-        "(118.550000, 24.900000) is outside the region Foshan (longitude 112.33 to 113.45, "
-        "latitude 22.58 to 23.63)")
+        f"(118.550000, 24.900000) is outside the region {foshan}")
     path = write_csv(tmp_path / "quanzhou.csv", quanzhou)
     assert_one_line_error(run_cli("load", str(path), "--crs", "wgs84", url=db_url),
-                          "none of the 30 rows was accepted: 30 lie outside the region Foshan, "
-                          "longitude 112.33 to 113.45", "db region --name NAME --extent",
+                          "none of the 30 rows was accepted: 30 lie outside the region Foshan "
+                          "(longitude 112.33 to 113.45, latitude 22.58 to 23.63); ", "db region --name NAME --extent",
                           "nothing loaded")
     assert conn.execute("SELECT status FROM registry.load_runs "
                         "ORDER BY load_run_id DESC LIMIT 1").fetchone()[0] == "failed"
@@ -1968,7 +1975,13 @@ def test_another_citys_registry_needs_its_region(tmp_path, db_url, conn):
                                        "WHERE srid = 4549").fetchone()[0]
     res = load_file(db_url, path, crs="wgs84", full_refresh=False)  # Foshan's row stays
     assert counts_add_up(conn, res.load_run_id)["accepted"] == 30
-    assert "region:         Quanzhou, longitude 118.2 to 119" in run_cli(
+    # each run records the region it screened with; the earlier one keeps Foshan's
+    assert conn.execute("SELECT load_run_id, region FROM registry.load_runs "
+                        "WHERE load_run_id IN (%s, %s) ORDER BY 1",
+                        (mixed.load_run_id, res.load_run_id)).fetchall() == [
+        (mixed.load_run_id, foshan),
+        (res.load_run_id, "Quanzhou (longitude 118.2 to 119, latitude 24.5 to 25.3)")]
+    assert "region:         Quanzhou (longitude 118.2 to 119, latitude 24.5 to 25.3)" in run_cli(
         "db", "status", url=db_url).output
 
 

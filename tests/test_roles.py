@@ -33,7 +33,8 @@ def role_url(pg_server, db_url):
 def test_loader_role_runs_the_pipeline_but_no_ddl(tmp_path, role_url, conn):
     url = role_url("industry_clusters_loader")
     path = write_csv(tmp_path / "r.csv", [row() for _ in range(35)])
-    for args in (["load", str(path), "--crs", "wgs84"], ["cluster"], ["refresh"],
+    for args in (["db", "region", "--name", "Foshan city"],  # a setting of the registry
+                 ["load", str(path), "--crs", "wgs84"], ["cluster"], ["refresh"],
                  ["stats", "--format", "json"], ["export", str(tmp_path / "o.gpkg")],
                  ["db", "status"],
                  # its prunes too (privileges are checked even where nothing is deleted)
@@ -42,6 +43,9 @@ def test_loader_role_runs_the_pipeline_but_no_ddl(tmp_path, role_url, conn):
         r = run_cli(*args, url=url)
         assert r.exit_code == 0, (args, r.output)
     assert conn.execute("SELECT count(*) FROM publish.clusters").fetchone()[0] == 1
+    assert conn.execute("SELECT region FROM registry.load_runs WHERE status = 'succeeded' "
+                        "ORDER BY load_run_id LIMIT 1").fetchone()[0].startswith(
+        "Foshan city (longitude")
     with psycopg.connect(url, autocommit=True) as c:
         for ddl in ("CREATE TABLE registry.x (i int)", "CREATE TABLE publish.x (i int)",
                     "CREATE TABLE public.x (i int)", "DROP TABLE registry.rejects",
@@ -96,7 +100,8 @@ def test_reader_role_can_use_read_only_commands(tmp_path, role_url, db_url):
     with psycopg.connect(url) as c:  # a layer of any run, through publish only
         assert c.execute("SELECT count(*) FROM publish.enterprises_of(%s)", (int(run),)
                          ).fetchone()[0] == 35
-    for args in (["load", str(path), "--crs", "wgs84", "--force"], ["sensitivity"]):
+    for args in (["load", str(path), "--crs", "wgs84", "--force"], ["sensitivity"],
+                 ["db", "region", "--name", "Somewhere"]):
         r = run_cli(*args, url=url)  # the loader's work, refused in one line saying why
         assert_one_line_error(r, "permission denied", "need a role granted "
                               "industry_clusters_loader")

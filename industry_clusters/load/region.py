@@ -1,6 +1,7 @@
 """The study region (registry.settings): its name and WGS-84 extent, outside which a
 load rejects locations and load-districts rejects boundaries. The rules are in
-sql/load/070_region.sql (registry.set_region); this reads and sets it."""
+sql/load/070_region.sql (the view registry.region, registry.set_region); this reads and
+sets it."""
 
 from __future__ import annotations
 
@@ -19,14 +20,11 @@ class Region:
     srid: int
     scale_error: float  # of the projected SRID's distances at the centre (0.0026: 0.26%)
     local_srid: int  # a projected CRS centred near it
-
-    def where(self) -> str:
-        return (f"{self.name}, longitude {self.west:g} to {self.east:g}, latitude "
-                f"{self.south:g} to {self.north:g} (WGS-84)")
+    text: str  # what every message and load run names it by: Foshan (longitude ... to ...)
 
     def describe(self) -> str:
         """One line: the region, its extent and how true the SRID's metres are there."""
-        line = (f"{self.where()}; SRID {self.srid} measures distances "
+        line = (f"{self.text}; SRID {self.srid} measures distances "
                 f"{self.scale_error:.2%} off at its centre")
         if self.scale_error > 0.001 and self.local_srid != self.srid:
             line += (f" (SRID {self.local_srid} would be truer there, in a database "
@@ -34,11 +32,8 @@ class Region:
         return line
 
 
-_READ = ("SELECT s.region_name, s.region_xmin, s.region_ymin, s.region_xmax, s.region_ymax, "
-         "s.projected_srid, registry.projection_scale_error(c.x, c.y), "
-         "registry.local_srid(c.x, c.y) "
-         "FROM registry.settings s, LATERAL (SELECT (s.region_xmin + s.region_xmax) / 2 AS x, "
-         "(s.region_ymin + s.region_ymax) / 2 AS y) c")
+_READ = ("SELECT name, west, south, east, north, srid, scale_error, local_srid, description "
+         "FROM registry.region")
 
 
 def read_region(conn) -> Region:
@@ -53,7 +48,7 @@ def outside_region(conn, counts: dict, reason: str, what: str) -> str | None:
     if counts["accepted"] or not outside or outside * 2 < counts["rejected"]:
         return None
     verb = "lies" if outside == 1 else "lie"
-    return (f"{outside} {verb} outside the region {read_region(conn).where()}; for {what} "
+    return (f"{outside} {verb} outside the region {read_region(conn).text}; for {what} "
             "of another city set its region first (industry-clusters db region --name NAME "
             "--extent W,S,E,N)")
 

@@ -1,4 +1,5 @@
--- Downgrade of revision 0083: the region functions.
+-- Downgrade of revision 0083: the region functions (and revision 0085's view of them).
+DROP VIEW IF EXISTS registry.region;
 DROP FUNCTION IF EXISTS registry.set_region(text, double precision, double precision,
                                             double precision, double precision);
 DROP FUNCTION IF EXISTS registry.projection_scale_error(double precision, double precision);

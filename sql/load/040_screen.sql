@@ -103,14 +103,16 @@ DECLARE
     y0 double precision;
     x1 double precision;
     y1 double precision;
-    v_region text;  -- its name, in the rejects' messages (the extent can change later)
+    v_region text;  -- its text (registry.region), in the rejects' messages and the run
     -- the unit a capital column's header states, 注册资本(元) say, when the capital
     -- parser reads it: a bare number in that column is in it (NULL: the parser's default)
     v_capital_unit text;
 BEGIN
-    SELECT region_xmin, region_ymin, region_xmax, region_ymax, region_name
+    SELECT west, south, east, north, description
       INTO STRICT x0, y0, x1, y1, v_region
-      FROM registry.settings;
+      FROM registry.region;
+    -- the region this load screened with: it can change later (db region)
+    UPDATE registry.load_runs SET region = v_region WHERE load_run_id = p_run;
     SELECT max(u) INTO v_capital_unit
       FROM substring(p_headers[(p_fields->>'capital')::int + 1]
                      FROM '[(（]\s*([^)）]*?)\s*[)）]') AS u
@@ -280,7 +282,7 @@ BEGIN
                WHEN 'capital_irregular' THEN format('registered capital %s: %s', coalesce(quote_literal(s.capital), 'missing'), s.capital_problem)
                WHEN 'coordinates_missing' THEN format('longitude %s / latitude %s are not numbers', coalesce(quote_literal(s.lon), 'missing'), coalesce(quote_literal(s.lat), 'missing'))
                WHEN 'coordinates_swapped' THEN format('longitude %s and latitude %s look swapped', s.lon, s.lat)
-               WHEN 'coordinates_outside_region' THEN format('(%s, %s) is outside the region %s (longitude %s to %s, latitude %s to %s)', s.lon, s.lat, v_region, x0, x1, y0, y1)
+               WHEN 'coordinates_outside_region' THEN format('(%s, %s) is outside the region %s', s.lon, s.lat, v_region)
                WHEN 'bad_date' THEN format('establishment date %s is not a valid date', quote_literal(s.established))
                WHEN 'duplicate_credit_code' THEN format('credit code %s already accepted from an earlier row', s.credit_code)
                ELSE coalesce(s.pre_message, s.reason)

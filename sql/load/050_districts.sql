@@ -5,7 +5,7 @@ INSERT INTO registry.reason_codes (reason, description) VALUES
     ('district_code_missing', 'A boundary feature without a district code.'),
     ('geometry_not_polygon', 'A boundary feature whose geometry is missing or not a polygon.'),
     ('duplicate_district_code', 'The district code already appeared on an earlier feature.'),
-    ('boundary_outside_region', 'A boundary feature with no point in the region extent of registry.settings: another place''s boundary, or coordinates in another CRS than --crs says.')
+    ('boundary_outside_region', 'A boundary feature with no point in the region (registry.region): another place''s boundary (another city sets its own region with industry-clusters db region), or coordinates in another CRS than --crs says.')
 ON CONFLICT (reason) DO UPDATE SET description = EXCLUDED.description;
 
 CREATE OR REPLACE FUNCTION registry.begin_district_load()
@@ -28,9 +28,14 @@ RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     -- the region extent: a boundary outside it can hold no enterprise (their
     -- coordinates are refused outside it), so it is another place's, or misread
-    v_region geometry := (SELECT ST_MakeEnvelope(region_xmin, region_ymin, region_xmax,
-                                                 region_ymax, 4326) FROM registry.settings);
+    v_region geometry;
+    v_region_text text;  -- its text (registry.region), in the rejects' messages and the run
 BEGIN
+    SELECT ST_MakeEnvelope(west, south, east, north, 4326), description
+      INTO STRICT v_region, v_region_text
+      FROM registry.region;
+    -- the region this load screened with: it can change later (db region)
+    UPDATE registry.load_runs SET region = v_region_text WHERE load_run_id = p_run;
     DROP TABLE IF EXISTS pg_temp.district_screened;
     -- A code repeats only among the usable features: a first one rejected for another
     -- reason (outside the region, no geometry) does not make the next one a duplicate.
@@ -70,8 +75,11 @@ BEGIN
 
     INSERT INTO registry.rejects (load_run_id, line_no, reason, message, raw)
     SELECT p_run, line_no, reason,
-           format('district feature %s: %s', line_no, (SELECT description FROM registry.reason_codes c
-                                                          WHERE c.reason = d.reason)),
+           format('district feature %s: %s', line_no,
+                  CASE WHEN reason = 'boundary_outside_region'
+                       THEN 'no point of it lies in the region ' || v_region_text
+                       ELSE (SELECT description FROM registry.reason_codes c
+                              WHERE c.reason = d.reason) END),
            raw
       FROM district_screened d WHERE reason IS NOT NULL;
 

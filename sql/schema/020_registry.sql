@@ -209,6 +209,9 @@ COMMENT ON COLUMN registry.load_runs.layers IS 'The layer (GeoPackage, GeoJSON) 
 -- added by revision 0078: the sheets of a workbook with values that a load did not read
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS not_read jsonb;
 COMMENT ON COLUMN registry.load_runs.not_read IS 'The sheets of a workbook that have values but were not read (a notes sheet, a sheet of another header), each {{file, sheet, why, hint}} (hint: how to have it read; since revision 0079): its rows are neither accepted nor rejected, so the load names them. NULL when every sheet with values was read.';
+-- added by revision 0085: the region the load screened with (it can change later)
+ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS region text;
+COMMENT ON COLUMN registry.load_runs.region IS 'The region the load screened the locations or boundaries with, as registry.region.description names it: Foshan (longitude 112.33 to 113.45, latitude 22.58 to 23.63), say. The region can change later (db region); NULL for a load that failed before screening, or ran before revision 0085.';
 COMMENT ON COLUMN registry.load_runs.rows_deactivated IS 'Enterprises marked inactive because a full refresh did not contain them.';
 COMMENT ON COLUMN registry.load_runs.duration_s IS 'Wall-clock duration in seconds.';
 COMMENT ON COLUMN registry.load_runs.error IS 'Error message of a failed load.';
