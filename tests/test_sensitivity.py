@@ -48,6 +48,10 @@ def test_sweep_agrees_with_clustering_runs(db_url, conn):
         for m in mins:
             shares = [got[(sector, e, m)]["clustered"] for e in eps]
             assert shares == sorted(shares)
+    # from psql, a value given twice is swept once, in the order first given
+    assert conn.execute("SELECT eps_m, min_points FROM clustering.sensitivity("
+                        "ARRAY[250, 60, 250.0], ARRAY[30, 10, 30], ARRAY['comms'])"
+                        ).fetchall() == [(250.0, 30), (250.0, 10), (60.0, 30), (60.0, 10)]
 
 
 def test_k_distance_matches_brute_force(db_url, conn):

@@ -32,8 +32,11 @@ DECLARE
 BEGIN
     PERFORM clustering.check_dbscan_params(p_eps, p_min_points);
     PERFORM clustering.stage_sweep_points(p_sectors, p_as_of);
-    FOREACH v_eps IN ARRAY p_eps LOOP
-        FOREACH v_min IN ARRAY p_min_points LOOP
+    -- each value once, in the order first given: ARRAY[300, 300] swept 300 twice
+    FOR v_eps IN SELECT e FROM unnest(p_eps) WITH ORDINALITY u(e, i) GROUP BY e ORDER BY min(i)
+    LOOP
+        FOR v_min IN SELECT m FROM unnest(p_min_points) WITH ORDINALITY u(m, i) GROUP BY m
+                      ORDER BY min(i) LOOP
             RETURN QUERY
             SELECT s.code, v_eps, v_min, x.n_points, x.n_clusters, x.n_clustered,
                    round(x.n_clustered::numeric / nullif(x.n_points, 0), 4),
@@ -58,7 +61,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION clustering.sensitivity(double precision[], integer[], text[], date) IS
-    'DBSCAN for every (eps, min points) pair: clusters, clustered share, mean and max size per sector. Example: SELECT * FROM clustering.sensitivity(ARRAY[300,500,800], ARRAY[20,30]);';
+    'DBSCAN for every (eps, min points) pair (a value given twice is swept once): clusters, clustered share, mean and max size per sector. Example: SELECT * FROM clustering.sensitivity(ARRAY[300,500,800], ARRAY[20,30]);';
 
 -- The k-distance curve: for every point, the distance to its k-th nearest neighbour
 -- of the same sector, itself counted first (so a point is core for DBSCAN exactly when
