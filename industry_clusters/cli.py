@@ -212,7 +212,7 @@ def db_region(app: App, name: str | None, extent) -> None:
     rejects boundaries outside it. Refused where the projected SRID, fixed at db init,
     measures distances more than 1% wrong. A file loaded before keeps its result: load
     it again with --force."""
-    from industry_clusters.load.region import region, set_region
+    from industry_clusters.db.region import region, set_region
 
     if name is None and extent is None:
         click.echo(f"region: {region(app.target).describe()}")

@@ -281,7 +281,7 @@ def status(target=None) -> Status:
         if _readable(conn, "registry.settings"):
             srid = conn.execute("SELECT projected_srid FROM registry.settings").fetchone()[0]
             if rev == head:  # the region's functions are those of this code
-                from industry_clusters.load.region import read_region
+                from industry_clusters.db.region import read_region
 
                 region = read_region(conn).describe()
     return Status(describe(target), server, pg[0] if pg else None, rev, head, srid, region)

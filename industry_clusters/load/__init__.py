@@ -22,6 +22,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from industry_clusters.db import hold_registry, job_session, run_transaction
+from industry_clusters.db.region import outside_region
 from industry_clusters.errors import UserError
 from industry_clusters.load import columns
 from industry_clusters.load.readers import (
@@ -33,7 +34,6 @@ from industry_clusters.load.readers import (
     open_sources,
     unreadable,
 )
-from industry_clusters.load.region import outside_region
 from industry_clusters.paths import as_text
 
 CRS_CHOICES = ("wgs84", "gcj02", "bd09", "cgcs2000")

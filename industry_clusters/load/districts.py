@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from industry_clusters.db import hold_registry, job_session, run_transaction
+from industry_clusters.db.region import outside_region
 from industry_clusters.errors import UserError
 from industry_clusters.load import (
     FAIL_LOAD,
@@ -20,7 +21,6 @@ from industry_clusters.load import (
     start_run,
 )
 from industry_clusters.load.readers import layer_encoding, layer_info, ogr_batches, pick_layer
-from industry_clusters.load.region import outside_region
 
 NAME_FIELDS = ("name", "名称", "district", "区县", "NAME", "Name")
 CODE_FIELDS = ("adcode", "code", "区划代码", "ADCODE", "Code", "district_code")
