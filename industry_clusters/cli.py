@@ -215,9 +215,13 @@ def db_region(app: App, name: str | None, extent) -> None:
     from industry_clusters.db.region import region, set_region
 
     if name is None and extent is None:
-        click.echo(f"region: {region(app.target).describe()}")
-        return
-    app.say(f"region set: {set_region(app.target, name, extent).describe()}")
+        now, note = region(app.target)
+        click.echo(f"region: {now.describe()}")
+    else:
+        now, note = set_region(app.target, name, extent)
+        app.say(f"region set: {now.describe()}")
+    if note:
+        click.echo(note)
 
 
 @db_group.command("init")

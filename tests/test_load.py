@@ -1931,7 +1931,7 @@ def test_another_citys_registry_needs_its_region(tmp_path, db_url, conn):
     says how to set the region, `db region` sets it, and refuses a region where the
     projected SRID (fixed at db init) measures distances more than 1% wrong."""
     r = run_cli("db", "region", url=db_url)
-    assert r.exit_code == 0 and r.output.startswith(
+    assert r.exit_code == 0 and "note:" not in r.output and r.output.startswith(
         "region: Foshan (longitude 112.33 to 113.45, latitude 22.58 to 23.63); SRID 4547"), r.output
     quanzhou = [row(经度=f"{118.55 + i / 1000:.6f}", 纬度="24.900000") for i in range(30)]
     path = write_csv(tmp_path / "quanzhou.csv", [*quanzhou, row()])  # one row in Foshan
@@ -1971,6 +1971,9 @@ def test_another_citys_registry_needs_its_region(tmp_path, db_url, conn):
     shown = float(r.output.split("measures distances ")[1].split("%")[0]) / 100
     assert abs(shown - dlon ** 2 / 2) < 0.0002, r.output
     assert "SRID 4549 would be truer there" in r.output
+    # the Foshan row of the mixed load: still active, and clustered, outside the region
+    assert "note: 1 active enterprise lies outside it, loaded before the region changed" in (
+        r.output)
     assert "lon_0=120" in conn.execute("SELECT proj4text FROM spatial_ref_sys "
                                        "WHERE srid = 4549").fetchone()[0]
     res = load_file(db_url, path, crs="wgs84", full_refresh=False)  # Foshan's row stays
@@ -1983,6 +1986,10 @@ def test_another_citys_registry_needs_its_region(tmp_path, db_url, conn):
         (res.load_run_id, "Quanzhou (longitude 118.2 to 119, latitude 24.5 to 25.3)")]
     assert "region:         Quanzhou (longitude 118.2 to 119, latitude 24.5 to 25.3)" in run_cli(
         "db", "status", url=db_url).output
+    assert "note: 1 active" in run_cli("db", "region", url=db_url).output
+    load_file(db_url, path, crs="wgs84")  # a full load marks it inactive
+    r = run_cli("db", "region", url=db_url)
+    assert r.exit_code == 0 and "Quanzhou" in r.output and "note:" not in r.output, r.output
 
 
 def test_district_boundaries_with_heights_or_measures_load_flat(tmp_path, db_url, conn):

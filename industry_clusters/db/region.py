@@ -53,16 +53,39 @@ def outside_region(conn, counts: dict, reason: str, what: str) -> str | None:
             "--extent W,S,E,N)")
 
 
-def region(target) -> Region:
+# Active enterprises whose stored location lies outside the region: loaded before it
+# changed (a load screens with the region of its day). They are clustered until a full
+# load leaves them out.
+_OUTSIDE = ("SELECT count(*) FROM registry.enterprises e, registry.region r WHERE e.active "
+            "AND NOT registry.in_region(ST_X(e.geom), ST_Y(e.geom), r.west, r.south, "
+            "r.east, r.north)")
+
+
+def outside_note(conn) -> str | None:
+    """What to tell the user when active enterprises lie outside the region, else None."""
+    n = conn.execute(_OUTSIDE).fetchone()[0]
+    if not n:
+        return None
+    verb = "lies" if n == 1 else "lie"
+    return (f"note: {n:,} active enterprise{'s' if n != 1 else ''} {verb} outside it, loaded "
+            "before the region changed; they are clustered until a full load (not "
+            "--incremental) marks them inactive (with --force when they are more than half "
+            "the active enterprises)")
+
+
+def region(target) -> tuple[Region, str | None]:
+    """The region, and a note when active enterprises lie outside it."""
     with connect(target) as conn:
         migrate.require_schema(conn)
-        return read_region(conn)
+        return read_region(conn), outside_note(conn)
 
 
 def set_region(target, name: str | None,
-               extent: tuple[float, float, float, float] | None) -> Region:
+               extent: tuple[float, float, float, float] | None
+               ) -> tuple[Region, str | None]:
     """Set the region's name or extent (west, south, east, north), or both (None keeps
-    it), or a UserError in one line (registry.set_region's refusals)."""
+    it), or a UserError in one line (registry.set_region's refusals). Returns it as
+    region() does."""
     with connect(target) as conn:
         migrate.require_schema(conn)
         now = read_region(conn)
@@ -71,4 +94,4 @@ def set_region(target, name: str | None,
         with user_parameters():
             conn.execute("SELECT registry.set_region(%s, %s, %s, %s, %s)", (name, *extent))
         conn.commit()
-        return read_region(conn)
+        return read_region(conn), outside_note(conn)
