@@ -205,15 +205,31 @@ def _extent(ctx, param, value: str | None) -> tuple[float, float, float, float] 
 @click.option("--name", default=None, help="The region's name (the city).")
 @click.option("--extent", default=None, metavar="W,S,E,N", callback=_extent,
               help="WGS-84 longitudes and latitudes: west,south,east,north.")
+@click.option("--extent-of", "extent_of", default=None, metavar="FILE",
+              type=click.Path(dir_okay=False),
+              help="Take the extent from the city's district boundaries (any polygon layer "
+                   "GDAL reads), 5 km wider each way; with --crs.")
+@click.option("--crs", type=click.Choice(CRS_CHOICES), default=None,
+              help="Coordinate system of the --extent-of file (as load-districts).")
+@click.option("--layer", default=None, help="Layer of the --extent-of file.")
 @pass_app
-def db_region(app: App, name: str | None, extent) -> None:
-    """Show the study region, or set it (--name, --extent) for another city than the
-    default Foshan: loads reject locations outside its extent and load-districts
-    rejects boundaries outside it. Refused where the projected SRID, fixed at db init,
-    measures distances more than 1% wrong. A file loaded before keeps its result: load
-    it again with --force."""
+def db_region(app: App, name: str | None, extent, extent_of: str | None, crs: str | None,
+              layer: str | None) -> None:
+    """Show the study region, or set it (--name, --extent or --extent-of) for another
+    city than the default Foshan: loads reject locations outside its extent and
+    load-districts rejects boundaries outside it. Refused where the projected SRID,
+    fixed at db init, measures distances more than 1% wrong. A file loaded before keeps
+    its result: load it again with --force."""
     from industry_clusters.db.region import region, set_region
 
+    if extent_of is not None:
+        if extent is not None:
+            raise click.UsageError("give --extent or --extent-of, not both")
+        from industry_clusters.load.districts import boundaries_extent
+
+        extent = boundaries_extent(app.target, extent_of, crs=crs, layer=layer)
+    elif crs is not None or layer is not None:
+        raise click.UsageError("--crs and --layer go with --extent-of FILE")
     if name is None and extent is None:
         now, note = region(app.target)
         click.echo(f"region: {now.describe()}")

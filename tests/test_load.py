@@ -1909,13 +1909,13 @@ def test_district_boundaries_outside_the_region_are_rejected(tmp_path, db_url, c
                         "WHERE r.reason = 'boundary_outside_region'").fetchall() == [
         (f"district feature 2: no point of it lies in the region {foshan}", foshan)]
     conn.commit()
-    assert_one_line_error(run_cli("load-districts", write("bj.geojson", [beijing], ["110101"]),
-                                  "--crs", "wgs84", url=db_url),
+    bj = write("bj.geojson", [beijing], ["110101"])
+    assert_one_line_error(run_cli("load-districts", bj, "--crs", "wgs84", url=db_url),
                           "bj.geojson has no usable district polygon "
-                          "(boundary_outside_region 1): 1 lies outside the region Foshan "
-                          "(longitude 112.33 to 113.45, latitude 22.58 to 23.63); ", "for boundaries of another city set "
-                          "its region first (industry-clusters db region",
-                          "; the previous boundaries are kept")
+                          f"(boundary_outside_region 1): 1 lies outside the region {foshan}; "
+                          "for boundaries of another city set its region first "
+                          f"(industry-clusters db region --name NAME --extent-of {bj} "
+                          "--crs wgs84); the previous boundaries are kept")
     empty = tmp_path / "empty.geojson"
     empty.write_text('{"type": "FeatureCollection", "features": []}')
     assert_one_line_error(run_cli("load-districts", str(empty), "--crs", "wgs84", url=db_url),
@@ -1990,6 +1990,63 @@ def test_another_citys_registry_needs_its_region(tmp_path, db_url, conn):
     load_file(db_url, path, crs="wgs84")  # a full load marks it inactive
     r = run_cli("db", "region", url=db_url)
     assert r.exit_code == 0 and "Quanzhou" in r.output and "note:" not in r.output, r.output
+
+
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")  # unlabelled.geojson
+def test_region_from_the_citys_district_boundaries(tmp_path, db_url, conn):
+    """Another city's extent need not be typed: db region --extent-of takes it from the
+    district boundaries, 5 km wider each way, and load-districts then keeps them all."""
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    def write(name: str, boxes: list[tuple], crs: str | None = "EPSG:4326") -> str:
+        path = tmp_path / name
+        pyogrio.raw.write(path, shapely.to_wkb(np.array([shapely.box(*b) for b in boxes])),
+                          [np.array([f"d{i}" for i in range(len(boxes))], dtype=object)] * 2,
+                          ["name", "adcode"], geometry_type="Polygon", crs=crs,
+                          driver="GeoJSON")
+        return str(path)
+
+    boxes = [(118.3, 24.6, 118.6, 24.9), (118.6, 24.9, 118.9, 25.2)]
+    quanzhou = write("quanzhou.geojson", boxes)
+    r = run_cli("db", "region", "--name", "Quanzhou", "--extent-of", quanzhou,
+                "--crs", "gcj02", url=db_url)
+    assert r.exit_code == 0 and r.output.startswith("region set: Quanzhou (longitude"), r.output
+    # every side of the boundaries' WGS-84 extent is 5 km to 5 km + 0.01 degree inside it
+    margins = conn.execute(
+        "SELECT ST_Distance(ST_MakePoint(b.w, m.y)::geography, ST_MakePoint(r.west, m.y)::geography),"
+        " ST_Distance(ST_MakePoint(m.x, b.s)::geography, ST_MakePoint(m.x, r.south)::geography),"
+        " ST_Distance(ST_MakePoint(b.e, m.y)::geography, ST_MakePoint(r.east, m.y)::geography),"
+        " ST_Distance(ST_MakePoint(m.x, b.n)::geography, ST_MakePoint(m.x, r.north)::geography),"
+        " b.w > r.west AND b.s > r.south AND b.e < r.east AND b.n < r.north"
+        " FROM registry.region r, LATERAL (SELECT ST_XMin(x) w, ST_YMin(x) s, ST_XMax(x) e,"
+        "   ST_YMax(x) n FROM (SELECT ST_Extent(publish.to_wgs84(ST_GeomFromText(g, 4326),"
+        "   'gcj02')) x FROM unnest(%s::text[]) g) q) b,"
+        " LATERAL (SELECT (b.w + b.e) / 2 x, (b.s + b.n) / 2 y) m",
+        ([shapely.box(*b).wkt for b in boxes],)).fetchone()
+    assert all(5000 <= d < 5000 + 1113 for d in margins[:4]) and margins[4], margins
+    r = run_cli("load-districts", quanzhou, "--crs", "gcj02", url=db_url)
+    assert r.exit_code == 0 and "2 district boundaries" in r.output, r.output
+
+    assert run_cli("db", "region", "--extent", "118,24,119,25", "--extent-of", quanzhou,
+                   url=db_url).exit_code == 2
+    assert run_cli("db", "region", "--crs", "wgs84", url=db_url).exit_code == 2
+    assert_one_line_error(run_cli("db", "region", "--extent-of", quanzhou, url=db_url),
+                          "say which coordinate system")
+    metres = [(13_170_000, 2_860_000, 13_200_000, 2_890_000)]
+    assert_one_line_error(run_cli("db", "region", "--extent-of",
+                                  write("mercator.geojson", metres, "EPSG:3857"),
+                                  "--crs", "wgs84", url=db_url), "a projected CRS")
+    assert_one_line_error(run_cli("db", "region", "--extent-of",
+                                  write("unlabelled.geojson", metres, None),
+                                  "--crs", "wgs84", url=db_url),
+                          "spans x 1.317e+07 to 1.32e+07", "not longitude/latitude")
+    empty = tmp_path / "empty.geojson"
+    empty.write_text('{"type": "FeatureCollection", "features": []}')
+    assert_one_line_error(run_cli("db", "region", "--extent-of", str(empty), "--crs", "wgs84",
+                                  url=db_url), "has no geometry to take an extent from")
+    assert conn.execute("SELECT name FROM registry.region").fetchone()[0] == "Quanzhou"
 
 
 def test_district_boundaries_with_heights_or_measures_load_flat(tmp_path, db_url, conn):

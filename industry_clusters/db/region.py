@@ -40,17 +40,19 @@ def read_region(conn) -> Region:
     return Region(*conn.execute(_READ).fetchone())
 
 
-def outside_region(conn, counts: dict, reason: str, what: str) -> str | None:
+def outside_region(conn, counts: dict, reason: str, what: str,
+                   extent: str = "--extent W,S,E,N") -> str | None:
     """For a load that accepted nothing and rejected most of its rows as ``reason``
     (outside the region): a registry or boundaries of another city, most likely. What to
-    tell the user, else None. ``counts``: registry.outcome_counts."""
+    tell the user, else None. ``counts``: registry.outcome_counts; ``extent``: the
+    options of db region that give the extent."""
     outside = counts.get("by_reason", {}).get(reason, 0)
     if counts["accepted"] or not outside or outside * 2 < counts["rejected"]:
         return None
     verb = "lies" if outside == 1 else "lie"
     return (f"{outside} {verb} outside the region {read_region(conn).text}; for {what} "
-            "of another city set its region first (industry-clusters db region --name NAME "
-            "--extent W,S,E,N)")
+            f"of another city set its region first (industry-clusters db region --name NAME "
+            f"{extent})")
 
 
 # Active enterprises whose stored location lies outside the region: loaded before it

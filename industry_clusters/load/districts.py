@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
+import shlex
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from industry_clusters.db import hold_registry, job_session, run_transaction
+from industry_clusters.db import connect, hold_registry, job_session, run_transaction
 from industry_clusters.db.region import outside_region
 from industry_clusters.errors import UserError
 from industry_clusters.load import (
@@ -83,7 +85,8 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
                                   (run_id, crs)).fetchone()[0]
             if counts["accepted"] == 0:
                 why = ", ".join(f"{k} {v}" for k, v in counts["by_reason"].items())
-                hint = outside_region(conn, counts, "boundary_outside_region", "boundaries")
+                hint = outside_region(conn, counts, "boundary_outside_region", "boundaries",
+                                      f"--extent-of {shlex.quote(str(path))} --crs {crs}")
                 raise UserError(f"{path.name} has no usable district polygon "
                                 f"({why or 'no feature'}){f': {hint}' if hint else ''}; the "
                                 "previous boundaries are kept")
@@ -101,3 +104,50 @@ class _DistrictResult(LoadResult):
         return (f"load run {self.load_run_id}: {c['accepted']} district boundaries loaded from "
                 f"{self.file}" + (f", {c['rejected']} rejected ({c['by_reason']})"
                                   if c["rejected"] else ""))
+
+
+# The margin of a region taken from boundaries (db region --extent-of): a geocode a
+# street or two outside the city's edge, or off by GCJ-02's few hundred metres, still
+# falls inside. The default Foshan region has about this margin.
+REGION_MARGIN_M = 5000
+
+# The WGS-84 extent of the corners of a layer's extent in a --crs (GCJ-02 and BD-09 are
+# shifted by a few hundred metres, nearly the same across a city).
+_CORNERS = """
+SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+  FROM (SELECT ST_Extent(publish.to_wgs84(c.x, c.y, %(crs)s)) AS e
+          FROM (VALUES (%(w)s::float8, %(s)s::float8), (%(e)s, %(s)s), (%(w)s, %(n)s),
+                       (%(e)s, %(n)s)) AS c(x, y)) x
+"""
+
+
+def boundaries_extent(target, path, *, crs: str | None, layer: str | None = None,
+                      encoding: str = "auto") -> tuple[float, float, float, float]:
+    """The region a layer of boundaries covers, as db region --extent-of takes it: the
+    layer's WGS-84 extent, REGION_MARGIN_M wider each way, rounded outward to 0.01
+    degree (west, south, east, north). A UserError for what load-districts refuses too
+    (no such file or layer, no --crs, a projected CRS) and for a layer without extent."""
+    path = _check_file(path)
+    crs = _check_crs(crs)
+    layer = pick_layer(path, layer, "Polygon", "district boundaries")
+    text = layer_encoding(path, layer, encoding)
+    info = layer_info(path, layer, text, "a polygon layer GDAL can read",
+                      force_total_bounds=True)
+    bounds = info.get("total_bounds")
+    if bounds is None or not all(math.isfinite(b) for b in bounds):
+        raise UserError(f"{path.name} has no geometry to take an extent from")
+    w, s, e, n = (float(b) for b in bounds)
+    with connect(target) as conn:
+        refuse_projected(conn, info["crs"], path.name, crs)
+        if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):  # metres, unlabelled
+            raise UserError(f"{path.name} spans x {w:g} to {e:g}, y {s:g} to {n:g}: not "
+                            "longitude/latitude; reproject it to longitude/latitude first "
+                            "(ogr2ogr -t_srs EPSG:4490)")
+        w, s, e, n = conn.execute(_CORNERS, {"crs": crs, "w": w, "s": s, "e": e,
+                                             "n": n}).fetchone()
+    dlat = REGION_MARGIN_M / 111_320
+    dlon = dlat / math.cos(math.radians(min(max(abs(s), abs(n)) + dlat, 89)))
+    return (max(math.floor((w - dlon) * 100) / 100, -180.0),
+            max(math.floor((s - dlat) * 100) / 100, -90.0),
+            min(math.ceil((e + dlon) * 100) / 100, 180.0),
+            min(math.ceil((n + dlat) * 100) / 100, 90.0))
