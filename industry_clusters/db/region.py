@@ -40,6 +40,10 @@ def read_region(conn) -> Region:
     return Region(*conn.execute(_READ).fetchone())
 
 
+def _lie(n: int) -> str:
+    return "lies" if n == 1 else "lie"
+
+
 def outside_region(conn, counts: dict, reason: str, what: str,
                    extent: str = "--extent W,S,E,N") -> str | None:
     """For a load that accepted nothing and rejected most of its rows as ``reason``
@@ -49,8 +53,7 @@ def outside_region(conn, counts: dict, reason: str, what: str,
     outside = counts.get("by_reason", {}).get(reason, 0)
     if counts["accepted"] or not outside or outside * 2 < counts["rejected"]:
         return None
-    verb = "lies" if outside == 1 else "lie"
-    return (f"{outside} {verb} outside the region {read_region(conn).text}; for {what} "
+    return (f"{outside} {_lie(outside)} outside the region {read_region(conn).text}; for {what} "
             f"of another city set its region first (industry-clusters db region --name NAME "
             f"{extent})")
 
@@ -68,8 +71,7 @@ def outside_note(conn) -> str | None:
     n = conn.execute(_OUTSIDE).fetchone()[0]
     if not n:
         return None
-    verb = "lies" if n == 1 else "lie"
-    return (f"note: {n:,} active enterprise{'s' if n != 1 else ''} {verb} outside it, loaded "
+    return (f"note: {n:,} active enterprise{'s' if n != 1 else ''} {_lie(n)} outside it, loaded "
             "before the region changed; they are clustered until a full load (not "
             "--incremental) marks them inactive (with --force when they are more than half "
             "the active enterprises)")
