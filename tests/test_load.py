@@ -187,6 +187,65 @@ def test_scope_keywords_decide_without_an_industry_code(tmp_path, db_url, conn):
     assert enterprise(conn, comms["统一社会信用代码"])["sector_id"] == 1
 
 
+@pytest.mark.parametrize("value, division", [
+    ("I6510", "65"), ("6510", "65"), ("软件业(I65)", "65"),
+    ("软件和信息技术服务业", "65"), ("互联网和相关服务", "64"),
+    ("电信、广播电视和卫星传输服务", "63"), ("计算机、通信和其他电子设备制造业", "39"),
+    ("批发业", "51"), (" 软件和信息技术服务业 ", "65"),
+    # a path of section, division, group and class, as one column
+    ("信息传输、软件和信息技术服务业-软件和信息技术服务业-软件开发-应用软件开发", "65"),
+    ("制造业 > 计算机、通信和其他电子设备制造业 > 通信设备制造", "39"),
+    ("制造业／计算机、通信和其他电子设备制造业", "39"),
+    ("开采辅助活动", "11"),  # a GB/T 4754-2011 name
+    # a section names no one division; a group's or class's name is not a division's
+    ("信息传输、软件和信息技术服务业", None), ("软件开发", None), ("", None), (None, None),
+])
+def test_industry_division_from_code_or_name(conn, value, division):
+    got = conn.execute("SELECT registry.gbt4754_division(%s)", (value,)).fetchone()[0]
+    assert got == division
+
+
+def test_industry_names_decide_the_sector(tmp_path, db_url, conn):
+    """An export shaped as Qichacha's: the industry as names in 门类/大类/中类/小类
+    columns, no code. The division's name decides the sector, before the business scope
+    (a comms maker whose scope names 信息技术 was put with software by the scope), and
+    without a scope column a firm was non_digital."""
+    headers = [h for h in HEADERS if h != "国标行业"] + \
+        ["国标行业门类", "国标行业大类", "国标行业中类", "国标行业小类"]
+    comms = row(经营范围="通信设备制造；信息技术咨询服务", 国标行业门类="制造业",
+                国标行业大类="计算机、通信和其他电子设备制造业", 国标行业中类="通信设备制造",
+                国标行业小类="通信终端设备制造")
+    soft = row(经营范围="企业管理咨询", 国标行业门类="信息传输、软件和信息技术服务业",
+               国标行业大类="软件和信息技术服务业", 国标行业中类="软件开发",
+               国标行业小类="应用软件开发")
+    trade = row(经营范围="计算机软件销售", 国标行业门类="批发和零售业", 国标行业大类="批发业",
+                国标行业中类="机械设备、五金产品及电子产品批发",
+                国标行业小类="计算机、软件及辅助设备批发")
+    res = load_file(db_url, write_csv(tmp_path / "q.csv", [comms, soft, trade], headers),
+                    crs="wgs84")
+    assert counts_add_up(conn, res.load_run_id)["by_reason"] == {"non_digital": 1}
+    assert enterprise(conn, comms["统一社会信用代码"])["sector_id"] == 1
+    assert enterprise(conn, soft["统一社会信用代码"])["sector_id"] == 2
+    assert enterprise(conn, soft["统一社会信用代码"])["industry_code"] == "软件和信息技术服务业"
+    # one column of names, no business scope: Tianyancha's 所属行业
+    headers = [h for h in HEADERS if h not in ("国标行业", "经营范围")] + ["所属行业"]
+    one = row(所属行业="软件和信息技术服务业")
+    res = load_file(db_url, write_csv(tmp_path / "t.csv", [one], headers), crs="wgs84",
+                    full_refresh=False)
+    assert res.counts["accepted"] == 1
+    assert enterprise(conn, one["统一社会信用代码"])["sector_id"] == 2
+
+
+def test_division_names_are_an_editable_table(tmp_path, db_url, conn):
+    conn.execute("INSERT INTO registry.industry_divisions (name, division) "
+                 "VALUES ('软件业', '65')")
+    conn.commit()
+    r = row(国标行业="软件业", 经营范围="企业管理咨询")
+    res = load_file(db_url, write_csv(tmp_path / "e.csv", [r]), crs="wgs84")
+    assert res.counts["accepted"] == 1
+    assert enterprise(conn, r["统一社会信用代码"])["sector_id"] == 2
+
+
 def test_rules_are_editable_tables(tmp_path, db_url, conn):
     conn.execute("INSERT INTO registry.status_rules VALUES (9, 5, '^试营业$', true, 'local')")
     conn.commit()

@@ -19,8 +19,10 @@ PRESETS: dict[str, tuple[str, ...]] = {
     "name": ("企业名称", "公司名称", "名称", "name", "company_name", "enterprise_name"),
     "status": ("登记状态", "经营状态", "企业状态", "status", "operating_status",
                "registration_status"),
-    "industry_code": ("国标行业", "所属行业", "行业代码", "国民经济行业", "industry_code",
-                      "industry", "gbt4754"),
+    # codes or division names (registry.gbt4754_division reads both); of an export that
+    # splits the industry into 门类/大类/中类/小类 columns, the division's (大类)
+    "industry_code": ("国标行业", "所属行业", "行业代码", "国民经济行业", "国标行业大类",
+                      "行业大类", "行业", "industry_code", "industry", "gbt4754"),
     "business_scope": ("经营范围", "business_scope", "scope"),
     "tags": ("企业标签", "标签", "tags", "labels", "label"),
     "capital": ("注册资本", "registered_capital", "capital"),

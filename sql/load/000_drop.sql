@@ -35,6 +35,7 @@ DROP FUNCTION IF EXISTS registry.parse_capitals(text[], text);
 DROP FUNCTION IF EXISTS registry.credit_code_valid(text);
 DROP FUNCTION IF EXISTS registry.credit_code_char(text, integer);
 DROP TABLE IF EXISTS registry.size_thresholds, registry.currency_rates, registry.value_aliases,
+    registry.industry_divisions,
     registry.sector_rules, registry.status_rules;
 DELETE FROM registry.reason_codes WHERE reason NOT IN (SELECT DISTINCT reason FROM registry.rejects);
 DROP FUNCTION IF EXISTS publish.to_wgs84(geometry, text);

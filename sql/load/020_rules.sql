@@ -49,10 +49,10 @@ CREATE TABLE IF NOT EXISTS registry.sector_rules (
     digital_label boolean NOT NULL DEFAULT false,
     note text
 );
-COMMENT ON TABLE registry.sector_rules IS 'Which enterprises are digital, and in which sector group. The matching rule with the lowest priority wins; business_scope rules apply only when the row has no GB/T 4754 industry code. No match: non_digital.';
+COMMENT ON TABLE registry.sector_rules IS 'Which enterprises are digital, and in which sector group. The matching rule with the lowest priority wins; business_scope rules apply only when the row''s industry gives no GB/T 4754 division (code or name, registry.gbt4754_division). No match: non_digital.';
 COMMENT ON COLUMN registry.sector_rules.rule_id IS 'Integer key.';
 COMMENT ON COLUMN registry.sector_rules.priority IS 'Lower is tried first.';
-COMMENT ON COLUMN registry.sector_rules.match_on IS 'industry_division (2-digit GB/T 4754 division), tags (label column) or business_scope (keywords, only without an industry code).';
+COMMENT ON COLUMN registry.sector_rules.match_on IS 'industry_division (2-digit GB/T 4754 division), tags (label column) or business_scope (keywords, only when the industry gives no division).';
 COMMENT ON COLUMN registry.sector_rules.pattern IS 'Regular expression (case-insensitive).';
 COMMENT ON COLUMN registry.sector_rules.sector_id IS 'Sector assigned (registry.sectors).';
 COMMENT ON COLUMN registry.sector_rules.digital_label IS 'True marks the enterprise as labelled digital.';
@@ -65,6 +65,127 @@ INSERT INTO registry.sector_rules VALUES
     (5, 31, 'business_scope', '通信设备|通讯设备|电子元件|电子器件|计算机制造|计算机整机|计算机零部件|电子产品制造|集成电路制造|智能终端|电子计算机|communication equipment|electronic (components|equipment)', 1, false, 'scope keywords, communications and electronics manufacturing'),
     (6, 32, 'business_scope', '数字|digital', 1, true, 'scope keywords, digital')
 ON CONFLICT (rule_id) DO NOTHING;
+
+-- GB/T 4754 division names. Exports of the registry platforms the study used
+-- (Qichacha, Tianyancha) give the industry as names, not codes: 所属行业
+-- "软件和信息技术服务业", or a path of section, division, group and class
+-- "信息传输、软件和信息技术服务业-软件和信息技术服务业-软件开发-应用软件开发".
+-- registry.gbt4754_division reads the division from a name as from a code.
+CREATE TABLE IF NOT EXISTS registry.industry_divisions (
+    name text PRIMARY KEY,
+    division text NOT NULL CHECK (division ~ '^[0-9]{2}$'),
+    edition smallint
+);
+COMMENT ON TABLE registry.industry_divisions IS 'GB/T 4754 division names -> two-digit division, for industry columns that give names (所属行业 软件和信息技术服务业) instead of codes. Add the spellings your exports use.';
+COMMENT ON COLUMN registry.industry_divisions.name IS 'The division''s name as written in an export, without spaces.';
+COMMENT ON COLUMN registry.industry_divisions.division IS 'Two-digit GB/T 4754-2017 division the name stands for.';
+COMMENT ON COLUMN registry.industry_divisions.edition IS 'Edition of GB/T 4754 whose name this is (2017; 2011 for names that edition worded otherwise), NULL for a local spelling.';
+INSERT INTO registry.industry_divisions VALUES
+    ('农业', '01', 2017),
+    ('林业', '02', 2017),
+    ('畜牧业', '03', 2017),
+    ('渔业', '04', 2017),
+    ('农、林、牧、渔专业及辅助性活动', '05', 2017),
+    ('煤炭开采和洗选业', '06', 2017),
+    ('石油和天然气开采业', '07', 2017),
+    ('黑色金属矿采选业', '08', 2017),
+    ('有色金属矿采选业', '09', 2017),
+    ('非金属矿采选业', '10', 2017),
+    ('开采专业及辅助性活动', '11', 2017),
+    ('其他采矿业', '12', 2017),
+    ('农副食品加工业', '13', 2017),
+    ('食品制造业', '14', 2017),
+    ('酒、饮料和精制茶制造业', '15', 2017),
+    ('烟草制品业', '16', 2017),
+    ('纺织业', '17', 2017),
+    ('纺织服装、服饰业', '18', 2017),
+    ('皮革、毛皮、羽毛及其制品和制鞋业', '19', 2017),
+    ('木材加工和木、竹、藤、棕、草制品业', '20', 2017),
+    ('家具制造业', '21', 2017),
+    ('造纸和纸制品业', '22', 2017),
+    ('印刷和记录媒介复制业', '23', 2017),
+    ('文教、工美、体育和娱乐用品制造业', '24', 2017),
+    ('石油、煤炭及其他燃料加工业', '25', 2017),
+    ('化学原料和化学制品制造业', '26', 2017),
+    ('医药制造业', '27', 2017),
+    ('化学纤维制造业', '28', 2017),
+    ('橡胶和塑料制品业', '29', 2017),
+    ('非金属矿物制品业', '30', 2017),
+    ('黑色金属冶炼和压延加工业', '31', 2017),
+    ('有色金属冶炼和压延加工业', '32', 2017),
+    ('金属制品业', '33', 2017),
+    ('通用设备制造业', '34', 2017),
+    ('专用设备制造业', '35', 2017),
+    ('汽车制造业', '36', 2017),
+    ('铁路、船舶、航空航天和其他运输设备制造业', '37', 2017),
+    ('电气机械和器材制造业', '38', 2017),
+    ('计算机、通信和其他电子设备制造业', '39', 2017),
+    ('仪器仪表制造业', '40', 2017),
+    ('其他制造业', '41', 2017),
+    ('废弃资源综合利用业', '42', 2017),
+    ('金属制品、机械和设备修理业', '43', 2017),
+    ('电力、热力生产和供应业', '44', 2017),
+    ('燃气生产和供应业', '45', 2017),
+    ('水的生产和供应业', '46', 2017),
+    ('房屋建筑业', '47', 2017),
+    ('土木工程建筑业', '48', 2017),
+    ('建筑安装业', '49', 2017),
+    ('建筑装饰、装修和其他建筑业', '50', 2017),
+    ('批发业', '51', 2017),
+    ('零售业', '52', 2017),
+    ('铁路运输业', '53', 2017),
+    ('道路运输业', '54', 2017),
+    ('水上运输业', '55', 2017),
+    ('航空运输业', '56', 2017),
+    ('管道运输业', '57', 2017),
+    ('多式联运和运输代理业', '58', 2017),
+    ('装卸搬运和仓储业', '59', 2017),
+    ('邮政业', '60', 2017),
+    ('住宿业', '61', 2017),
+    ('餐饮业', '62', 2017),
+    ('电信、广播电视和卫星传输服务', '63', 2017),
+    ('互联网和相关服务', '64', 2017),
+    ('软件和信息技术服务业', '65', 2017),
+    ('货币金融服务', '66', 2017),
+    ('资本市场服务', '67', 2017),
+    ('保险业', '68', 2017),
+    ('其他金融业', '69', 2017),
+    ('房地产业', '70', 2017),
+    ('租赁业', '71', 2017),
+    ('商务服务业', '72', 2017),
+    ('研究和试验发展', '73', 2017),
+    ('专业技术服务业', '74', 2017),
+    ('科技推广和应用服务业', '75', 2017),
+    ('水利管理业', '76', 2017),
+    ('生态保护和环境治理业', '77', 2017),
+    ('公共设施管理业', '78', 2017),
+    ('土地管理业', '79', 2017),
+    ('居民服务业', '80', 2017),
+    ('机动车、电子产品和日用产品修理业', '81', 2017),
+    ('其他服务业', '82', 2017),
+    ('教育', '83', 2017),
+    ('卫生', '84', 2017),
+    ('社会工作', '85', 2017),
+    ('新闻和出版业', '86', 2017),
+    ('广播、电视、电影和录音制作业', '87', 2017),
+    ('文化艺术业', '88', 2017),
+    ('体育', '89', 2017),
+    ('娱乐业', '90', 2017),
+    ('中国共产党机关', '91', 2017),
+    ('国家机构', '92', 2017),
+    ('人民政协、民主党派', '93', 2017),
+    ('社会保障', '94', 2017),
+    ('群众团体、社会团体和其他成员组织', '95', 2017),
+    ('基层群众自治组织及其他组织', '96', 2017),
+    ('国际组织', '97', 2017),
+    ('农、林、牧、渔服务业', '05', 2011),
+    ('开采辅助活动', '11', 2011),
+    ('石油加工、炼焦和核燃料加工业', '25', 2011),
+    ('建筑装饰和其他建筑业', '50', 2011),
+    ('仓储业', '59', 2011),
+    ('广播、电视、电影和影视录音制作业', '87', 2011),
+    ('基层群众自治组织', '96', 2011)
+ON CONFLICT (name) DO NOTHING;
 
 CREATE TABLE IF NOT EXISTS registry.value_aliases (
     kind text NOT NULL CHECK (kind IN ('currency', 'size_class', 'boolean')),

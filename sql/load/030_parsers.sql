@@ -182,13 +182,23 @@ $$;
 COMMENT ON FUNCTION registry.parse_date(text) IS
     'Date text in common registry formats, or a 5-digit Excel serial date -> date; bad is true for a non-empty value that is not a valid date.';
 
--- GB/T 4754 division (2 digits) from a code such as I6510, 6510, C39 or '软件业(I65)'.
+-- The GB/T 4754 division (2 digits) of an industry value: from a code (I6510, 6510, C39,
+-- '软件业(I65)'), else from a division's name (registry.industry_divisions) standing
+-- alone or as one step of a path (门类-大类-中类-小类, separated by - > / | , ; or
+-- their full-width forms). A section's name alone (信息传输、软件和信息技术服务业)
+-- names no one division: NULL. Called once per distinct value of a load (registry.screen_load).
 CREATE OR REPLACE FUNCTION registry.gbt4754_division(code text)
-RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT (regexp_match(upper(code), '(?:^|[^0-9A-Z])[A-T]?([0-9]{2})[0-9]{0,2}(?:[^0-9]|$)'))[1]
+RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(
+        (regexp_match(upper(code), '(?:^|[^0-9A-Z])[A-T]?([0-9]{2})[0-9]{0,2}(?:[^0-9]|$)'))[1],
+        (SELECT d.division
+           FROM regexp_split_to_table(regexp_replace(code, '\s+', '', 'g'),
+                                      '[-–—>＞/／|｜,，;；]+') WITH ORDINALITY AS p(part, i)
+           JOIN registry.industry_divisions d ON d.name = p.part
+          ORDER BY p.i LIMIT 1))
 $$;
 COMMENT ON FUNCTION registry.gbt4754_division(text) IS
-    'Two-digit GB/T 4754 division of an industry code (NULL when none is found).';
+    'Two-digit GB/T 4754 division of an industry value: its code, else a division name in it (registry.industry_divisions); NULL when neither is found.';
 
 CREATE OR REPLACE FUNCTION registry.classify_status(status text)
 RETURNS TABLE (active boolean, rule_id integer)
