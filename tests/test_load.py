@@ -246,6 +246,37 @@ def test_division_names_are_an_editable_table(tmp_path, db_url, conn):
     assert enterprise(conn, r["统一社会信用代码"])["sector_id"] == 2
 
 
+def test_size_class_from_insured_employees(tmp_path, db_url, conn):
+    """参保人数, as Qichacha and Tianyancha export it, gives the size class by the national
+    classification's employee thresholds of the firm's sector, where the file gives no
+    class; registered capital decides only without either."""
+    headers = [*HEADERS, "参保人数"]
+    rich = "5000万人民币"  # large by capital alone
+    soft = row(企业规模="", 注册资本=rich, 参保人数="15")
+    comms = row(企业规模="", 注册资本=rich, 国标行业="C3921", 参保人数="15人")
+    unknown = row(企业规模="", 注册资本=rich, 参保人数="-")
+    given = row(企业规模="中型", 参保人数="5")
+    rows = [soft, comms, unknown, given]
+    res = load_file(db_url, write_csv(tmp_path / "s.csv", rows, headers), crs="wgs84")
+    counts_add_up(conn, res.load_run_id)
+
+    def size(r):
+        e = enterprise(conn, r["统一社会信用代码"])
+        return e["size_class"], e["size_class_source"], e["employees"]
+
+    # software: small from 10 employees; industry (comms): small only from 20
+    assert size(soft) == ("small", "employees", 15)
+    assert size(comms) == ("micro", "employees", 15)
+    assert size(unknown) == ("large", "derived", None)
+    assert size(given) == ("medium", "file", 5)
+    # the next export: the firm has grown, and the registry follows
+    res = load_file(db_url, write_csv(tmp_path / "s2.csv", [dict(soft, 参保人数="120"),
+                                                            comms, unknown, given], headers),
+                    crs="wgs84")
+    assert res.counts["updated"] == 1
+    assert size(soft) == ("medium", "employees", 120)
+
+
 def test_rules_are_editable_tables(tmp_path, db_url, conn):
     conn.execute("INSERT INTO registry.status_rules VALUES (9, 5, '^试营业$', true, 'local')")
     conn.commit()
@@ -2309,6 +2340,13 @@ def test_parsers_are_usable_one_value_at_a_time(conn):
         "ORDER BY v.o").fetchall()
     assert sizes == [("small", "file"), ("small", "derived"), (None, None),
                      ("large", "derived")]
+    staff = conn.execute(
+        "SELECT array_agg(registry.parse_employees(v) ORDER BY o) FROM unnest(%s::text[]) "
+        "WITH ORDINALITY AS t(v, o)",
+        (["12", "12人", " 1,200 ", "12.0", "0", "-", "暂无", "50-99人", "1,20"],)).fetchone()[0]
+    assert staff == [12, 12, 1200, 12, 0, None, None, None, None]
+    assert conn.execute("SELECT * FROM registry.size_class_for(NULL, 1e9, 15, 2::smallint)"
+                        ).fetchone() == ("small", "employees")
 
 
 def test_loads_after_boundaries_locate_each_firm(tmp_path, db_url, conn, shared_data):

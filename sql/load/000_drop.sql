@@ -21,7 +21,11 @@ DROP FUNCTION IF EXISTS registry.in_region(double precision, double precision, r
 DROP FUNCTION IF EXISTS registry.in_region(double precision, double precision, double precision,
     double precision, double precision, double precision);
 DROP FUNCTION IF EXISTS registry.size_class_for(text, numeric);
+DROP FUNCTION IF EXISTS registry.size_class_for(text, numeric, integer, smallint);
 DROP FUNCTION IF EXISTS registry.size_pick(text, text);
+DROP FUNCTION IF EXISTS registry.size_pick(text, text, text);
+DROP FUNCTION IF EXISTS registry.size_class_by_employees(smallint, integer);
+DROP FUNCTION IF EXISTS registry.parse_employees(text);
 DROP FUNCTION IF EXISTS registry.size_class_derived(numeric);
 DROP FUNCTION IF EXISTS registry.size_class_given(text);
 DROP FUNCTION IF EXISTS registry.classify_sector(text, text, text);
@@ -35,7 +39,7 @@ DROP FUNCTION IF EXISTS registry.parse_capitals(text[], text);
 DROP FUNCTION IF EXISTS registry.credit_code_valid(text);
 DROP FUNCTION IF EXISTS registry.credit_code_char(text, integer);
 DROP TABLE IF EXISTS registry.size_thresholds, registry.currency_rates, registry.value_aliases,
-    registry.industry_divisions,
+    registry.industry_divisions, registry.size_employee_thresholds,
     registry.sector_rules, registry.status_rules;
 DELETE FROM registry.reason_codes WHERE reason NOT IN (SELECT DISTINCT reason FROM registry.rejects);
 DROP FUNCTION IF EXISTS publish.to_wgs84(geometry, text);

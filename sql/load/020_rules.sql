@@ -248,9 +248,31 @@ CREATE TABLE IF NOT EXISTS registry.size_thresholds (
     size_class text PRIMARY KEY CHECK (size_class IN ('micro', 'small', 'medium', 'large')),
     min_capital_cny numeric NOT NULL
 );
-COMMENT ON TABLE registry.size_thresholds IS 'Size class derived from registered capital when the file gives none: the largest class whose minimum the capital reaches. A proxy: registry exports rarely carry employees or revenue, which the official SME thresholds use.';
+COMMENT ON TABLE registry.size_thresholds IS 'Size class derived from registered capital when the file gives neither a class nor insured employees (registry.size_employee_thresholds): the largest class whose minimum the capital reaches. A proxy: the official classification uses employees and revenue.';
 COMMENT ON COLUMN registry.size_thresholds.size_class IS 'micro, small, medium or large.';
 COMMENT ON COLUMN registry.size_thresholds.min_capital_cny IS 'Smallest registered capital (CNY) of the class.';
 INSERT INTO registry.size_thresholds VALUES
     ('micro', 0), ('small', 1000000), ('medium', 10000000), ('large', 50000000)
 ON CONFLICT (size_class) DO NOTHING;
+
+-- Size class from insured employees (参保人数, which the exports of Qichacha and
+-- Tianyancha carry), by the employee thresholds of the national classification of
+-- enterprise sizes (统计上大中小微型企业划分办法, 2017, as 2011): industry, for the
+-- comms sector (division 39, manufacturing): small from 20, medium from 300, large
+-- from 1,000; software and information technology services, for the software sector:
+-- small from 10, medium from 100, large from 300. The classification also sets revenue
+-- thresholds, which registry exports do not carry.
+CREATE TABLE IF NOT EXISTS registry.size_employee_thresholds (
+    sector_id smallint NOT NULL REFERENCES registry.sectors,
+    size_class text NOT NULL CHECK (size_class IN ('micro', 'small', 'medium', 'large')),
+    min_employees integer NOT NULL CHECK (min_employees >= 0),
+    PRIMARY KEY (sector_id, size_class)
+);
+COMMENT ON TABLE registry.size_employee_thresholds IS 'Size class from insured employees (参保人数), per sector, used when the file gives no size class: the largest class whose minimum the count reaches. Defaults: the employee thresholds of the national classification (2017), industry for comms, software and IT services for software. A sector without rows falls back to registered capital (registry.size_thresholds).';
+COMMENT ON COLUMN registry.size_employee_thresholds.sector_id IS 'Sector (registry.sectors).';
+COMMENT ON COLUMN registry.size_employee_thresholds.size_class IS 'micro, small, medium or large.';
+COMMENT ON COLUMN registry.size_employee_thresholds.min_employees IS 'Fewest employees of the class in the sector.';
+INSERT INTO registry.size_employee_thresholds VALUES
+    (1, 'micro', 0), (1, 'small', 20), (1, 'medium', 300), (1, 'large', 1000),
+    (2, 'micro', 0), (2, 'small', 10), (2, 'medium', 100), (2, 'large', 300)
+ON CONFLICT (sector_id, size_class) DO NOTHING;

@@ -224,9 +224,11 @@ $$;
 COMMENT ON FUNCTION registry.classify_sector(text, text, text) IS
     'The sector rule that makes an enterprise digital, and its sector (no row: non-digital).';
 
--- Size class: the file's value when it is a known spelling, else derived from the
--- registered capital. Three functions, so that the screening can look each part up once
--- per distinct value (spellings, capitals) and combine them per row with size_pick.
+-- Size class: the file's value when it is a known spelling, else from the insured
+-- employees when the file has them (registry.size_employee_thresholds, per sector), else
+-- derived from the registered capital. Separate functions, so that the screening can
+-- look each part up once per distinct value (spellings, counts, capitals) and combine
+-- them per row with size_pick.
 CREATE OR REPLACE FUNCTION registry.size_class_given(given text)
 RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT a.value FROM registry.value_aliases a
@@ -235,8 +237,29 @@ $$;
 COMMENT ON FUNCTION registry.size_class_given(text) IS
     'Size class of a spelling from the file (registry.value_aliases), NULL when unknown.';
 
--- (a set-returning function, so that PostgreSQL inlines it into a lateral join: a
+-- Insured employees as written (12, 12人, 1,200, 12.0 from a number cell) -> a count.
+-- Anything else (-, 暂无, 未公开, a range 50-99人) is NULL: the field is optional, so a
+-- value that is not a count counts as missing, as an unknown size spelling does.
+CREATE OR REPLACE FUNCTION registry.parse_employees(raw text)
+RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN v ~ '^([0-9]{1,7}|[0-9]{1,3}(,[0-9]{3}){1,2})(\.0*)?人?$'
+                THEN substring(replace(v, ',', '') FROM '^[0-9]+')::integer END
+      FROM (SELECT regexp_replace(raw, '\s', '', 'g') AS v) x
+$$;
+COMMENT ON FUNCTION registry.parse_employees(text) IS
+    'Insured employees as written (12, 12人, 1,200) -> count; NULL when the value is not a count.';
+
+-- (set-returning functions, so that PostgreSQL inlines them into a lateral join: a
 -- scalar SQL function with a FROM clause runs through the function executor per call)
+CREATE OR REPLACE FUNCTION registry.size_class_by_employees(sector smallint, employees integer)
+RETURNS TABLE (size_class text) LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT t.size_class FROM registry.size_employee_thresholds t
+     WHERE t.sector_id = sector AND t.min_employees <= employees
+     ORDER BY t.min_employees DESC LIMIT 1
+$$;
+COMMENT ON FUNCTION registry.size_class_by_employees(smallint, integer) IS
+    'Size class of an enterprise of the sector with so many insured employees (registry.size_employee_thresholds); no row when the sector has no thresholds.';
+
 DROP FUNCTION IF EXISTS registry.size_class_derived(numeric);
 CREATE OR REPLACE FUNCTION registry.size_class_derived(capital_cny numeric)
 RETURNS TABLE (size_class text) LANGUAGE sql STABLE PARALLEL SAFE AS $$
@@ -246,26 +269,33 @@ $$;
 COMMENT ON FUNCTION registry.size_class_derived(numeric) IS
     'Size class derived from registered capital in CNY (registry.size_thresholds).';
 
-CREATE OR REPLACE FUNCTION registry.size_pick(given_class text, derived_class text)
+DROP FUNCTION IF EXISTS registry.size_pick(text, text);
+CREATE OR REPLACE FUNCTION registry.size_pick(given_class text, employees_class text,
+                                              derived_class text)
 RETURNS TABLE (size_class text, source text)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT coalesce(given_class, derived_class),
+    SELECT coalesce(given_class, employees_class, derived_class),
            CASE WHEN given_class IS NOT NULL THEN 'file'
+                WHEN employees_class IS NOT NULL THEN 'employees'
                 WHEN derived_class IS NOT NULL THEN 'derived' END
 $$;
-COMMENT ON FUNCTION registry.size_pick(text, text) IS
-    'Size class and its source: the class given in the file, else the derived one.';
+COMMENT ON FUNCTION registry.size_pick(text, text, text) IS
+    'Size class and its source: the class given in the file, else the one of the employees, else the one derived from capital.';
 
-CREATE OR REPLACE FUNCTION registry.size_class_for(given text, capital_cny numeric)
+DROP FUNCTION IF EXISTS registry.size_class_for(text, numeric);
+CREATE OR REPLACE FUNCTION registry.size_class_for(given text, capital_cny numeric,
+                                                  employees integer DEFAULT NULL,
+                                                  sector smallint DEFAULT NULL)
 RETURNS TABLE (size_class text, source text)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT p.size_class, p.source
       FROM (SELECT registry.size_class_given(given) AS g OFFSET 0) x
+      LEFT JOIN LATERAL registry.size_class_by_employees(sector, employees) e ON true
       LEFT JOIN LATERAL registry.size_class_derived(capital_cny) d ON true
-     CROSS JOIN LATERAL registry.size_pick(x.g, d.size_class) p
+     CROSS JOIN LATERAL registry.size_pick(x.g, e.size_class, d.size_class) p
 $$;
-COMMENT ON FUNCTION registry.size_class_for(text, numeric) IS
-    'Size class from the file when it is a known spelling, else derived from registered capital (registry.size_thresholds).';
+COMMENT ON FUNCTION registry.size_class_for(text, numeric, integer, smallint) IS
+    'Size class from the file when it is a known spelling, else from the insured employees of an enterprise of the sector (registry.size_employee_thresholds), else derived from registered capital (registry.size_thresholds).';
 
 -- Inside the region extent (the registry.settings columns region_xmin ... region_ymax).
 -- Scalar bounds, not a registry.settings row: one expression PostgreSQL inlines, and

@@ -291,7 +291,7 @@ CREATE TABLE IF NOT EXISTS registry.enterprises (
     capital_cny numeric,
     established date,
     size_class text CHECK (size_class IN ('micro', 'small', 'medium', 'large')),
-    size_class_source text CHECK (size_class_source IN ('file', 'derived')),
+    size_class_source text CHECK (size_class_source IN ('file', 'employees', 'derived')),
     digital_transformation boolean,
     registered_district text,
     address text,
@@ -310,6 +310,20 @@ CREATE TABLE IF NOT EXISTS registry.enterprises (
 );
 -- the table of revision 0001 had no district_name
 ALTER TABLE registry.enterprises ADD COLUMN IF NOT EXISTS district_name text;
+-- insured employees (参保人数), revision 0088: last, in databases made before and after
+ALTER TABLE registry.enterprises ADD COLUMN IF NOT EXISTS employees integer;
+-- the size class from employees (revision 0088) is a third source
+DO $$
+BEGIN
+    IF (SELECT pg_get_constraintdef(oid) NOT LIKE '%employees%' FROM pg_constraint
+         WHERE conname = 'enterprises_size_class_source_check'
+           AND conrelid = 'registry.enterprises'::regclass) THEN
+        ALTER TABLE registry.enterprises DROP CONSTRAINT enterprises_size_class_source_check,
+            ADD CONSTRAINT enterprises_size_class_source_check
+                CHECK (size_class_source IN ('file', 'employees', 'derived'));
+    END IF;
+END
+$$;
 -- No spatial index on the registry: nothing here queries it spatially (clustering reads
 -- every point of a sector; districts are found by a grid join), and readers query the
 -- published layer, publish.enterprises, which has its own. A GiST index on geom_proj
@@ -333,7 +347,8 @@ COMMENT ON COLUMN registry.enterprises.capital_currency IS 'ISO 4217 currency of
 COMMENT ON COLUMN registry.enterprises.capital_cny IS 'Registered capital in CNY (registry.currency_rates).';
 COMMENT ON COLUMN registry.enterprises.established IS 'Establishment date.';
 COMMENT ON COLUMN registry.enterprises.size_class IS 'micro, small, medium or large.';
-COMMENT ON COLUMN registry.enterprises.size_class_source IS 'file (given) or derived (registry.size_thresholds).';
+COMMENT ON COLUMN registry.enterprises.size_class_source IS 'file (given), employees (from the insured employees, registry.size_employee_thresholds) or derived (from registered capital, registry.size_thresholds).';
+COMMENT ON COLUMN registry.enterprises.employees IS 'Insured employees (参保人数) as given, when the file has them: the size class follows them when the file gives no class.';
 COMMENT ON COLUMN registry.enterprises.digital_transformation IS 'Digital-transformation flag from the file, when given.';
 COMMENT ON COLUMN registry.enterprises.registered_district IS 'District as registered (所属区县).';
 COMMENT ON COLUMN registry.enterprises.address IS 'Registered address.';
