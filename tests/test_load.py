@@ -2349,6 +2349,67 @@ def test_parsers_are_usable_one_value_at_a_time(conn):
                         ).fetchone() == ("small", "employees")
 
 
+@pytest.mark.parametrize("raw, amount, currency, problem", [
+    # the currency first, as a licence writes it; a 元 after it is the unit's name
+    ("人民币500万元", 5_000_000, "CNY", None), ("人民币 1,200 万元", 12_000_000, "CNY", None),
+    ("美元50万", 500_000, "USD", None), ("US$50万", 500_000, "USD", None),
+    ("USD 50万", 500_000, "USD", None), ("￥500万", 5_000_000, "CNY", None),
+    ("HK$100万", 1_000_000, "HKD", None), ("人民币500", 500, "CNY", None),
+    # 整 / 正 ("exactly") after the amount
+    ("500万元整", 5_000_000, "CNY", None), ("500万元人民币整", 5_000_000, "CNY", None),
+    ("500万港币整", 5_000_000, "HKD", None), ("500万圆整", 5_000_000, "CNY", None),
+    # Chinese numerals, formal and small
+    ("人民币伍佰万元整", 5_000_000, "CNY", None), ("壹亿贰仟万元", 120_000_000, "CNY", None),
+    ("壹仟零伍万元正", 10_050_000, "CNY", None), ("一千万元", 10_000_000, "CNY", None),
+    ("十万元", 100_000, "CNY", None), ("两亿元", 200_000_000, "CNY", None),
+    ("五百万美金", 5_000_000, "USD", None), ("伍佰", 5_000_000, "CNY", None),  # bare: 万元
+    # a multiplier after digits
+    ("5千万元", 50_000_000, "CNY", None), ("1.5亿", 150_000_000, "CNY", None),
+    # still irregular, with the reason
+    ("五五万元", None, "CNY", "unparseable"), ("人民币", None, "CNY", "unparseable"),
+    ("零元", None, "CNY", "zero"), ("-500万", None, "CNY", "negative"),
+    ("约500万元", None, None, 'unknown currency "约"'),
+    ("500万整数", None, None, 'unknown currency "整数"'),
+])
+def test_capital_as_licences_write_it(conn, raw, amount, currency, problem):
+    """Registered capital written the way business licences and notarised forms write
+    it was capital_irregular, and the firm rejected: the currency before the amount,
+    整 after it, Chinese numerals, a multiplier such as 千万 after digits."""
+    got = conn.execute("SELECT amount, currency, amount_cny, problem "
+                       "FROM registry.parse_capital(%s)", (raw,)).fetchone()
+    assert (got[0], got[1], got[3]) == (amount, currency, problem)
+    if amount is not None:
+        rate = conn.execute("SELECT cny_per_unit FROM registry.currency_rates "
+                            "WHERE currency = %s", (currency,)).fetchone()[0]
+        assert got[2] == amount * rate
+
+
+@pytest.mark.parametrize("numerals, value", [
+    ("一", 1), ("十", 10), ("十二", 12), ("二十", 20), ("一百零五", 105), ("一百零十", 110),
+    ("壹仟零伍", 1005), ("伍佰万", 5_000_000), ("十二万三千", 123_000),
+    ("一亿二千万", 120_000_000), ("一万亿", 10**12), ("貳拾萬", 200_000), ("〇", 0),
+    ("五五", None), ("二〇二四", None), ("万", None), ("亿", None), ("五x", None),
+])
+def test_chinese_numerals(conn, numerals, value):
+    assert conn.execute("SELECT registry.chinese_numeral(%s)", (numerals,)).fetchone()[0] == value
+
+
+def test_a_licence_style_capital_loads(tmp_path, db_url, conn):
+    """The loader accepts such capitals, and rejects what is still irregular."""
+    ok = [row(注册资本="人民币伍佰万元整", 企业规模=""), row(注册资本="500万元整", 企业规模=""),
+          row(注册资本="人民币2,000万元", 企业规模="")]
+    bad = row(注册资本="约500万元")
+    res = load_file(db_url, write_csv(tmp_path / "c.csv", [*ok, bad]), crs="wgs84")
+    counts = counts_add_up(conn, res.load_run_id)
+    assert counts["accepted"] == 3 and counts["by_reason"] == {"capital_irregular": 1}
+    got = [enterprise(conn, r["统一社会信用代码"]) for r in ok]
+    assert [(g["capital_cny"], g["size_class"], g["capital_raw"]) for g in got] == [
+        (5_000_000, "small", "人民币伍佰万元整"), (5_000_000, "small", "500万元整"),
+        (20_000_000, "medium", "人民币2,000万元")]
+    assert conn.execute("SELECT message FROM registry.rejects WHERE load_run_id = %s",
+                        (res.load_run_id,)).fetchone()[0].find('"约"') >= 0
+
+
 def test_loads_after_boundaries_locate_each_firm(tmp_path, db_url, conn, shared_data):
     """With boundaries loaded, the loader itself finds each firm's district; a firm outside
     every boundary keeps its registered district and no code."""

@@ -36,6 +36,9 @@ DROP FUNCTION IF EXISTS registry.parse_capital(text);
 DROP FUNCTION IF EXISTS registry.parse_capitals(text[]);
 DROP FUNCTION IF EXISTS registry.parse_capital(text, text);
 DROP FUNCTION IF EXISTS registry.parse_capitals(text[], text);
+DROP FUNCTION IF EXISTS registry.chinese_numeral(text);
+DROP FUNCTION IF EXISTS registry.multiplier(text);
+DROP FUNCTION IF EXISTS registry.numeral_unit(text);
 DROP FUNCTION IF EXISTS registry.credit_code_valid(text);
 DROP FUNCTION IF EXISTS registry.credit_code_char(text, integer);
 DROP TABLE IF EXISTS registry.size_thresholds, registry.currency_rates, registry.value_aliases,

@@ -207,6 +207,8 @@ INSERT INTO registry.value_aliases VALUES
     ('currency', '新台币', 'TWD'), ('currency', 'twd', 'TWD'), ('currency', '澳门元', 'MOP'),
     ('currency', '新加坡元', 'SGD'), ('currency', 'sgd', 'SGD'), ('currency', '韩元', 'KRW'),
     ('currency', '澳大利亚元', 'AUD'), ('currency', '加拿大元', 'CAD'), ('currency', '瑞士法郎', 'CHF'),
+    ('currency', '圆', 'CNY'), ('currency', '¥', 'CNY'), ('currency', '￥', 'CNY'),
+    ('currency', 'us$', 'USD'), ('currency', '美金', 'USD'), ('currency', 'hk$', 'HKD'),
     ('size_class', '微型', 'micro'), ('size_class', '微型企业', 'micro'), ('size_class', 'micro', 'micro'),
     ('size_class', '小型', 'small'), ('size_class', '小型企业', 'small'), ('size_class', 'small', 'small'),
     ('size_class', '中型', 'medium'), ('size_class', '中型企业', 'medium'), ('size_class', 'medium', 'medium'),

@@ -62,12 +62,97 @@ $$;
 COMMENT ON FUNCTION registry.credit_code_valid(text) IS
     'True when code is a GB 32100 unified social credit code with a correct check digit.';
 
--- Registered capital: '1000万人民币', '50万美元', '100.5万元', '1,200 万元', '2亿元'.
--- A bare number with no unit or currency is in p_bare_unit: by default 万元 (registries
--- state capital in units of ten thousand), else the unit a column's header states
--- (注册资本(元): 元; registry.screen_load). problem is NULL when the value is regular.
+-- The units of Chinese numbers, small and formal: 十 拾 10, 百 佰 100, 千 仟 1000,
+-- 万 萬 10000, 亿 億 100000000; NULL for any other character.
+CREATE OR REPLACE FUNCTION registry.numeral_unit(c text)
+RETURNS numeric LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT CASE WHEN c IN ('十', '拾') THEN 10 WHEN c IN ('百', '佰') THEN 100
+                WHEN c IN ('千', '仟') THEN 1000 WHEN c IN ('万', '萬') THEN 10000
+                WHEN c IN ('亿', '億') THEN 100000000 END
+$$;
+COMMENT ON FUNCTION registry.numeral_unit(text) IS
+    'The value of a unit character of Chinese numbers (十 10, 百 100, 千 1000, 万 10000, 亿 100000000, small or formal); NULL for any other character.';
+
+-- The factor of the units written after digits: '万' -> 10000, '千万' -> 10000000.
+CREATE OR REPLACE FUNCTION registry.multiplier(p text)
+RETURNS numeric LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT CASE WHEN p = '' THEN 1 WHEN bool_and(u IS NOT NULL) THEN round(exp(sum(ln(u)))) END
+      FROM (SELECT registry.numeral_unit(c) AS u FROM regexp_split_to_table(p, '') AS t(c)) t
+$$;
+COMMENT ON FUNCTION registry.multiplier(text) IS
+    'The factor of the units written after digits (5千万: 千万 -> 10000000); 1 for none, NULL when a character is not a unit (registry.numeral_unit).';
+
+-- The value of Chinese numerals, small (一千零五) or formal (壹仟零伍), with 万 and 亿
+-- groups: '伍佰万' -> 5000000, '一亿二千万' -> 120000000, '十二' -> 12. NULL when the
+-- characters are not a number (two digits in a row: '五五', '二〇二四').
+CREATE OR REPLACE FUNCTION registry.chinese_numeral(p text)
+RETURNS numeric LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    v_yi numeric := 0;       -- the groups of 亿 so far
+    v_wan numeric := 0;      -- the groups of 万 so far, after the last 亿
+    v_section numeric := 0;  -- below 万
+    v_digit integer;         -- a digit waiting for its unit
+    v_unit numeric;
+    ch text;
+BEGIN
+    IF p = '' THEN
+        RETURN NULL;
+    END IF;
+    FOREACH ch IN ARRAY regexp_split_to_array(p, '') LOOP
+        v_unit := registry.numeral_unit(ch);
+        IF v_unit < 10000 THEN     -- 十 百 千: 二十 20, 十 10, 一百零十 110
+            v_section := v_section + CASE WHEN coalesce(v_digit, 0) = 0 THEN 1 ELSE v_digit END
+                                     * v_unit;
+            v_digit := NULL;
+        ELSIF v_unit = 10000 THEN  -- 万 closes a group
+            IF v_section + coalesce(v_digit, 0) = 0 THEN
+                RETURN NULL;
+            END IF;
+            v_wan := v_wan + (v_section + coalesce(v_digit, 0)) * 10000;
+            v_section := 0;
+            v_digit := NULL;
+        ELSIF v_unit IS NOT NULL THEN  -- 亿 multiplies all before it
+            IF v_wan + v_section + coalesce(v_digit, 0) = 0 THEN
+                RETURN NULL;
+            END IF;
+            v_yi := (v_yi + v_wan + v_section + coalesce(v_digit, 0)) * 100000000;
+            v_wan := 0;
+            v_section := 0;
+            v_digit := NULL;
+        ELSE
+            IF v_digit > 0 THEN  -- a digit after a digit: not a number
+                RETURN NULL;
+            END IF;
+            v_digit := CASE WHEN ch IN ('零', '〇') THEN 0
+                            WHEN ch IN ('一', '壹') THEN 1 WHEN ch IN ('二', '两', '贰', '貳') THEN 2
+                            WHEN ch IN ('三', '叁', '參') THEN 3 WHEN ch IN ('四', '肆') THEN 4
+                            WHEN ch IN ('五', '伍') THEN 5 WHEN ch IN ('六', '陆', '陸') THEN 6
+                            WHEN ch IN ('七', '柒') THEN 7 WHEN ch IN ('八', '捌') THEN 8
+                            WHEN ch IN ('九', '玖') THEN 9 END;
+            IF v_digit IS NULL THEN
+                RETURN NULL;
+            END IF;
+        END IF;
+    END LOOP;
+    RETURN v_yi + v_wan + v_section + coalesce(v_digit, 0);
+END
+$$;
+COMMENT ON FUNCTION registry.chinese_numeral(text) IS
+    'Chinese numerals, small or formal, with 万 and 亿 groups -> their value (伍佰万 -> 5000000, 一亿二千万 -> 120000000); NULL when the characters are not a number.';
+
+-- Registered capital: '1000万人民币', '50万美元', '100.5万元', '1,200 万元', '2亿元', and
+-- as a licence or a notarised form writes it: the currency first ('人民币500万元',
+-- 'USD 50万', '￥500万'), 整 or 正 after the amount ('500万元整'), Chinese numerals
+-- ('人民币伍佰万元整', '一千万元'), a multiplier after digits ('5千万元').
+-- A value splits into: the text before the amount, the amount (Arabic digits and the
+-- multipliers after them, or a run of Chinese numerals), and the text after it. The
+-- currency is the text before (a 元 or 圆 after it is the unit's name, as in 人民币500万元),
+-- else the text after.
+-- A bare number, with neither unit nor currency, is in p_bare_unit: by default 万元
+-- (registries state capital in units of ten thousand), else the unit a column's header
+-- states (注册资本(元): 元; registry.screen_load). problem is NULL when the value is regular.
 -- Set-based: the screening parses every distinct capital of a load in one call, with
--- one hash join to the currency aliases and rates (0.5 s for 87,585 values, where a
+-- one hash join to the currency aliases and rates (0.2 s for 86,875 values, where a
 -- lateral call per value took 2.5 s); parse_capital(raw) is the same for one value.
 -- (Revision 0054 added p_bare_unit, 0055 made NULL its default: the older signatures go
 -- first. NULL stands for 万元, so that the default is written here only.)
@@ -88,34 +173,84 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     FROM (
         SELECT u.raw, u.amount, cur.value AS currency,
                CASE WHEN u.s = '' THEN 'missing'
-                    WHEN u.num IS NULL THEN 'unparseable'
+                    WHEN u.amount IS NULL THEN 'unparseable'
                     WHEN u.num LIKE '-%' THEN 'negative'
                     WHEN u.amount = 0 THEN 'zero'
                     WHEN cur.value IS NULL THEN 'unknown currency "' || u.cur || '"'
                END AS problem
         FROM (
-            SELECT n.raw, n.s, n.num, n.cur,
-                   n.num::numeric * CASE n.unit WHEN '亿' THEN 100000000 WHEN '万' THEN 10000
-                                        ELSE CASE WHEN n.cur = '' THEN 10000 ELSE 1 END
-                                    END AS amount
+            -- the amount: digits with neither multiplier nor currency (an empty bare
+            -- unit) count in 万
+            SELECT b.raw, b.s, b.num, b.cur,
+                   coalesce(b.num::numeric, registry.chinese_numeral(b.cn))
+                   * CASE WHEN b.mult = '' THEN CASE WHEN b.cur = '' AND b.num IS NOT NULL
+                                                     THEN 10000 ELSE 1 END
+                          WHEN length(b.mult) = 1 THEN registry.numeral_unit(b.mult)  -- inlined
+                          ELSE registry.multiplier(b.mult) END AS amount
             FROM (
-                SELECT m.raw, m.s, m.num,
-                       CASE WHEN left(m.rest, 1) IN ('万', '亿') THEN left(m.rest, 1) END AS unit,
-                       CASE WHEN left(m.rest, 1) IN ('万', '亿') THEN substr(m.rest, 2)
-                            ELSE m.rest END AS cur
+                -- multiplier and currency: a bare number takes the bare unit's
+                SELECT a.raw, a.s, a.num, a.cn,
+                       CASE WHEN a.bare THEN bu.mult ELSE a.mult END AS mult,
+                       CASE WHEN a.bare THEN bu.cur
+                            WHEN a.pre = '' THEN a.post
+                            WHEN a.post IN ('', '元', '圆') THEN a.pre
+                            ELSE a.pre || a.post END AS cur
                 FROM (
-                    SELECT c.raw, c.s, x.num,
-                           CASE WHEN x.num = c.s  -- a bare number: in the bare unit
-                                THEN regexp_replace(coalesce(p_bare_unit, '万元'),
-                                                    '[\s,，()（）]', '', 'g')
-                                ELSE substr(c.s, coalesce(length(x.num), 0) + 1) END AS rest
-                    FROM (SELECT t.raw, regexp_replace(coalesce(t.raw, ''), '[\s,，()（）]', '', 'g') AS s
-                            FROM unnest(p_raw) AS t(raw)
-                          OFFSET 0) c
-                    CROSS JOIN LATERAL (
-                        SELECT substring(c.s FROM '^-?[0-9]+(?:\.[0-9]+)?') AS num OFFSET 0) x
-                    OFFSET 0) m
-                OFFSET 0) n
+                    SELECT m.raw, m.s, m.pre, m.num, m.cn, m.mult,
+                           substr(m.after, coalesce(length(coalesce(m.num, m.cn)), 0)
+                                           + length(m.mult) + 1) AS post,
+                           m.pre = '' AND m.mult = ''
+                           AND length(coalesce(m.num, m.cn)) = length(m.after)
+                           AND (m.num IS NOT NULL OR m.cn !~ '[万亿萬億]') AS bare
+                    FROM (
+                        -- the multipliers after digits: 万 in 500万元, 千万 in 5千万元
+                        SELECT x.raw, x.s, x.pre, x.after, x.num, x.cn,
+                               CASE WHEN x.num IS NULL THEN ''
+                                    ELSE substring(substr(x.after, length(x.num) + 1)
+                                                   FROM '^[十百千万亿拾佰仟萬億]*') END AS mult
+                        FROM (
+                            -- the amount: digits, else a run of Chinese numerals
+                            SELECT w.raw, w.s, w.pre, w.after, w.num,
+                                   CASE WHEN w.num IS NULL THEN substring(w.after FROM
+                                       '^[零〇一二两三四五六七八九十百千万亿壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億]+')
+                                   END AS cn
+                            FROM (
+                                SELECT v.raw, v.s, v.pre, v.after,
+                                       substring(v.after FROM '^-?[0-9]+(?:\.[0-9]+)?') AS num
+                                FROM (
+                                    -- the text before the amount: a currency, or nothing
+                                    SELECT c.raw, c.s, c.pre, substr(c.s, length(c.pre) + 1) AS after
+                                    FROM (
+                                        SELECT t.raw, t.s,
+                                               CASE WHEN ascii(t.s) BETWEEN 48 AND 57 THEN ''
+                                                    ELSE substring(t.s FROM
+                                                        '^[^-0-9.零〇一二两三四五六七八九十百千万亿壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億]*')
+                                               END AS pre
+                                        FROM (
+                                            -- blanks, separators and brackets out, and 整
+                                            -- ("exactly") after the amount
+                                            SELECT d.raw,
+                                                   CASE WHEN d.s LIKE '%整' OR d.s LIKE '%正'
+                                                        THEN regexp_replace(d.s,
+                                                            '(?<=[元圆币万亿])[整正]$', '')
+                                                        ELSE d.s END AS s
+                                            FROM (SELECT r.raw, regexp_replace(coalesce(r.raw, ''),
+                                                                 '[\s,，()（）]', '', 'g') AS s
+                                                    FROM unnest(p_raw) AS r(raw) OFFSET 0) d
+                                            OFFSET 0) t
+                                        OFFSET 0) c
+                                    OFFSET 0) v
+                                OFFSET 0) w
+                            OFFSET 0) x
+                        OFFSET 0) m
+                    OFFSET 0) a
+                CROSS JOIN (
+                    SELECT k.unit_mult AS mult, substr(k.unit, length(k.unit_mult) + 1) AS cur
+                    FROM (SELECT q.unit, substring(q.unit FROM '^[十百千万亿拾佰仟萬億]*') AS unit_mult
+                            FROM (SELECT regexp_replace(coalesce(p_bare_unit, '万元'),
+                                                        '[\s,，()（）]', '', 'g') AS unit) q) k
+                    OFFSET 0) bu
+                OFFSET 0) b
             OFFSET 0) u
         LEFT JOIN registry.value_aliases cur
                ON cur.kind = 'currency' AND cur.alias = lower(u.cur)
