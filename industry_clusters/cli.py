@@ -218,8 +218,8 @@ def db_region(app: App, name: str | None, extent, extent_of: str | None, crs: st
     """Show the study region, or set it (--name, --extent or --extent-of) for another
     city than the default Foshan: loads reject locations outside its extent and
     load-districts rejects boundaries outside it. Refused where the projected SRID,
-    fixed at db init, measures distances more than 1% wrong. A file loaded before keeps
-    its result: load it again with --force."""
+    fixed at db init, measures distances more than 1% wrong. The next load of a file
+    loaded before screens it again with the new region."""
     from industry_clusters.db.region import region, set_region
 
     if extent_of is not None:

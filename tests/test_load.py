@@ -1453,6 +1453,42 @@ def test_same_content_is_a_no_op_unless_forced(tmp_path, db_url, conn):
     assert forced.counts["unchanged"] == 2 and forced.counts["inserted"] == 0
 
 
+def test_the_same_file_is_loaded_again_after_its_screening_changed(tmp_path, db_url, conn):
+    """"Already loaded" was decided by the file alone: after a rule was edited, the
+    region set or the loader upgraded (revision 0089 reads capitals it rejected), the
+    night's file was skipped and the change waited for a file of other content or for
+    --force. Now the same content is loaded again when what its screening reads changed
+    (registry.screening_signature, recorded with each run), and skipped otherwise."""
+    odd = row(登记状态="筹建中")  # no status rule knows it: status_unknown
+    path = write_csv(tmp_path / "s.csv", [row(), odd])
+    first = load_file(db_url, path, crs="wgs84")
+    assert counts_add_up(conn, first.load_run_id)["by_reason"] == {"status_unknown": 1}
+    assert load_file(db_url, path, crs="wgs84").status == "skipped"
+    conn.execute("INSERT INTO registry.status_rules VALUES (999, 50, '筹建', true, 'ours')")
+    conn.commit()
+    again = load_file(db_url, path, crs="wgs84")
+    assert again.status == "succeeded" and again.rescreened == first.load_run_id
+    assert f"the same content as load run {first.load_run_id}, loaded again" in again.summary()
+    assert enterprise(conn, odd["统一社会信用代码"])["active"]
+    assert load_file(db_url, path, crs="wgs84").status == "skipped"  # nothing changed since
+    # the region (db region), and the loader's functions (an upgrade): loaded again
+    r = run_cli("db", "region", "--name", "Foshan city", url=db_url)
+    assert r.exit_code == 0, r.output
+    assert load_file(db_url, path, crs="wgs84").status == "succeeded"
+    conn.execute("CREATE OR REPLACE FUNCTION registry.parse_employees(raw text) RETURNS integer "
+                 "LANGUAGE sql IMMUTABLE AS $$ SELECT NULL::integer $$")
+    conn.commit()
+    upgraded = load_file(db_url, path, crs="wgs84")
+    assert upgraded.status == "succeeded" and upgraded.rescreened is not None
+    assert load_file(db_url, path, crs="wgs84").status == "skipped"
+    runs = conn.execute("SELECT count(DISTINCT screening), count(*) FROM registry.load_runs "
+                        "WHERE status = 'succeeded'").fetchone()
+    assert runs == (4, 4)
+    # --force loads it again regardless, without the note
+    forced = load_file(db_url, path, crs="wgs84", force=True)
+    assert forced.status == "succeeded" and forced.rescreened is None
+
+
 def test_an_export_that_returns_to_an_earlier_nights_content_is_loaded_again(
         tmp_path, db_url, conn):
     """Night 1 loads A, night 2 B (a firm missing), night 3 A again, byte for byte (the

@@ -68,6 +68,8 @@ def test_a_session_acting_as_the_loader_by_set_role_runs_the_pipeline(tmp_path, 
     for args in (["load", str(path), "--crs", "wgs84"], ["cluster"], ["refresh"]):
         r = run_cli(*args, url=url)
         assert r.exit_code == 0, (args, r.output)
+    r = run_cli("load", str(path), "--crs", "wgs84", url=url)  # its screening, compared
+    assert r.exit_code == 0 and "already loaded" in r.output, r.output
     with psycopg.connect(url) as c:  # and psql's way: the whole run in one call
         assert c.execute("SELECT session_user <> current_user").fetchone()[0]
         notices = []

@@ -50,6 +50,8 @@ class LoadResult:
     preamble: int = 0  # lines above the header, skipped (registry.load_runs.preamble)
     not_read: list[dict] = field(default_factory=list)  # sheets with values not read
     headerless: list[dict] = field(default_factory=list)  # parts read with another's header
+    # the load run that read the same content the same way, though with other rules
+    rescreened: int | None = None
 
     @property
     def rows_per_second(self) -> float:
@@ -71,9 +73,12 @@ class LoadResult:
         history = f", kept as history {c['history']}" if c.get("history") else ""
         above = (f"; {self.preamble} line{'s' if self.preamble > 1 else ''} above the header "
                  "skipped (registry.load_runs.preamble)" if self.preamble else "")
+        again = (f"; the same content as load run {self.rescreened}, loaded again: the rules, "
+                 "the region or the loader changed since" if self.rescreened else "")
         return (" ".join(parts) + f"; inserted {c['inserted']}, updated {c['updated']}, "
                 f"unchanged {c['unchanged']}, deactivated {c['deactivated']}{history}"
-                f"{above}; {self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s){notes}")
+                f"{above}{again}; {self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)"
+                f"{notes}")
 
 
 def file_digest(path: Path) -> tuple[str, int]:
@@ -162,13 +167,15 @@ def start_run(conn: psycopg.Connection, kind: str, path: Path | str, digest: str
     ).fetchone()[0]
 
 
-# The last successful load, if it read the same content the same way: a load is skipped
-# only then. Not any earlier one: a registry that went back to an earlier night's export
-# (A, then B, then A again) must be loaded again, or B's state would stay. For a full
-# refresh, the last full refresh: the night's export run again after a partial file was
-# loaded (--incremental) would undo that file.
+# The last successful load, if it read the same content the same way, and whether it
+# screened it with the rules of today: a load is skipped only then. Not any earlier one:
+# a registry that went back to an earlier night's export (A, then B, then A again) must
+# be loaded again, or B's state would stay. For a full refresh, the last full refresh:
+# the night's export run again after a partial file was loaded (--incremental) would
+# undo that file. Rules edited since, a new region or an upgrade that changed the
+# parsers (registry.screening_signature) load the same content again.
 SAME_AS_LAST_LOAD = """
-SELECT load_run_id FROM (
+SELECT load_run_id, screening IS NOT DISTINCT FROM registry.screening_signature() FROM (
     SELECT * FROM registry.load_runs WHERE kind = 'enterprises' AND status = 'succeeded'
        AND (full_refresh OR NOT %(full_refresh)s)
     ORDER BY load_run_id DESC LIMIT 1) AS last
@@ -317,9 +324,10 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
                     "mapping": Jsonb({k: first.headers[v] for k, v in fields.items()}),
                     "layers": [s.layer for s in sources] if first.layer is not None else None}
             prev = conn.execute(SAME_AS_LAST_LOAD, read).fetchone()
-            if prev and not force:
+            if prev and prev[1] and not force:
                 return LoadResult(None, "skipped", name, previous_run_id=prev[0],
                                   not_read=not_read, headerless=headerless)
+            rescreened = prev[0] if prev and not prev[1] and not force else None
             # the lines above the header (a title, a note), kept with the run: not records,
             # but not dropped unseen either
             preamble = [{"part": (i + 1) if len(sources) > 1 else None, "line": n, "text": t}
@@ -340,7 +348,8 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
             for src in sources:
                 src.close()
     return LoadResult(run_id, "succeeded", name, counts, time.monotonic() - t0,
-                      preamble=len(preamble), not_read=not_read, headerless=headerless)
+                      preamble=len(preamble), not_read=not_read, headerless=headerless,
+                      rescreened=rescreened)
 
 
 def _continuing(src, path: Path, encoding: str, export, is_rows_of):

@@ -14,6 +14,8 @@ DROP FUNCTION IF EXISTS registry.merge_load(bigint, text, boolean);
 DROP FUNCTION IF EXISTS registry.merge_load(bigint, text, boolean, bigint);
 DROP FUNCTION IF EXISTS registry.screen_load(bigint, jsonb, text[]);
 DROP FUNCTION IF EXISTS registry.screen_load(bigint, jsonb, text[], text);
+DROP FUNCTION IF EXISTS registry.screening_signature();
+DROP FUNCTION IF EXISTS registry.rule_tables();
 DROP FUNCTION IF EXISTS registry.outcome_counts(bigint, bigint);
 DROP FUNCTION IF EXISTS registry.raw_row(jsonb, text[]);
 DROP FUNCTION IF EXISTS registry.begin_load(integer);

@@ -82,6 +82,43 @@ $$;
 COMMENT ON FUNCTION registry.outcome_counts(bigint, bigint) IS
     'Counts of a load: read, accepted, rejected and rejected by reason (from registry.rejects).';
 
+-- The rule tables users edit, which the screening reads: one list, for the statistics
+-- the screening gathers on them and for its signature.
+CREATE OR REPLACE FUNCTION registry.rule_tables()
+RETURNS regclass[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT ARRAY['registry.status_rules', 'registry.sector_rules', 'registry.industry_divisions',
+                 'registry.value_aliases', 'registry.currency_rates', 'registry.size_thresholds',
+                 'registry.size_employee_thresholds']::regclass[]
+$$;
+COMMENT ON FUNCTION registry.rule_tables() IS
+    'The rule tables users edit that the screening of a load reads (registry.screening_signature).';
+
+-- What the screening of a load reads besides the file, as one MD5: the rule tables,
+-- the region and SRID (registry.settings), and the source of the loader's functions
+-- (schema registry), which an upgrade may change (revision 0089 read capitals it had
+-- rejected). The loader reads a file again when this differs from the last load's
+-- (registry.load_runs.screening), though its content is the same: "already loaded"
+-- means loaded by today's rules. Rows are compared as text, in order.
+CREATE OR REPLACE FUNCTION registry.screening_signature()
+RETURNS text LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    v_table regclass;
+    v_rows text;
+    v_all text := '';
+BEGIN
+    FOREACH v_table IN ARRAY 'registry.settings'::regclass || registry.rule_tables() LOOP
+        EXECUTE format('SELECT string_agg(t::text, E''\n'' ORDER BY t::text) FROM %s t', v_table)
+           INTO v_rows;
+        v_all := v_all || v_table::text || E'\n' || coalesce(v_rows, '') || E'\n';
+    END LOOP;
+    RETURN md5(v_all || (SELECT string_agg(p.oid::regprocedure::text || E'\n' || p.prosrc, E'\n'
+                                           ORDER BY p.oid::regprocedure::text)
+                           FROM pg_proc p WHERE p.pronamespace = 'registry'::regnamespace));
+END
+$$;
+COMMENT ON FUNCTION registry.screening_signature() IS
+    'MD5 of what a load''s screening reads besides the file: the rule tables (registry.rule_tables), the region and SRID, the source of the registry functions. A file is loaded again, though its content is the same as the last load''s, when this changed (registry.load_runs.screening).';
+
 -- p_fields: every canonical field (columns.FIELDS, the one list of them) -> 0-based
 -- column index of the file, or null when the file lacks it.
 -- p_crs: the coordinate system of the file's coordinates (publish.to_wgs84).
@@ -107,20 +144,24 @@ DECLARE
     -- the unit a capital column's header states, 注册资本(元) say, when the capital
     -- parser reads it: a bare number in that column is in it (NULL: the parser's default)
     v_capital_unit text;
+    v_rules regclass;
 BEGIN
     SELECT west, south, east, north, description
       INTO STRICT x0, y0, x1, y1, v_region
       FROM registry.region;
-    -- the region this load screened with: it can change later (db region)
-    UPDATE registry.load_runs SET region = v_region WHERE load_run_id = p_run;
+    -- the region this load screened with, and the rest of what it screens with: they
+    -- can change later (db region, an edit of a rule table, an upgrade)
+    UPDATE registry.load_runs SET region = v_region, screening = registry.screening_signature()
+     WHERE load_run_id = p_run;
     SELECT max(u) INTO v_capital_unit
       FROM substring(p_headers[(p_fields->>'capital')::int + 1]
                      FROM '[(（]\s*([^)）]*?)\s*[)）]') AS u
      WHERE u <> '' AND (SELECT problem IS NULL FROM registry.parse_capital('1', u));
     -- statistics for the planner: the staging table, and the rule tables users edit
-    ANALYZE load_work.staging, registry.status_rules, registry.sector_rules,
-        registry.value_aliases, registry.currency_rates, registry.size_thresholds,
-        registry.size_employee_thresholds;
+    ANALYZE load_work.staging;
+    FOREACH v_rules IN ARRAY registry.rule_tables() LOOP
+        EXECUTE format('ANALYZE %s', v_rules);
+    END LOOP;
     -- The staging columns under the field names (the only statement built as text: its
     -- column names come from the mapping). raw: the row as read, header -> value, for
     -- the rejects table (jsonb_build_object takes 50 pairs at most: chunks joined by ||).

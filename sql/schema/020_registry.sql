@@ -173,7 +173,7 @@ COMMENT ON COLUMN registry.load_runs.status IS 'running, succeeded, failed, aban
 COMMENT ON COLUMN registry.load_runs.started_at IS 'When the load started.';
 COMMENT ON COLUMN registry.load_runs.finished_at IS 'When the load ended (any outcome).';
 COMMENT ON COLUMN registry.load_runs.file_name IS 'Input file name as given.';
-COMMENT ON COLUMN registry.load_runs.file_sha256 IS 'SHA-256 of the file content. A load is skipped (unless --force) when the last successful load of enterprises (for a full refresh, the last full refresh) read the same content the same way: crs, encoding, mapping, full refresh or not, layers.';
+COMMENT ON COLUMN registry.load_runs.file_sha256 IS 'SHA-256 of the file content. A load is skipped (unless --force) when the last successful load of enterprises (for a full refresh, the last full refresh) read the same content the same way (crs, encoding, mapping, full refresh or not, layers) and screened it with the same rules (screening).';
 COMMENT ON COLUMN registry.load_runs.file_bytes IS 'File size in bytes.';
 COMMENT ON COLUMN registry.load_runs.format IS 'csv, xlsx, xls, geojson or gpkg.';
 COMMENT ON COLUMN registry.load_runs.crs IS 'Coordinate system of the input: wgs84, gcj02, bd09 or cgcs2000.';
@@ -212,6 +212,9 @@ COMMENT ON COLUMN registry.load_runs.not_read IS 'The sheets of a workbook that 
 -- added by revision 0085: the region the load screened with (it can change later)
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS region text;
 COMMENT ON COLUMN registry.load_runs.region IS 'The region the load screened the locations or boundaries with, as registry.region.description names it: Foshan (longitude 112.33 to 113.45, latitude 22.58 to 23.63), say. The region can change later (db region); NULL for a load that failed before screening, or ran before revision 0085.';
+-- added by revision 0090: what else the screening read, so that a change of it loads a file again
+ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS screening text;
+COMMENT ON COLUMN registry.load_runs.screening IS 'registry.screening_signature() when the load screened: an MD5 of what the screening reads besides the file (the rule tables, the region and SRID, the loader''s functions). The content of the last load is not loaded again while this is unchanged; after an edit of a rule, a new region or an upgrade that changes the parsers it is. NULL for a load that failed before screening, or ran before revision 0090.';
 COMMENT ON COLUMN registry.load_runs.rows_deactivated IS 'Enterprises marked inactive because a full refresh did not contain them.';
 COMMENT ON COLUMN registry.load_runs.duration_s IS 'Wall-clock duration in seconds.';
 COMMENT ON COLUMN registry.load_runs.error IS 'Error message of a failed load.';
