@@ -78,6 +78,10 @@ def test_good_rows_are_loaded_with_parsed_fields(tmp_path, db_url, conn):
     ({"登记状态": "清算"}, "status_inactive"),
     ({"登记状态": "停业"}, "status_inactive"),
     ({"登记状态": "神秘状态"}, "status_unknown"),
+    # operating abnormally: read as active for 正常 / normal until revision 0091
+    ({"登记状态": "非正常户"}, "status_inactive"),
+    ({"登记状态": "存续（经营异常）"}, "status_inactive"),
+    ({"登记状态": "Abnormal"}, "status_inactive"),
     ({"国标行业": "C3311", "经营范围": "金属制品"}, "non_digital"),
     ({"国标行业": "", "经营范围": "餐饮服务"}, "non_digital"),
     ({"注册资本": ""}, "capital_irregular"),
@@ -98,6 +102,18 @@ def test_each_screening_rule(tmp_path, db_url, conn, over, reason):
     assert counts["accepted"] == 1 and counts["by_reason"] == {reason: 1}
     msg = conn.execute("SELECT message, raw->>'企业名称' FROM registry.rejects").fetchone()
     assert msg[0] and msg[1] == bad["企业名称"]  # the raw row is kept as read
+
+
+def test_active_statuses_as_exports_write_them(tmp_path, db_url, conn):
+    """The operating statuses of Qichacha's, Tianyancha's and the public registry's
+    exports that mean a firm in business are accepted; 迁入 (moved in) was
+    status_unknown until revision 0091."""
+    statuses = ["存续", "存续（在营、开业、在册）", "在业", "在营（开业）企业", "开业", "迁入",
+                "正常", "Active"]
+    rows = [row(登记状态=s) for s in statuses]
+    res = load_file(db_url, write_csv(tmp_path / "a.csv", rows), crs="wgs84")
+    assert counts_add_up(conn, res.load_run_id)["accepted"] == len(statuses), \
+        reject_reasons(conn, res.load_run_id)
 
 
 @pytest.mark.parametrize("raw, value", [

@@ -9,7 +9,7 @@ INSERT INTO registry.reason_codes (reason, description) VALUES
     ('credit_code_missing', 'No unified social credit code.'),
     ('credit_code_invalid', 'The credit code is not 18 characters of the GB 32100 alphabet, or its check digit is wrong.'),
     ('name_missing', 'No enterprise name.'),
-    ('status_inactive', 'Abnormal operating status: deregistered, revoked, moved out, liquidating, suspended (registry.status_rules).'),
+    ('status_inactive', 'Abnormal operating status: deregistered, revoked, moved out, liquidating, suspended, or listed as operating abnormally (registry.status_rules).'),
     ('status_unknown', 'Operating status missing or matched by no rule in registry.status_rules.'),
     ('non_digital', 'Neither the industry code nor the label or business scope is digital (registry.sector_rules).'),
     ('capital_irregular', 'Registered capital missing, zero, negative, unparseable or in an unknown currency.'),
@@ -37,7 +37,13 @@ COMMENT ON COLUMN registry.status_rules.note IS 'Why.';
 INSERT INTO registry.status_rules VALUES
     -- Exclusions first: "吊销，未注销" (revoked, not deregistered) must not read as active.
     (1, 10, '注销|吊销|撤销|迁出|迁往|清算|停业|歇业|破产|责令关闭|deregist|revoked|cancel|moved out|liquidat|suspend|bankrupt|closed|dissolved', false, 'abnormal operating status'),
-    (2, 20, '存续|在业|在营|开业|正常|在册|登记成立|active|operating|in business|existing|normal|registered', true, 'active')
+    (2, 20, '存续|在业|在营|开业|正常|在册|登记成立|active|operating|in business|existing|normal|registered', true, 'active'),
+    -- Added by revision 0091, before both: an enterprise listed as operating abnormally
+    -- (经营异常, 非正常户 the tax office's abnormal filer) is what the study excluded, and
+    -- rule 2 read 非正常户 and "abnormal" as active (正常, normal). 迁入 (moved in from
+    -- another place) is active, and matched no rule.
+    (3, 5, '非正常|不正常|经营异常|异常经营|abnormal', false, 'abnormal operation (经营异常, 非正常户)'),
+    (4, 20, '迁入|moved in', true, 'active: moved in from another registration authority')
 ON CONFLICT (rule_id) DO NOTHING;
 
 CREATE TABLE IF NOT EXISTS registry.sector_rules (
