@@ -195,12 +195,38 @@ def test_credit_codes_in_full_width_or_lower_case_are_read_as_written(tmp_path, 
 
 
 def test_scope_keywords_decide_without_an_industry_code(tmp_path, db_url, conn):
+    """Without an industry, the business scope decides. Selling software or selling
+    online (互联网销售, a standard item of most trading firms' scopes) is trade, not
+    software and IT services: until revision 0092 either made a firm digital."""
     soft, comms = row(国标行业="", 经营范围="软件开发；信息技术咨询"), \
         row(国标行业="", 经营范围="通信设备制造")
-    res = load_file(db_url, write_csv(tmp_path / "s.csv", [soft, comms]), crs="wgs84")
-    assert res.counts["accepted"] == 2
+    both = row(国标行业="", 经营范围="软件销售；软件开发")
+    shops = [row(国标行业="", 经营范围="一般项目：互联网销售（除销售需要许可的商品）；日用百货销售"),
+             row(国标行业="", 经营范围="软件销售；计算机软硬件及辅助设备零售"),
+             row(国标行业="", 经营范围="Software sales; internet sales")]
+    res = load_file(db_url, write_csv(tmp_path / "s.csv", [soft, comms, both, *shops]),
+                    crs="wgs84")
+    assert counts_add_up(conn, res.load_run_id)["by_reason"] == {"non_digital": 3}
     assert enterprise(conn, soft["统一社会信用代码"])["sector_id"] == 2
     assert enterprise(conn, comms["统一社会信用代码"])["sector_id"] == 1
+    assert enterprise(conn, both["统一社会信用代码"])["sector_id"] == 2
+
+
+def test_a_default_rule_is_updated_unless_edited(conn):
+    """Revision 0092 changed the default pattern of sector rule 4: a database that still
+    has the earlier default gets the new one when the rules file runs again, and one
+    whose rule 4 a user edited keeps it."""
+    from industry_clusters.db import sql_file
+
+    new = conn.execute("SELECT pattern FROM registry.sector_rules WHERE rule_id = 4"
+                       ).fetchone()[0]
+    old = new.replace("(?!销售)", "").replace("(?! ?sales)", "")
+    assert old != new
+    for before, after in ((old, new), ("软件|ours", "软件|ours")):
+        conn.execute("UPDATE registry.sector_rules SET pattern = %s WHERE rule_id = 4", (before,))
+        conn.execute(sql_file("load/020_rules.sql"))
+        assert conn.execute("SELECT pattern FROM registry.sector_rules WHERE rule_id = 4"
+                            ).fetchone()[0] == after
 
 
 @pytest.mark.parametrize("value, division", [

@@ -67,10 +67,18 @@ INSERT INTO registry.sector_rules VALUES
     (1, 10, 'industry_division', '^39$', 1, false, 'GB/T 4754 division 39: computers, communication and other electronic equipment'),
     (2, 10, 'industry_division', '^6[3-5]$', 2, false, 'GB/T 4754 section I, divisions 63-65: information transmission, software and IT services'),
     (3, 20, 'tags', '数字|digital', 1, true, 'labelled digital: joins the comms group, as in the study'),
-    (4, 30, 'business_scope', '软件|信息技术|信息系统|互联网|数据处理|数据服务|云计算|信息传输|电信|software|internet|information technology|data processing', 2, false, 'scope keywords, information and software'),
+    (4, 30, 'business_scope', '软件(?!销售)|信息技术|信息系统|互联网(?!销售)|数据处理|数据服务|云计算|信息传输|电信|software(?! ?sales)|internet(?! ?sales)|information technology|data processing', 2, false, 'scope keywords, information and software'),
     (5, 31, 'business_scope', '通信设备|通讯设备|电子元件|电子器件|计算机制造|计算机整机|计算机零部件|电子产品制造|集成电路制造|智能终端|电子计算机|communication equipment|electronic (components|equipment)', 1, false, 'scope keywords, communications and electronics manufacturing'),
     (6, 32, 'business_scope', '数字|digital', 1, true, 'scope keywords, digital')
 ON CONFLICT (rule_id) DO NOTHING;
+-- Revision 0092: selling software or selling online makes no firm digital. 互联网销售
+-- (online retail, GB/T 4754 5292) is a standard item of the business scope of most
+-- trading firms since 2021, and 软件销售 is wholesale or retail (5176, 5273); rule 4
+-- read either as software and IT services (63-65). Rule 4 as the earlier default had it
+-- is updated; a rule a user edited is kept.
+UPDATE registry.sector_rules
+   SET pattern = '软件(?!销售)|信息技术|信息系统|互联网(?!销售)|数据处理|数据服务|云计算|信息传输|电信|software(?! ?sales)|internet(?! ?sales)|information technology|data processing'
+ WHERE rule_id = 4 AND pattern = '软件|信息技术|信息系统|互联网|数据处理|数据服务|云计算|信息传输|电信|software|internet|information technology|data processing';
 
 -- GB/T 4754 division names. Exports of the registry platforms the study used
 -- (Qichacha, Tianyancha) give the industry as names, not codes: 所属行业
