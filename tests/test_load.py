@@ -2488,6 +2488,27 @@ def test_a_licence_style_capital_loads(tmp_path, db_url, conn):
                         (res.load_run_id,)).fetchone()[0].find('"约"') >= 0
 
 
+@pytest.mark.parametrize("given, size", [
+    ("小型", "small"), ("小型企业", "small"), ("XS", "micro"),
+    # Qichacha's spelling: a code and its name in brackets, either way round
+    ("S(小型)", "small"), ("XS(微型)", "micro"), ("L（大型）", "large"), ("M (中型)", "medium"),
+    ("小型(S)", "small"),
+    # the two must agree; small-or-micro is no one class
+    ("S(大型)", None), ("S(其他)", None), ("小微企业", None), ("(小型)", None), ("-", None),
+])
+def test_size_class_spellings(conn, given, size):
+    assert conn.execute("SELECT registry.size_class_given(%s)", (given,)).fetchone()[0] == size
+
+
+def test_a_size_class_with_its_code_in_brackets_decides(tmp_path, db_url, conn):
+    """企业规模 S(小型), as Qichacha writes it, was an unknown spelling: the capital
+    decided, and a small firm with 5,000万 of registered capital counted as large."""
+    r = row(企业规模="S(小型)", 注册资本="5000万人民币")
+    load_file(db_url, write_csv(tmp_path / "z.csv", [r]), crs="wgs84")
+    got = enterprise(conn, r["统一社会信用代码"])
+    assert (got["size_class"], got["size_class_source"]) == ("small", "file")
+
+
 def test_loads_after_boundaries_locate_each_firm(tmp_path, db_url, conn, shared_data):
     """With boundaries loaded, the loader itself finds each firm's district; a firm outside
     every boundary keeps its registered district and no code."""

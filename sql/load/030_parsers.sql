@@ -364,13 +364,25 @@ COMMENT ON FUNCTION registry.classify_sector(text, text, text) IS
 -- derived from the registered capital. Separate functions, so that the screening can
 -- look each part up once per distinct value (spellings, counts, capitals) and combine
 -- them per row with size_pick.
+-- A spelling of registry.value_aliases, or one with a second spelling in brackets, as
+-- Qichacha writes the class: S(小型), XS(微型), 小型(S). The two must name one class
+-- (S(大型) is unknown), and 小微企业 (small or micro) names none: NULL, as for any
+-- unknown spelling, and the employees or the capital decide.
 CREATE OR REPLACE FUNCTION registry.size_class_given(given text)
 RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT a.value FROM registry.value_aliases a
-     WHERE a.kind = 'size_class' AND a.alias = lower(regexp_replace(given, '\s', '', 'g'))
+    SELECT CASE WHEN count(DISTINCT a.value) = 1 AND bool_and(a.value IS NOT NULL)
+                THEN min(a.value) END
+      FROM (SELECT lower(regexp_replace(given, '\s', '', 'g')) AS g) v
+      CROSS JOIN LATERAL (
+          SELECT v.g AS spelling WHERE v.g !~ '[(（]'
+          UNION ALL
+          SELECT p FROM unnest(ARRAY[regexp_replace(v.g, '[(（][^)）]*[)）]', '', 'g'),
+                                     substring(v.g FROM '[(（]([^)）]*)[)）]')]) AS p
+           WHERE v.g ~ '^[^(（]+[(（][^)）]+[)）]$' OR v.g ~ '^[(（][^)）]+[)）][^(（]+$') s
+      LEFT JOIN registry.value_aliases a ON a.kind = 'size_class' AND a.alias = s.spelling
 $$;
 COMMENT ON FUNCTION registry.size_class_given(text) IS
-    'Size class of a spelling from the file (registry.value_aliases), NULL when unknown.';
+    'Size class of a spelling from the file (registry.value_aliases), or of one with a second spelling in brackets naming the same class (S(小型)); NULL when unknown.';
 
 -- Insured employees as written (12, 12人, 1,200, 12.0 from a number cell) -> a count.
 -- Anything else (-, 暂无, 未公开, a range 50-99人) is NULL: the field is optional, so a
