@@ -319,6 +319,47 @@ def test_size_class_from_insured_employees(tmp_path, db_url, conn):
     assert size(soft) == ("medium", "employees", 120)
 
 
+def test_size_class_from_a_band_of_employees(tmp_path, db_url, conn):
+    """Tianyancha's 人员规模 gives employees as a band (50-99人, 小于50人, 10000人以上): the
+    column was not read, and the capital decided. A band decides the class when it lies
+    in one class of the firm's sector; a count (参保人数) comes first when the file has
+    both."""
+    headers = [*HEADERS, "人员规模"]
+    rich = "5000万人民币"  # large by capital alone
+    small = row(企业规模="", 注册资本=rich, 人员规模="50-99人")
+    medium = row(企业规模="", 注册资本=rich, 国标行业="C3921", 人员规模="500-999人")
+    big = row(企业规模="", 注册资本="50万人民币", 人员规模="10000人以上")
+    spans = row(企业规模="", 注册资本=rich, 人员规模="100-499人")  # software: medium or large
+    few = row(企业规模="", 注册资本=rich, 人员规模="小于50人")  # micro or small
+    rows = [small, medium, big, spans, few]
+    res = load_file(db_url, write_csv(tmp_path / "b.csv", rows, headers), crs="wgs84")
+    assert counts_add_up(conn, res.load_run_id)["accepted"] == 5
+
+    def size(r):
+        e = enterprise(conn, r["统一社会信用代码"])
+        return e["size_class"], e["size_class_source"], e["employees"]
+
+    assert [size(r) for r in rows] == [
+        ("small", "employees", None), ("medium", "employees", None),
+        ("large", "employees", None), ("large", "derived", None), ("large", "derived", None)]
+    # both columns: the count decides
+    both = row(企业规模="", 注册资本=rich, 参保人数="15", 人员规模="10000人以上")
+    load_file(db_url, write_csv(tmp_path / "c.csv", [both], [*HEADERS, "参保人数", "人员规模"]),
+              crs="wgs84", full_refresh=False)
+    assert size(both) == ("small", "employees", 15)
+
+
+@pytest.mark.parametrize("raw, band", [
+    ("12", (12, 12)), ("1,200人", (1200, 1200)), ("50-99人", (50, 99)), ("100～499人", (100, 499)),
+    ("5000 - 9999 人", (5000, 9999)), ("小于50人", (0, 49)), ("50人以下", (0, 50)),
+    ("10000人以上", (10000, None)), ("1万人以上", (10000, None)), ("大于100人", (101, None)),
+    ("99-50人", None), ("-", None), ("暂无", None), ("1,20", None), ("12.5", None),
+])
+def test_employee_bands(conn, raw, band):
+    got = conn.execute("SELECT lo, hi FROM registry.parse_employee_band(%s)", (raw,)).fetchone()
+    assert got == band
+
+
 def test_rules_are_editable_tables(tmp_path, db_url, conn):
     conn.execute("INSERT INTO registry.status_rules VALUES (9, 5, '^试营业$', true, 'local')")
     conn.commit()

@@ -36,9 +36,11 @@ PRESETS: dict[str, tuple[str, ...]] = {
                "lon_lat", "coordinates"),
     "size_class": ("企业规模", "规模", "size_class", "enterprise_size", "size"),
     # insured employees, as the exports of Qichacha and Tianyancha carry them: the size
-    # class follows them where the file gives none (registry.size_employee_thresholds)
+    # class follows them where the file gives none (registry.size_employee_thresholds).
+    # A count first; Tianyancha's 人员规模 is a band (50-99人), taken only without one.
     "employees": ("参保人数", "社保人数", "从业人数", "从业人员数", "员工人数", "职工人数",
-                  "employees", "employee_count", "insured_employees", "staff"),
+                  "employees", "employee_count", "insured_employees", "staff",
+                  "人员规模", "员工规模", "staff_size"),
     "digital_transformation": ("数字化转型", "是否数字化转型", "digital_transformation"),
     "deregistered": ("注销日期", "吊销日期", "注销时间", "吊销时间", "deregistered",
                      "deregistration_date", "closed"),

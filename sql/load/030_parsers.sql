@@ -384,17 +384,45 @@ $$;
 COMMENT ON FUNCTION registry.size_class_given(text) IS
     'Size class of a spelling from the file (registry.value_aliases), or of one with a second spelling in brackets naming the same class (S(小型)); NULL when unknown.';
 
--- Insured employees as written (12, 12人, 1,200, 12.0 from a number cell) -> a count.
--- Anything else (-, 暂无, 未公开, a range 50-99人) is NULL: the field is optional, so a
--- value that is not a count counts as missing, as an unknown size spelling does.
+-- Employees as written: a count (12, 12人, 1,200, 12.0 from a number cell) is a band
+-- lo = hi; a band, as Tianyancha's 人员规模 gives it (50-99人, 小于50人, 50人以下,
+-- 10000人以上, 1万人以上), is lo to hi, hi NULL when it has no end. Anything else (-,
+-- 暂无, 未公开) gives no row: the field is optional, so such a value counts as
+-- missing, as an unknown size spelling does. 小于 / 少于 / 大于 exclude the number,
+-- 以下 / 以上 include it (as Chinese statutes read them).
+CREATE OR REPLACE FUNCTION registry.parse_employee_band(raw text)
+RETURNS TABLE (lo integer, hi integer) LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE u.k WHEN 'gt' THEN u.a + 1 WHEN 'lt' THEN 0 WHEN 'le' THEN 0 ELSE u.a END,
+           CASE u.k WHEN 'count' THEN u.a WHEN 'range' THEN u.b WHEN 'lt' THEN u.a - 1
+                    WHEN 'le' THEN u.a END
+      FROM (SELECT t.k, substring(t.v FROM '[0-9]+')::integer AS a,
+                   substring(t.v FROM '[0-9]+$')::integer AS b
+              FROM (SELECT s.v,
+                           CASE WHEN s.v0 ~ '^([0-9]{1,7}|[0-9]{1,3}(,[0-9]{3}){1,2})(\.0*)?人?$'
+                                THEN 'count'
+                                WHEN s.v ~ '^[0-9]{1,9}[-~～—–至到][0-9]{1,9}$' THEN 'range'
+                                WHEN s.v ~ '^(小于|少于|低于|不足|不到|<)[0-9]{1,9}$' THEN 'lt'
+                                WHEN s.v ~ '^([0-9]{1,9}(以下|以内)|(≤|<=)[0-9]{1,9})$' THEN 'le'
+                                WHEN s.v ~ '^(大于|多于|超过|>)[0-9]{1,9}$' THEN 'gt'
+                                WHEN s.v ~ '^([0-9]{1,9}(及以上|以上)|(≥|>=)[0-9]{1,9})$' THEN 'ge'
+                           END AS k
+                      FROM (SELECT r.v0,
+                                   regexp_replace(regexp_replace(regexp_replace(r.v0,
+                                       '[,，]', '', 'g'), '([0-9]+)万', '\10000', 'g'),
+                                       '[人名]', '', 'g') AS v
+                              FROM (SELECT regexp_replace(raw, '\s', '', 'g') AS v0) r) s) t
+             WHERE t.k IS NOT NULL) u
+     WHERE (u.k <> 'range' OR u.a <= u.b) AND (u.k <> 'lt' OR u.a > 0)
+$$;
+COMMENT ON FUNCTION registry.parse_employee_band(text) IS
+    'Employees as written -> the band lo to hi: a count (12, 12人, 1,200) gives lo = hi, a band (50-99人, 小于50人, 10000人以上) its ends, hi NULL when open; no row when the value is neither.';
+
 CREATE OR REPLACE FUNCTION registry.parse_employees(raw text)
 RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN v ~ '^([0-9]{1,7}|[0-9]{1,3}(,[0-9]{3}){1,2})(\.0*)?人?$'
-                THEN substring(replace(v, ',', '') FROM '^[0-9]+')::integer END
-      FROM (SELECT regexp_replace(raw, '\s', '', 'g') AS v) x
+    SELECT (SELECT b.lo FROM registry.parse_employee_band(raw) b WHERE b.lo = b.hi)
 $$;
 COMMENT ON FUNCTION registry.parse_employees(text) IS
-    'Insured employees as written (12, 12人, 1,200) -> count; NULL when the value is not a count.';
+    'Insured employees as written (12, 12人, 1,200) -> count; NULL when the value is not a count (a band 50-99人 is not: registry.parse_employee_band).';
 
 -- (set-returning functions, so that PostgreSQL inlines them into a lateral join: a
 -- scalar SQL function with a FROM clause runs through the function executor per call)
@@ -406,6 +434,18 @@ RETURNS TABLE (size_class text) LANGUAGE sql STABLE PARALLEL SAFE AS $$
 $$;
 COMMENT ON FUNCTION registry.size_class_by_employees(smallint, integer) IS
     'Size class of an enterprise of the sector with so many insured employees (registry.size_employee_thresholds); no row when the sector has no thresholds.';
+
+-- A band decides the class when it lies in one class: 50-99人 is small in both
+-- sectors, 100-499人 spans small and medium in comms (and medium and large in
+-- software), so the capital decides it.
+CREATE OR REPLACE FUNCTION registry.size_class_by_band(sector smallint, lo integer, hi integer)
+RETURNS TABLE (size_class text) LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT a.size_class FROM registry.size_class_by_employees(sector, lo) a
+      JOIN registry.size_class_by_employees(sector, coalesce(hi, 2147483647)) b
+        ON b.size_class = a.size_class
+$$;
+COMMENT ON FUNCTION registry.size_class_by_band(smallint, integer, integer) IS
+    'Size class of an enterprise of the sector whose employees are lo to hi (hi NULL: no end), when the whole band lies in one class; no row otherwise.';
 
 DROP FUNCTION IF EXISTS registry.size_class_derived(numeric);
 CREATE OR REPLACE FUNCTION registry.size_class_derived(capital_cny numeric)

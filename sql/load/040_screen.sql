@@ -236,16 +236,18 @@ BEGIN
     CREATE UNLOGGED TABLE load_work.sizes AS
         SELECT d.size_key, registry.size_class_given(nullif(d.size_key, '')) AS given_class
           FROM (SELECT DISTINCT size_key FROM load_work.fields) d;
-    -- insured employees: each count once, and its size class in each sector
+    -- employees: each value once, as a count or a band, and its size class in each sector
     CREATE UNLOGGED TABLE load_work.staff AS
-        SELECT d.raw, registry.parse_employees(d.raw) AS employees
+        SELECT d.raw, b.lo, b.hi, CASE WHEN b.lo = b.hi THEN b.lo END AS employees
           FROM (SELECT DISTINCT employees_given AS raw FROM load_work.fields
-                 WHERE employees_given IS NOT NULL) d;
+                 WHERE employees_given IS NOT NULL) d
+          LEFT JOIN LATERAL registry.parse_employee_band(d.raw) b ON true;
     CREATE UNLOGGED TABLE load_work.staff_sizes AS
-        SELECT t.sector_id, n.employees, c.size_class
-          FROM (SELECT DISTINCT employees FROM load_work.staff WHERE employees IS NOT NULL) n
+        SELECT t.sector_id, s.raw, c.size_class
+          FROM load_work.staff s
          CROSS JOIN registry.sectors t
-         CROSS JOIN LATERAL registry.size_class_by_employees(t.sector_id, n.employees) c;
+         CROSS JOIN LATERAL registry.size_class_by_band(t.sector_id, s.lo, s.hi) c
+         WHERE s.lo IS NOT NULL;
     CREATE UNLOGGED TABLE load_work.dates AS
         SELECT d.raw, p.value, p.bad
           FROM (SELECT established AS raw FROM load_work.fields WHERE established IS NOT NULL
@@ -296,7 +298,7 @@ BEGIN
     LEFT JOIN load_work.sizes sg ON sg.size_key = f.size_key
     LEFT JOIN load_work.staff stf ON stf.raw = f.employees_given
     LEFT JOIN load_work.staff_sizes ssz ON ssz.sector_id = sec.sector_id
-         AND ssz.employees = stf.employees
+         AND ssz.raw = f.employees_given
     CROSS JOIN LATERAL registry.size_pick(sg.given_class, ssz.size_class, cap.size_derived) sz
     LEFT JOIN registry.value_aliases dt
            ON dt.kind = 'boolean' AND dt.alias = lower(f.dt_given)

@@ -351,7 +351,7 @@ COMMENT ON COLUMN registry.enterprises.capital_cny IS 'Registered capital in CNY
 COMMENT ON COLUMN registry.enterprises.established IS 'Establishment date.';
 COMMENT ON COLUMN registry.enterprises.size_class IS 'micro, small, medium or large.';
 COMMENT ON COLUMN registry.enterprises.size_class_source IS 'file (given), employees (from the insured employees, registry.size_employee_thresholds) or derived (from registered capital, registry.size_thresholds).';
-COMMENT ON COLUMN registry.enterprises.employees IS 'Insured employees (参保人数) as given, when the file has them: the size class follows them when the file gives no class.';
+COMMENT ON COLUMN registry.enterprises.employees IS 'Insured employees (参保人数) as given, when the file has them as a count: the size class follows them when the file gives no class. NULL for a band (人员规模 50-99人), which decides the class only when it lies in one (registry.size_class_by_band).';
 COMMENT ON COLUMN registry.enterprises.digital_transformation IS 'Digital-transformation flag from the file, when given.';
 COMMENT ON COLUMN registry.enterprises.registered_district IS 'District as registered (所属区县).';
 COMMENT ON COLUMN registry.enterprises.address IS 'Registered address.';
