@@ -170,7 +170,8 @@ def db_stop(app: App) -> None:
 @db_group.command("status")
 @pass_app
 def db_status(app: App) -> None:
-    """Say which database is used, its PostGIS version and schema revision."""
+    """Say which database is used, its PostGIS version, schema revision, region and last
+    load (and whether the next load of its file reads it again)."""
     from industry_clusters.db import migrate
 
     st = migrate.status(app.target)
@@ -186,6 +187,8 @@ def db_status(app: App) -> None:
         click.echo(f"projected SRID: {st.srid}")
     if st.region:
         click.echo(f"region:         {st.region}")
+    if st.last_load:
+        click.echo(f"last load:      {st.last_load}")
 
 
 def _extent(ctx, param, value: str | None) -> tuple[float, float, float, float] | None:

@@ -1547,8 +1547,13 @@ def test_the_same_file_is_loaded_again_after_its_screening_changed(tmp_path, db_
     first = load_file(db_url, path, crs="wgs84")
     assert counts_add_up(conn, first.load_run_id)["by_reason"] == {"status_unknown": 1}
     assert load_file(db_url, path, crs="wgs84").status == "skipped"
+    assert (f"last load:      run {first.load_run_id} (" in (out := run_cli(
+        "db", "status", url=db_url).output) and "1 accepted, 1 rejected; screened with "
+        "today's rules" in out), out
     conn.execute("INSERT INTO registry.status_rules VALUES (999, 50, '筹建', true, 'ours')")
     conn.commit()
+    assert "changed since: the next load of its file reads it again" in run_cli(
+        "db", "status", url=db_url).output
     again = load_file(db_url, path, crs="wgs84")
     assert again.status == "succeeded" and again.rescreened == first.load_run_id
     assert f"the same content as load run {first.load_run_id}, loaded again" in again.summary()

@@ -264,6 +264,7 @@ class Status:
     head: str
     srid: int | None
     region: str | None = None  # Region.describe(), when the schema is up to date
+    last_load: str | None = None  # the last succeeded load, when the schema is up to date
 
     @property
     def up_to_date(self) -> bool:
@@ -277,14 +278,42 @@ def status(target=None) -> Status:
         server = conn.execute("SHOW server_version").fetchone()[0]
         pg = conn.execute("SELECT extversion FROM pg_extension WHERE extname='postgis'").fetchone()
         rev, head = current_revision(conn), head_revision()
-        srid = region = None
+        srid = region = last = None
         if _readable(conn, "registry.settings"):
             srid = conn.execute("SELECT projected_srid FROM registry.settings").fetchone()[0]
             if rev == head:  # the region's functions are those of this code
                 from industry_clusters.db.region import read_region
 
                 region = read_region(conn).describe()
-    return Status(describe(target), server, pg[0] if pg else None, rev, head, srid, region)
+                last = last_load(conn)
+    return Status(describe(target), server, pg[0] if pg else None, rev, head, srid, region,
+                  last)
+
+
+# The last succeeded load of enterprises, and whether its screening is today's
+# (registry.screening_signature; NULL where this role may not call it)
+LAST_LOAD = """
+SELECT load_run_id, to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'),
+       rows_accepted, rows_rejected,
+       CASE WHEN has_function_privilege('registry.screening_signature()', 'EXECUTE')
+            THEN screening IS NOT DISTINCT FROM registry.screening_signature() END
+  FROM registry.load_runs WHERE kind = 'enterprises' AND status = 'succeeded'
+ ORDER BY load_run_id DESC LIMIT 1
+"""
+
+
+def last_load(conn: psycopg.Connection) -> str | None:
+    """The last load in one line, saying when the next load of its file reads it again."""
+    if not _readable(conn, "registry.load_runs"):
+        return None
+    row = conn.execute(LAST_LOAD).fetchone()
+    if row is None:
+        return "none yet"
+    run, at, accepted, rejected, same = row
+    rules = ("" if same is None else "; screened with today's rules" if same else
+             "; the rules, the region or the loader changed since: the next load of its "
+             "file reads it again")
+    return f"run {run} ({at}), {accepted:,} accepted, {rejected:,} rejected{rules}"
 
 
 def _readable(conn: psycopg.Connection, relation: str) -> bool:
