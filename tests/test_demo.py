@@ -116,6 +116,21 @@ def test_reduced_demo_recovers_the_planted_clusters(tmp_path, db_url, conn, shar
     read, acc, rej = conn.execute("SELECT rows_read, rows_accepted, rows_rejected FROM "
                                   "registry.load_runs WHERE kind='enterprises'").fetchone()
     assert f"**{read:,} rows read = {acc:,} accepted + {rej:,} excluded**" in text
+    # each planted exclusion is rejected for its reason, and nothing else is: the
+    # generator's "irregular" 壹佰万元 was a regular capital once revision 0089 read
+    # Chinese numerals, and its copies of clustered firms were accepted
+    from industry_clusters.demo.synth import EXCLUDED
+
+    planted = {k: round(v * 0.08) for k, v in EXCLUDED.items()}
+    by_reason = conn.execute("SELECT rejected_by_reason FROM registry.load_runs "
+                             "WHERE kind='enterprises'").fetchone()[0]
+    assert by_reason == {
+        "status_inactive": planted["status"], "non_digital": planted["non_digital"],
+        "capital_irregular": planted["capital"], "coordinates_missing": planted["coord_missing"],
+        "coordinates_swapped": planted["coord_swapped"],
+        "coordinates_outside_region": planted["coord_outside"],
+        "credit_code_invalid": planted["credit_invalid"],
+        "duplicate_credit_code": planted["duplicate"]}
     n = conn.execute("SELECT n_clusters FROM publish.cluster_runs WHERE published").fetchone()[0]
     assert f"min points 30, {n} clusters" in text
     for sector, code, clusters, mx in conn.execute(

@@ -459,7 +459,9 @@ def generate(out_dir: Path, *, seed: int = 2024, scale: float = 1.0,
         lon, lat = wgs84_to_gcj02(np.array([town[1] + rng.normal(0, 0.05)]),
                                   np.array([town[2] + rng.normal(0, 0.05)]))
         rows.append(firm("other", dcode, town[0], lon[0], lat[0]))
-    bad_capital = ["", "0万人民币", "-20万人民币", "未公开", "50万XYZ币", "壹佰万元"]
+    # irregular as the screening judges it (壹佰万元, in this list until revision 0089,
+    # is a capital written in formal numerals, and regular)
+    bad_capital = ["", "0万人民币", "-20万人民币", "未公开", "50万XYZ币", "不详"]
     for i in range(excluded["capital"]):
         r = list(rows[int(rng.integers(n_ok))])
         r[1], r[4] = credit_code(rng.choice(dcodes)), bad_capital[i % len(bad_capital)]
