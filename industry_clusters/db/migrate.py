@@ -290,27 +290,29 @@ def status(target=None) -> Status:
                   last)
 
 
-# The last succeeded load of enterprises, and whether its screening is today's
-# (registry.screening_signature; NULL where this role may not call it)
+# The last succeeded load of enterprises, and what it screened with
 LAST_LOAD = """
 SELECT load_run_id, to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'),
-       rows_accepted, rows_rejected,
-       CASE WHEN has_function_privilege('registry.screening_signature()', 'EXECUTE')
-            THEN screening IS NOT DISTINCT FROM registry.screening_signature() END
+       rows_accepted, rows_rejected, screening
   FROM registry.load_runs WHERE kind = 'enterprises' AND status = 'succeeded'
  ORDER BY load_run_id DESC LIMIT 1
 """
 
 
 def last_load(conn: psycopg.Connection) -> str | None:
-    """The last load in one line, saying when the next load of its file reads it again."""
+    """The last load in one line, saying whether the next load of its file reads it
+    again: what it screened with is no longer today's (registry.screening_signature;
+    not said to a role that may read the runs but not call that)."""
     if not _readable(conn, "registry.load_runs"):
         return None
     row = conn.execute(LAST_LOAD).fetchone()
     if row is None:
         return "none yet"
-    run, at, accepted, rejected, same = row
-    rules = ("" if same is None else "; screened with today's rules" if same else
+    may = conn.execute("SELECT has_function_privilege('registry.screening_signature()', "
+                       "'EXECUTE')").fetchone()[0]
+    today = conn.execute("SELECT registry.screening_signature()").fetchone()[0] if may else None
+    run, at, accepted, rejected, screening = row
+    rules = ("" if today is None else "; screened with today's rules" if screening == today else
              "; the rules, the region or the loader changed since: the next load of its "
              "file reads it again")
     return f"run {run} ({at}), {accepted:,} accepted, {rejected:,} rejected{rules}"
