@@ -83,9 +83,10 @@ COMMENT ON FUNCTION registry.outcome_counts(bigint, bigint) IS
     'Counts of a load: read, accepted, rejected and rejected by reason (from registry.rejects).';
 
 -- The rule tables users edit, which the screening reads: one list, for the statistics
--- the screening gathers on them and for its signature.
+-- the screening gathers on them and for its signature. STABLE, not IMMUTABLE: the names
+-- become OIDs through the catalog, which a dropped and re-created table changes.
 CREATE OR REPLACE FUNCTION registry.rule_tables()
-RETURNS regclass[] LANGUAGE sql IMMUTABLE AS $$
+RETURNS regclass[] LANGUAGE sql STABLE AS $$
     SELECT ARRAY['registry.status_rules', 'registry.sector_rules', 'registry.industry_divisions',
                  'registry.value_aliases', 'registry.currency_rates', 'registry.size_thresholds',
                  'registry.size_employee_thresholds']::regclass[]
