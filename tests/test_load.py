@@ -194,6 +194,49 @@ def test_credit_codes_in_full_width_or_lower_case_are_read_as_written(tmp_path, 
     assert enterprise(conn, b["统一社会信用代码"])["name"] == b["企业名称"]
 
 
+def full_width(text: str) -> str:
+    """text as typed in full-width mode: its ASCII characters as U+FF01-U+FF5E."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def test_values_typed_in_full_width_load_as_their_ascii_forms(tmp_path, db_url, conn):
+    """Digits typed in full-width mode (５００万元, ２０１５年３月１２日, Ｉ６５１０, １１３．１２)
+    were read in credit codes only: such a capital was capital_irregular, such a date
+    bad_date, such coordinates coordinates_missing, and such an industry code, size class
+    or employee band was not read. Each parser reads them as ASCII; a name keeps its
+    characters."""
+    headers = [*HEADERS, "人员规模"]
+    clean = [row(成立日期="2015年3月2日", 注册资本="1,200万元", 国标行业="C3911",
+                 企业规模="S(小型)", 人员规模="50-99人"),
+             row(成立日期="2018-10-01", 注册资本="(人民币)50万", 国标行业="软件业(I65)",
+                 企业规模="", 人员规模="50~99人", 经度="113.095", 纬度="23.005",
+                 企业名称="佛山市ＡＢＣ科技有限公司")]
+    parsed = ("credit_code", "name", "sector_id", "capital_amount", "capital_currency",
+              "capital_cny", "established", "size_class", "size_class_source", "source_x",
+              "source_y")
+
+    def loaded(rows, name, headers=headers):
+        conn.execute("DELETE FROM registry.enterprises")
+        conn.commit()
+        res = load_file(db_url, write_csv(tmp_path / name, rows, headers), crs="wgs84")
+        assert counts_add_up(conn, res.load_run_id)["accepted"] == len(rows)
+        return [{k: enterprise(conn, c["统一社会信用代码"])[k] for k in parsed} for c in clean]
+
+    expected = loaded(clean, "clean.csv")
+    assert [e["size_class_source"] for e in expected] == ["file", "employees"]
+    typed = [{k: (v if k in ("企业名称", "注册地址") else full_width(v)) for k, v in r.items()}
+             for r in clean]
+    typed = [dict(r, 统一社会信用代码=c["统一社会信用代码"]) for r, c in zip(typed, clean, strict=True)]
+    assert typed[0]["注册资本"] == "１，２００万元"
+    assert loaded(typed, "typed.csv") == expected
+    # coordinates in one column, and a credit code, typed so
+    headers = [h for h in headers if h not in ("经度", "纬度")] + ["经纬度"]
+    both = [dict(r, 经纬度=full_width(f"{c['经度']},{c['纬度']}"),
+                 统一社会信用代码=full_width(c["统一社会信用代码"]))
+            for r, c in zip(typed, clean, strict=True)]
+    assert loaded(both, "both.csv", headers) == expected
+
+
 def test_scope_keywords_decide_without_an_industry_code(tmp_path, db_url, conn):
     """Without an industry, the business scope decides. Selling software or selling
     online (互联网销售, a standard item of most trading firms' scopes) is trade, not

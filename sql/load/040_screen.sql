@@ -174,14 +174,14 @@ BEGIN
                          THEN format('registry.field_value(s.%I)', 'c' || (i::int + 1))
                          -- lon and lat from one column of both ("113.12,23.04", as
                          -- Amap's geocoder gives them; comma, semicolon or space
-                         -- between); one that does not split is kept whole as the
-                         -- longitude, so that its reject shows what it held
+                         -- between, full-width too); one that does not split is kept
+                         -- whole as the longitude, so that its reject shows what it held
                          WHEN f IN ('lon', 'lat') AND p_fields->>'lonlat' IS NOT NULL
                          THEN format(CASE f WHEN 'lon'
-                                     THEN 'coalesce((regexp_match(registry.field_value(s.%1$I), %2$L))[1], registry.field_value(s.%1$I))'
-                                     ELSE '(regexp_match(registry.field_value(s.%1$I), %2$L))[2]' END,
+                                     THEN 'coalesce((regexp_match(registry.halfwidth(registry.field_value(s.%1$I)), %2$L))[1], registry.field_value(s.%1$I))'
+                                     ELSE '(regexp_match(registry.halfwidth(registry.field_value(s.%1$I)), %2$L))[2]' END,
                                      'c' || ((p_fields->>'lonlat')::int + 1),
-                                     '^([-+]?[0-9]+(?:\.[0-9]+)?)\s*[,，;；\s]\s*([-+]?[0-9]+(?:\.[0-9]+)?)$')
+                                     '^([-+]?[0-9]+(?:\.[0-9]+)?)\s*[,;\s]\s*([-+]?[0-9]+(?:\.[0-9]+)?)$')
                          ELSE 'NULL::text' END, f), ', ')
            FROM jsonb_each_text(p_fields) AS m(f, i)),
         (SELECT string_agg(format('jsonb_build_object(%s)', pairs), ' || ')
@@ -200,9 +200,15 @@ BEGIN
            s.established, s.district, s.address, s.lon, s.lat,
            s.size_class AS size_given, s.employees AS employees_given,
            s.digital_transformation AS dt_given, s.deregistered,
-           -- (1-3 integer digits, spelled out: 20% faster than a counted repetition)
-           CASE WHEN s.lon ~ '^[-+]?[0-9][0-9]?[0-9]?(?:\.[0-9]+)?$' THEN s.lon::float8 END AS x,
-           CASE WHEN s.lat ~ '^[-+]?[0-9][0-9]?[0-9]?(?:\.[0-9]+)?$' THEN s.lat::float8 END AS y,
+           -- (1-3 integer digits, spelled out: 20% faster than a counted repetition; a
+           -- value that is not such a number is read again with its full-width forms as
+           -- ASCII, １１３．１２)
+           CASE WHEN s.lon ~ '^[-+]?[0-9][0-9]?[0-9]?(?:\.[0-9]+)?$' THEN s.lon::float8
+                WHEN registry.halfwidth(s.lon) ~ '^[-+]?[0-9][0-9]?[0-9]?(?:\.[0-9]+)?$'
+                THEN registry.halfwidth(s.lon)::float8 END AS x,
+           CASE WHEN s.lat ~ '^[-+]?[0-9][0-9]?[0-9]?(?:\.[0-9]+)?$' THEN s.lat::float8
+                WHEN registry.halfwidth(s.lat) ~ '^[-+]?[0-9][0-9]?[0-9]?(?:\.[0-9]+)?$'
+                THEN registry.halfwidth(s.lat)::float8 END AS y,
            -- join keys of the capital and size dictionaries ('' for missing: plain
            -- equality, so the planner has statistics and hash joins)
            coalesce(s.capital, '') AS capital_key, coalesce(s.size_class, '') AS size_key
