@@ -2556,6 +2556,9 @@ def test_capital_as_licences_write_it(conn, raw, amount, currency, problem):
     ("壹仟零伍", 1005), ("伍佰万", 5_000_000), ("十二万三千", 123_000),
     ("一亿二千万", 120_000_000), ("一万亿", 10**12), ("貳拾萬", 200_000), ("〇", 0),
     ("五五", None), ("二〇二四", None), ("万", None), ("亿", None), ("五x", None),
+    ("玖佰玖拾玖", 999), ("两千", 2000), ("陸億", 600_000_000), ("柒仟捌佰", 7800),
+    # an ASCII digit is no numeral (the list writes each value after its character)
+    ("5", None), ("五5", None), ("5十", None),
 ])
 def test_chinese_numerals(conn, numerals, value):
     assert conn.execute("SELECT registry.chinese_numeral(%s)", (numerals,)).fetchone()[0] == value
