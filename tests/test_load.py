@@ -282,6 +282,9 @@ def test_a_default_rule_is_updated_unless_edited(conn):
     ("制造业 > 计算机、通信和其他电子设备制造业 > 通信设备制造", "39"),
     ("制造业／计算机、通信和其他电子设备制造业", "39"),
     ("开采辅助活动", "11"),  # a GB/T 4754-2011 name
+    # the standard's designation and edition are not a code
+    ("GB/T 4754-2017 I6510", "65"), ("2017版 C3911", "39"), ("C3911（2017年版）", "39"),
+    ("国民经济行业分类(GB/T4754—2011): 6510", "65"), ("2011年版", None),
     # a section names no one division; a group's or class's name is not a division's
     ("信息传输、软件和信息技术服务业", None), ("软件开发", None), ("", None), (None, None),
 ])

@@ -380,11 +380,15 @@ COMMENT ON FUNCTION registry.parse_date(text) IS
 -- '软件业(I65)'), else from a division's name (registry.industry_divisions) standing
 -- alone or as one step of a path (门类-大类-中类-小类, separated by - > / | , ; or
 -- their full-width forms). A section's name alone (信息传输、软件和信息技术服务业)
--- names no one division: NULL. Called once per distinct value of a load (registry.screen_load).
+-- names no one division: NULL. The standard's designation and an edition's year are no
+-- code: 'GB/T 4754-2017 I6510' and '2017版 C3911' read 65 and 39, not 47 and 20.
+-- Called once per distinct value of a load (registry.screen_load).
 CREATE OR REPLACE FUNCTION registry.gbt4754_division(code text)
 RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT coalesce(
-        (regexp_match(upper(registry.halfwidth(code)),
+        (regexp_match(regexp_replace(upper(registry.halfwidth(code)),
+                                     'GB/?T?\s*4754(?:\s*[-–—]\s*(?:19|20)[0-9]{2})?|(?:19|20)[0-9]{2}\s*(?:年版|版|年|EDITION)',
+                                     ' ', 'g'),
                       '(?:^|[^0-9A-Z])[A-T]?([0-9]{2})[0-9]{0,2}(?:[^0-9]|$)'))[1],
         (SELECT d.division
            FROM regexp_split_to_table(regexp_replace(registry.halfwidth(code), '\s+', '', 'g'),
