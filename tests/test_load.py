@@ -659,6 +659,37 @@ def test_xlsx(tmp_path, db_url, conn):
     assert counts_add_up(conn, res.load_run_id)["by_reason"] == {"status_inactive": 1}
 
 
+def test_a_credit_code_a_spreadsheet_stored_as_a_number_says_so(tmp_path, db_url, conn):
+    """A code of digits only (most codes of firms registered before 2015) typed into a
+    spreadsheet becomes a number: Excel keeps 15 of its 18 digits and shows, and saves to
+    CSV, 9.14406E+17. It cannot be recovered; the reject says what happened and what to
+    do, where it said only "not a valid GB 32100 code"."""
+    import openpyxl
+
+    from industry_clusters.demo.synth import check_digit
+
+    code = next(c for c in (f"914406047{n:08d}" + check_digit(f"914406047{n:08d}")
+                            for n in range(100)) if c.isdigit())
+    as_text, as_number = row(统一社会信用代码=code), row()
+    wb = openpyxl.Workbook()
+    wb.active.append(HEADERS)
+    for r, c in ((as_text, code), (as_number, float(code))):
+        wb.active.append([c if h == "统一社会信用代码" else r[h] for h in HEADERS])
+    wb.save(tmp_path / "r.xlsx")
+    saved = row(统一社会信用代码=f"{float(code):.5E}")  # as Excel shows it: 9.14406E+17
+    other = row(统一社会信用代码="91440604MA4UKNOWN1")
+    for path in (tmp_path / "r.xlsx", write_csv(tmp_path / "r.csv", [saved, other])):
+        res = load_file(db_url, path, crs="wgs84", full_refresh=False)
+        messages = [m for (m,) in conn.execute(
+            "SELECT message FROM registry.rejects WHERE load_run_id = %s ORDER BY line_no",
+            (res.load_run_id,))]
+        assert "scientific notation" in messages[0] and "format the column as text" in messages[0]
+        if path.suffix == ".csv":
+            assert "not a valid GB 32100 code" in messages[1]
+        else:
+            assert len(messages) == 1 and enterprise(conn, code)["name"] == as_text["企业名称"]
+
+
 def write_xls(path, rows: list[list], sheet: str = "企业", date_columns=(),
               more: dict[str, list[list]] | None = None, hidden=(), merges=()):
     """An Excel 97-2003 workbook (xlwt): numbers stay numbers, dates are date cells.

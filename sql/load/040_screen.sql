@@ -339,7 +339,12 @@ BEGIN
     SELECT p_run AS load_run_id, s.line_no, s.reason,
            CASE s.reason
                WHEN 'credit_code_missing' THEN 'no unified social credit code'
-               WHEN 'credit_code_invalid' THEN format('credit code %s is not a valid GB 32100 code (format or check digit)', s.credit_code)
+               -- a code of digits only, stored as a number by a spreadsheet: Excel shows
+               -- it (and saves it in a CSV) as 9.14406E+17, and keeps 15 of its digits
+               WHEN 'credit_code_invalid' THEN CASE
+                   WHEN s.credit_code ~ '^[0-9]\.[0-9]+E\+?1[4-7]$'
+                   THEN format('credit code %s is a number in scientific notation: the spreadsheet stored the code as a number and kept only 15 of its digits; format the column as text in the workbook and export it again', s.credit_code)
+                   ELSE format('credit code %s is not a valid GB 32100 code (format or check digit)', s.credit_code) END
                WHEN 'name_missing' THEN 'no enterprise name'
                WHEN 'status_unknown' THEN format('operating status %s matches no rule in registry.status_rules', coalesce(quote_literal(s.status), 'missing'))
                WHEN 'status_inactive' THEN format('operating status %s is excluded', quote_literal(s.status))
