@@ -399,7 +399,8 @@ def bench_sweep(args, work: Path) -> list[str]:
 def bare_fetch(url: str) -> float:
     """The enterprises layer's query read through a server-side cursor in export's
     batches, nothing written: what every export does before writing."""
-    from industry_clusters.export import BATCH, LAYERS, _query
+    from industry_clusters.db import BATCH
+    from industry_clusters.export import LAYERS, _query
 
     with psycopg.connect(url) as c:
         t = time.perf_counter()

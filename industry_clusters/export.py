@@ -8,21 +8,18 @@ batch, so memory stays bounded whatever the layer size.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from psycopg import sql
 
 from industry_clusters import qgis
-from industry_clusters.db import snapshot
+from industry_clusters.db import BATCH, in_batches, snapshot
 from industry_clusters.errors import UserError, first_line
-from industry_clusters.paths import format_from_suffix, output_file
+from industry_clusters.paths import format_from_suffix, replacing
 from industry_clusters.publish import cell_text, check_run, layer_source
 
-BATCH = 50_000
 EXPORT_CRS = ("wgs84", "gcj02", "projected")
 FORMATS = {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".fgb": "fgb",
            ".csv": "csv", ".png": "png"}
@@ -97,12 +94,6 @@ def _query(layer: Layer, crs: str, run: int | None) -> sql.Composed:
         cols, sql.SQL(layer.geometry), sql.Literal(crs), source, sql.SQL(layer.order))
 
 
-def in_batches(cur) -> Iterator[list]:
-    """The rows of a server-side cursor, BATCH at a time (exports, the map)."""
-    while rows := cur.fetchmany(BATCH):
-        yield rows
-
-
 def _arrow_schema(cur):
     """The Arrow types of a layer query's columns, from PostgreSQL's: integers, floats
     (numeric too), booleans and dates keep their type, NULL or not, in every batch; the
@@ -156,7 +147,7 @@ def export(target, output: Path, *, layers: list[str] | None = None, crs: str = 
     if fmt == "csv" and len(names) > 1:
         raise UserError("a CSV holds one table; pass one --layers or use .gpkg")
     written: dict[str, int] = {}
-    with _replacing(output, overwrite, fmt) as part, snapshot(target) as conn:
+    with replacing(output, overwrite, fmt) as part, snapshot(target) as conn:
         check_run(conn, run)
         # from the published layer itself: readers may not see internal tables
         srid = conn.execute("SELECT Find_SRID('publish', 'clusters', 'geom')").fetchone()[0]
@@ -174,22 +165,6 @@ def export(target, output: Path, *, layers: list[str] | None = None, crs: str = 
         if fmt == "gpkg":  # QGIS opens the layers styled, as publish.* in PostGIS
             qgis.write_geopackage_styles(part, names)
     return written
-
-
-@contextmanager
-def _replacing(output: Path, overwrite: bool, fmt: str) -> Iterator[Path]:
-    """Yield a temporary path beside ``output``, moved onto it once complete: a failed
-    or killed export leaves the previous file (or none), never a partial one."""
-    output = output_file(output, overwrite)  # found out before any reading
-    # a name of our own: GDAL never sees the user's (quotes and the like confuse it), and
-    # the format's own extension (GDAL warns of a GeoPackage named otherwise)
-    part = output.with_name(f".industry-clusters-partial-{os.getpid()}.{fmt}")
-    part.unlink(missing_ok=True)
-    try:
-        yield part
-        os.replace(part, output)
-    finally:
-        part.unlink(missing_ok=True)
 
 
 def _names(cur, layer: Layer) -> list[str]:
@@ -254,7 +229,7 @@ def _export_png(target, output: Path, overwrite: bool, run: int | None) -> dict[
     """The map of the clusters over district outlines (as in the demo)."""
     from industry_clusters.demo import mapplot
 
-    with _replacing(output, overwrite, "png") as part, snapshot(target) as conn:
+    with replacing(output, overwrite, "png") as part, snapshot(target) as conn:
         check_run(conn, run)
         mapplot.draw(conn, part, run=run)
         n = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(

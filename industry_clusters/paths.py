@@ -3,6 +3,8 @@
 can be written and a file there replaced, and a path as text."""
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,3 +106,19 @@ def output_file(output: Path, overwrite: bool) -> Path:
     target = replaceable_file(output, overwrite)
     writable_dir(target.parent, target)
     return target
+
+
+@contextmanager
+def replacing(output: Path, overwrite: bool, fmt: str) -> Iterator[Path]:
+    """Yield a temporary path beside ``output``, moved onto it once complete: a failed
+    or killed export leaves the previous file (or none), never a partial one."""
+    output = output_file(output, overwrite)  # found out before any reading
+    # a name of our own: GDAL never sees the user's (quotes and the like confuse it), and
+    # the format's own extension (GDAL warns of a GeoPackage named otherwise)
+    part = output.with_name(f".industry-clusters-partial-{os.getpid()}.{fmt}")
+    part.unlink(missing_ok=True)
+    try:
+        yield part
+        os.replace(part, output)
+    finally:
+        part.unlink(missing_ok=True)

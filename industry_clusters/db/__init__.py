@@ -19,6 +19,15 @@ from industry_clusters.config import APPLICATION_NAME, Target, redact, resolve
 from industry_clusters.errors import LockedError, UserError, interruption
 from industry_clusters.paths import SQL_DIR
 
+# rows fetched at a time from a server-side cursor (exports, the map, the rejects)
+BATCH = 50_000
+
+
+def in_batches(cur) -> Iterator[list]:
+    """The rows of a server-side cursor, BATCH at a time."""
+    while rows := cur.fetchmany(BATCH):
+        yield rows
+
 
 def describe(target: Target) -> str:
     """``user@host:port/dbname (source)`` without the password."""

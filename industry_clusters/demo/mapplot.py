@@ -6,7 +6,7 @@ from pathlib import Path
 
 from psycopg import sql
 
-from industry_clusters import export
+from industry_clusters.db import BATCH, in_batches
 from industry_clusters.demo.study import DISTRICTS
 from industry_clusters.publish import layer_source
 
@@ -46,10 +46,10 @@ def draw(conn, path: Path, run: int | None = None) -> Path:
     # the enterprises outside clusters, streamed in batches (656,224 of them at the
     # benchmark's 1.1 million: fetched at once they held 400 MB)
     with conn.cursor(name="map_noise") as cur:
-        cur.itersize = export.BATCH
+        cur.itersize = BATCH
         cur.execute(sql.SQL("SELECT ST_X(geom), ST_Y(geom) FROM {} WHERE cluster_key IS NULL"
                             ).format(layer_source("enterprises", run)))
-        for rows in export.in_batches(cur):
+        for rows in in_batches(cur):
             xy = np.array(rows, dtype=float)
             ax.scatter(xy[:, 0], xy[:, 1], s=0.1, c="#d9d9d9", rasterized=True,
                        linewidths=0)

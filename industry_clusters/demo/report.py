@@ -7,8 +7,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from industry_clusters.db import BATCH
 from industry_clusters.demo.study import CLUSTERS_IN_TEXT, DISTRICTS, POOL, RAW_POOL, SURVEY, TABLE1
-from industry_clusters.export import BATCH
 from industry_clusters.publish import result_table, text_table
 
 SECTOR_TITLE = {"comms": "comms, electronics, digital", "software": "information and software"}
