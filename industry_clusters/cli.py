@@ -402,6 +402,38 @@ def load_districts_cmd(app: App, file: Path, crs, name_field, code_field, layer,
 
 
 # -- cluster / refresh / stats -----------------------------------------------------
+@cli.command("rejects")
+@click.argument("output", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--load-run", "run", type=click.IntRange(min=1), default=None, metavar="ID",
+              help="A succeeded load (registry.load_runs). [default: the latest load of a "
+                   "registry]")
+@click.option("--reason", "reasons", multiple=True, metavar="REASON",
+              help="Only the rows rejected for REASON (repeatable; the reasons: "
+                   "registry.reason_codes).")
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@pass_app
+def rejects_cmd(app: App, output: Path | None, run: int | None, reasons, overwrite) -> None:
+    """The rows a load rejected: counted by reason, or written to OUTPUT (CSV) as the
+    file had them, after where each row was and why it was left out.
+
+    Corrected there, the rows load again with `load OUTPUT --incremental`."""
+    from industry_clusters.load.rejects import load_rejects, write_rejects
+
+    if output is None:
+        if reasons or overwrite:
+            raise UserError("--reason and --overwrite are for writing the rows: give a file, "
+                            "e.g. industry-clusters rejects rejects.csv")
+        click.echo(load_rejects(app.target, run).summary(), nl=False)
+        return
+    if output.suffix.lower() != ".csv":
+        raise UserError(f"{output.name}: the rejected rows are written as CSV; name the "
+                        "file .csv")
+    found, count = write_rejects(app.target, output, run=run, reasons=list(reasons),
+                                 overwrite=overwrite)
+    app.say(f"{output}: {count:,} rejected row{'s' if count != 1 else ''} of load run "
+            f"{found.load_run_id} ({found.file_name})")
+
+
 def _comma_list(ctx, param, value: str | None) -> list[str] | None:
     """A comma-separated option's items, each once; None when the option is not given.
     Given but naming nothing (an empty shell variable, say) it is an error: "all" only by

@@ -40,6 +40,7 @@ def run_nightly(target, files: list[Path], *, crs: str, fmt: str | None = None,
     from industry_clusters.cluster import run_clustering
     from industry_clusters.export import export
     from industry_clusters.load import load_file
+    from industry_clusters.load.rejects import write_rejects
 
     t0 = time.monotonic()
     result = NightlyResult()
@@ -49,6 +50,8 @@ def run_nightly(target, files: list[Path], *, crs: str, fmt: str | None = None,
         say(msg)
 
     out = Path(export_dir) / "industry_clusters.gpkg" if export_dir else None
+    # beside it, the rows the registry's load rejected, for whoever keeps the export
+    rejects_out = Path(export_dir) / "rejects.csv" if export_dir else None
     with job_session(target, "nightly") as guard:
         # What would fail at a later step fails before the load: a wrong eps or an
         # export place that cannot be written must not leave a night half done.
@@ -57,6 +60,7 @@ def run_nightly(target, files: list[Path], *, crs: str, fmt: str | None = None,
                           ([eps], [min_points]))
         if out:
             output_file(out, overwrite=True)
+            output_file(rejects_out, overwrite=True)
         # The export, whole or in parts, is one load and one full refresh: enterprises
         # absent from every part are marked inactive, and a bad part loads nothing.
         res = load_file(target, files, crs=crs, fmt=fmt, encoding=encoding, mapping=mapping,
@@ -85,5 +89,8 @@ def run_nightly(target, files: list[Path], *, crs: str, fmt: str | None = None,
         if out:
             counts = export(target, out, overwrite=True)
             step(f"export {out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+            # the latest load's: tonight's, or the one whose content tonight's file repeated
+            found, n = write_rejects(target, rejects_out, overwrite=True)
+            step(f"export {rejects_out}: {n:,} rejected rows of load run {found.load_run_id}")
     result.seconds = time.monotonic() - t0
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import random
 import time
 
@@ -30,14 +31,20 @@ def _registry(tmp_path, rows=None, name="registry.csv"):
 
 
 def test_nightly_runs_every_step_and_twice_changes_nothing(tmp_path, db_url, conn):
-    path = _registry(tmp_path)
+    closed = row(登记状态="注销")
+    path = _registry(tmp_path, _cluster_rows(40) + [closed])
     r = run_cli("nightly", str(path), "--crs", "wgs84", "--export-dir", str(tmp_path / "pub"),
                 url=db_url)
     assert r.exit_code == 0, r.output
     lines = r.output.strip().splitlines()
     assert [ln.split(" ")[0] for ln in lines] == ["load", "cluster:", "prune:", "export",
-                                                  "nightly:"]
+                                                  "export", "nightly:"]
     assert (tmp_path / "pub" / "industry_clusters.gpkg").exists()
+    # and the rows the load rejected, beside the layers, for whoever keeps the export
+    with open(tmp_path / "pub" / "rejects.csv", encoding="utf-8-sig") as f:
+        rejected = list(csv.DictReader(f))
+    assert [(x["reject_reason"], x["统一社会信用代码"]) for x in rejected] == [
+        ("status_inactive", closed["统一社会信用代码"])]
     before = conn.execute("SELECT cluster_id, n_members FROM publish.clusters").fetchall()
     assert [b[1] for b in before] == [40]
     conn.commit()

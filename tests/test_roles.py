@@ -36,10 +36,10 @@ def test_loader_role_runs_the_pipeline_but_no_ddl(tmp_path, role_url, conn):
     for args in (["db", "region", "--name", "Foshan city"],  # a setting of the registry
                  ["load", str(path), "--crs", "wgs84"], ["cluster"], ["refresh"],
                  ["stats", "--format", "json"], ["export", str(tmp_path / "o.gpkg")],
-                 ["db", "status"],
+                 ["db", "status"], ["rejects"], ["rejects", str(tmp_path / "rejects.csv")],
                  # its prunes too (privileges are checked even where nothing is deleted)
                  ["nightly", str(path), "--crs", "wgs84", "--keep-runs", "1",
-                  "--keep-rejects", "1"]):
+                  "--keep-rejects", "1", "--export-dir", str(tmp_path / "pub")]):
         r = run_cli(*args, url=url)
         assert r.exit_code == 0, (args, r.output)
     assert conn.execute("SELECT count(*) FROM publish.clusters").fetchone()[0] == 1

@@ -152,7 +152,8 @@ BEGIN
       FROM registry.region;
     -- the region this load screened with, and the rest of what it screens with: they
     -- can change later (db region, an edit of a rule table, an upgrade)
-    UPDATE registry.load_runs SET region = v_region, screening = registry.screening_signature()
+    UPDATE registry.load_runs SET region = v_region, screening = registry.screening_signature(),
+                                  headers = p_headers
      WHERE load_run_id = p_run;
     SELECT max(u) INTO v_capital_unit
       FROM substring(p_headers[(p_fields->>'capital')::int + 1]

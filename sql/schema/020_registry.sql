@@ -215,6 +215,9 @@ COMMENT ON COLUMN registry.load_runs.region IS 'The region the load screened the
 -- added by revision 0090: what else the screening read, so that a change of it loads a file again
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS screening text;
 COMMENT ON COLUMN registry.load_runs.screening IS 'registry.screening_signature() when the load screened: an MD5 of what the screening reads besides the file (the rule tables, the region and SRID, the loader''s functions). The content of the last load is not loaded again while this is unchanged; after an edit of a rule, a new region or an upgrade that changes the parsers it is. NULL for a load that failed before screening, or ran before revision 0090.';
+-- added by revision 0100: the header, so that the rejects can be written out as the file had them
+ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS headers text[];
+COMMENT ON COLUMN registry.load_runs.headers IS 'The header of the file (of its first part) in its order, a repeated name numbered (名称#2): the keys of registry.rejects.raw, in the order registry.reject_records gives the values. NULL for a load of district boundaries, or before revision 0100.';
 COMMENT ON COLUMN registry.load_runs.rows_deactivated IS 'Enterprises marked inactive because a full refresh did not contain them.';
 COMMENT ON COLUMN registry.load_runs.duration_s IS 'Wall-clock duration in seconds.';
 COMMENT ON COLUMN registry.load_runs.error IS 'Error message of a failed load.';

@@ -1,0 +1,117 @@
+"""The rows a load rejected, counted and written out as the file had them (rejects)."""
+
+from __future__ import annotations
+
+import csv
+
+from helpers import assert_one_line_error, run_cli
+from industry_clusters.load import load_file
+from industry_clusters.load.rejects import FRONT
+from registry_files import HEADERS, row, write_csv
+
+# the file's own order, which is not the order of names (the raw rows are JSON objects)
+ORDER = ["统一社会信用代码", "企业名称", "经度", "纬度", *[h for h in HEADERS if h not in (
+    "统一社会信用代码", "企业名称", "经度", "纬度")], "备注"]
+
+
+def read_csv(path) -> tuple[list[str], list[list[str]]]:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:]
+
+
+def test_rejects_are_counted_and_written_as_the_file_had_them(tmp_path, db_url, conn):
+    good = [row(备注="a") for _ in range(3)]
+    swapped = row(经度="23.03", 纬度="113.11", 备注="对调")
+    closed = row(登记状态="注销", 备注="")
+    irregular = row(注册资本="约500万元", 备注="资本, \"引号\"")
+    path = write_csv(tmp_path / "registry.csv",
+                     [good[0], swapped, good[1], closed, irregular, good[2]], headers=ORDER)
+    with open(path, "a", encoding="utf-8") as f:  # a row of more fields than the header
+        f.write(",".join(["x"] * (len(ORDER) + 2)) + "\n")
+    res = load_file(db_url, path, crs="wgs84")
+
+    summary = run_cli("rejects", url=db_url)
+    assert summary.exit_code == 0, summary.output
+    lines = summary.output.splitlines()
+    assert lines[0].startswith(f"load run {res.load_run_id} (") and \
+        lines[0].endswith("4 of 7 rows rejected")
+    by_reason = {ln.split()[0]: int(ln.split()[1]) for ln in lines[3:]}
+    assert by_reason == {"coordinates_swapped": 1, "status_inactive": 1,
+                         "capital_irregular": 1, "field_count": 1}
+
+    r = run_cli("rejects", str(tmp_path / "out.csv"), url=db_url)
+    assert r.exit_code == 0, r.output
+    assert "4 rejected rows" in r.output
+    header, rows = read_csv(tmp_path / "out.csv")
+    assert header == [*FRONT, *ORDER, "column_16", "column_17"]
+    # in the file's order, each with its record number, reason and the values as read
+    assert [(x[1], x[2]) for x in rows] == [("2", "coordinates_swapped"),
+                                           ("4", "status_inactive"),
+                                           ("5", "capital_irregular"), ("7", "field_count")]
+    assert {x[0] for x in rows} == {str(path)}
+    for x, original in zip(rows, [swapped, closed, irregular], strict=False):
+        assert x[len(FRONT):len(FRONT) + len(ORDER)] == [original[h] for h in ORDER]
+        assert x[-2:] == ["", ""]
+    assert "约" in rows[2][3]  # the message says what is wrong
+    assert rows[3][len(FRONT):] == ["x"] * (len(ORDER) + 2)
+
+    # one reason; corrected there, the row loads again as part of the registry
+    r = run_cli("rejects", str(tmp_path / "out.csv"), "--reason", "coordinates_swapped",
+                url=db_url)
+    assert_one_line_error(r, "out.csv exists", "--overwrite")
+    r = run_cli("rejects", str(tmp_path / "out.csv"), "--reason", "coordinates_swapped",
+                "--overwrite", url=db_url)
+    assert r.exit_code == 0, r.output
+    header, rows = read_csv(tmp_path / "out.csv")
+    assert len(rows) == 1
+    lon, lat = header.index("经度"), header.index("纬度")
+    rows[0][lon], rows[0][lat] = rows[0][lat], rows[0][lon]
+    with open(tmp_path / "fixed.csv", "w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows([header, *rows])
+    fixed = load_file(db_url, tmp_path / "fixed.csv", crs="wgs84", full_refresh=False)
+    assert fixed.counts["accepted"] == 1
+    assert conn.execute("SELECT active FROM registry.enterprises WHERE credit_code = %s",
+                        (swapped["统一社会信用代码"],)).fetchone() == (True,)
+
+    # an earlier load by its number; a reason that is none
+    r = run_cli("rejects", "--load-run", str(res.load_run_id), url=db_url)
+    assert r.output.splitlines()[0] == lines[0]
+    assert_one_line_error(run_cli("rejects", str(tmp_path / "x.csv"), "--reason", "nope",
+                                  url=db_url), "unknown reason 'nope'", "status_inactive")
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_the_rejects_of_a_load_in_parts_name_their_part(tmp_path, db_url):
+    bad1, bad2 = row(登记状态="注销"), row(注册资本="")
+    p1 = write_csv(tmp_path / "p1.csv", [row(), bad1])
+    p2 = write_csv(tmp_path / "p2.csv", [bad2, row()])
+    load_file(db_url, [p1, p2], crs="wgs84")
+    assert run_cli("rejects", str(tmp_path / "r.csv"), url=db_url).exit_code == 0
+    _, rows = read_csv(tmp_path / "r.csv")
+    assert [(x[0], x[1], x[2]) for x in rows] == [(str(p1), "2", "status_inactive"),
+                                                  (str(p2), "1", "capital_irregular")]
+
+
+def test_rejects_that_are_gone_or_never_were(tmp_path, db_url, conn):
+    assert_one_line_error(run_cli("rejects", url=db_url), "no registry has been loaded",
+                          "industry-clusters load")
+    res = load_file(db_url, write_csv(tmp_path / "r.csv", [row(), row(登记状态="注销")]),
+                    crs="wgs84")
+    assert_one_line_error(run_cli("rejects", "--load-run", str(res.load_run_id + 1),
+                                  url=db_url), f"no succeeded load run {res.load_run_id + 1}")
+    assert_one_line_error(run_cli("rejects", str(tmp_path / "r.txt"), url=db_url),
+                          "name the file .csv")
+    assert_one_line_error(run_cli("rejects", "--reason", "status_inactive", url=db_url),
+                          "give a file")
+    # the nightly job deletes the rows of older loads: their counts remain
+    conn.execute("UPDATE registry.load_runs SET rejects_pruned_at = now(), finished_at = "
+                 "finished_at WHERE load_run_id = %s", (res.load_run_id,))
+    conn.execute("DELETE FROM registry.rejects WHERE load_run_id = %s", (res.load_run_id,))
+    conn.commit()
+    r = run_cli("rejects", url=db_url)
+    assert r.exit_code == 0 and "its rows were deleted on" in r.output
+    assert "status_inactive" in r.output
+    assert_one_line_error(run_cli("rejects", str(tmp_path / "gone.csv"), url=db_url),
+                          "were deleted on", "counts remain")
+    assert not (tmp_path / "gone.csv").exists()
