@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import csv
 import re
 
@@ -144,6 +145,13 @@ def test_reduced_demo_recovers_the_planted_clusters(tmp_path, db_url, conn, shar
     assert res.map.stat().st_size > 20_000
     for p in res.exports:
         assert p.exists()
+    # the excluded rows, as the registry had them, each with its reason
+    with open(tmp_path / "out" / "rejects.csv", encoding="utf-8-sig") as f:
+        rejected = list(csv.DictReader(f))
+    assert len(rejected) == rej
+    assert collections.Counter(r["reject_reason"] for r in rejected) == by_reason
+    assert all(r["统一社会信用代码"] or r["reject_reason"] == "credit_code_missing"
+               for r in rejected)
 
 
 def test_demo_runs_twice_cleanly(tmp_path, db_url):

@@ -46,6 +46,7 @@ def run_demo(target, out: Path, *, seed: int = DEFAULT_SEED, scale: float = 1.0,
     from industry_clusters.export import export
     from industry_clusters.load import load_file
     from industry_clusters.load.districts import load_districts
+    from industry_clusters.load.rejects import write_rejects
 
     t0 = time.monotonic()
     out = Path(out)
@@ -77,8 +78,12 @@ def run_demo(target, out: Path, *, seed: int = DEFAULT_SEED, scale: float = 1.0,
         p = out / f"{table}.csv"
         export(target, p, layers=[table], overwrite=True)
         csvs.append(p)
-    say(f"[5/7] exported {gpkg} ({', '.join(f'{k} {v}' for k, v in counts.items())}) and "
-        f"{len(csvs)} CSV tables")
+    # the rows the load excluded, as the registry file had them, with the reason
+    rejects = out / "rejects.csv"
+    write_rejects(target, rejects, run=load_run, overwrite=True)
+    csvs.append(rejects)
+    say(f"[5/7] exported {gpkg} ({', '.join(f'{k} {v}' for k, v in counts.items())}), "
+        f"{len(csvs) - 1} CSV tables and the rejected rows ({rejects.name})")
     with snapshot(target) as conn:  # the map and the report read one state of publish
         map_path = mapplot.draw(conn, out / "map.png")
         say(f"[6/7] map {map_path}")
