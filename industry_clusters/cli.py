@@ -356,8 +356,8 @@ def load_cmd(app: App, files: tuple[Path, ...], fmt, crs, encoding, maps, force,
 
     Several files are the parts of one export (same columns), loaded as one: enterprises
     missing from all of them are marked inactive. Every row ends up accepted or in
-    registry.rejects with a reason. One load is one transaction; an advisory lock refuses
-    a second concurrent load.
+    registry.rejects with a reason (`industry-clusters rejects` lists them). One load is
+    one transaction; an advisory lock refuses a second concurrent load.
     """
     from industry_clusters.load import columns, load_file
 
