@@ -14,6 +14,7 @@ from helpers import assert_one_line_error, run_cli
 from industry_clusters.cli import cli
 from industry_clusters.cluster import run_clustering
 from industry_clusters.db import migrate
+from registry_files import row, write_csv
 
 OUR_SCHEMAS = ("registry", "clustering", "publish")
 
@@ -291,3 +292,25 @@ def test_a_step_back_says_what_it_leaves(db_url):
     assert r.exit_code == 0 and migrate.status(db_url).up_to_date, r.output
     r = run_cli("db", "downgrade", "nonsense", url=db_url)
     assert_one_line_error(r, "revisions run from 0001 to", "-N (N steps back)")
+
+
+def test_a_database_not_in_utf8_is_refused_in_one_line(pg_server, tmp_path):
+    """Registry exports are Chinese text. In a SQL_ASCII database PostgreSQL reads the
+    screening's patterns byte by byte (a full-width form, a Chinese numeral), and db init
+    went ahead. It is refused, before PostGIS or the schema is made, and so is every
+    command on such a database."""
+    name = f"ic_test_ascii_{random.randrange(10**9)}"
+    with pg_server.admin() as a:
+        a.execute(sql.SQL("CREATE DATABASE {} ENCODING 'SQL_ASCII' LC_COLLATE 'C' "
+                          "LC_CTYPE 'C' TEMPLATE template0").format(sql.Identifier(name)))
+    try:
+        url = pg_server.url(name)
+        registry = write_csv(tmp_path / "r.csv", [row()])
+        for args in (["db", "init"], ["load", str(registry), "--crs", "wgs84"], ["stats"]):
+            assert_one_line_error(run_cli(*args, url=url), f"database {name} is encoded "
+                                  "SQL_ASCII", "ENCODING 'UTF8'")
+        with psycopg.connect(url) as c:
+            assert c.execute("SELECT count(*) FROM pg_extension WHERE extname = 'postgis'"
+                             ).fetchone()[0] == 0
+    finally:
+        pg_server.drop_database(name)

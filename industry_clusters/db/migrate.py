@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import psycopg
+from psycopg import sql
 
 from industry_clusters.config import DEFAULT_SRID, Target, resolve
 from industry_clusters.db import connect, describe, ensure_database, sql_file, sql_files
@@ -156,7 +157,23 @@ def ensure_postgis(conn: psycopg.Connection) -> str:
         "SELECT extversion FROM pg_extension WHERE extname = 'postgis'").fetchone()[0]
 
 
+def require_utf8(conn: psycopg.Connection) -> None:
+    """Refuse a database not encoded in UTF8. Registry exports are Chinese text, and the
+    screening's patterns (full-width forms, Chinese numerals, the statuses) are characters: in a
+    SQL_ASCII database PostgreSQL reads them as bytes, and a LATIN1 one cannot store
+    them. The server reports its encoding when the connection starts (no query)."""
+    encoding = conn.info.parameter_status("server_encoding")
+    if encoding and encoding != "UTF8":
+        name = conn.info.dbname
+        create = sql.SQL("CREATE DATABASE {} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' "
+                         "TEMPLATE template0").format(sql.Identifier(name)).as_string(conn)
+        raise UserError(f"database {name} is encoded {encoding}, and registry exports are "
+                        f"Chinese text: use a UTF8 database (a new one: {create}), then db "
+                        "init")
+
+
 def require_postgis(conn: psycopg.Connection) -> None:
+    require_utf8(conn)
     if not conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone():
         raise UserError(f"PostGIS is not enabled in database {conn.info.dbname}; "
                         "run 'industry-clusters db init'")
@@ -202,6 +219,7 @@ def init(target=None, srid: int | None = None) -> str | None:
         target = resolve(target)
     created = ensure_database(target)
     with connect(target) as conn:
+        require_utf8(conn)
         ensure_postgis(conn)
         if srid is not None:
             have = conn.execute("SELECT to_regclass('registry.settings') IS NOT NULL").fetchone()[0]
