@@ -14,6 +14,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+
 from industry_clusters.db import BATCH, connect, in_batches, migrate
 from industry_clusters.errors import UserError
 from industry_clusters.paths import replacing
@@ -27,7 +29,6 @@ FRONT = ("reject_file", "reject_record", "reject_reason", "reject_message")
 class LoadRejects:
     """A load and its rejects, counted by reason (``registry.load_runs``)."""
     load_run_id: int
-    kind: str
     file_name: str
     finished_at: object
     rows_read: int
@@ -52,7 +53,7 @@ class LoadRejects:
 
 
 LOAD = """
-SELECT l.load_run_id, l.kind, l.file_name, l.finished_at, l.rows_read,
+SELECT l.load_run_id, l.file_name, l.finished_at, l.rows_read,
        coalesce(l.rejected_by_reason, '{}'::jsonb), l.rejects_pruned_at
   FROM registry.load_runs l
  WHERE l.status = 'succeeded'
@@ -89,6 +90,9 @@ def write_rejects(target, output: Path, *, run: int | None = None,
     UTF-8 with a byte-order mark, as the CSV exports (Excel reads Chinese right only
     so). Returns the load and the rows written."""
     with replacing(output, overwrite, "csv") as part, connect(target) as conn:
+        # the load, its columns and its rows from one snapshot, whatever a nightly
+        # prune deletes meanwhile
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
         found = find_load(conn, run)
         unknown = sorted(set(reasons or ()) - set(found.descriptions))
@@ -110,8 +114,8 @@ def write_rejects(target, output: Path, *, run: int | None = None,
             with conn.cursor(name="rejects") as cur:
                 cur.itersize = BATCH
                 cur.execute('SELECT file, record, reason, message, "values" '
-                            "FROM registry.reject_records(%s, %s)",
-                            (found.load_run_id, reasons or None))
+                            "FROM registry.reject_records(%s, %s, %s)",
+                            (found.load_run_id, reasons or None, columns))
                 for rows in in_batches(cur):
                     count += len(rows)
                     w.writerows([*(cell_text(v) for v in r[:4]), *(v or "" for v in r[4])]

@@ -50,6 +50,7 @@ DROP FUNCTION IF EXISTS registry.numeral_digits();
 DROP FUNCTION IF EXISTS registry.credit_code_valid(text);
 DROP FUNCTION IF EXISTS registry.credit_code_form(text);
 DROP FUNCTION IF EXISTS registry.halfwidth(text);
+DROP FUNCTION IF EXISTS registry.parse_coordinate(text);
 DROP FUNCTION IF EXISTS registry.credit_code_char(text, integer);
 DROP TABLE IF EXISTS registry.size_thresholds, registry.currency_rates, registry.value_aliases,
     registry.industry_divisions, registry.size_employee_thresholds,

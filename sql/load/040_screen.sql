@@ -201,15 +201,7 @@ BEGIN
            s.established, s.district, s.address, s.lon, s.lat,
            s.size_class AS size_given, s.employees AS employees_given,
            s.digital_transformation AS dt_given, s.deregistered,
-           -- (1-3 integer digits, spelled out: 20% faster than a counted repetition; a
-           -- value that is not such a number is read again with its full-width forms as
-           -- ASCII, １１３．１２)
-           CASE WHEN s.lon ~ '^[-+]?[0-9][0-9]?[0-9]?(?:\.[0-9]+)?$' THEN s.lon::float8
-                WHEN registry.halfwidth(s.lon) ~ '^[-+]?[0-9][0-9]?[0-9]?(?:\.[0-9]+)?$'
-                THEN registry.halfwidth(s.lon)::float8 END AS x,
-           CASE WHEN s.lat ~ '^[-+]?[0-9][0-9]?[0-9]?(?:\.[0-9]+)?$' THEN s.lat::float8
-                WHEN registry.halfwidth(s.lat) ~ '^[-+]?[0-9][0-9]?[0-9]?(?:\.[0-9]+)?$'
-                THEN registry.halfwidth(s.lat)::float8 END AS y,
+           registry.parse_coordinate(s.lon) AS x, registry.parse_coordinate(s.lat) AS y,
            -- join keys of the capital and size dictionaries ('' for missing: plain
            -- equality, so the planner has statistics and hash joins)
            coalesce(s.capital, '') AS capital_key, coalesce(s.size_class, '') AS size_key

@@ -22,9 +22,11 @@ COMMENT ON FUNCTION registry.reject_columns(bigint) IS
 
 -- The rejected rows of a load in the order of its files: where each was (the file, and
 -- the sheet or layer of a workbook or GeoPackage), its record number there, the reason,
--- the message, and its values under registry.reject_columns(p_run). p_reasons: only
--- these reasons (NULL: all).
-CREATE OR REPLACE FUNCTION registry.reject_records(p_run bigint, p_reasons text[] DEFAULT NULL)
+-- the message, and its values under p_columns (NULL: registry.reject_columns(p_run); a
+-- caller that has them already passes them). p_reasons: only these reasons (NULL: all).
+DROP FUNCTION IF EXISTS registry.reject_records(bigint, text[]);
+CREATE OR REPLACE FUNCTION registry.reject_records(p_run bigint, p_reasons text[] DEFAULT NULL,
+                                                   p_columns text[] DEFAULT NULL)
 RETURNS TABLE (file text, record bigint, reason text, message text, "values" text[])
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT coalesce(p.file, l.file_name)
@@ -34,7 +36,7 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
            ARRAY(SELECT r.raw ->> c.name FROM unnest(cols.names) WITH ORDINALITY AS c(name, i)
                   ORDER BY c.i)
       FROM registry.load_runs l
-     CROSS JOIN (SELECT registry.reject_columns(p_run) AS names) cols
+     CROSS JOIN (SELECT coalesce(p_columns, registry.reject_columns(p_run)) AS names) cols
       JOIN registry.rejects r ON r.load_run_id = l.load_run_id
       LEFT JOIN LATERAL (SELECT e ->> 'file' AS file, e ->> 'layer' AS layer
                            FROM jsonb_array_elements(l.parts) e
@@ -42,5 +44,5 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
      WHERE l.load_run_id = p_run AND (p_reasons IS NULL OR r.reason = ANY (p_reasons))
      ORDER BY r.part NULLS FIRST, r.line_no
 $$;
-COMMENT ON FUNCTION registry.reject_records(bigint, text[]) IS
-    'A load''s rejected rows in the order of its files: file (and sheet or layer), record number there, reason, message, and the values under registry.reject_columns(p_run); p_reasons: only these (NULL: all).';
+COMMENT ON FUNCTION registry.reject_records(bigint, text[], text[]) IS
+    'A load''s rejected rows in the order of its files: file (and sheet or layer), record number there, reason, message, and the values under p_columns (NULL: registry.reject_columns(p_run)); p_reasons: only these (NULL: all).';
