@@ -17,6 +17,7 @@ import pytest
 from helpers import assert_one_line_error, one_line_error, run_cli
 from industry_clusters.errors import LockedError, UserError
 from industry_clusters.load import load_file
+from industry_clusters.publish import cell_text
 from registry_files import HEADERS, credit_code, row, write_csv
 
 
@@ -1624,9 +1625,13 @@ def test_the_same_file_is_loaded_again_after_its_screening_changed(tmp_path, db_
     first = load_file(db_url, path, crs="wgs84")
     assert counts_add_up(conn, first.load_run_id)["by_reason"] == {"status_unknown": 1}
     assert load_file(db_url, path, crs="wgs84").status == "skipped"
-    assert (f"last load:      run {first.load_run_id} (" in (out := run_cli(
+    # its time written as `runs` and `rejects` write times (db status had its own form)
+    at = cell_text(conn.execute("SELECT finished_at FROM registry.load_runs WHERE "
+                                "load_run_id = %s", (first.load_run_id,)).fetchone()[0])
+    assert (f"last load:      run {first.load_run_id} ({at}), " in (out := run_cli(
         "db", "status", url=db_url).output) and "1 accepted, 1 rejected; screened with "
         "today's rules" in out), out
+    assert f", {at}): 1 of 2 rows rejected" in run_cli("rejects", url=db_url).output
     conn.execute("INSERT INTO registry.status_rules VALUES (999, 50, '筹建', true, 'ours')")
     conn.commit()
     assert "changed since: the next load of its file reads it again" in run_cli(

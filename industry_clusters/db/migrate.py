@@ -310,8 +310,7 @@ def status(target=None) -> Status:
 
 # The last succeeded load of enterprises, and what it screened with
 LAST_LOAD = """
-SELECT load_run_id, to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'),
-       rows_accepted, rows_rejected, screening
+SELECT load_run_id, finished_at, rows_accepted, rows_rejected, screening
   FROM registry.load_runs WHERE kind = 'enterprises' AND status = 'succeeded'
  ORDER BY load_run_id DESC LIMIT 1
 """
@@ -329,11 +328,13 @@ def last_load(conn: psycopg.Connection) -> str | None:
     may = conn.execute("SELECT has_function_privilege('registry.screening_signature()', "
                        "'EXECUTE')").fetchone()[0]
     today = conn.execute("SELECT registry.screening_signature()").fetchone()[0] if may else None
+    from industry_clusters.publish import cell_text  # times as runs and rejects show them
+
     run, at, accepted, rejected, screening = row
     rules = ("" if today is None else "; screened with today's rules" if screening == today else
              "; the rules, the region or the loader changed since: the next load of its "
              "file reads it again")
-    return f"run {run} ({at}), {accepted:,} accepted, {rejected:,} rejected{rules}"
+    return f"run {run} ({cell_text(at)}), {accepted:,} accepted, {rejected:,} rejected{rules}"
 
 
 def _readable(conn: psycopg.Connection, relation: str) -> bool:
