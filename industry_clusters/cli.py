@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,6 +133,14 @@ def cli(ctx: click.Context, database_url: str | None, quiet: bool) -> None:
     The data flows load -> cluster -> publish (refresh) -> export.
     """
     ctx.obj = App(database_url, quiet)
+    warnings.showwarning = _warning_line
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library's warning as one line "Warning: ...": GDAL's, through pyogrio, came
+    with Python's file name and source line ("readers.py:792: RuntimeWarning: Non closed
+    ring detected ...  for batch in reader:")."""
+    click.echo(f"Warning: {redact(one_line(str(message)))}", err=True)
 
 
 # -- db ------------------------------------------------------------------------

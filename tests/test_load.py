@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -2447,6 +2448,36 @@ def test_district_boundaries_in_geometry_collections_keep_their_polygons(tmp_pat
         "SELECT line_no, reason FROM registry.rejects WHERE load_run_id = "
         "(SELECT max(load_run_id) FROM registry.load_runs)").fetchall() == [
         (2, "geometry_not_polygon")]
+
+
+def test_a_boundary_postgis_cannot_use_is_rejected_not_the_whole_load(tmp_path, db_url, conn):
+    """One feature whose ring is not closed (GDAL passes it on with a warning, and
+    PostGIS refuses it: "Polygon must have at least four points in each ring"), or whose
+    coordinates are not degrees (1e308), failed the whole load with a database error
+    ("transform: Invalid coordinate" for the second). Each is now rejected with its
+    reason and what was wrong; the good boundary loads. GDAL's warning is one line."""
+    def feature(code, ring):
+        return {"type": "Feature", "properties": {"name": f"区{code}", "adcode": code},
+                "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    square = [[113.0, 23.0], [113.1, 23.0], [113.1, 23.1], [113.0, 23.1], [113.0, 23.0]]
+    path = tmp_path / "districts.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        feature("440604", square),
+        feature("440605", [[113.2, 23.0], [113.3, 23.0], [113.3, 23.1]]),  # not closed
+        feature("440606", [[113.0, 23.0], [1e308, 23.0], [113.1, 23.1], [113.0, 23.0]]),
+    ]}), encoding="utf-8")
+    r = run_cli("load-districts", str(path), "--crs", "wgs84", url=db_url)
+    assert r.exit_code == 0, r.output
+    assert "1 district boundaries loaded" in r.output and "'geometry_invalid': 2" in r.output
+    assert "Warning: Non closed ring detected" in r.output and "readers.py" not in r.output
+    assert conn.execute("SELECT code FROM registry.districts").fetchall() == [("440604",)]
+    rejects = conn.execute(
+        "SELECT line_no, reason, message FROM registry.rejects WHERE load_run_id = "
+        "(SELECT max(load_run_id) FROM registry.load_runs) ORDER BY line_no").fetchall()
+    assert [(n, reason) for n, reason, _ in rejects] == [(2, "geometry_invalid"),
+                                                        (3, "geometry_invalid")]
+    assert "at least four points" in rejects[0][2], rejects
+    assert "1e+308" in rejects[1][2] and "not longitude and latitude" in rejects[1][2]
 
 
 @pytest.mark.parametrize("written", ["gbk", "utf-8"])

@@ -5,6 +5,7 @@ INSERT INTO registry.reason_codes (reason, description) VALUES
     ('district_code_missing', 'A boundary feature without a district code.'),
     ('geometry_not_polygon', 'A boundary feature whose geometry is missing or not a polygon.'),
     ('duplicate_district_code', 'The district code already appeared on an earlier feature.'),
+    ('geometry_invalid', 'A boundary feature whose geometry cannot be used: GDAL passed on what PostGIS cannot read as a polygon (a ring of fewer than four points, or not closed), or coordinates that are not longitude/latitude degrees.'),
     ('boundary_outside_region', 'A boundary feature with no point in the region (registry.region): another place''s boundary (another city sets its own region with industry-clusters db region), or coordinates in another CRS than --crs says.')
 ON CONFLICT (reason) DO UPDATE SET description = EXCLUDED.description;
 
@@ -22,6 +23,60 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION registry.begin_district_load() IS 'Creates the temporary staging table of a district load.';
+
+-- A boundary feature's geometry (WKB as GDAL read it) as a valid WGS-84 MultiPolygon, or
+-- why it cannot be one: problem is a reason code, detail what was wrong with it.
+-- Flat: boundaries with heights or measures (Polygon Z from CAD or survey exports)
+-- failed the whole load with "Geometry has Z dimension but column does not". Curves
+-- (CurvePolygon, MultiSurface: ArcGIS true curves, GDAL passes them on even where it
+-- names the layer Polygon) are cut into segments, 32 to a quarter circle
+-- (ST_CurveToLine leaves straight geometries as they are). A GeometryCollection (the
+-- output of overlay tools, ST_Intersection) keeps its polygons; its points and lines
+-- have no area and are dropped, and one without polygons is not a polygon.
+-- geometry_invalid: what PostGIS refuses to read (GDAL passes on a ring that is not
+-- closed, with a warning, and PostGIS then refuses it: "Polygon must have at least four
+-- points in each ring"), and coordinates outside longitude/latitude degrees (1e308, a
+-- projected layer labelled as degrees). Both failed the whole load with a database
+-- error ("transform: Invalid coordinate" for the second) where one feature was wrong.
+CREATE OR REPLACE FUNCTION registry.boundary_geometry(
+    p_wkb bytea, p_crs text, OUT geom geometry, OUT problem text, OUT detail text)
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    g geometry;
+BEGIN
+    IF p_wkb IS NULL THEN
+        problem := 'geometry_not_polygon';
+        RETURN;
+    END IF;
+    g := ST_Force2D(ST_CurveToLine(ST_GeomFromWKB(p_wkb)));
+    IF GeometryType(g) = 'GEOMETRYCOLLECTION' THEN
+        g := ST_CollectionExtract(g, 3);
+    END IF;
+    IF g IS NULL OR GeometryType(g) NOT IN ('POLYGON', 'MULTIPOLYGON') OR ST_IsEmpty(g) THEN
+        problem := 'geometry_not_polygon';
+        RETURN;
+    END IF;
+    -- NaN compares above every number, so it fails these too
+    IF NOT (ST_XMin(g) >= -180 AND ST_XMax(g) <= 180
+            AND ST_YMin(g) >= -90 AND ST_YMax(g) <= 90) THEN
+        problem := 'geometry_invalid';
+        detail := format('its coordinates, x %s to %s and y %s to %s, are not longitude and '
+                         'latitude in degrees', ST_XMin(g), ST_XMax(g), ST_YMin(g), ST_YMax(g));
+        RETURN;
+    END IF;
+    geom := ST_Multi(ST_CollectionExtract(ST_MakeValid(publish.to_wgs84(g, p_crs)), 3));
+    IF ST_IsEmpty(geom) THEN
+        geom := NULL;
+        problem := 'geometry_not_polygon';
+    END IF;
+EXCEPTION WHEN internal_error OR data_exception THEN  -- PostGIS's errors are XX000
+    geom := NULL;
+    problem := 'geometry_invalid';
+    detail := 'PostGIS cannot read its geometry: ' || SQLERRM;
+END
+$$;
+COMMENT ON FUNCTION registry.boundary_geometry(bytea, text) IS
+    'A boundary feature''s geometry (WKB) as a valid WGS-84 MultiPolygon, or the reason code (problem) and detail of why it cannot be one.';
 
 CREATE OR REPLACE FUNCTION registry.replace_districts(p_run bigint, p_crs text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -47,30 +102,14 @@ BEGIN
                                   ORDER BY c.line_no) > 1
                          THEN 'duplicate_district_code' END) AS reason
     FROM (
-    SELECT s.*, g.geom,
+    SELECT s.*, g.geom, g.detail,
            CASE WHEN registry.field_value(s.code) IS NULL THEN 'district_code_missing'
                 WHEN registry.field_value(s.name) IS NULL THEN 'name_missing'
-                WHEN g.geom IS NULL OR ST_IsEmpty(g.geom) THEN 'geometry_not_polygon'
+                WHEN g.problem IS NOT NULL THEN g.problem
                 WHEN NOT ST_Intersects(g.geom, v_region) THEN 'boundary_outside_region'
            END AS problem
     FROM district_staging s
-    -- flat: boundaries with heights or measures (Polygon Z from CAD or survey exports)
-    -- failed the whole load with "Geometry has Z dimension but column does not".
-    -- Curves (CurvePolygon, MultiSurface: ArcGIS true curves, GDAL passes them on even
-    -- where it names the layer Polygon) failed it with "ST_MakeValid: unsupported
-    -- geometry type CurvePolygon"; they are cut into segments, 32 to a quarter circle
-    -- (ST_CurveToLine leaves straight geometries as they are).
-    -- A GeometryCollection (the output of overlay tools, ST_Intersection) keeps its
-    -- polygons; its points and lines have no area and are dropped. One without polygons
-    -- is empty then, and rejected as not a polygon.
-    LEFT JOIN LATERAL (SELECT CASE WHEN GeometryType(c.g) = 'GEOMETRYCOLLECTION'
-                                   THEN ST_CollectionExtract(c.g, 3) ELSE c.g END AS flat
-                         FROM (SELECT ST_Force2D(ST_CurveToLine(ST_GeomFromWKB(s.wkb))) AS g) c
-                        WHERE s.wkb IS NOT NULL) w ON true
-    LEFT JOIN LATERAL (
-        SELECT ST_Multi(ST_CollectionExtract(ST_MakeValid(
-                   publish.to_wgs84(w.flat, p_crs)), 3)) AS geom
-        WHERE GeometryType(w.flat) IN ('POLYGON', 'MULTIPOLYGON')) g ON true
+    CROSS JOIN LATERAL registry.boundary_geometry(s.wkb, p_crs) g
     ) c;
 
     INSERT INTO registry.rejects (load_run_id, line_no, reason, message, raw)
@@ -78,6 +117,7 @@ BEGIN
            format('district feature %s: %s', line_no,
                   CASE WHEN reason = 'boundary_outside_region'
                        THEN 'no point of it lies in the region ' || v_region_text
+                       WHEN reason = 'geometry_invalid' AND detail IS NOT NULL THEN detail
                        ELSE (SELECT description FROM registry.reason_codes c
                               WHERE c.reason = d.reason) END),
            raw
