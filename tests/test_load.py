@@ -1163,6 +1163,28 @@ def test_a_multipoint_of_one_point_is_that_point(tmp_path, db_url, conn, ext):
         rows[1]["统一社会信用代码"]: "coordinates_missing"}
 
 
+def test_a_feature_whose_geometry_geos_cannot_read_is_rejected(tmp_path, db_url, conn):
+    """A polygon whose ring is not closed, in a layer of points: GDAL passes it on (with a
+    warning), and reading it raised GEOSException ("Points of LinearRing do not form a
+    closed linestring"): a traceback, nothing loaded. It is no location: its row is
+    rejected as coordinates_missing, the others load."""
+    rows = [row(), row()]
+    for r in rows:
+        del r["经度"], r["纬度"]
+    geoms = [{"type": "Point", "coordinates": [113.11, 23.04]},
+             {"type": "Polygon", "coordinates": [[[113.2, 23.0], [113.3, 23.0], [113.3, 23.1]]]}]
+    path = tmp_path / "points.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": r, "geometry": g}
+        for r, g in zip(rows, geoms, strict=True)]}, ensure_ascii=False), encoding="utf-8")
+    r = run_cli("load", str(path), "--crs", "wgs84", url=db_url)
+    assert r.exit_code == 0, (r.output, r.exception)
+    assert "Warning: Non closed ring detected" in r.output
+    res = conn.execute("SELECT max(load_run_id) FROM registry.load_runs").fetchone()[0]
+    assert reject_reasons(conn, res) == {rows[1]["统一社会信用代码"]: "coordinates_missing"}
+    assert enterprise(conn, rows[0]["统一社会信用代码"])["source_x"] == 113.11
+
+
 def test_a_layer_in_a_projected_crs_is_refused_before_it_is_read(tmp_path, db_url, conn):
     """Its x/y in metres were read as degrees: every feature fell outside the region and
     a full refresh was refused as if the file were incomplete. Refused up front now,

@@ -905,7 +905,9 @@ def _ogr(path: Path, fmt: str, layer: str | None = None) -> Source:
 
     def records() -> Iterator[Record]:
         for rows, wkbs in ogr_batches(path, layer, info, escape=True):
-            geoms = shapely.from_wkb(wkbs)
+            # a geometry GEOS cannot read (a polygon whose ring is not closed, which GDAL
+            # passes on) is no location either: it raised GEOSException, a traceback
+            geoms = shapely.from_wkb(wkbs, on_invalid="ignore")
             # a MultiPoint of one point (ArcGIS and some converters write points so) is
             # that point; of several, it is no location, as a line or a polygon is not
             single = ((shapely.get_type_id(geoms) == shapely.GeometryType.MULTIPOINT)
