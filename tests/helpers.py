@@ -13,11 +13,15 @@ def run_cli(*args: str, url: str | None = None, input: str | None = None) -> Res
     return CliRunner().invoke(cli, argv, input=input, catch_exceptions=True)
 
 
-def one_line_error(output: str, *fragments: str) -> str:
-    """The output is a single 'Error: ...' line (with the fragments), no traceback."""
+def one_line_error(output: str, *fragments: str, warnings: bool = False) -> str:
+    """The output is a single 'Error: ...' line (with the fragments), no traceback; with
+    ``warnings``, after any number of one-line 'Warning: ...' (a library's, GDAL's)."""
     out = output.strip()
     assert "Traceback" not in out, out
     lines = out.splitlines()
+    if warnings:
+        assert all(ln.startswith("Warning: ") for ln in lines[:-1]), out
+        lines = lines[-1:]
     assert len(lines) == 1, out
     assert lines[0].startswith("Error: "), out
     for frag in fragments:
@@ -31,11 +35,13 @@ def assert_one_line_error(result: Result, *fragments: str) -> str:
     return one_line_error(result.output, *fragments)
 
 
-def assert_no_traceback(result: Result, exit_codes: tuple[int, ...] = (0, 1)) -> None:
+def assert_no_traceback(result: Result, exit_codes: tuple[int, ...] = (0, 1),
+                        warnings: bool = False) -> None:
     """Success or a refusal: an allowed exit code, no exception escaping the command,
-    and a failure (exit 1) told in one line."""
+    and a failure (exit 1) told in one line (after one-line warnings, with ``warnings``)."""
     assert result.exit_code in exit_codes, (result.exit_code, result.output, result.exception)
     assert result.exception is None or isinstance(result.exception, SystemExit), \
         repr(result.exception)
+    assert "Traceback" not in result.output, result.output
     if result.exit_code == 1:
-        one_line_error(result.output)
+        one_line_error(result.output, warnings=warnings)
