@@ -1163,6 +1163,55 @@ def test_a_multipoint_of_one_point_is_that_point(tmp_path, db_url, conn, ext):
         rows[1]["统一社会信用代码"]: "coordinates_missing"}
 
 
+def reject_messages(conn, run_id: int) -> dict[str, str]:
+    """credit code -> message, for each reject of the run."""
+    return dict(conn.execute("SELECT credit_code, message FROM registry.rejects "
+                             "WHERE load_run_id = %s", (run_id,)).fetchall())
+
+
+def test_a_location_that_is_not_degrees_says_which_value_is_wrong(tmp_path, db_url, conn):
+    """Both values "are not numbers" was said of any such pair, also of 1e+308, which is
+    one: each value is now named with what is wrong with it."""
+    rows = [row(经度="1e+308"), row(纬度="23°02′"), row(经度="", 纬度=""), row(纬度="")]
+    res = load_file(db_url, write_csv(tmp_path / "c.csv", rows), crs="wgs84")
+    assert set(reject_reasons(conn, res.load_run_id).values()) == {"coordinates_missing"}
+    assert list(reject_messages(conn, res.load_run_id).values()) == [
+        "longitude '1e+308' is not a decimal number of degrees (like 113.12)",
+        "latitude '23°02′' is not a decimal number of degrees (like 23.02)",
+        "no longitude and no latitude", "no latitude"]
+
+
+def test_a_feature_that_is_no_point_is_rejected_saying_what_it_is(tmp_path, db_url, conn):
+    """In a layer of points (GeoJSON may mix types), a feature whose geometry is no point
+    was rejected with "longitude missing / latitude missing": its message says what the
+    feature has instead. Where --map takes the location from columns, the geometry is
+    not the location, and their message is about them."""
+    rows = [row() for _ in range(5)]
+    for r in rows:
+        r["经度"], r["纬度"] = "", ""
+    geoms = [{"type": "Point", "coordinates": [113.11, 23.04]},
+             {"type": "Polygon", "coordinates": [[[113.2, 23.0], [113.3, 23.0], [113.3, 23.1],
+                                                  [113.2, 23.0]]]},
+             {"type": "MultiPoint", "coordinates": [[113.2, 23.0], [113.3, 23.0]]},
+             None,
+             {"type": "GeometryCollection", "geometries": []}]
+    path = tmp_path / "mixed.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": r, "geometry": g}
+        for r, g in zip(rows, geoms, strict=True)]}, ensure_ascii=False), encoding="utf-8")
+    res = load_file(db_url, path, crs="wgs84")
+    codes = [r["统一社会信用代码"] for r in rows]
+    assert reject_messages(conn, res.load_run_id) == {
+        codes[1]: "the feature's geometry is a Polygon, not a point",
+        codes[2]: "the feature's geometry is a MultiPoint of 2 points, not one point",
+        codes[3]: "the feature has no geometry",
+        codes[4]: "the feature's geometry is an empty GeometryCollection"}
+    res = load_file(db_url, path, crs="wgs84", mapping={"lon": "经度", "lat": "纬度"},
+                    force=True)
+    assert set(reject_messages(conn, res.load_run_id).values()) == {
+        "no longitude and no latitude"}
+
+
 def test_a_feature_whose_geometry_geos_cannot_read_is_rejected(tmp_path, db_url, conn):
     """A polygon whose ring is not closed, in a layer of points: GDAL passes it on (with a
     warning), and reading it raised GEOSException ("Points of LinearRing do not form a
@@ -1182,6 +1231,9 @@ def test_a_feature_whose_geometry_geos_cannot_read_is_rejected(tmp_path, db_url,
     assert "Warning: Non closed ring detected" in r.output
     res = conn.execute("SELECT max(load_run_id) FROM registry.load_runs").fetchone()[0]
     assert reject_reasons(conn, res) == {rows[1]["统一社会信用代码"]: "coordinates_missing"}
+    assert reject_messages(conn, res) == {rows[1]["统一社会信用代码"]:
+                                          "the feature's geometry cannot be read (GEOS "
+                                          "refuses its WKB)"}
     assert enterprise(conn, rows[0]["统一社会信用代码"])["source_x"] == 113.11
 
 

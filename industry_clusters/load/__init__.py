@@ -313,7 +313,7 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
             _check_headers(sources, labels)
             first = sources[0]
             fields = columns.resolve(first.headers, mapping, first.implicit, labels[0])
-            if first.implicit and fields.get("lon") == first.implicit["lon"]:
+            if _located_by_geometry(first, fields):
                 for src, p in zip(sources, src_paths, strict=True):  # the geometry's x and y
                     refuse_projected(conn, src.crs, p.name, crs, columns_hint=True)
             # how the content is read: the same content read the same way as by the last
@@ -378,7 +378,13 @@ def _label(src, path: Path, several: bool) -> str:
            f"{src.layer!r})" if several else path.name
 
 
-def _stage(conn, sources, sizes: list[int], progress) -> tuple[list[int], str]:
+def _located_by_geometry(src, fields: dict[str, int]) -> bool:
+    """Whether the location is the layer's point geometry, not columns mapped to it."""
+    return bool(src.implicit) and fields.get("lon") == src.implicit["lon"]
+
+
+def _stage(conn, sources, sizes: list[int], progress,
+           notes: bool = False) -> tuple[list[int], str]:
     """Stream the files (the parts of one export, in order) into load_work.staging; return
     the number of records of each and who parsed them ('server' or 'python').
 
@@ -386,7 +392,8 @@ def _stage(conn, sources, sizes: list[int], progress) -> tuple[list[int], str]:
     Python's parser plus a row-by-row COPY). Anything the server rejects (bad encoding,
     NUL bytes, a wrong field count, an unterminated quote) or might read differently
     rolls back to a savepoint and the files go through Python's reader, which flags
-    such rows one by one for the rejects table.
+    such rows one by one for the rejects table. ``notes``: the readers' notes on the
+    location (what a feature has instead of a point) are kept for the rejects' messages.
     """
     width = len(sources[0].headers)
     size = sum(sizes)
@@ -421,7 +428,7 @@ def _stage(conn, sources, sizes: list[int], progress) -> tuple[list[int], str]:
             before, n = sum(sizes[:i]), 0  # before: the bytes of the parts already read
             for n, rec in enumerate(src.records, 1):
                 if rec.reason is None:
-                    cp.write_row((*rec.values, None, None, None))
+                    cp.write_row((*rec.values, None, rec.message if notes else None, None))
                 else:  # kept as read, whatever its length, for the rejects table
                     cp.write_row((*(rec.values + blank)[:width], rec.reason, rec.message,
                                   dumps(rec.values, ensure_ascii=False)))
@@ -464,7 +471,8 @@ def _load_transaction(conn, run_id, sources, files, fields, crs, full_refresh,
     with run_transaction(conn, FAIL_LOAD, run_id):
         # for the progress, a file's bytes are shared by its sources (a workbook's sheets)
         shares = [b // sum(q == p for q, _ in files) for p, (_, b) in files]
-        records, parser = _stage(conn, sources, shares, progress)
+        records, parser = _stage(conn, sources, shares, progress,
+                                 _located_by_geometry(sources[0], fields))
         # A file still being written (an upstream copy not finished at the nightly hour)
         # reads as a shorter export: its missing firms would be marked inactive.
         for p, before in signatures.items():

@@ -60,6 +60,9 @@ codecs.register_error("industry_clusters_escape", _escape_bytes)
 class Record:
     values: list[str]
     reason: str | None = None  # set when the reader could not take the row as it is
+    # why, with a reason; without one, what the reader saw of a location it could not
+    # give (a point layer's feature whose geometry is no point), for the screening's
+    # message should the row be rejected as coordinates_missing
     message: str | None = None
 
 
@@ -892,6 +895,20 @@ def _recount(path: Path, layer: str, read: int, expected: int) -> None:
                         "damaged: export it again from its source")
 
 
+def _not_a_point(wkb: bytes | None, geom) -> str:
+    """What a point layer's feature has instead of a point, said in its reject."""
+    if wkb is None:
+        return "the feature has no geometry"
+    if geom is None:
+        return "the feature's geometry cannot be read (GEOS refuses its WKB)"
+    if geom.is_empty:
+        return f"the feature's geometry is an empty {geom.geom_type}"
+    if geom.geom_type == "MultiPoint":
+        return (f"the feature's geometry is a MultiPoint of {len(geom.geoms)} points, "
+                "not one point")
+    return f"the feature's geometry is a {geom.geom_type}, not a point"
+
+
 def _ogr(path: Path, fmt: str, layer: str | None = None) -> Source:
     import shapely
 
@@ -913,15 +930,17 @@ def _ogr(path: Path, fmt: str, layer: str | None = None) -> Source:
             single = ((shapely.get_type_id(geoms) == shapely.GeometryType.MULTIPOINT)
                       & (shapely.get_num_geometries(geoms) == 1))
             geoms[single] = shapely.get_geometry(geoms[single], 0)
-            for values, g in zip(rows, geoms, strict=True):
+            for values, wkb, g in zip(rows, wkbs, geoms, strict=True):
+                note = None
                 if g is not None and not g.is_empty and g.geom_type == "Point":
                     values += [repr(float(g.x)), repr(float(g.y))]
                 else:
                     values += ["", ""]
+                    note = _not_a_point(wkb, g)
                 if _BAD_CHARS.search("".join(values)):
                     fixed, reason, msg = _sanitise(values)
                     yield Record(fixed, reason, msg)
                 else:
-                    yield Record(values)
+                    yield Record(values, None, note)
 
     return Source(fmt, headers, records(), implicit=implicit, crs=info["crs"], layer=layer)

@@ -13,7 +13,7 @@ INSERT INTO registry.reason_codes (reason, description) VALUES
     ('status_unknown', 'Operating status missing or matched by no rule in registry.status_rules.'),
     ('non_digital', 'Neither the industry code nor the label or business scope is digital (registry.sector_rules).'),
     ('capital_irregular', 'Registered capital missing, zero, negative, unparseable or in an unknown currency.'),
-    ('coordinates_missing', 'Longitude/latitude missing or not numbers.'),
+    ('coordinates_missing', 'Longitude or latitude missing, or not a decimal number of degrees (113.12; not 1.1312e2, nor degrees and minutes).'),
     ('coordinates_swapped', 'Longitude and latitude appear swapped (swapped, they fall inside the region).'),
     ('coordinates_outside_region', 'The location is outside the region extent (registry.settings; another city sets its own with industry-clusters db region).'),
     ('duplicate_credit_code', 'The credit code already appeared on an earlier accepted row of the same file.'),

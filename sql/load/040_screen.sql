@@ -343,7 +343,18 @@ BEGIN
                WHEN 'status_inactive' THEN format('operating status %s is excluded', quote_literal(s.status))
                WHEN 'non_digital' THEN format('industry %s / scope not digital (registry.sector_rules)', coalesce(quote_literal(s.industry_code), 'missing'))
                WHEN 'capital_irregular' THEN format('registered capital %s: %s', coalesce(quote_literal(s.capital), 'missing'), s.capital_problem)
-               WHEN 'coordinates_missing' THEN format('longitude %s / latitude %s are not numbers', coalesce(quote_literal(s.lon), 'missing'), coalesce(quote_literal(s.lat), 'missing'))
+               -- what is wrong with each of the two: '1e+308' or '113°07′' is a number or
+               -- a location, but not one of decimal degrees as the rule reads them
+               WHEN 'coordinates_missing' THEN CASE
+                   -- pre_message without a pre_reason: what a point layer's feature
+                   -- has instead of a point (the reader's note)
+                   WHEN s.lon IS NULL AND s.lat IS NULL
+                   THEN coalesce(s.pre_message, 'no longitude and no latitude')
+                   ELSE concat_ws('; ',
+                       CASE WHEN s.lon IS NULL THEN 'no longitude'
+                            WHEN s.x IS NULL THEN format('longitude %L is not a decimal number of degrees (like 113.12)', s.lon) END,
+                       CASE WHEN s.lat IS NULL THEN 'no latitude'
+                            WHEN s.y IS NULL THEN format('latitude %L is not a decimal number of degrees (like 23.02)', s.lat) END) END
                WHEN 'coordinates_swapped' THEN format('longitude %s and latitude %s look swapped', s.lon, s.lat)
                WHEN 'coordinates_outside_region' THEN format('(%s, %s) is outside the region %s', s.lon, s.lat, v_region)
                WHEN 'bad_date' THEN format('establishment date %s is not a valid date', quote_literal(s.established))
