@@ -82,6 +82,38 @@ def test_rejects_are_counted_and_written_as_the_file_had_them(tmp_path, db_url, 
     assert not (tmp_path / "x.csv").exists()
 
 
+def test_the_rejects_of_a_layer_load_again_once_corrected(tmp_path, db_url, conn):
+    """A layer's point is written out as geometry_lon / geometry_lat: the corrected CSV
+    was refused ("required column 'lon' not found") unless each was named with --map."""
+    import json
+
+    rows = [row(), row()]
+    for r in rows:
+        del r["经度"], r["纬度"]
+    geoms = [{"type": "Point", "coordinates": [113.11, 23.04]},
+             {"type": "Polygon", "coordinates": [[[113.2, 23.0], [113.3, 23.0], [113.3, 23.1],
+                                                  [113.2, 23.0]]]}]
+    path = tmp_path / "points.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": r, "geometry": g}
+        for r, g in zip(rows, geoms, strict=True)]}, ensure_ascii=False), encoding="utf-8")
+    assert load_file(db_url, path, crs="wgs84").counts["accepted"] == 1
+    assert run_cli("rejects", str(tmp_path / "r.csv"), url=db_url).exit_code == 0
+    header, rejected = read_csv(tmp_path / "r.csv")
+    assert [x[2] for x in rejected] == ["coordinates_missing"]
+    lon, lat = header.index("geometry_lon"), header.index("geometry_lat")
+    assert rejected[0][lon] == rejected[0][lat] == ""
+    rejected[0][lon], rejected[0][lat] = "113.25", "23.05"
+    with open(tmp_path / "fixed.csv", "w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows([header, *rejected])
+    r = run_cli("load", str(tmp_path / "fixed.csv"), "--crs", "wgs84", "--incremental",
+                url=db_url)
+    assert r.exit_code == 0, r.output
+    assert conn.execute("SELECT source_x, source_y FROM registry.enterprises "
+                        "WHERE credit_code = %s", (rows[1]["统一社会信用代码"],)).fetchone() \
+        == (113.25, 23.05)
+
+
 def test_the_rejects_of_a_load_in_parts_name_their_part(tmp_path, db_url):
     bad1, bad2 = row(登记状态="注销"), row(注册资本="")
     p1 = write_csv(tmp_path / "p1.csv", [row(), bad1])

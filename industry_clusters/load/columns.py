@@ -29,8 +29,10 @@ PRESETS: dict[str, tuple[str, ...]] = {
     "established": ("成立日期", "establishment_date", "established", "founded"),
     "district": ("所属区县", "区县", "所属地区", "district", "county"),
     "address": ("注册地址", "企业地址", "地址", "address", "registered_address"),
-    "lon": ("经度", "longitude", "lon", "lng"),
-    "lat": ("纬度", "latitude", "lat"),
+    # geometry_lon/lat: a layer's point as the rejects of a layer load write it out, so
+    # that the corrected CSV loads again (readers.GEOMETRY_COLUMNS)
+    "lon": ("经度", "longitude", "lon", "lng", "geometry_lon"),
+    "lat": ("纬度", "latitude", "lat", "geometry_lat"),
     # both in one column, "113.123456,23.045678": how Amap's geocoder returns a location
     "lonlat": ("经纬度", "坐标", "经纬度坐标", "location", "lnglat", "lonlat", "lng_lat",
                "lon_lat", "coordinates"),
