@@ -1237,6 +1237,42 @@ def test_a_feature_whose_geometry_geos_cannot_read_is_rejected(tmp_path, db_url,
     assert enterprise(conn, rows[0]["统一社会信用代码"])["source_x"] == 113.11
 
 
+def test_a_curve_in_a_layer_of_points_is_rejected(tmp_path, db_url, conn):
+    """A GeoPackage may hold true curves (ArcGIS writes them; GDAL passes them on), which
+    shapely cannot read: NotImplementedError ("Nonlinear geometry types are not currently
+    supported"), a traceback, and nothing loaded. Such a feature is no location: it is
+    rejected, saying what it is, and the other features load."""
+    import struct
+
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    def curve(code: int, n: int = 3) -> bytes:  # ISO WKB, little-endian
+        return struct.pack("<BII", 1, code, n) + struct.pack(
+            f"<{2 * n}d", *[v for i in range(n) for v in (113.1 + i / 100, 23.0)])
+
+    rows = [row() for _ in range(4)]
+    fields = ["企业名称", "统一社会信用代码", "登记状态", "注册资本", "国标行业"]
+    data = [np.array([r[f] for r in rows], dtype=object) for f in fields]
+    wkbs = np.array([shapely.to_wkb(shapely.Point(113.11, 23.04)),
+                     curve(8),  # CircularString
+                     struct.pack("<BII", 1, 9, 1) + curve(8),  # CompoundCurve of one arc
+                     struct.pack(">BI", 0, 0x80000000 | 8) + b"\0" * 4],  # EWKB Z, empty
+                    dtype=object)
+    path = tmp_path / "curves.gpkg"
+    pyogrio.raw.write(path, wkbs, data, fields, geometry_type="Unknown", crs="EPSG:4326",
+                      driver="GPKG")
+    res = load_file(db_url, path, crs="wgs84")
+    codes = [r["统一社会信用代码"] for r in rows]
+    assert enterprise(conn, codes[0])["source_x"] == 113.11
+    messages = reject_messages(conn, res.load_run_id)
+    assert set(reject_reasons(conn, res.load_run_id).values()) == {"coordinates_missing"}
+    assert messages[codes[1]] == "the feature's geometry is a CircularString, not a point"
+    assert messages[codes[2]] == "the feature's geometry is a CompoundCurve, not a point"
+    assert messages[codes[3]] == messages[codes[1]]  # Z (GDAL writes ISO 1008), empty
+
+
 def test_a_layer_in_a_projected_crs_is_refused_before_it_is_read(tmp_path, db_url, conn):
     """Its x/y in metres were read as degrees: every feature fell outside the region and
     a full refresh was refused as if the file were incomplete. Refused up front now,

@@ -895,11 +895,47 @@ def _recount(path: Path, layer: str, read: int, expected: int) -> None:
                         "damaged: export it again from its source")
 
 
+# WKB's curved and surface types (ISO; + 1000/2000/3000 with Z, M, ZM): GEOS reads none
+_NONLINEAR = {8: "CircularString", 9: "CompoundCurve", 10: "CurvePolygon", 11: "MultiCurve",
+              12: "MultiSurface", 13: "Curve", 14: "Surface", 15: "PolyhedralSurface",
+              16: "TIN", 17: "Triangle"}
+
+
+def _geometries(wkbs):
+    """A batch's WKB as shapely geometries; None for what GEOS cannot read, which is no
+    location either: a polygon whose ring is not closed (GDAL passes it on) raised
+    GEOSException, and a curve (a GeoPackage's CircularString, as ArcGIS writes true
+    curves) NotImplementedError, each a traceback with nothing loaded."""
+    import numpy as np
+    import shapely
+
+    def one(wkb):
+        try:
+            return shapely.from_wkb(wkb, on_invalid="ignore")
+        except NotImplementedError:
+            return None
+
+    try:
+        return shapely.from_wkb(wkbs, on_invalid="ignore")
+    except NotImplementedError:  # a curve in the batch: read one by one
+        return np.array([one(w) for w in wkbs], dtype=object)
+
+
+def _wkb_type_name(wkb: bytes) -> str | None:
+    """The name of a curved or surface WKB type; None for any other."""
+    if len(wkb) < 5 or wkb[0] not in (0, 1):
+        return None
+    code = int.from_bytes(wkb[1:5], "little" if wkb[0] == 1 else "big")
+    return _NONLINEAR.get((code & 0x0FFFFFFF) % 1000)  # EWKB's flags and ISO's Z/M off
+
+
 def _not_a_point(wkb: bytes | None, geom) -> str:
     """What a point layer's feature has instead of a point, said in its reject."""
     if wkb is None:
         return "the feature has no geometry"
     if geom is None:
+        if (name := _wkb_type_name(bytes(wkb))) is not None:
+            return f"the feature's geometry is a {name}, not a point"
         return "the feature's geometry cannot be read (GEOS refuses its WKB)"
     if geom.is_empty:
         return f"the feature's geometry is an empty {geom.geom_type}"
@@ -922,9 +958,7 @@ def _ogr(path: Path, fmt: str, layer: str | None = None) -> Source:
 
     def records() -> Iterator[Record]:
         for rows, wkbs in ogr_batches(path, layer, info, escape=True):
-            # a geometry GEOS cannot read (a polygon whose ring is not closed, which GDAL
-            # passes on) is no location either: it raised GEOSException, a traceback
-            geoms = shapely.from_wkb(wkbs, on_invalid="ignore")
+            geoms = _geometries(wkbs)
             # a MultiPoint of one point (ArcGIS and some converters write points so) is
             # that point; of several, it is no location, as a line or a polygon is not
             single = ((shapely.get_type_id(geoms) == shapely.GeometryType.MULTIPOINT)
