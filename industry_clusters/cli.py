@@ -642,8 +642,9 @@ def report_evolution(app: App, run_from: int, run_to: int, top: int, fmt: str) -
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(sorted(set(EXPORT_FORMATS.values()))),
               default=None, help="Output format. [default: from the extension]")
-@click.option("--crs", type=click.Choice(EXPORT_CRS), default="wgs84", show_default=True,
-              help="Coordinates of the output: wgs84, gcj02 (for Amap basemaps), projected.")
+@click.option("--crs", type=click.Choice(EXPORT_CRS), default=None,
+              help="Coordinates of the output: wgs84, gcj02 (for Amap basemaps), projected. "
+                   "[default: wgs84]")
 @click.option("--layers", default=None, metavar="LIST", callback=_comma_list,
               help=f"Comma-separated layers ({', '.join(EXPORT_LAYERS)}). "
                    "[default: all for .gpkg, clusters otherwise]")

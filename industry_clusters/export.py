@@ -120,20 +120,25 @@ def _arrow_column(values: list, t):
     return pa.array(values, type=t)
 
 
-def export(target, output: Path, *, layers: list[str] | None = None, crs: str = "wgs84",
+def export(target, output: Path, *, layers: list[str] | None = None, crs: str | None = None,
            fmt: str | None = None, overwrite: bool = False,
            run: int | None = None) -> dict[str, int]:
     """Write the published layers (or those of clustering run ``run``) to ``output``;
-    returns features written per layer."""
+    returns features written per layer. ``crs``: of the geometries, wgs84 by default;
+    given for what has none (a table, a PNG map), it warns that it is not used."""
+    import warnings
 
     output = Path(output)
     fmt = detect_format(output, fmt)
-    if crs not in EXPORT_CRS:
+    if crs is not None and crs not in EXPORT_CRS:
         raise UserError(f"unknown --crs {crs!r}; choose one of {', '.join(EXPORT_CRS)}")
     if fmt == "png":
         if layers:  # they were ignored
             raise UserError("a PNG map draws the clusters over the enterprises and districts; "
                             "leave --layers out, or export the layers as .gpkg")
+        if crs is not None:
+            warnings.warn(f"--crs {crs} is not used: a PNG map is drawn in the projected "
+                          "SRID", stacklevel=2)
         return _export_png(target, output, overwrite, run)
     # each layer once (a layer named twice was written twice, its rows doubled)
     names = list(dict.fromkeys(layers or (list(LAYERS) if fmt == "gpkg" else ["clusters"])))
@@ -146,6 +151,10 @@ def export(target, output: Path, *, layers: list[str] | None = None, crs: str = 
         raise UserError(f"{names[0]} is a table without geometry; export it as .csv or .gpkg")
     if fmt == "csv" and len(names) > 1:
         raise UserError("a CSV holds one table; pass one --layers or use .gpkg")
+    if crs is not None and all(LAYERS[n].geometry is None for n in names):
+        warnings.warn(f"--crs {crs} is not used: {', '.join(names)} "
+                      f"{'has' if len(names) == 1 else 'have'} no geometry", stacklevel=2)
+    crs = crs or "wgs84"
     written: dict[str, int] = {}
     with replacing(output, overwrite, fmt) as part, snapshot(target) as conn:
         check_run(conn, run)

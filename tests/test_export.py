@@ -116,6 +116,23 @@ def test_csv_opens_in_excel_and_any_name_writes_no_warning(tmp_path, clustered, 
     assert pyogrio.read_info(plain, layer="clusters")["features"] == 2
 
 
+def test_a_crs_for_what_has_no_geometry_is_said_to_be_unused(tmp_path, clustered):
+    """--crs was ignored without a word for a table of statistics and for the PNG map;
+    the file is written all the same, with a one-line warning. Where one layer of the
+    export has a geometry, --crs is used and nothing is said."""
+    r = run_cli("export", str(tmp_path / "t.csv"), "--layers", "tier_stats", "--crs",
+                "projected", url=clustered)
+    assert r.exit_code == 0, r.output
+    assert "Warning: --crs projected is not used: tier_stats has no geometry" in r.output
+    assert pyogrio.read_info(tmp_path / "t.csv")["features"] > 0
+    r = run_cli("export", str(tmp_path / "m.png"), "--crs", "gcj02", url=clustered)
+    assert r.exit_code == 0 and "Warning: --crs gcj02 is not used: a PNG map" in r.output
+    for args in (["--layers", "tier_stats,clusters"], ["--layers", "tier_stats", "--crs",
+                                                        "wgs84", "--format", "gpkg"]):
+        r = run_cli("export", str(tmp_path / "l.gpkg"), "--overwrite", *args, url=clustered)
+        assert r.exit_code == 0 and ("Warning" in r.output) == ("--crs" in args), r.output
+
+
 def test_a_map_takes_no_layers(tmp_path, clustered):
     """--layers was ignored for a PNG: the map drew the clusters whatever was asked."""
     assert_one_line_error(run_cli("export", str(tmp_path / "m.png"), "--layers", "tier_stats",
