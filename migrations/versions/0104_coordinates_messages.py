@@ -1,6 +1,8 @@
 """A location that is not decimal degrees is rejected with what is wrong with each of
 its two values ("longitude '1e+308' is not a decimal number of degrees"): the message
-said both "are not numbers", also of 1e+308, which is one.
+said both "are not numbers", also of 1e+308, which is one. A point layer's feature
+that is no point is rejected saying what it is (the reader's note, kept as the staging
+row's pre_message without a pre_reason): it said "longitude missing / latitude missing".
 
 Revision ID: 0104
 Revises: 0103
