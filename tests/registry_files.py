@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 from industry_clusters.demo.synth import HEADERS, check_digit
@@ -28,6 +29,15 @@ def row(**over) -> dict:
     }
     base.update(over)
     return base
+
+
+def write_geojson(path: Path, rows: list[dict], geoms: list[dict | None]) -> Path:
+    """A GeoJSON layer of the rows as properties, each with its geometry (a GeoJSON
+    geometry object, or None)."""
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": r, "geometry": g}
+        for r, g in zip(rows, geoms, strict=True)]}, ensure_ascii=False), encoding="utf-8")
+    return path
 
 
 def write_csv(path: Path, rows: list[dict], headers: list[str] = HEADERS,

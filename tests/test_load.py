@@ -19,7 +19,7 @@ from helpers import assert_one_line_error, one_line_error, run_cli
 from industry_clusters.errors import LockedError, UserError
 from industry_clusters.load import load_file
 from industry_clusters.publish import cell_text
-from registry_files import HEADERS, credit_code, row, write_csv
+from registry_files import HEADERS, credit_code, row, write_csv, write_geojson
 
 
 def counts_add_up(conn, run_id: int) -> dict:
@@ -1195,10 +1195,7 @@ def test_a_feature_that_is_no_point_is_rejected_saying_what_it_is(tmp_path, db_u
              {"type": "MultiPoint", "coordinates": [[113.2, 23.0], [113.3, 23.0]]},
              None,
              {"type": "GeometryCollection", "geometries": []}]
-    path = tmp_path / "mixed.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": r, "geometry": g}
-        for r, g in zip(rows, geoms, strict=True)]}, ensure_ascii=False), encoding="utf-8")
+    path = write_geojson(tmp_path / "mixed.geojson", rows, geoms)
     res = load_file(db_url, path, crs="wgs84")
     codes = [r["统一社会信用代码"] for r in rows]
     assert reject_messages(conn, res.load_run_id) == {
@@ -1222,10 +1219,7 @@ def test_a_feature_whose_geometry_geos_cannot_read_is_rejected(tmp_path, db_url,
         del r["经度"], r["纬度"]
     geoms = [{"type": "Point", "coordinates": [113.11, 23.04]},
              {"type": "Polygon", "coordinates": [[[113.2, 23.0], [113.3, 23.0], [113.3, 23.1]]]}]
-    path = tmp_path / "points.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": r, "geometry": g}
-        for r, g in zip(rows, geoms, strict=True)]}, ensure_ascii=False), encoding="utf-8")
+    path = write_geojson(tmp_path / "points.geojson", rows, geoms)
     r = run_cli("load", str(path), "--crs", "wgs84", url=db_url)
     assert r.exit_code == 0, (r.output, r.exception)
     assert "Warning: Non closed ring detected" in r.output

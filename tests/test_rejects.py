@@ -7,7 +7,7 @@ import csv
 from helpers import assert_one_line_error, run_cli
 from industry_clusters.load import load_file
 from industry_clusters.load.rejects import FRONT
-from registry_files import HEADERS, row, write_csv
+from registry_files import HEADERS, row, write_csv, write_geojson
 
 # the file's own order, which is not the order of names (the raw rows are JSON objects)
 ORDER = ["统一社会信用代码", "企业名称", "经度", "纬度", *[h for h in HEADERS if h not in (
@@ -85,18 +85,13 @@ def test_rejects_are_counted_and_written_as_the_file_had_them(tmp_path, db_url, 
 def test_the_rejects_of_a_layer_load_again_once_corrected(tmp_path, db_url, conn):
     """A layer's point is written out as geometry_lon / geometry_lat: the corrected CSV
     was refused ("required column 'lon' not found") unless each was named with --map."""
-    import json
-
     rows = [row(), row()]
     for r in rows:
         del r["经度"], r["纬度"]
     geoms = [{"type": "Point", "coordinates": [113.11, 23.04]},
              {"type": "Polygon", "coordinates": [[[113.2, 23.0], [113.3, 23.0], [113.3, 23.1],
                                                   [113.2, 23.0]]]}]
-    path = tmp_path / "points.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": r, "geometry": g}
-        for r, g in zip(rows, geoms, strict=True)]}, ensure_ascii=False), encoding="utf-8")
+    path = write_geojson(tmp_path / "points.geojson", rows, geoms)
     assert load_file(db_url, path, crs="wgs84").counts["accepted"] == 1
     assert run_cli("rejects", str(tmp_path / "r.csv"), url=db_url).exit_code == 0
     header, rejected = read_csv(tmp_path / "r.csv")
