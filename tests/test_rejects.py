@@ -45,10 +45,11 @@ def test_rejects_are_counted_and_written_as_the_file_had_them(tmp_path, db_url, 
     assert "4 rejected rows" in r.output
     header, rows = read_csv(tmp_path / "out.csv")
     assert header == [*FRONT, *ORDER, "column_16", "column_17"]
-    # in the file's order, each with its record number, reason and the values as read
-    assert [(x[1], x[2]) for x in rows] == [("2", "coordinates_swapped"),
-                                           ("4", "status_inactive"),
-                                           ("5", "capital_irregular"), ("7", "field_count")]
+    # in the file's order, each with its row there (the header is row 1), reason and the
+    # values as read
+    assert [(x[1], x[2]) for x in rows] == [("3", "coordinates_swapped"),
+                                           ("5", "status_inactive"),
+                                           ("6", "capital_irregular"), ("8", "field_count")]
     assert {x[0] for x in rows} == {str(path)}
     for x, original in zip(rows, [swapped, closed, irregular], strict=False):
         assert x[len(FRONT):len(FRONT) + len(ORDER)] == [original[h] for h in ORDER]
@@ -116,8 +117,98 @@ def test_the_rejects_of_a_load_in_parts_name_their_part(tmp_path, db_url):
     load_file(db_url, [p1, p2], crs="wgs84")
     assert run_cli("rejects", str(tmp_path / "r.csv"), url=db_url).exit_code == 0
     _, rows = read_csv(tmp_path / "r.csv")
-    assert [(x[0], x[1], x[2]) for x in rows] == [(str(p1), "2", "status_inactive"),
-                                                  (str(p2), "1", "capital_irregular")]
+    assert [(x[0], x[1], x[2]) for x in rows] == [(str(p1), "3", "status_inactive"),
+                                                  (str(p2), "2", "capital_irregular")]
+
+
+def _rows_found(path, db_url, read_rows) -> list[tuple[int, str, str]]:
+    """The rejects of the latest load written out, each as (its reject_row, the credit
+    code it has, the credit code at that row of the file as ``read_rows`` reads it)."""
+    assert run_cli("rejects", str(path), "--overwrite", url=db_url).exit_code == 0
+    header, rejected = read_csv(path)
+    code = header.index("统一社会信用代码")
+    rows = read_rows()
+    return [(int(x[1]), x[code], rows[int(x[1]) - 1][code - len(FRONT)]) for x in rejected]
+
+
+def test_a_reject_is_found_at_its_row_of_the_file(tmp_path, db_url, conn):
+    """reject_row is the row as Excel or WPS numbers it: title lines, the header and
+    blank rows counted, a value over several lines one row. It was the record number,
+    three rows off in a workbook with a title, a blank row and the header."""
+    import openpyxl
+
+    def rows_(n):  # every third row rejected (a zero capital)
+        return [row(注册资本="0" if i % 3 == 1 else "100万元",
+                    经营范围="软件开发；\n技术服务" if i % 4 == 0 else "软件开发")
+                for i in range(n)]
+
+    def csv_rows(path):
+        return lambda: list(csv.reader(open(path, encoding="utf-8", newline="")))
+
+    out = tmp_path / "r.csv"
+    # a CSV the server parses (no blank line): a title line above the header, values over
+    # two lines
+    records = rows_(12)
+    server = tmp_path / "server.csv"
+    with open(server, "w", encoding="utf-8", newline="") as f:
+        f.write("佛山市企业名录（2024年）\n")
+        w = csv.writer(f, lineterminator="\n")
+        w.writerows([HEADERS, *([r[h] for h in HEADERS] for r in records)])
+    res = load_file(db_url, server, crs="wgs84")
+    assert conn.execute("SELECT parser, rows_above FROM registry.load_runs "
+                        "WHERE load_run_id = %s", (res.load_run_id,)).fetchone() == \
+        ("server", [2])
+    found = _rows_found(out, db_url, csv_rows(server))
+    assert len(found) == 4 and all(has == at for _, has, at in found), found
+    assert [n for n, _, _ in found] == [4, 7, 10, 13]  # records 2, 5, 8, 11
+
+    # blank lines between the records: Python's reader counts them
+    python = tmp_path / "python.csv"
+    text = server.read_text(encoding="utf-8").splitlines(keepends=True)
+    python.write_text("".join(text[:4] + ["\n", "\n"] + text[4:]), encoding="utf-8")
+    res = load_file(db_url, python, crs="wgs84", full_refresh=False)
+    assert conn.execute("SELECT parser FROM registry.load_runs WHERE load_run_id = %s",
+                        (res.load_run_id,)).fetchone() == ("python",)
+    found = _rows_found(out, db_url, csv_rows(python))
+    assert len(found) == 4 and all(has == at for _, has, at in found), found
+
+    # a sheet: a title, a blank row and the header above the records, a blank row among them
+    book = tmp_path / "registry.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["佛山市企业名录（2024年）"])
+    ws.append([])
+    ws.append(HEADERS)
+    for i, r in enumerate(rows_(12)):
+        if i == 6:
+            ws.append([])
+        ws.append([r[h] for h in HEADERS])
+    wb.save(book)
+    load_file(db_url, book, crs="wgs84", full_refresh=False)
+    found = _rows_found(out, db_url, lambda: [
+        list(r) for r in openpyxl.load_workbook(book).active.iter_rows(values_only=True)])
+    assert len(found) == 4 and all(has == at for _, has, at in found), found
+    assert [n for n, _, _ in found] == [5, 8, 12, 15]
+
+    # a CSV part without a header row (split -l): its rows from its first line
+    first, second = rows_(3), rows_(3)
+    p1 = write_csv(tmp_path / "p1.csv", first)
+    p2 = tmp_path / "p2.csv"
+    p2.write_text("".join(write_csv(tmp_path / "x.csv", second).read_text(
+        encoding="utf-8").splitlines(keepends=True)[1:]), encoding="utf-8")
+    load_file(db_url, [p1, p2], crs="wgs84", full_refresh=False)
+    assert run_cli("rejects", str(out), "--overwrite", url=db_url).exit_code == 0
+    _, rejected = read_csv(out)
+    assert [(x[0], x[1]) for x in rejected] == [(str(p1), "3"), (str(p2), "2")]
+
+    # a layer's feature: its number
+    feats = rows_(3)
+    geoms = [{"type": "Point", "coordinates": [113.11, 23.04]}] * 3
+    load_file(db_url, write_geojson(tmp_path / "f.geojson", feats, geoms), crs="wgs84",
+              full_refresh=False)
+    assert run_cli("rejects", str(out), "--overwrite", url=db_url).exit_code == 0
+    _, rejected = read_csv(out)
+    assert [x[1] for x in rejected] == ["2"]
 
 
 def test_rejects_that_are_gone_or_never_were(tmp_path, db_url, conn):

@@ -418,7 +418,7 @@ def _stage(conn, sources, sizes: list[int], progress,
         except (NotClean, psycopg.errors.DataError):
             pass  # rolled back to the savepoint: read them the careful way
     conn.execute("SELECT registry.begin_load(%s)", (width,))
-    stmt = sql.SQL("COPY load_work.staging ({}, pre_reason, pre_message, pre_raw) "
+    stmt = sql.SQL("COPY load_work.staging ({}, pre_reason, pre_message, pre_raw, pre_row) "
                    "FROM STDIN").format(cols)
     counts = []
     with conn.cursor().copy(stmt) as cp:
@@ -428,10 +428,11 @@ def _stage(conn, sources, sizes: list[int], progress,
             before, n = sum(sizes[:i]), 0  # before: the bytes of the parts already read
             for n, rec in enumerate(src.records, 1):
                 if rec.reason is None:
-                    cp.write_row((*rec.values, None, rec.message if notes else None, None))
+                    cp.write_row((*rec.values, None, rec.message if notes else None, None,
+                                  rec.row))
                 else:  # kept as read, whatever its length, for the rejects table
                     cp.write_row((*(rec.values + blank)[:width], rec.reason, rec.message,
-                                  dumps(rec.values, ensure_ascii=False)))
+                                  dumps(rec.values, ensure_ascii=False), rec.row))
                 if progress and n % 20000 == 0:
                     progress(before + src.position(), size)
             counts.append(n)
@@ -481,9 +482,10 @@ def _load_transaction(conn, run_id, sources, files, fields, crs, full_refresh,
                                 "written: load it again once it is complete (nothing loaded)")
         n = sum(records)
         parts = _parts_record(sources, files, records)
-        conn.execute("UPDATE registry.load_runs SET parser = %s, parts = %s "
+        conn.execute("UPDATE registry.load_runs SET parser = %s, parts = %s, rows_above = %s "
                      "WHERE load_run_id = %s",
-                     (parser, Jsonb(parts) if parts else None, run_id))
+                     (parser, Jsonb(parts) if parts else None,
+                      [src.rows_above for src in sources], run_id))
         if progress:
             progress(size, size)
         if n == 0 and full_refresh:

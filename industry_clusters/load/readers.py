@@ -64,6 +64,10 @@ class Record:
     # give (a point layer's feature whose geometry is no point), for the screening's
     # message should the row be rejected as coordinates_missing
     message: str | None = None
+    # the row of its file where it is, as Excel or WPS numbers the rows (title lines, the
+    # header and blank rows counted; a CSV value over several lines is one row); None
+    # where that is its record number plus the source's rows_above (a layer's features)
+    row: int | None = None
 
 
 @dataclass
@@ -123,6 +127,9 @@ class Source:
     layer: str | None = None  # the layer or sheet read (None for a CSV)
     header_from: Source | None = None  # a part without a header row: the one whose it has
     delimiter: str | None = None  # a CSV's
+    # the rows above the first record (title lines and the header; 0 for a part without
+    # a header row, and for a layer): a record's row where blank rows do not come between
+    rows_above: int = 0
 
 
 def detect_format(path: Path, fmt: str | None) -> str:
@@ -311,7 +318,7 @@ def _csv(path: Path, encoding: str, is_header=None, header: list[str] | None = N
 
     def records() -> Iterator[Record]:
         with stream, raw:
-            while True:
+            for at in itertools.count(h + 2):  # the row in the file, as Excel numbers it
                 try:
                     row = next(reader)
                 except StopIteration:
@@ -320,18 +327,19 @@ def _csv(path: Path, encoding: str, is_header=None, header: list[str] | None = N
                     raise unreadable(path, exc, stream) from None
                 except csv.Error as exc:
                     yield Record([], "malformed_row",
-                                 f"the CSV parser could not read the row: {exc}")
+                                 f"the CSV parser could not read the row: {exc}", row=at)
                     continue
                 if not row or (len(row) == 1 and not row[0].strip()):
                     continue  # a blank line is not a record
                 if _BAD_CHARS.search("".join(row)):
                     values, reason, msg = _sanitise(row)
-                    yield Record(values, reason, msg)
+                    yield Record(values, reason, msg, row=at)
                 elif len(row) != width:
                     yield Record(row, "field_count",
-                                 f"the row has {len(row)} fields, the header has {width}")
+                                 f"the row has {len(row)} fields, the header has {width}",
+                                 row=at)
                 else:
-                    yield Record(row)
+                    yield Record(row, row=at)
 
     server = None
     if enc in ("utf-8", "utf-8-sig") and width >= 2:  # one column: blank lines would differ
@@ -347,7 +355,7 @@ def _csv(path: Path, encoding: str, is_header=None, header: list[str] | None = N
         raw.close()
 
     return Source("csv", header, records(), enc, position=raw.tell, server_copy=server,
-                  close=close, preamble=preamble, delimiter=delimiter)
+                  close=close, preamble=preamble, delimiter=delimiter, rows_above=h + 1)
 
 
 def _delimiter(line: str) -> str:
@@ -424,8 +432,8 @@ class Workbook:
             return None
         preamble = [",".join(v for v in r if v.strip()) for r in top[:h]]
         return Source(self.fmt, header, _sheet_records(itertools.chain(top[h + 1:], rows),
-                                                       len(header), close),
-                      preamble=preamble, close=close, layer=name)
+                                                       len(header), close, h + 1),
+                      preamble=preamble, close=close, layer=name, rows_above=h + 1)
 
     def continuation(self, name: str, export: Source, continues) -> Source | None:
         """The sheet read from its first row with the header of sheet ``export``, when
@@ -443,13 +451,14 @@ class Workbook:
                       close=close, layer=name, header_from=export)
 
 
-def _sheet_records(rows: Iterator[list[str]], width: int,
-                   close: Callable[[], None]) -> Iterator[Record]:
-    """A sheet's rows below its header, its cells read as text (_cell): blank rows
-    skipped, a row with values beyond the header's columns rejected as field_count, one
-    with a formula the file holds no value of as formula_not_calculated."""
+def _sheet_records(rows: Iterator[list[str]], width: int, close: Callable[[], None],
+                   above: int = 0) -> Iterator[Record]:
+    """A sheet's rows below its header (``above``: the sheet's rows above them), its cells
+    read as text (_cell): blank rows skipped, a row with values beyond the header's
+    columns rejected as field_count, one with a formula the file holds no value of as
+    formula_not_calculated. Each record's row is its row in the sheet."""
     try:
-        for values in rows:
+        for at, values in enumerate(rows, above + 1):
             uncached = getattr(values, "uncached", None)
             if not any(v.strip() for v in values) and not uncached:
                 continue
@@ -460,15 +469,15 @@ def _sheet_records(rows: Iterator[list[str]], width: int,
                              "formula_not_calculated",
                              f"cell {uncached} is a formula whose value the file does not "
                              "hold (a program that does not calculate formulas wrote it): "
-                             "open the file in Excel or WPS and save it, then load it")
+                             "open the file in Excel or WPS and save it, then load it", row=at)
             elif any(x.strip() for x in extra):
                 yield Record(values + extra, "field_count",
-                             f"the row has values beyond the {width} header columns")
+                             f"the row has values beyond the {width} header columns", row=at)
             elif _BAD_CHARS.search("".join(values)):
                 fixed, reason, msg = _sanitise(values)
-                yield Record(fixed, reason, msg)
+                yield Record(fixed, reason, msg, row=at)
             else:
-                yield Record(values)
+                yield Record(values, row=at)
     finally:
         close()
 

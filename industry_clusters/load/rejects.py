@@ -21,8 +21,9 @@ from industry_clusters.errors import UserError
 from industry_clusters.paths import replacing
 from industry_clusters.publish import cell_text, text_table
 
-# the columns in front of the file's own: where the row was and why it was left out
-FRONT = ("reject_file", "reject_record", "reject_reason", "reject_message")
+# the columns in front of the file's own: where the row was (the file, and the row there
+# as Excel or WPS numbers it) and why it was left out
+FRONT = ("reject_file", "reject_row", "reject_reason", "reject_message")
 
 
 @dataclass
@@ -113,7 +114,7 @@ def write_rejects(target, output: Path, *, run: int | None = None,
             w.writerow([*FRONT, *columns])
             with conn.cursor(name="rejects") as cur:
                 cur.itersize = BATCH
-                cur.execute('SELECT file, record, reason, message, "values" '
+                cur.execute('SELECT file, "row", reason, message, "values" '
                             "FROM registry.reject_records(%s, %s, %s)",
                             (found.load_run_id, reasons or None, columns))
                 for rows in in_batches(cur):

@@ -41,12 +41,15 @@ COMMENT ON FUNCTION registry.district_name(text, text) IS
 -- Staging: one text column per file column (c1, c2, ... in file order), filled by the
 -- client's COPY; line_no numbers the records in file order (1 = first data row). Rows the
 -- reader flagged keep their reason and their values as read (pre_raw, a JSON array).
+-- pre_row: the record's row in its file, where Python's reader read it (blank rows may
+-- come between records); NULL where the server parsed the file (it refuses blank lines,
+-- so the row is the record's number plus the rows above, registry.load_runs.rows_above).
 CREATE OR REPLACE FUNCTION registry.begin_load(p_width integer)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
     PERFORM registry.end_load();
     EXECUTE format('CREATE UNLOGGED TABLE load_work.staging (line_no bigint GENERATED ALWAYS '
-                   'AS IDENTITY, %s, pre_reason text, pre_message text, pre_raw jsonb) '
+                   'AS IDENTITY, %s, pre_reason text, pre_message text, pre_raw jsonb, pre_row bigint) '
                    'WITH (autovacuum_enabled = false)',
                    (SELECT string_agg(format('%I text', 'c' || i), ', ' ORDER BY i)
                       FROM generate_series(1, p_width) i));
@@ -168,7 +171,7 @@ BEGIN
     -- column names come from the mapping). raw: the row as read, header -> value, for
     -- the rejects table (jsonb_build_object takes 50 pairs at most: chunks joined by ||).
     EXECUTE format('CREATE VIEW load_work.staged AS SELECT s.line_no, s.pre_reason, '
-                   's.pre_message, %s, CASE WHEN s.pre_raw IS NULL THEN %s '
+                   's.pre_message, s.pre_row, %s, CASE WHEN s.pre_raw IS NULL THEN %s '
                    'ELSE registry.raw_row(s.pre_raw, %L) END AS raw FROM load_work.staging s',
         (SELECT string_agg(format('%s AS %I',
                     CASE WHEN i IS NOT NULL
@@ -361,24 +364,28 @@ BEGIN
                WHEN 'duplicate_credit_code' THEN format('credit code %s already accepted from an earlier row', s.credit_code)
                ELSE coalesce(s.pre_message, s.reason)
            END AS message,
-           s.credit_code, t.raw
+           s.credit_code, t.raw, t.pre_row
       FROM load_work.screened s
       JOIN load_work.staged t ON t.line_no = s.line_no
      WHERE s.reason IS NOT NULL;
     -- A load of several files numbers its records across them; a reject is told by its
-    -- part and its record number in that part's file (registry.load_runs.parts).
-    INSERT INTO registry.rejects (load_run_id, part, line_no, reason, message, credit_code,
-                                  raw)
-    SELECT r.load_run_id, p.part, r.line_no - coalesce(p.first_line, 1) + 1, r.reason,
-           r.message, r.credit_code, r.raw
+    -- part and its record number in that part's file (registry.load_runs.parts), and
+    -- found there by its row (the reader's, else its number below the rows above).
+    INSERT INTO registry.rejects (load_run_id, part, line_no, file_row, reason, message,
+                                  credit_code, raw)
+    SELECT r.load_run_id, p.part, n.record,
+           coalesce(r.pre_row, n.record + lr.rows_above[coalesce(p.part, 1)]),
+           r.reason, r.message, r.credit_code, r.raw
       FROM load_work.rejected r
+      JOIN registry.load_runs lr ON lr.load_run_id = p_run
       LEFT JOIN (SELECT (e ->> 'part')::smallint AS part,
                         (e ->> 'first_line')::bigint AS first_line,
                         (e ->> 'first_line')::bigint + (e ->> 'records')::bigint - 1
                             AS last_line
                    FROM registry.load_runs lr, jsonb_array_elements(lr.parts) e
                   WHERE lr.load_run_id = p_run) p
-        ON r.line_no BETWEEN p.first_line AND p.last_line;
+        ON r.line_no BETWEEN p.first_line AND p.last_line
+     CROSS JOIN LATERAL (SELECT r.line_no - coalesce(p.first_line, 1) + 1 AS record) n;
 
     RETURN registry.outcome_counts(
         p_run, (SELECT count(*) FROM load_work.screened WHERE reason IS NULL));

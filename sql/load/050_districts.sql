@@ -112,8 +112,8 @@ BEGIN
     CROSS JOIN LATERAL registry.boundary_geometry(s.wkb, p_crs) g
     ) c;
 
-    INSERT INTO registry.rejects (load_run_id, line_no, reason, message, raw)
-    SELECT p_run, line_no, reason,
+    INSERT INTO registry.rejects (load_run_id, line_no, file_row, reason, message, raw)
+    SELECT p_run, line_no, line_no, reason,
            format('district feature %s: %s', line_no,
                   CASE WHEN reason = 'boundary_outside_region'
                        THEN 'no point of it lies in the region ' || v_region_text

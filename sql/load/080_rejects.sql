@@ -21,18 +21,22 @@ COMMENT ON FUNCTION registry.reject_columns(bigint) IS
     'The columns of a load''s rejected rows: the file''s header in its order (registry.load_runs.headers), then values beyond it (column_N).';
 
 -- The rejected rows of a load in the order of its files: where each was (the file, and
--- the sheet or layer of a workbook or GeoPackage), its record number there, the reason,
+-- the sheet or layer of a workbook or GeoPackage; its row there, as Excel numbers the
+-- rows, NULL for a load before revision 0105; its record number there), the reason,
 -- the message, and its values under p_columns (NULL: registry.reject_columns(p_run); a
 -- caller that has them already passes them). p_reasons: only these reasons (NULL: all).
+-- (Revision 0105 added "row": a new result type, so the function is dropped first.)
 DROP FUNCTION IF EXISTS registry.reject_records(bigint, text[]);
-CREATE OR REPLACE FUNCTION registry.reject_records(p_run bigint, p_reasons text[] DEFAULT NULL,
-                                                   p_columns text[] DEFAULT NULL)
-RETURNS TABLE (file text, record bigint, reason text, message text, "values" text[])
+DROP FUNCTION IF EXISTS registry.reject_records(bigint, text[], text[]);
+CREATE FUNCTION registry.reject_records(p_run bigint, p_reasons text[] DEFAULT NULL,
+                                        p_columns text[] DEFAULT NULL)
+RETURNS TABLE (file text, "row" bigint, record bigint, reason text, message text,
+               "values" text[])
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT coalesce(p.file, l.file_name)
            || coalesce(' (' || coalesce(p.layer, CASE WHEN cardinality(l.layers) = 1
                                                       THEN l.layers[1] END) || ')', ''),
-           r.line_no, r.reason, r.message,
+           r.file_row, r.line_no, r.reason, r.message,
            ARRAY(SELECT r.raw ->> c.name FROM unnest(cols.names) WITH ORDINALITY AS c(name, i)
                   ORDER BY c.i)
       FROM registry.load_runs l
@@ -45,4 +49,4 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
      ORDER BY r.part NULLS FIRST, r.line_no
 $$;
 COMMENT ON FUNCTION registry.reject_records(bigint, text[], text[]) IS
-    'A load''s rejected rows in the order of its files: file (and sheet or layer), record number there, reason, message, and the values under p_columns (NULL: registry.reject_columns(p_run)); p_reasons: only these (NULL: all).';
+    'A load''s rejected rows in the order of its files: file (and sheet or layer), row there (as Excel numbers the rows; NULL before revision 0105), record number there, reason, message, and the values under p_columns (NULL: registry.reject_columns(p_run)); p_reasons: only these (NULL: all).';

@@ -218,6 +218,9 @@ COMMENT ON COLUMN registry.load_runs.screening IS 'registry.screening_signature(
 -- added by revision 0100: the header, so that the rejects can be written out as the file had them
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS headers text[];
 COMMENT ON COLUMN registry.load_runs.headers IS 'The header of the file (of its first part) in its order, a repeated name numbered (名称#2): the keys of registry.rejects.raw, in the order registry.reject_records gives the values. NULL for a load of district boundaries, or before revision 0100.';
+-- added by revision 0105: what turns a record's number into its row in the file
+ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS rows_above integer[];
+COMMENT ON COLUMN registry.load_runs.rows_above IS 'The rows above the first record in each part''s file, in the order of the parts: title lines and the header row (0 for a part without a header row, and for a layer). NULL for a load of district boundaries, or before revision 0105.';
 COMMENT ON COLUMN registry.load_runs.rows_deactivated IS 'Enterprises marked inactive because a full refresh did not contain them.';
 COMMENT ON COLUMN registry.load_runs.duration_s IS 'Wall-clock duration in seconds.';
 COMMENT ON COLUMN registry.load_runs.error IS 'Error message of a failed load.';
@@ -275,6 +278,9 @@ COMMENT ON COLUMN registry.rejects.load_run_id IS 'The load that read the row.';
 ALTER TABLE registry.rejects ADD COLUMN IF NOT EXISTS part smallint;
 COMMENT ON COLUMN registry.rejects.line_no IS 'Record number in the file (1 = first data row); in a load of several files, in the file of its part.';
 COMMENT ON COLUMN registry.rejects.part IS 'In a load of several parts (files, or sheets of a workbook): which part (1 = the first; registry.load_runs.parts names them). NULL for a load of one part.';
+-- added by revision 0105
+ALTER TABLE registry.rejects ADD COLUMN IF NOT EXISTS file_row bigint;
+COMMENT ON COLUMN registry.rejects.file_row IS 'Where the row is in its file, as Excel or WPS numbers the rows: a sheet''s row; a CSV''s, counting title lines, the header and blank lines, a value over several lines being one row; a layer''s feature number (its record number). NULL before revision 0105.';
 COMMENT ON COLUMN registry.rejects.reason IS 'Reason code (registry.reason_codes).';
 COMMENT ON COLUMN registry.rejects.message IS 'Human-readable explanation.';
 COMMENT ON COLUMN registry.rejects.credit_code IS 'Unified social credit code as read, if any.';
