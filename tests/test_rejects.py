@@ -121,11 +121,16 @@ def test_the_rejects_of_a_load_in_parts_name_their_part(tmp_path, db_url):
                                                   (str(p2), "2", "capital_irregular")]
 
 
+def _written(path, db_url) -> tuple[list[str], list[list[str]]]:
+    """The rejects of the latest load, written to ``path`` and read back."""
+    assert run_cli("rejects", str(path), "--overwrite", url=db_url).exit_code == 0
+    return read_csv(path)
+
+
 def _rows_found(path, db_url, read_rows) -> list[tuple[int, str, str]]:
     """The rejects of the latest load written out, each as (its reject_row, the credit
     code it has, the credit code at that row of the file as ``read_rows`` reads it)."""
-    assert run_cli("rejects", str(path), "--overwrite", url=db_url).exit_code == 0
-    header, rejected = read_csv(path)
+    header, rejected = _written(path, db_url)
     code = header.index("统一社会信用代码")
     rows = read_rows()
     return [(int(x[1]), x[code], rows[int(x[1]) - 1][code - len(FRONT)]) for x in rejected]
@@ -197,8 +202,7 @@ def test_a_reject_is_found_at_its_row_of_the_file(tmp_path, db_url, conn):
     p2.write_text("".join(write_csv(tmp_path / "x.csv", second).read_text(
         encoding="utf-8").splitlines(keepends=True)[1:]), encoding="utf-8")
     load_file(db_url, [p1, p2], crs="wgs84", full_refresh=False)
-    assert run_cli("rejects", str(out), "--overwrite", url=db_url).exit_code == 0
-    _, rejected = read_csv(out)
+    _, rejected = _written(out, db_url)
     assert [(x[0], x[1]) for x in rejected] == [(str(p1), "3"), (str(p2), "2")]
 
     # a layer's feature: its number
@@ -206,8 +210,7 @@ def test_a_reject_is_found_at_its_row_of_the_file(tmp_path, db_url, conn):
     geoms = [{"type": "Point", "coordinates": [113.11, 23.04]}] * 3
     load_file(db_url, write_geojson(tmp_path / "f.geojson", feats, geoms), crs="wgs84",
               full_refresh=False)
-    assert run_cli("rejects", str(out), "--overwrite", url=db_url).exit_code == 0
-    _, rejected = read_csv(out)
+    _, rejected = _written(out, db_url)
     assert [x[1] for x in rejected] == ["2"]
 
 
