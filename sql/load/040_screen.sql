@@ -374,10 +374,10 @@ BEGIN
     INSERT INTO registry.rejects (load_run_id, part, line_no, file_row, reason, message,
                                   credit_code, raw)
     SELECT r.load_run_id, p.part, n.record,
-           coalesce(r.pre_row, n.record + lr.rows_above[coalesce(p.part, 1)]),
+           coalesce(r.pre_row, n.record + l.rows_above[coalesce(p.part, 1)]),
            r.reason, r.message, r.credit_code, r.raw
       FROM load_work.rejected r
-      JOIN registry.load_runs lr ON lr.load_run_id = p_run
+      JOIN registry.load_runs l ON l.load_run_id = p_run
       LEFT JOIN (SELECT (e ->> 'part')::smallint AS part,
                         (e ->> 'first_line')::bigint AS first_line,
                         (e ->> 'first_line')::bigint + (e ->> 'records')::bigint - 1
