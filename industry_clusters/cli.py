@@ -385,8 +385,9 @@ def load_cmd(app: App, files: tuple[Path, ...], fmt, crs, encoding, maps, force,
 @cli.command("load-districts")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--crs", type=click.Choice(CRS_CHOICES), required=False,
-              help="Coordinate system of the polygons (required; DataV/Amap boundaries are "
-                   "gcj02).")
+              help="Coordinate system of the polygons' longitude/latitude (required; "
+                   "DataV/Amap boundaries are gcj02; a projected layer is unprojected first, "
+                   "so a Gauss-Kruger one is cgcs2000).")
 @click.option("--name-field", default=None, help="Attribute with the district name. "
               "[default: name / NAME / 名称]")
 @click.option("--code-field", default=None, help="Attribute with the district code. "

@@ -1294,7 +1294,7 @@ def test_a_layer_in_a_projected_crs_is_refused_before_it_is_read(tmp_path, db_ur
 
     metres = [[511000.0, 2545000.0], [512000.0, 2546000.0]]
     for name, crs, said in (("gk.gpkg", "EPSG:4547", "is in EPSG:4547, a projected CRS"),
-                            ("tm.gpkg", tm, "is in a projected CRS")):
+                            ("tm.gpkg", tm, 'is in the projected CRS "tm"')):
         path, _ = layer(name, crs, metres)
         assert_one_line_error(run_cli("load", str(path), "--crs", "cgcs2000", url=db_url),
                               said, "not the longitude/latitude --crs cgcs2000 reads",
@@ -1311,14 +1311,83 @@ def test_a_layer_in_a_projected_crs_is_refused_before_it_is_read(tmp_path, db_ur
     assert res.counts["accepted"] == 2
     assert enterprise(conn, rows[1]["统一社会信用代码"])["source_x"] == 113.13
 
-    districts = tmp_path / "d.gpkg"
-    pyogrio.raw.write(districts, shapely.to_wkb(np.array([shapely.box(511000, 2545000, 512000,
-                                                                      2546000)])),
-                      [np.array(["禅城区"], dtype=object), np.array(["440604"], dtype=object)],
-                      ["name", "adcode"], geometry_type="Polygon", crs="EPSG:4547",
-                      driver="GPKG")
-    assert_one_line_error(run_cli("load-districts", str(districts), "--crs", "cgcs2000",
-                                  url=db_url), "d.gpkg is in EPSG:4547, a projected CRS")
+
+def test_district_boundaries_in_a_projected_crs_are_unprojected(tmp_path, db_url, conn):
+    """A surveying office hands district boundaries out in CGCS2000 / 3-degree
+    Gauss-Kruger (EPSG:4547 at Foshan), and an Amap layer may be saved in Web Mercator.
+    Both were refused ("reproject it first"). PostGIS unprojects them now, and --crs reads
+    the degrees underneath: each boundary lies where the same layer in longitude/latitude
+    puts it. The load run records the layer's CRS; a feature PROJ cannot unproject is
+    rejected alone; a CRS PostGIS cannot unproject from is refused, the boundaries kept."""
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    tm = ("+proj=tmerc +lat_0=0 +lon_0=113 +k=1 +x_0=400000 +y_0=0 +ellps=WGS84 "
+          "+units=m +no_defs")
+    x0, y0 = conn.execute("SELECT region_xmin + 0.3, region_ymin + 0.3 "
+                          "FROM registry.settings").fetchone()
+    degrees = [shapely.segmentize(shapely.box(x0 + i * 0.1, y0, x0 + i * 0.1 + 0.1, y0 + 0.1),
+                                  0.01).wkt for i in range(2)]
+
+    def write(name: str, to: str | int | None, crs: str, extra: bytes | None = None) -> str:
+        wkbs = [conn.execute("SELECT ST_AsBinary(ST_Transform(ST_GeomFromText(%s, 4326), %s))"
+                             if isinstance(to, int) else
+                             "SELECT ST_AsBinary(ST_Transform(ST_GeomFromText(%s, 4326), "
+                             "%s::text))", (g, to)).fetchone()[0] if to else
+                shapely.to_wkb(shapely.from_wkt(g)) for g in degrees]
+        path = tmp_path / name
+        codes = ["440604", "440605", "440606"][:len(wkbs) + bool(extra)]
+        pyogrio.raw.write(path, np.array(wkbs + ([extra] if extra else []), dtype=object),
+                          [np.array(codes, dtype=object)] * 2, ["name", "adcode"],
+                          geometry_type="Polygon", crs=crs, driver="GPKG")
+        return str(path)
+
+    def loaded(path: str, crs: str) -> list:
+        r = run_cli("load-districts", path, "--crs", crs, url=db_url)
+        assert r.exit_code == 0, r.output
+        return conn.execute("SELECT code, geom FROM registry.districts ORDER BY code").fetchall()
+
+    def same(a: list, b: list) -> bool:  # within a millionth of a metre's worth of degrees
+        return [c for c, _ in a] == [c for c, _ in b] and all(conn.execute(
+            "SELECT ST_HausdorffDistance(%s::geometry, %s::geometry) < 1e-11",
+            (g, h)).fetchone()[0] for (_, g), (_, h) in zip(a, b, strict=True))
+
+    refs = {crs: loaded(write(f"degrees_{crs}.gpkg", None, "EPSG:4326"), crs)
+            for crs in ("cgcs2000", "gcj02")}
+    assert not same(refs["cgcs2000"], refs["gcj02"])  # GCJ-02 is shifted: could fail
+    outside = shapely.to_wkb(shapely.box(1e10, 0, 1e10 + 1000, 1000))
+    for name, to, crs, said, ref in (
+            ("gk.gpkg", 4547, "EPSG:4547", "EPSG:4547, a projected CRS", "cgcs2000"),
+            ("mercator.gpkg", 3857, "EPSG:3857", "EPSG:3857, a projected CRS", "gcj02"),
+            ("tm.gpkg", tm, tm, "a projected CRS", "cgcs2000")):
+        path = write(name, to, crs, extra=outside if to == 4547 else None)
+        r = run_cli("load-districts", path, "--crs", ref, url=db_url)
+        assert r.exit_code == 0 and f"unprojected from {said}" in r.output, r.output
+        got = conn.execute("SELECT code, geom FROM registry.districts ORDER BY code").fetchall()
+        assert same(got, refs[ref]), name
+        layer_crs, run = conn.execute("SELECT layer_crs, load_run_id FROM registry.load_runs "
+                                      "ORDER BY load_run_id DESC LIMIT 1").fetchone()
+        assert layer_crs == crs or to == tm and "Transverse_Mercator" in layer_crs, layer_crs
+        if to == 4547:  # the feature off the projection's domain, alone
+            assert "1 rejected" in r.output and "geometry_invalid" in r.output, r.output
+            (row, message), = conn.execute("SELECT file_row, message FROM registry.rejects "
+                                           "WHERE load_run_id = %s", (run,)).fetchall()
+            assert row == 3 and message.startswith(
+                "district feature 3: PostGIS cannot unproject it from the layer's CRS (x "
+                "10000000000 to"), message
+
+    runs = conn.execute("SELECT count(*) FROM registry.load_runs").fetchone()[0]
+    mars = tmp_path / "mars.gpkg"
+    pyogrio.raw.write(mars, shapely.to_wkb(np.array([shapely.box(0, 0, 1000, 1000)])),
+                      [np.array(["440604"], dtype=object)] * 2, ["name", "adcode"],
+                      geometry_type="Polygon", crs="IAU_2015:49910", driver="GPKG")
+    assert_one_line_error(run_cli("load-districts", str(mars), "--crs", "wgs84", url=db_url),
+                          'mars.gpkg is in the projected CRS "Mars (2015)',
+                          "which PostGIS cannot unproject", "reproject it to longitude/latitude")
+    assert conn.execute("SELECT count(*) FROM registry.load_runs").fetchone()[0] == runs
+    assert same(conn.execute("SELECT code, geom FROM registry.districts ORDER BY code")
+                .fetchall(), refs["cgcs2000"])
 
 
 @pytest.mark.parametrize("ext", ["geojson", "gpkg"])
@@ -2435,10 +2504,18 @@ def test_region_from_the_citys_district_boundaries(tmp_path, db_url, conn):
     assert run_cli("db", "region", "--crs", "wgs84", url=db_url).exit_code == 2
     assert_one_line_error(run_cli("db", "region", "--extent-of", quanzhou, url=db_url),
                           "say which coordinate system")
+    # the same boundaries in Web Mercator (an Amap layer reprojected) give the same region
+    region = conn.execute("SELECT * FROM registry.region").fetchone()
+    assert run_cli("db", "region", "--name", "elsewhere", "--extent", "118,24,119,25",
+                   url=db_url).exit_code == 0
+    mercator = [shapely.bounds(shapely.from_wkb(conn.execute(
+        "SELECT ST_AsBinary(ST_Transform(ST_GeomFromText(%s, 4326), 3857))",
+        (shapely.box(*b).wkt,)).fetchone()[0])) for b in boxes]
+    r = run_cli("db", "region", "--name", "Quanzhou", "--extent-of",
+                write("mercator.geojson", mercator, "EPSG:3857"), "--crs", "gcj02", url=db_url)
+    assert r.exit_code == 0, r.output
+    assert conn.execute("SELECT * FROM registry.region").fetchone() == region
     metres = [(13_170_000, 2_860_000, 13_200_000, 2_890_000)]
-    assert_one_line_error(run_cli("db", "region", "--extent-of",
-                                  write("mercator.geojson", metres, "EPSG:3857"),
-                                  "--crs", "wgs84", url=db_url), "a projected CRS")
     assert_one_line_error(run_cli("db", "region", "--extent-of",
                                   write("unlabelled.geojson", metres, None),
                                   "--crs", "wgs84", url=db_url),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -127,43 +128,65 @@ def _check_crs(crs: str | None) -> str:
     return crs
 
 
-def refuse_projected(conn: psycopg.Connection, declared: str | None, name: str,
-                     crs: str, columns_hint: bool = False) -> None:
-    """A layer whose geometry gives the coordinates must be in longitude/latitude: --crs
-    names a geographic system (GCJ-02 files are labelled EPSG:4326, so a geographic label
-    is not compared with it). A layer in a projected CRS (metres: CGCS2000 / 3-degree
-    Gauss-Kruger, Web Mercator) was read as degrees, every feature fell outside the
-    region, and a full refresh was refused as if the file were incomplete. ``declared``
-    is GDAL's 'AUTH:CODE', looked up in PostGIS's spatial_ref_sys, or its WKT."""
+# how to have a layer in longitude/latitude, where PostGIS is not to unproject it
+REPROJECT = ("reproject it to longitude/latitude first (QGIS: Export > Save Features As, CRS "
+             "EPSG:4490 or EPSG:4326; or ogr2ogr -t_srs EPSG:4490)")
+
+
+def is_projected(conn: psycopg.Connection, declared: str | None) -> bool:
+    """Whether a layer's CRS is projected (metres: CGCS2000 / 3-degree Gauss-Kruger, Web
+    Mercator). ``declared`` is GDAL's 'AUTH:CODE', looked up in PostGIS's
+    spatial_ref_sys, or its WKT; a code PostGIS does not know counts as not projected
+    (its coordinates are then checked as degrees)."""
     if not declared:
-        return
+        return False
     wkt = declared
     auth, _, code = declared.partition(":")
     if code.isdigit():
         row = conn.execute("SELECT srtext FROM spatial_ref_sys WHERE auth_name = %s "
                            "AND auth_srid = %s", (auth.upper(), int(code))).fetchone()
         wkt = row[0] if row else ""
-    if "PROJCS[" in wkt or "PROJCRS[" in wkt:
-        what = f"{declared}, a projected CRS" if code.isdigit() else "a projected CRS"
-        raise UserError(f"{name} is in {what}: its coordinates are not the longitude/latitude "
-                        f"--crs {crs} reads; reproject it to longitude/latitude first "
-                        "(QGIS: Export > Save Features As, CRS EPSG:4490 or EPSG:4326; "
-                        "or ogr2ogr -t_srs EPSG:4490)" + (
-                            ", or take them from columns that hold them: --map lon=COLUMN "
-                            "--map lat=COLUMN" if columns_hint else ""))
+    return "PROJCS[" in wkt or "PROJCRS[" in wkt
+
+
+def crs_name(declared: str) -> str:
+    """A projected CRS as a message names it: by its code (EPSG:4547, a projected CRS),
+    else by the name in its WKT (PROJCS["name", ...]; PROJ names one from a proj string
+    "unknown"), never by the WKT itself."""
+    if declared.partition(":")[2].isdigit():
+        return f"{declared}, a projected CRS"
+    m = re.match(r'\s*PROJ(?:CS|CRS)\[\s*"([^"]*)"', declared)
+    named = m and m.group(1).strip() not in ("", "unknown")
+    return f'the projected CRS "{m.group(1)}"' if named else "a projected CRS"
+
+
+def refuse_projected(conn: psycopg.Connection, declared: str | None, name: str,
+                     crs: str) -> None:
+    """A point layer whose geometry gives the coordinates must be in longitude/latitude:
+    --crs names a geographic system (GCJ-02 files are labelled EPSG:4326, so a geographic
+    label is not compared with it). A layer in a projected CRS was read as degrees,
+    every feature fell outside the region, and a full refresh was refused as if the file
+    were incomplete. (District boundaries in a projected CRS are unprojected instead:
+    load/districts.py.)"""
+    if is_projected(conn, declared):
+        raise UserError(f"{name} is in {crs_name(declared)}: its coordinates are not the "
+                        f"longitude/latitude --crs {crs} reads; {REPROJECT}, or take them from "
+                        "columns that hold them: --map lon=COLUMN --map lat=COLUMN")
 
 
 def start_run(conn: psycopg.Connection, kind: str, path: Path | str, digest: str, size: int,
               fmt: str, crs: str, encoding: str | None, mapping: dict,
               full_refresh: bool, preamble: list[dict] | None = None,
-              layers: list[str] | None = None, not_read: list[dict] | None = None) -> int:
+              layers: list[str] | None = None, not_read: list[dict] | None = None,
+              layer_crs: str | None = None) -> int:
     """Commit a 'running' load-run row (conn in autocommit) and return its id."""
     return conn.execute(
         "INSERT INTO registry.load_runs (kind, file_name, file_sha256, file_bytes, format, crs,"
-        " encoding, mapping, full_refresh, preamble, layers, not_read)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING load_run_id",
+        " encoding, mapping, full_refresh, preamble, layers, not_read, layer_crs)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING load_run_id",
         (kind, as_text(path), digest, size, fmt, crs, encoding, Jsonb(mapping), full_refresh,
-         Jsonb(preamble) if preamble else None, layers, Jsonb(not_read) if not_read else None),
+         Jsonb(preamble) if preamble else None, layers, Jsonb(not_read) if not_read else None,
+         layer_crs),
     ).fetchone()[0]
 
 
@@ -315,7 +338,7 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
             fields = columns.resolve(first.headers, mapping, first.implicit, labels[0])
             if _located_by_geometry(first, fields):
                 for src, p in zip(sources, src_paths, strict=True):  # the geometry's x and y
-                    refuse_projected(conn, src.crs, p.name, crs, columns_hint=True)
+                    refuse_projected(conn, src.crs, p.name, crs)
             # how the content is read: the same content read the same way as by the last
             # load is not loaded again
             read = {"sha256": digest, "crs": crs, "full_refresh": full_refresh,

@@ -7,19 +7,24 @@ import math
 import shlex
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+
+import psycopg
 
 from industry_clusters.db import connect, hold_registry, job_session, run_transaction
 from industry_clusters.db.region import outside_region
-from industry_clusters.errors import UserError
+from industry_clusters.errors import UserError, first_line
 from industry_clusters.load import (
     FAIL_LOAD,
+    REPROJECT,
     LoadResult,
     _check_crs,
     _check_file,
     columns,
+    crs_name,
     file_digest,
-    refuse_projected,
+    is_projected,
     start_run,
 )
 from industry_clusters.load.readers import layer_encoding, layer_info, ogr_batches, pick_layer
@@ -44,6 +49,20 @@ def _pick(fields: list[str], asked: str | None, candidates: tuple[str, ...], wha
                     f"attributes: {columns.listed(fields)}; pass --{what}-field{hint}")
 
 
+def _layer_crs(conn: psycopg.Connection, declared: str | None, path: Path) -> str | None:
+    """The projected CRS a layer of boundaries is in, which PostGIS unprojects them from
+    (registry.boundary_geometry); None for a layer in longitude/latitude. A UserError
+    where PostGIS cannot unproject from it (a CRS of another planet, say)."""
+    if not is_projected(conn, declared):
+        return None
+    try:  # PROJ builds the transformation even for an empty geometry
+        conn.execute("SELECT ST_Transform('POINT EMPTY'::geometry, %s, 4326)", (declared,))
+    except psycopg.Error as exc:
+        raise UserError(f"{path.name} is in {crs_name(declared)}, which PostGIS cannot "
+                        f"unproject ({first_line(exc)}); {REPROJECT}") from None
+    return declared
+
+
 def load_districts(target, path, *, crs: str | None, name_field: str | None = None,
                    code_field: str | None = None, layer: str | None = None,
                    encoding: str = "auto",
@@ -65,10 +84,10 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
     digest, size = file_digest(path)
 
     with job_session(target, "load") as conn:
-        refuse_projected(conn, info["crs"], path.name, crs)
+        layer_crs = _layer_crs(conn, info["crs"], path)
         run_id = start_run(conn, "districts", path, digest, size, path.suffix.lstrip("."),
                            crs, text, {"name": fields[ni], "code": fields[ci]}, True,
-                           layers=[layer])
+                           layers=[layer], layer_crs=layer_crs)
         with run_transaction(conn, FAIL_LOAD, run_id):
             conn.execute("SELECT registry.begin_district_load()")
             with conn.cursor().copy("COPY district_staging (line_no, name, code, wkb, raw)"
@@ -95,15 +114,20 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
             # the boundaries and the enterprises' districts show at once (clusters keep
             # their majority district until the next clustering run)
             conn.execute("SELECT clustering.refresh_published()")
-    return _DistrictResult(run_id, "succeeded", path.name, counts, time.monotonic() - t0)
+    return _DistrictResult(run_id, "succeeded", path.name, counts, time.monotonic() - t0,
+                           layer_crs=layer_crs)
 
 
+@dataclass
 class _DistrictResult(LoadResult):
+    layer_crs: str | None = None  # the projected CRS the boundaries were unprojected from
+
     def summary(self) -> str:
         c = self.counts
         return (f"load run {self.load_run_id}: {c['accepted']} district boundaries loaded from "
-                f"{self.file}" + (f", {c['rejected']} rejected ({c['by_reason']})"
-                                  if c["rejected"] else ""))
+                f"{self.file}" + (f" (unprojected from {crs_name(self.layer_crs)})"
+                                  if self.layer_crs else "")
+                + (f", {c['rejected']} rejected ({c['by_reason']})" if c["rejected"] else ""))
 
 
 # The margin of a region taken from boundaries (db region --extent-of): a geocode a
@@ -121,12 +145,35 @@ SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
 """
 
 
+# A projected extent's outline, its edges cut into 64 pieces, unprojected: its
+# longitude/latitude extent (an edge straight in metres is curved in degrees).
+_UNPROJECTED = """
+SELECT ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x)
+  FROM (SELECT ST_Transform(ST_Segmentize(ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s),
+                                          greatest(%(e)s - %(w)s, %(n)s - %(s)s) / 64),
+                            %(crs)s, 4326)::box2d AS x) t
+"""
+
+
+def _unprojected_extent(conn: psycopg.Connection, layer_crs: str, path: Path, w: float,
+                        s: float, e: float, n: float) -> tuple[float, float, float, float]:
+    try:
+        with conn.transaction():
+            return conn.execute(_UNPROJECTED, {"crs": layer_crs, "w": w, "s": s, "e": e,
+                                               "n": n}).fetchone()
+    except psycopg.Error as exc:
+        raise UserError(f"{path.name} spans x {w:g} to {e:g}, y {s:g} to {n:g} in "
+                        f"{crs_name(layer_crs)}, which PostGIS cannot unproject "
+                        f"({first_line(exc)}); check the layer's CRS") from None
+
+
 def boundaries_extent(target, path, *, crs: str | None, layer: str | None = None,
                       encoding: str = "auto") -> tuple[float, float, float, float]:
     """The region a layer of boundaries covers, as db region --extent-of takes it: the
     layer's WGS-84 extent, REGION_MARGIN_M wider each way, rounded outward to 0.01
-    degree (west, south, east, north). A UserError for what load-districts refuses too
-    (no such file or layer, no --crs, a projected CRS) and for a layer without extent."""
+    degree (west, south, east, north); a layer in a projected CRS unprojected first, as
+    load-districts does. A UserError for what load-districts refuses too (no such file
+    or layer, no --crs, a CRS PostGIS cannot unproject) and for a layer without extent."""
     path = _check_file(path)
     crs = _check_crs(crs)
     layer = pick_layer(path, layer, "Polygon", "district boundaries")
@@ -138,11 +185,12 @@ def boundaries_extent(target, path, *, crs: str | None, layer: str | None = None
         raise UserError(f"{path.name} has no geometry to take an extent from")
     w, s, e, n = (float(b) for b in bounds)
     with connect(target) as conn:
-        refuse_projected(conn, info["crs"], path.name, crs)
+        layer_crs = _layer_crs(conn, info["crs"], path)
+        if layer_crs:
+            w, s, e, n = _unprojected_extent(conn, layer_crs, path, w, s, e, n)
         if not (-180 <= w <= e <= 180 and -90 <= s <= n <= 90):  # metres, unlabelled
             raise UserError(f"{path.name} spans x {w:g} to {e:g}, y {s:g} to {n:g}: not "
-                            "longitude/latitude; reproject it to longitude/latitude first "
-                            "(ogr2ogr -t_srs EPSG:4490)")
+                            f"longitude/latitude; {REPROJECT}")
         w, s, e, n = conn.execute(_CORNERS, {"crs": crs, "w": w, "s": s, "e": e,
                                              "n": n}).fetchone()
     dlat = REGION_MARGIN_M / 111_320

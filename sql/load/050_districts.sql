@@ -38,8 +38,18 @@ COMMENT ON FUNCTION registry.begin_district_load() IS 'Creates the temporary sta
 -- points in each ring"), and coordinates outside longitude/latitude degrees (1e308, a
 -- projected layer labelled as degrees). Both failed the whole load with a database
 -- error ("transform: Invalid coordinate" for the second) where one feature was wrong.
+-- p_layer_crs: the layer's projected CRS (GDAL's AUTH:CODE or its WKT, as PROJ reads
+-- them), NULL for a layer in longitude/latitude. A surveying office hands district
+-- boundaries out in CGCS2000 / 3-degree Gauss-Kruger (EPSG:4547 at Foshan's 114E): they
+-- are unprojected to longitude/latitude (EPSG:4326; CGCS2000 and WGS-84 differ by
+-- centimetres) and then read as p_crs says, as a layer in degrees is. --crs names what
+-- lies under the projection: cgcs2000 there, gcj02 for an Amap layer reprojected to Web
+-- Mercator (unprojecting gives its GCJ-02 degrees back). A vertex PROJ cannot unproject
+-- (outside the projection's domain) rejects that feature alone.
+DROP FUNCTION IF EXISTS registry.boundary_geometry(bytea, text);
 CREATE OR REPLACE FUNCTION registry.boundary_geometry(
-    p_wkb bytea, p_crs text, OUT geom geometry, OUT problem text, OUT detail text)
+    p_wkb bytea, p_crs text, p_layer_crs text,
+    OUT geom geometry, OUT problem text, OUT detail text)
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     g geometry;
@@ -55,6 +65,17 @@ BEGIN
     IF g IS NULL OR GeometryType(g) NOT IN ('POLYGON', 'MULTIPOLYGON') OR ST_IsEmpty(g) THEN
         problem := 'geometry_not_polygon';
         RETURN;
+    END IF;
+    IF p_layer_crs IS NOT NULL THEN
+        BEGIN
+            g := ST_Transform(g, p_layer_crs, 4326);
+        EXCEPTION WHEN internal_error OR data_exception THEN
+            problem := 'geometry_invalid';
+            detail := format('PostGIS cannot unproject it from the layer''s CRS (x %s to %s, '
+                             'y %s to %s): %s', ST_XMin(g), ST_XMax(g), ST_YMin(g),
+                             ST_YMax(g), SQLERRM);
+            RETURN;
+        END;
     END IF;
     -- NaN compares above every number, so it fails these too
     IF NOT (ST_XMin(g) >= -180 AND ST_XMax(g) <= 180
@@ -75,8 +96,8 @@ EXCEPTION WHEN internal_error OR data_exception THEN  -- PostGIS's errors are XX
     detail := 'PostGIS cannot read its geometry: ' || SQLERRM;
 END
 $$;
-COMMENT ON FUNCTION registry.boundary_geometry(bytea, text) IS
-    'A boundary feature''s geometry (WKB) as a valid WGS-84 MultiPolygon, or the reason code (problem) and detail of why it cannot be one.';
+COMMENT ON FUNCTION registry.boundary_geometry(bytea, text, text) IS
+    'A boundary feature''s geometry (WKB; in the layer''s projected CRS p_layer_crs when that is not NULL, unprojected first) as a valid WGS-84 MultiPolygon, or the reason code (problem) and detail of why it cannot be one.';
 
 CREATE OR REPLACE FUNCTION registry.replace_districts(p_run bigint, p_crs text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -85,10 +106,12 @@ DECLARE
     -- coordinates are refused outside it), so it is another place's, or misread
     v_region geometry;
     v_region_text text;  -- its text (registry.region), in the rejects' messages and the run
+    v_layer_crs text;  -- the layer's projected CRS, unprojected (NULL: degrees)
 BEGIN
     SELECT ST_MakeEnvelope(west, south, east, north, 4326), description
       INTO STRICT v_region, v_region_text
       FROM registry.region;
+    SELECT layer_crs INTO STRICT v_layer_crs FROM registry.load_runs WHERE load_run_id = p_run;
     -- the region this load screened with: it can change later (db region)
     UPDATE registry.load_runs SET region = v_region_text WHERE load_run_id = p_run;
     DROP TABLE IF EXISTS pg_temp.district_screened;
@@ -109,7 +132,7 @@ BEGIN
                 WHEN NOT ST_Intersects(g.geom, v_region) THEN 'boundary_outside_region'
            END AS problem
     FROM district_staging s
-    CROSS JOIN LATERAL registry.boundary_geometry(s.wkb, p_crs) g
+    CROSS JOIN LATERAL registry.boundary_geometry(s.wkb, p_crs, v_layer_crs) g
     ) c;
 
     INSERT INTO registry.rejects (load_run_id, line_no, file_row, reason, message, raw)
@@ -135,4 +158,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION registry.replace_districts(bigint, text) IS
-    'Replaces registry.districts with the staged boundaries (converted to WGS-84), records rejects, reassigns enterprise districts.';
+    'Replaces registry.districts with the staged boundaries (unprojected from the layer''s CRS, registry.load_runs.layer_crs, where that is projected; converted to WGS-84), records rejects, reassigns enterprise districts.';

@@ -221,6 +221,9 @@ COMMENT ON COLUMN registry.load_runs.headers IS 'The header of the file (of its 
 -- added by revision 0105: what turns a record's number into its row in the file
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS rows_above integer[];
 COMMENT ON COLUMN registry.load_runs.rows_above IS 'The rows above the first record in each part''s file, in the order of the parts: title lines and the header row (0 for a part without a header row, and for a layer). NULL for a load of district boundaries, or before revision 0105.';
+-- added by revision 0106: a district layer in a projected CRS is unprojected, not refused
+ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS layer_crs text;
+COMMENT ON COLUMN registry.load_runs.layer_crs IS 'The projected CRS a layer of district boundaries was in (GDAL''s AUTH:CODE, EPSG:4547 say, or its WKT): PostGIS unprojected its geometries to longitude/latitude (ST_Transform to EPSG:4326), which --crs (crs) then read. NULL for a layer in longitude/latitude, for a load of enterprises (a point layer in a projected CRS is refused), and before revision 0106.';
 COMMENT ON COLUMN registry.load_runs.rows_deactivated IS 'Enterprises marked inactive because a full refresh did not contain them.';
 COMMENT ON COLUMN registry.load_runs.duration_s IS 'Wall-clock duration in seconds.';
 COMMENT ON COLUMN registry.load_runs.error IS 'Error message of a failed load.';
