@@ -2121,6 +2121,45 @@ def test_a_code_the_file_accepts_and_reports_closed(tmp_path, db_url, conn):
     assert conn.execute("SELECT count(*) FROM registry.enterprises").fetchone()[0] == 3
 
 
+@pytest.mark.parametrize("full_refresh", [False, True])
+def test_a_closed_row_closes_its_enterprise_whatever_else_it_fails(tmp_path, db_url, conn,
+                                                                   full_refresh):
+    """A row that says its enterprise closed (注销, 吊销) closes a known enterprise even
+    where another rule rejects it: a closed firm's row often lacks coordinates or a
+    readable capital. It stayed active under --incremental (and clustered), and a full
+    refresh marked it missing, without its status or date. The row stays rejected for
+    its reason, and a firm the registry does not know is not kept as history from it
+    (history needs every other rule passed)."""
+    a, b, c, d = row(), row(), row(), row()
+    headers = [*HEADERS, "注销日期"]
+    load_file(db_url, write_csv(tmp_path / "1.csv", [a, b, c, d], headers), crs="wgs84")
+    unknown = row(登记状态="注销", 经度="", 纬度="")
+    rows = [dict(a, 登记状态="注销", 经度="", 纬度="", 注销日期="2024-03-01"),
+            dict(b, 登记状态="吊销", 注册资本=""),
+            dict(c, 登记状态="注销", 统一社会信用代码=credit_code(valid=False)),  # not c's
+            d, unknown]
+    res = load_file(db_url, write_csv(tmp_path / "2.csv", rows, headers), crs="wgs84",
+                    full_refresh=full_refresh, force=True)
+    # full refresh: c, named by no valid code, is missing from the file
+    assert res.counts["deactivated"] == 2 + full_refresh, res.counts
+    got = {code: enterprise(conn, code) for code in (a["统一社会信用代码"],
+                                                      b["统一社会信用代码"])}
+    assert [(e["active"], e["status"]) for e in got.values()] == [(False, "注销"),
+                                                                   (False, "吊销")]
+    assert str(got[a["统一社会信用代码"]]["inactive_since"]) == "2024-03-01"
+    assert enterprise(conn, c["统一社会信用代码"])["active"] is (not full_refresh)
+    assert enterprise(conn, d["统一社会信用代码"])["active"] is True
+    assert conn.execute("SELECT count(*) FROM registry.enterprises WHERE credit_code = %s",
+                        (unknown["统一社会信用代码"],)).fetchone()[0] == 0
+    assert conn.execute("SELECT line_no, reason FROM registry.rejects WHERE load_run_id = %s "
+                        "ORDER BY line_no", (res.load_run_id,)).fetchall() == [
+        (1, "coordinates_missing"), (2, "capital_irregular"), (3, "credit_code_invalid"),
+        (5, "coordinates_missing")]
+    if full_refresh:
+        assert res.counts["active_before"] == 4
+    counts_add_up(conn, res.load_run_id)
+
+
 def test_active_before_is_counted_without_scanning_the_registry(tmp_path, db_url, conn):
     """The guard's count of the enterprises active before a full refresh, derived by
     merge_load from what the file says about each, equals a count of the registry, in
@@ -2134,11 +2173,14 @@ def test_active_before_is_counted_without_scanning_the_registry(tmp_path, db_url
     closed = dict(act[3], 登记状态="注销")
     second = [act[0], act[1], dict(act[2], 企业名称="改名了"), closed, closed,
               act[4], dict(act[4], 登记状态="吊销"), dict(act[5], 注册资本="0"),
-              dict(gone, 登记状态="存续"), row(), row()]  # act[6], act[7] absent
+              dict(act[6], 登记状态="注销", 经度=""),
+              dict(gone, 登记状态="存续"), row(), row()]  # act[7] absent
     res = load_file(db_url, write_csv(tmp_path / "2.csv", second), crs="wgs84", force=True)
     assert before == 8 and res.counts["active_before"] == before
-    # closed: act[3], act[4] (closed and accepted); missing: act[5] (rejected), 6, 7
+    # closed: act[3], act[4] (closed and accepted), act[6] (closed, rejected for another
+    # rule); missing: act[5] (rejected), 7
     assert res.counts["deactivated"] == 5
+    assert enterprise(conn, act[6]["统一社会信用代码"])["status"] == "注销"
     assert conn.execute("SELECT count(*) FROM registry.enterprises WHERE active"
                         ).fetchone()[0] == 8 - 5 + 1 + 2
     # an incremental load has no guard, and no count

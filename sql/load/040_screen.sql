@@ -273,6 +273,15 @@ BEGIN
            est.value AS established_date, dg.value AS deregistered_date,
            CASE WHEN registry.in_region(f.x, f.y, x0, y0, x1, y1)
                 THEN publish.to_wgs84(f.x, f.y, p_crs) END AS geom,
+           -- The row says its enterprise closed (a status rule excludes it) and names it
+           -- by a valid credit code, whatever else it fails (no coordinates, a capital
+           -- unread: a closed firm's row is often left incomplete). merge_load closes a
+           -- known enterprise by it; it stayed active under --incremental, and a full
+           -- refresh marked it missing, its status and date not taken. Every
+           -- status_inactive row says so; the check digit is computed again only for
+           -- the rows of an excluded status.
+           CASE WHEN st.active IS FALSE AND f.pre_reason IS NULL AND f.credit_code IS NOT NULL
+                THEN registry.credit_code_valid(f.credit_code) ELSE false END AS says_closed,
            -- Status comes last: a row rejected as status_inactive passed every other
            -- rule, so it can be kept as history (an inactive enterprise) by merge_load.
            CASE
@@ -314,19 +323,21 @@ BEGIN
     -- Both are found by parallel queries into scratch tables first (an UPDATE or an
     -- INSERT never runs in parallel workers), then written by line number.
     -- load_work.same_code: the rows after the first accepted one of their code (the
-    -- duplicates), and every status_inactive row with the first accepted line of its code
-    -- (NULL: none). merge_load takes the inactive rows from this small table (the history
-    -- and the status changes) instead of scanning all of load_work.screened twice more.
+    -- duplicates), and every row that says its enterprise closed (says_closed: the
+    -- status_inactive rows, and those rejected for another rule) with the first accepted
+    -- line of its code (NULL: none). merge_load takes the inactive rows from this small
+    -- table (the history and the status changes) instead of scanning all of
+    -- load_work.screened twice more.
     CREATE UNLOGGED TABLE load_work.same_code AS
     SELECT s.line_no, s.reason, s.credit_code, s.status, s.deregistered_date, d.first_accepted
       FROM load_work.screened s
       JOIN (SELECT credit_code, min(line_no) FILTER (WHERE reason IS NULL) AS first_accepted
               FROM load_work.screened
-             WHERE reason IS NULL OR reason = 'status_inactive'
+             WHERE reason IS NULL OR says_closed
              GROUP BY credit_code
             HAVING count(*) > 1 OR bool_or(reason IS NOT NULL)) d
         ON s.credit_code = d.credit_code
-     WHERE (s.reason IS NULL AND s.line_no > d.first_accepted) OR s.reason = 'status_inactive';
+     WHERE (s.reason IS NULL AND s.line_no > d.first_accepted) OR s.says_closed;
     ANALYZE load_work.same_code;
     UPDATE load_work.screened s SET reason = 'duplicate_credit_code'
       FROM load_work.same_code d WHERE d.reason IS NULL AND s.line_no = d.line_no;
@@ -500,7 +511,7 @@ BEGIN
                         s.district, s.address, p_crs, s.x, s.y)) AS changed
           FROM load_work.screened s
           LEFT JOIN registry.enterprises e ON e.credit_code = s.credit_code
-         WHERE s.reason IS NULL OR s.reason = 'status_inactive';
+         WHERE s.reason IS NULL OR s.says_closed;
         ANALYZE load_work.matched;
         UPDATE registry.enterprises e SET
             name = s.name, status = s.status, active = true, inactive_since = NULL,
@@ -519,8 +530,9 @@ BEGIN
          WHERE c.changed AND e.enterprise_id = c.enterprise_id;
         GET DIAGNOSTICS n_upd = ROW_COUNT;
 
-        CREATE UNLOGGED TABLE load_work.new AS
-        SELECT line_no FROM load_work.matched WHERE enterprise_id IS NULL;
+        CREATE UNLOGGED TABLE load_work.new AS  -- (accepted rows and history candidates)
+        SELECT line_no FROM load_work.matched
+         WHERE enterprise_id IS NULL AND (reason IS NULL OR reason = 'status_inactive');
         ANALYZE load_work.new;
     ELSE
         -- nothing in the registry to match; every row is new
@@ -582,13 +594,14 @@ BEGIN
     -- ones active before the load (load_work.matched): a small table, usually empty in
     -- a re-load (the registry already has the closed ones as inactive), so that the
     -- update probes the registry's index or, empty, does not read the registry at all.
+    -- A row rejected for another rule closes its enterprise too (says_closed).
     CREATE UNLOGGED TABLE load_work.closing AS
     SELECT s.credit_code, s.status, s.deregistered_date, s.first_accepted
       FROM load_work.same_code s
-     WHERE s.reason = 'status_inactive'
+     WHERE s.reason IS NOT NULL  -- (the rows that say closed; the others are duplicates)
        AND (s.first_accepted IS NOT NULL
-            OR EXISTS (SELECT FROM load_work.matched m  -- (its inactive rows only)
-                        WHERE m.line_no = s.line_no AND m.reason = 'status_inactive'
+            OR EXISTS (SELECT FROM load_work.matched m  -- (its rows that say closed only)
+                        WHERE m.line_no = s.line_no AND m.reason IS NOT NULL
                           AND m.was_active));
     ANALYZE load_work.closing;
     UPDATE registry.enterprises e
