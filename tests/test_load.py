@@ -2216,8 +2216,21 @@ def test_a_file_still_being_written_loads_nothing(tmp_path, db_url, conn):
 def test_mass_deactivation_is_refused(tmp_path, db_url, conn):
     rows = [row() for _ in range(10)]
     load_file(db_url, write_csv(tmp_path / "full.csv", rows), crs="wgs84")
-    with pytest.raises(UserError, match="would mark 8 of 10 active enterprises inactive"):
+    with pytest.raises(UserError, match="would mark 8 of 10 active enterprises inactive "
+                                        r"\(more than 50%\); is the file complete\?"):
         load_file(db_url, write_csv(tmp_path / "cut.csv", rows[:2]), crs="wgs84")
+    assert conn.execute("SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0] == 10
+    # the whole file, its coordinates in metres (CGCS2000 Gauss-Kruger columns): it is
+    # complete, and the guard says why its rows were rejected instead of asking that
+    metres = [dict(r, 经度=f"{511000 + i}.5", 纬度="2545000.0") for i, r in enumerate(rows)]
+    metres[3]["注册资本"] = ""
+    path = write_csv(tmp_path / "metres.csv", [row(), row(), *metres])
+    assert_one_line_error(
+        run_cli("load", str(path), "--crs", "cgcs2000", url=db_url),
+        "would mark 10 of 10 active enterprises inactive (more than 50%); 10 of the file's "
+        "12 rows were rejected, 9 as coordinates_missing (row 4: longitude '511000.5' is not "
+        "a decimal number of degrees (like 113.12); latitude '2545000.0' is not a decimal "
+        "number of degrees (like 23.02)); is the file read right (--map, --crs)? Use --force")
     assert conn.execute("SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0] == 10
 
 

@@ -174,6 +174,22 @@ def refuse_projected(conn: psycopg.Connection, declared: str | None, name: str,
                         "columns that hold them: --map lon=COLUMN --map lat=COLUMN")
 
 
+def _why_so_few(conn: psycopg.Connection, run_id: int, counts: dict) -> str:
+    """What the mass-deactivation guard asks: whether the file is complete, or, where
+    the file's rows are mostly rejected, why, by its commonest reason and the first such
+    row's message (coordinates in a projected CRS's metres, a column mapped wrong): the
+    file may well be complete, and asking whether it was misled the operator."""
+    if counts["rejected"] <= counts["accepted"]:
+        return "is the file complete?"
+    reason, n = max(counts["by_reason"].items(), key=lambda kv: kv[1])
+    row, message = conn.execute(
+        "SELECT file_row, message FROM registry.rejects WHERE load_run_id = %s AND "
+        "reason = %s ORDER BY part NULLS FIRST, line_no LIMIT 1", (run_id, reason)).fetchone()
+    at = f"row {row}" if row is not None else "the first"
+    return (f"{counts['rejected']:,} of the file's {counts['read']:,} rows were rejected, "
+            f"{n:,} as {reason} ({at}: {message}); is the file read right (--map, --crs)?")
+
+
 def start_run(conn: psycopg.Connection, kind: str, path: Path | str, digest: str, size: int,
               fmt: str, crs: str, encoding: str | None, mapping: dict,
               full_refresh: bool, preamble: list[dict] | None = None,
@@ -534,8 +550,8 @@ def _load_transaction(conn, run_id, sources, files, fields, crs, full_refresh,
                 raise UserError(
                     f"this full refresh would mark {counts['deactivated']} of "
                     f"{active_before} active enterprises inactive (more than "
-                    f"{max_deactivate:.0%}); is the file complete? Use --force to accept, "
-                    "or --incremental for a partial file")
+                    f"{max_deactivate:.0%}); {_why_so_few(conn, run_id, counts)} Use --force "
+                    "to accept, or --incremental for a partial file")
         if not counts["read"] == counts["accepted"] + counts["rejected"] == n:
             raise RuntimeError(f"row accounting broke: {n} streamed, {counts}")
         conn.execute("SELECT registry.end_load()")
