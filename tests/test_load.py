@@ -2570,6 +2570,11 @@ def test_region_from_the_citys_district_boundaries(tmp_path, db_url, conn):
                 write("mercator.geojson", mercator, "EPSG:3857"), "--crs", "gcj02", url=db_url)
     assert r.exit_code == 0, r.output
     assert conn.execute("SELECT * FROM registry.region").fetchone() == region
+    assert_one_line_error(run_cli("db", "region", "--extent-of",
+                                  write("off.geojson", [(1e10, 0, 1e10 + 1000, 1000)],
+                                        "EPSG:4547"), "--crs", "cgcs2000", url=db_url),
+                          "off.geojson spans x 1e+10 to 1e+10, y 0 to 1000 in EPSG:4547, a "
+                          "projected CRS, which PostGIS cannot unproject")
     metres = [(13_170_000, 2_860_000, 13_200_000, 2_890_000)]
     assert_one_line_error(run_cli("db", "region", "--extent-of",
                                   write("unlabelled.geojson", metres, None),

@@ -158,9 +158,8 @@ SELECT ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x)
 def _unprojected_extent(conn: psycopg.Connection, layer_crs: str, path: Path, w: float,
                         s: float, e: float, n: float) -> tuple[float, float, float, float]:
     try:
-        with conn.transaction():
-            return conn.execute(_UNPROJECTED, {"crs": layer_crs, "w": w, "s": s, "e": e,
-                                               "n": n}).fetchone()
+        return conn.execute(_UNPROJECTED, {"crs": layer_crs, "w": w, "s": s, "e": e,
+                                           "n": n}).fetchone()
     except psycopg.Error as exc:
         raise UserError(f"{path.name} spans x {w:g} to {e:g}, y {s:g} to {n:g} in "
                         f"{crs_name(layer_crs)}, which PostGIS cannot unproject "
