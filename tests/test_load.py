@@ -1267,11 +1267,14 @@ def test_a_curve_in_a_layer_of_points_is_rejected(tmp_path, db_url, conn):
     assert messages[codes[3]] == messages[codes[1]]  # Z (GDAL writes ISO 1008), empty
 
 
-def test_a_layer_in_a_projected_crs_is_refused_before_it_is_read(tmp_path, db_url, conn):
-    """Its x/y in metres were read as degrees: every feature fell outside the region and
-    a full refresh was refused as if the file were incomplete. Refused up front now,
-    where the geometry gives the coordinates (and for district boundaries); a layer whose
-    columns hold longitude/latitude loads from them with --map."""
+def test_a_point_layer_in_a_projected_crs_is_unprojected(tmp_path, db_url, conn):
+    """A layer of enterprise points in CGCS2000 / Gauss-Kruger (EPSG:4547), in Web
+    Mercator, or in a grid given only as WKT, was refused ("reproject it first"). Its
+    points are unprojected now (PROJ, through pyproj), and --crs reads the degrees
+    underneath: each enterprise lies where the same layer in longitude/latitude puts it.
+    The points are projected here by PostGIS, another build of PROJ. The run records the
+    CRS; a point PROJ cannot unproject is rejected alone, saying so; a CRS PROJ cannot
+    unproject from is refused before anything is read."""
     import numpy as np
     import pyogrio
     import shapely
@@ -1279,37 +1282,85 @@ def test_a_layer_in_a_projected_crs_is_refused_before_it_is_read(tmp_path, db_ur
     tm = ('PROJCS["tm",GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,'
           '298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]],'
           'PROJECTION["Transverse_Mercator"],PARAMETER["latitude_of_origin",0],'
-          'PARAMETER["central_meridian",114],PARAMETER["scale_factor",1],'
-          'PARAMETER["false_easting",500000],PARAMETER["false_northing",0],UNIT["metre",1]]')
+          'PARAMETER["central_meridian",113],PARAMETER["scale_factor",1],'
+          'PARAMETER["false_easting",400000],PARAMETER["false_northing",0],UNIT["metre",1]]')
     fields = ["企业名称", "统一社会信用代码", "登记状态", "注册资本", "国标行业"]
+    rows = [row() for _ in range(3)]
+    degrees = [(113.10, 23.03), (113.11, 23.04), (113.12, 23.05)]
 
     def layer(name: str, crs: str, xy: list, extra: dict | None = None):
-        rows = [row() for _ in xy]
         names = fields + list(extra or {})
-        data = [np.array([r[f] for r in rows], dtype=object) for f in fields] + [
+        data = [np.array([r[f] for r in rows[:len(xy)]], dtype=object) for f in fields] + [
             np.array(v, dtype=object) for v in (extra or {}).values()]
         pyogrio.raw.write(tmp_path / name, shapely.to_wkb(shapely.points(xy)), data, names,
                           geometry_type="Point", crs=crs, driver="GPKG")
-        return tmp_path / name, rows
+        return tmp_path / name
 
-    metres = [[511000.0, 2545000.0], [512000.0, 2546000.0]]
-    for name, crs, said in (("gk.gpkg", "EPSG:4547", "is in EPSG:4547, a projected CRS"),
-                            ("tm.gpkg", tm, 'is in the projected CRS "tm"')):
-        path, _ = layer(name, crs, metres)
-        assert_one_line_error(run_cli("load", str(path), "--crs", "cgcs2000", url=db_url),
-                              said, "not the longitude/latitude --crs cgcs2000 reads",
-                              "reproject it")
-    assert conn.execute("SELECT count(*) FROM registry.load_runs").fetchone()[0] == 0
-    path, rows = layer("geo.gpkg", "EPSG:4490", [[113.10, 23.03], [113.11, 23.04]])
-    assert load_file(db_url, path, crs="cgcs2000").counts["accepted"] == 2
-    path, rows = layer("cols.gpkg", "EPSG:4547", metres,
-                       {"经度": ["113.12", "113.13"], "纬度": ["23.05", "23.06"]})
-    assert_one_line_error(run_cli("load", str(path), "--crs", "cgcs2000", url=db_url),
-                          "is in EPSG:4547", "--map lon=COLUMN --map lat=COLUMN")
-    res = load_file(db_url, path, crs="cgcs2000", full_refresh=False,
-                    mapping={"lon": "经度", "lat": "纬度"})
-    assert res.counts["accepted"] == 2
-    assert enterprise(conn, rows[1]["统一社会信用代码"])["source_x"] == 113.13
+    def projected(to: int | str, points: list) -> list:
+        return [conn.execute("SELECT ST_X(g), ST_Y(g) FROM ST_Transform(ST_SetSRID("
+                             "ST_Point(%s, %s), 4326), %s) AS g" if isinstance(to, int) else
+                             "SELECT ST_X(g), ST_Y(g) FROM ST_Transform(ST_SetSRID("
+                             "ST_Point(%s, %s), 4326), %s::text) AS g", (*p, to)).fetchone()
+                for p in points]
+
+    def loaded(path: Path, crs: str, *args: str) -> tuple[str, list]:
+        r = run_cli("load", str(path), "--crs", crs, *args, url=db_url)
+        assert r.exit_code == 0, r.output
+        return r.output, [conn.execute(
+            "SELECT source_x, source_y, ST_X(geom), ST_Y(geom) FROM registry.enterprises "
+            "WHERE credit_code = %s", (x["统一社会信用代码"],)).fetchone() for x in rows]
+
+    def near(a: list, b: list) -> bool:  # a millimetre's worth of degrees
+        return all(p is not None and q is not None and
+                   all(abs(u - v) < 1e-8 for u, v in zip(p, q, strict=True))
+                   for p, q in zip(a, b, strict=True))
+
+    refs = {crs: loaded(layer(f"degrees_{crs}.gpkg", "EPSG:4490", degrees), crs)[1]
+            for crs in ("cgcs2000", "gcj02")}
+    assert not near(refs["cgcs2000"], refs["gcj02"])  # GCJ-02 is shifted: could fail
+    for name, to, crs, said, ref in (
+            ("gk.gpkg", 4547, "EPSG:4547", "EPSG:4547, a projected CRS", "cgcs2000"),
+            ("mercator.gpkg", 3857, "EPSG:3857", "EPSG:3857, a projected CRS", "gcj02"),
+            ("tm.gpkg", tm, tm, 'the projected CRS "tm"', "cgcs2000")):
+        out, got = loaded(layer(name, crs, projected(to, degrees)), ref, "--force")
+        assert f"its points unprojected from {said}" in out, out
+        assert near(got, refs[ref]), (name, got, refs[ref])
+        layer_crs, = conn.execute("SELECT layer_crs FROM registry.load_runs "
+                                  "ORDER BY load_run_id DESC LIMIT 1").fetchone()
+        assert layer_crs == crs or to == tm and '"tm"' in layer_crs, layer_crs
+
+    # a point off the projection's domain: rejected alone, the others loaded; a row
+    # rejected for another reason gives its point back in degrees (the rejects file)
+    off = projected(4547, degrees[:2]) + [(1e12, 1e12)]
+    rows[0] = {**rows[0], "企业名称": ""}
+    r = run_cli("load", str(layer("off.gpkg", "EPSG:4547", off)), "--crs", "cgcs2000",
+                "--incremental", url=db_url)
+    assert r.exit_code == 0 and "accepted 1, rejected 2" in r.output, r.output
+    (nameless, raw), (message, _) = conn.execute(
+        "SELECT message, raw FROM registry.rejects WHERE load_run_id = (SELECT "
+        "max(load_run_id) FROM registry.load_runs) ORDER BY line_no").fetchall()
+    assert nameless == "no enterprise name" and near(
+        [(float(raw["geometry_lon"]), float(raw["geometry_lat"]))], [degrees[0]]), raw
+    assert message == ("PROJ cannot unproject the feature's point (1000000000000.0, "
+                       "1000000000000.0) to longitude/latitude: it lies outside the domain of "
+                       "EPSG:4547, a projected CRS"), message
+
+    # a CRS PROJ cannot unproject from: refused before a run is started
+    runs = conn.execute("SELECT count(*) FROM registry.load_runs").fetchone()[0]
+    mars = layer("mars.gpkg", "IAU_2015:49910", [(1000.0, 1000.0)])
+    assert_one_line_error(run_cli("load", str(mars), "--crs", "wgs84", url=db_url),
+                          'mars.gpkg is in the projected CRS "Mars (2015)',
+                          "which PROJ cannot unproject", "celestial body",
+                          "reproject it to longitude/latitude")
+    assert conn.execute("SELECT count(*) FROM registry.load_runs").fetchone()[0] == runs
+
+    # columns that hold longitude/latitude still load with --map, nothing unprojected
+    path = layer("cols.gpkg", "EPSG:4547", projected(4547, degrees),
+                 {"经度": ["113.13", "113.14", "113.15"], "纬度": ["23.05", "23.06", "23.07"]})
+    out, got = loaded(path, "cgcs2000", "--map", "lon=经度", "--map", "lat=纬度")
+    assert "unprojected" not in out and got[1][:2] == (113.14, 23.06), (out, got)
+    assert conn.execute("SELECT layer_crs FROM registry.load_runs ORDER BY load_run_id DESC "
+                        "LIMIT 1").fetchone()[0] is None
 
 
 def test_district_boundaries_in_a_projected_crs_are_unprojected(tmp_path, db_url, conn):

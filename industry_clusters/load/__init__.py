@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from industry_clusters.load.readers import (
     open_sources,
     unreadable,
 )
+from industry_clusters.load.unproject import crs_name
 from industry_clusters.paths import as_text
 
 CRS_CHOICES = ("wgs84", "gcj02", "bd09", "cgcs2000")
@@ -53,6 +53,7 @@ class LoadResult:
     headerless: list[dict] = field(default_factory=list)  # parts read with another's header
     # the load run that read the same content the same way, though with other rules
     rescreened: int | None = None
+    layer_crs: str | None = None  # the projected CRS the layer was unprojected from
 
     @property
     def rows_per_second(self) -> float:
@@ -76,10 +77,12 @@ class LoadResult:
                  "skipped (registry.load_runs.preamble)" if self.preamble else "")
         again = (f"; the same content as load run {self.rescreened}, loaded again: the rules, "
                  "the region or the loader changed since" if self.rescreened else "")
+        unprojected = (f"; its points unprojected from {crs_name(self.layer_crs)}"
+                       if self.layer_crs else "")
         return (" ".join(parts) + f"; inserted {c['inserted']}, updated {c['updated']}, "
                 f"unchanged {c['unchanged']}, deactivated {c['deactivated']}{history}"
-                f"{above}{again}; {self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)"
-                f"{notes}")
+                f"{above}{again}{unprojected}; {self.seconds:.1f} s "
+                f"({self.rows_per_second:,.0f} rows/s){notes}")
 
 
 def file_digest(path: Path) -> tuple[str, int]:
@@ -126,52 +129,6 @@ def _check_crs(crs: str | None) -> str:
     if crs not in CRS_CHOICES:
         raise UserError(f"unknown --crs {crs!r}; choose one of {', '.join(CRS_CHOICES)}")
     return crs
-
-
-# how to have a layer in longitude/latitude, where PostGIS is not to unproject it
-REPROJECT = ("reproject it to longitude/latitude first (QGIS: Export > Save Features As, CRS "
-             "EPSG:4490 or EPSG:4326; or ogr2ogr -t_srs EPSG:4490)")
-
-
-def is_projected(conn: psycopg.Connection, declared: str | None) -> bool:
-    """Whether a layer's CRS is projected (metres: CGCS2000 / 3-degree Gauss-Kruger, Web
-    Mercator). ``declared`` is GDAL's 'AUTH:CODE', looked up in PostGIS's
-    spatial_ref_sys, or its WKT; a code PostGIS does not know counts as not projected
-    (its coordinates are then checked as degrees)."""
-    if not declared:
-        return False
-    wkt = declared
-    auth, _, code = declared.partition(":")
-    if code.isdigit():
-        row = conn.execute("SELECT srtext FROM spatial_ref_sys WHERE auth_name = %s "
-                           "AND auth_srid = %s", (auth.upper(), int(code))).fetchone()
-        wkt = row[0] if row else ""
-    return "PROJCS[" in wkt or "PROJCRS[" in wkt
-
-
-def crs_name(declared: str) -> str:
-    """A projected CRS as a message names it: by its code (EPSG:4547, a projected CRS),
-    else by the name in its WKT (PROJCS["name", ...]; PROJ names one from a proj string
-    "unknown"), never by the WKT itself."""
-    if declared.partition(":")[2].isdigit():
-        return f"{declared}, a projected CRS"
-    m = re.match(r'\s*PROJ(?:CS|CRS)\[\s*"([^"]*)"', declared)
-    named = m and m.group(1).strip() not in ("", "unknown")
-    return f'the projected CRS "{m.group(1)}"' if named else "a projected CRS"
-
-
-def refuse_projected(conn: psycopg.Connection, declared: str | None, name: str,
-                     crs: str) -> None:
-    """A point layer whose geometry gives the coordinates must be in longitude/latitude:
-    --crs names a geographic system (GCJ-02 files are labelled EPSG:4326, so a geographic
-    label is not compared with it). A layer in a projected CRS was read as degrees,
-    every feature fell outside the region, and a full refresh was refused as if the file
-    were incomplete. (District boundaries in a projected CRS are unprojected instead:
-    load/districts.py.)"""
-    if is_projected(conn, declared):
-        raise UserError(f"{name} is in {crs_name(declared)}: its coordinates are not the "
-                        f"longitude/latitude --crs {crs} reads; {REPROJECT}, or take them from "
-                        "columns that hold them: --map lon=COLUMN --map lat=COLUMN")
 
 
 def _why_so_few(conn: psycopg.Connection, run_id: int, counts: dict) -> str:
@@ -352,9 +309,11 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
             _check_headers(sources, labels)
             first = sources[0]
             fields = columns.resolve(first.headers, mapping, first.implicit, labels[0])
-            if _located_by_geometry(first, fields):
-                for src, p in zip(sources, src_paths, strict=True):  # the geometry's x and y
-                    refuse_projected(conn, src.crs, p.name, crs)
+            # the projected CRS the points were unprojected from, where they are the
+            # location (parts in different ones: None, each part's in parts)
+            by_geometry = _located_by_geometry(first, fields)
+            unprojected = {s.unprojected_from for s in sources} if by_geometry else {None}
+            layer_crs = unprojected.pop() if len(unprojected) == 1 else None
             # how the content is read: the same content read the same way as by the last
             # load is not loaded again
             read = {"sha256": digest, "crs": crs, "full_refresh": full_refresh,
@@ -376,19 +335,20 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
             run_id = start_run(conn, "enterprises", ", ".join(map(str, paths)), digest, size,
                                ", ".join(dict.fromkeys(s.fmt for s in sources)),
                                crs, read["encoding"], read["mapping"].obj, full_refresh,
-                               preamble or None, read["layers"], not_read or None)
+                               preamble or None, read["layers"], not_read or None,
+                               layer_crs)
             digest_of = dict(zip(paths, digests, strict=True))
             counts = _load_transaction(conn, run_id, sources,
                                        [(p, digest_of[p]) for p in src_paths], fields,
                                        crs, full_refresh, max_deactivate, force, size,
                                        progress, notify, dict(zip(paths, signatures,
-                                                                  strict=True)))
+                                                                  strict=True)), by_geometry)
         finally:
             for src in sources:
                 src.close()
     return LoadResult(run_id, "succeeded", name, counts, time.monotonic() - t0,
                       preamble=len(preamble), not_read=not_read, headerless=headerless,
-                      rescreened=rescreened)
+                      rescreened=rescreened, layer_crs=layer_crs)
 
 
 def _continuing(src, path: Path, encoding: str, export, is_rows_of):
@@ -479,16 +439,19 @@ def _stage(conn, sources, sizes: list[int], progress,
 
 
 def _parts_record(sources: list, files: list[tuple[Path, tuple[str, int]]],
-                  records: list[int]) -> list[dict] | None:
+                  records: list[int], by_geometry: bool) -> list[dict] | None:
     """registry.load_runs.parts: each part of a load of several (a file, or a sheet or
-    layer of one), and its records' numbers in the load (what maps a reject to its part);
-    None for a load of one part."""
+    layer of one), and its records' numbers in the load (what maps a reject to its part),
+    and the projected CRS its points were unprojected from; None for a load of one
+    part."""
     if len(sources) == 1:
         return None
     firsts = [1 + sum(records[:i]) for i in range(len(records))]
     return [{"part": i, "file": as_text(p), **({"layer": src.layer} if src.layer else {}),
              **({"header_from": _part_of(src.header_from, sources) + 1}
                 if src.header_from else {}),
+             **({"layer_crs": src.unprojected_from}
+                if by_geometry and src.unprojected_from else {}),
              "sha256": d, "bytes": b, "first_line": f, "records": r}
             for i, (src, (p, (d, b)), f, r) in enumerate(zip(sources, files, firsts, records,
                                                              strict=True), 1)]
@@ -504,15 +467,15 @@ def _signature(path: Path) -> tuple[int, int] | None:
 
 
 def _load_transaction(conn, run_id, sources, files, fields, crs, full_refresh,
-                      max_deactivate, force, size, progress, notify, signatures) -> dict:
+                      max_deactivate, force, size, progress, notify, signatures,
+                      by_geometry) -> dict:
     """``files``: the file of each source, and its (sha256, bytes); ``signatures``: each
-    file's before it was read."""
+    file's before it was read; ``by_geometry``: the location is a layer's points."""
     headers = columns.unique_headers(sources[0].headers)
     with run_transaction(conn, FAIL_LOAD, run_id):
         # for the progress, a file's bytes are shared by its sources (a workbook's sheets)
         shares = [b // sum(q == p for q, _ in files) for p, (_, b) in files]
-        records, parser = _stage(conn, sources, shares, progress,
-                                 _located_by_geometry(sources[0], fields))
+        records, parser = _stage(conn, sources, shares, progress, by_geometry)
         # A file still being written (an upstream copy not finished at the nightly hour)
         # reads as a shorter export: its missing firms would be marked inactive.
         for p, before in signatures.items():
@@ -520,7 +483,7 @@ def _load_transaction(conn, run_id, sources, files, fields, crs, full_refresh,
                 raise UserError(f"{p.name} changed while it was read; it may still be being "
                                 "written: load it again once it is complete (nothing loaded)")
         n = sum(records)
-        parts = _parts_record(sources, files, records)
+        parts = _parts_record(sources, files, records, by_geometry)
         conn.execute("UPDATE registry.load_runs SET parser = %s, parts = %s, rows_above = %s "
                      "WHERE load_run_id = %s",
                      (parser, Jsonb(parts) if parts else None,

@@ -7,7 +7,6 @@ import math
 import shlex
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -17,17 +16,15 @@ from industry_clusters.db.region import outside_region
 from industry_clusters.errors import UserError, first_line
 from industry_clusters.load import (
     FAIL_LOAD,
-    REPROJECT,
     LoadResult,
     _check_crs,
     _check_file,
     columns,
-    crs_name,
     file_digest,
-    is_projected,
     start_run,
 )
 from industry_clusters.load.readers import layer_encoding, layer_info, ogr_batches, pick_layer
+from industry_clusters.load.unproject import REPROJECT, crs_name, is_projected
 
 NAME_FIELDS = ("name", "名称", "district", "区县", "NAME", "Name")
 CODE_FIELDS = ("adcode", "code", "区划代码", "ADCODE", "Code", "district_code")
@@ -53,7 +50,7 @@ def _layer_crs(conn: psycopg.Connection, declared: str | None, path: Path) -> st
     """The projected CRS a layer of boundaries is in, which PostGIS unprojects them from
     (registry.boundary_geometry); None for a layer in longitude/latitude. A UserError
     where PostGIS cannot unproject from it (a CRS of another planet, say)."""
-    if not is_projected(conn, declared):
+    if not is_projected(declared):
         return None
     try:  # PROJ builds the transformation even for an empty geometry
         conn.execute("SELECT ST_Transform('POINT EMPTY'::geometry, %s, 4326)", (declared,))
@@ -118,10 +115,7 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
                            layer_crs=layer_crs)
 
 
-@dataclass
 class _DistrictResult(LoadResult):
-    layer_crs: str | None = None  # the projected CRS the boundaries were unprojected from
-
     def summary(self) -> str:
         c = self.counts
         return (f"load run {self.load_run_id}: {c['accepted']} district boundaries loaded from "

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from industry_clusters.errors import UserError, first_line
+from industry_clusters.load.unproject import unprojector
 from industry_clusters.paths import as_text, format_from_suffix
 
 FORMATS = ("csv", "xlsx", "xls", "geojson", "gpkg")
@@ -123,7 +124,8 @@ class Source:
     server_copy: ServerCopy | None = None  # set when the server may parse the file itself
     close: callable = lambda: None  # releases the file if ``records`` was never read to its end
     preamble: list[str] = field(default_factory=list)  # lines above the header (a title)
-    crs: str | None = None  # a layer's CRS as GDAL gives it ('EPSG:4326', or its WKT)
+    # the projected CRS a point layer's points were unprojected from (load/unproject.py)
+    unprojected_from: str | None = None
     layer: str | None = None  # the layer or sheet read (None for a CSV)
     header_from: Source | None = None  # a part without a header row: the one whose it has
     delimiter: str | None = None  # a CSV's
@@ -955,6 +957,7 @@ def _not_a_point(wkb: bytes | None, geom) -> str:
 
 
 def _ogr(path: Path, fmt: str, layer: str | None = None) -> Source:
+    import numpy as np
     import shapely
 
     layer = pick_layer(path, layer, "Point", "enterprise points", tables=True)
@@ -964,6 +967,8 @@ def _ogr(path: Path, fmt: str, layer: str | None = None) -> Source:
     # a layer's point is its location; a table without geometry takes it from columns
     implicit = ({"lon": len(fields), "lat": len(fields) + 1} if info["geometry_type"]
                 else None)
+    # a layer in a projected CRS: its points in longitude/latitude (load/unproject.py)
+    to_degrees = unprojector(info["crs"], path.name) if implicit else None
 
     def records() -> Iterator[Record]:
         for rows, wkbs in ogr_batches(path, layer, info, escape=True):
@@ -973,17 +978,26 @@ def _ogr(path: Path, fmt: str, layer: str | None = None) -> Source:
             single = ((shapely.get_type_id(geoms) == shapely.GeometryType.MULTIPOINT)
                       & (shapely.get_num_geometries(geoms) == 1))
             geoms[single] = shapely.get_geometry(geoms[single], 0)
-            for values, wkb, g in zip(rows, wkbs, geoms, strict=True):
+            point = ((shapely.get_type_id(geoms) == shapely.GeometryType.POINT)
+                     & ~shapely.is_empty(geoms))
+            x, y = np.full(len(geoms), np.nan), np.full(len(geoms), np.nan)
+            x[point], y[point] = shapely.get_x(geoms[point]), shapely.get_y(geoms[point])
+            lon, lat = to_degrees.points(x, y) if to_degrees else (x, y)
+            for i, (values, wkb, g) in enumerate(zip(rows, wkbs, geoms, strict=True)):
                 note = None
-                if g is not None and not g.is_empty and g.geom_type == "Point":
-                    values += [repr(float(g.x)), repr(float(g.y))]
-                else:
+                if not point[i]:
                     values += ["", ""]
                     note = _not_a_point(wkb, g)
+                elif to_degrees and not (np.isfinite(lon[i]) and np.isfinite(lat[i])):
+                    values += ["", ""]
+                    note = to_degrees.cannot(float(x[i]), float(y[i]))
+                else:
+                    values += [repr(float(lon[i])), repr(float(lat[i]))]
                 if _BAD_CHARS.search("".join(values)):
                     fixed, reason, msg = _sanitise(values)
                     yield Record(fixed, reason, msg)
                 else:
                     yield Record(values, None, note)
 
-    return Source(fmt, headers, records(), implicit=implicit, crs=info["crs"], layer=layer)
+    return Source(fmt, headers, records(), implicit=implicit, layer=layer,
+                  unprojected_from=to_degrees.declared if to_degrees else None)

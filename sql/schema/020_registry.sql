@@ -201,7 +201,7 @@ COMMENT ON COLUMN registry.load_runs.preamble IS 'The lines above the header tha
 
 -- added by revision 0049: a load of several files, the parts of one export (nightly)
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS parts jsonb;
-COMMENT ON COLUMN registry.load_runs.parts IS 'A load of several parts (the files of one export, or the sheets of a workbook, loaded as one): each part in order, {{part, file, layer, header_from, sha256, bytes, first_line, records}}, layer being the sheet or layer read from the file (absent for a CSV; since revision 0077), header_from the number of the part whose header a part without a header row (a sheet, a CSV file) was read with (since revision 0079) and first_line its first record''s number in the load. NULL for a load of one part. file_name then lists the files, file_sha256 is the hash of their hashes, file_bytes their total.';
+COMMENT ON COLUMN registry.load_runs.parts IS 'A load of several parts (the files of one export, or the sheets of a workbook, loaded as one): each part in order, {{part, file, layer, header_from, sha256, bytes, first_line, records}}, layer being the sheet or layer read from the file (absent for a CSV; since revision 0077), header_from the number of the part whose header a part without a header row (a sheet, a CSV file) was read with (since revision 0079) and first_line its first record''s number in the load; layer_crs, where the part is a point layer in a projected CRS whose points are the location, the CRS they were unprojected from (since revision 0108). NULL for a load of one part. file_name then lists the files, file_sha256 is the hash of their hashes, file_bytes their total.';
 -- added by revision 0076: what was read of each file (a load is skipped only when the
 -- last load read the same content the same way)
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS layers text[];
@@ -223,7 +223,7 @@ ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS rows_above integer[];
 COMMENT ON COLUMN registry.load_runs.rows_above IS 'The rows above the first record in each part''s file, in the order of the parts: title lines and the header row (0 for a part without a header row, and for a layer). NULL for a load of district boundaries, or before revision 0105.';
 -- added by revision 0106: a district layer in a projected CRS is unprojected, not refused
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS layer_crs text;
-COMMENT ON COLUMN registry.load_runs.layer_crs IS 'The projected CRS a layer of district boundaries was in (GDAL''s AUTH:CODE, EPSG:4547 say, or its WKT): PostGIS unprojected its geometries to longitude/latitude (ST_Transform to EPSG:4326), which --crs (crs) then read. NULL for a layer in longitude/latitude, for a load of enterprises (a point layer in a projected CRS is refused), and before revision 0106.';
+COMMENT ON COLUMN registry.load_runs.layer_crs IS 'The projected CRS a layer was in (GDAL''s AUTH:CODE, EPSG:4547 say, or its WKT), unprojected to longitude/latitude (EPSG:4326), which --crs (crs) then read: a layer of district boundaries (by PostGIS, since revision 0106), or a point layer of enterprises whose points are the location (by PROJ through pyproj, since revision 0108; parts in different CRSs: NULL here, each part''s in parts). NULL for a layer in longitude/latitude, for a file of columns, and before those revisions.';
 COMMENT ON COLUMN registry.load_runs.rows_deactivated IS 'Enterprises marked inactive because a full refresh did not contain them.';
 COMMENT ON COLUMN registry.load_runs.duration_s IS 'Wall-clock duration in seconds.';
 COMMENT ON COLUMN registry.load_runs.error IS 'Error message of a failed load.';
@@ -368,8 +368,8 @@ COMMENT ON COLUMN registry.enterprises.digital_transformation IS 'Digital-transf
 COMMENT ON COLUMN registry.enterprises.registered_district IS 'District as registered (所属区县).';
 COMMENT ON COLUMN registry.enterprises.address IS 'Registered address.';
 COMMENT ON COLUMN registry.enterprises.source_crs IS 'Coordinate system of the input coordinates.';
-COMMENT ON COLUMN registry.enterprises.source_x IS 'Longitude (or x) as given.';
-COMMENT ON COLUMN registry.enterprises.source_y IS 'Latitude (or y) as given.';
+COMMENT ON COLUMN registry.enterprises.source_x IS 'Longitude as given, in source_crs; from a point layer in a projected CRS, its point unprojected (registry.load_runs.layer_crs; since revision 0108).';
+COMMENT ON COLUMN registry.enterprises.source_y IS 'Latitude as given, in source_crs; from a point layer in a projected CRS, its point unprojected (registry.load_runs.layer_crs; since revision 0108).';
 COMMENT ON COLUMN registry.enterprises.geom IS 'Location, WGS-84 (converted in the database from the input CRS).';
 COMMENT ON COLUMN registry.enterprises.geom_proj IS 'Location in the projected SRID (metres), generated from geom; clustered on.';
 COMMENT ON COLUMN registry.enterprises.district_code IS 'Code of the district boundary containing the enterprise (NULL without boundaries).';
