@@ -2,6 +2,7 @@
 DROP FUNCTION IF EXISTS registry.replace_districts(bigint, text);
 DROP FUNCTION IF EXISTS registry.boundary_geometry(bytea, text);
 DROP FUNCTION IF EXISTS registry.boundary_geometry(bytea, text, text);
+DROP FUNCTION IF EXISTS registry.boundary_geometry(bytea, text, text, integer);
 DROP FUNCTION IF EXISTS registry.begin_district_load();
 DROP FUNCTION IF EXISTS registry.finish_load(bigint, text, jsonb, text);
 DROP FUNCTION IF EXISTS registry.assign_districts();

@@ -46,9 +46,14 @@ COMMENT ON FUNCTION registry.begin_district_load() IS 'Creates the temporary sta
 -- lies under the projection: cgcs2000 there, gcj02 for an Amap layer reprojected to Web
 -- Mercator (unprojecting gives its GCJ-02 degrees back). A vertex PROJ cannot unproject
 -- (outside the projection's domain) rejects that feature alone.
+-- p_layer_srid: the SRID of p_layer_crs in spatial_ref_sys, when it is an EPSG code
+-- there: PostGIS then builds the transformation once for the load (0.1 ms a feature),
+-- not again for every feature as it does from the text (130 ms a feature, measured:
+-- two minutes more for a layer of a thousand village boundaries).
 DROP FUNCTION IF EXISTS registry.boundary_geometry(bytea, text);
+DROP FUNCTION IF EXISTS registry.boundary_geometry(bytea, text, text);
 CREATE OR REPLACE FUNCTION registry.boundary_geometry(
-    p_wkb bytea, p_crs text, p_layer_crs text,
+    p_wkb bytea, p_crs text, p_layer_crs text, p_layer_srid integer,
     OUT geom geometry, OUT problem text, OUT detail text)
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
@@ -68,7 +73,9 @@ BEGIN
     END IF;
     IF p_layer_crs IS NOT NULL THEN
         BEGIN
-            g := ST_Transform(g, p_layer_crs, 4326);
+            g := CASE WHEN p_layer_srid IS NOT NULL
+                      THEN ST_Transform(ST_SetSRID(g, p_layer_srid), 4326)
+                      ELSE ST_Transform(g, p_layer_crs, 4326) END;
         EXCEPTION WHEN internal_error OR data_exception THEN
             problem := 'geometry_invalid';
             detail := format('PostGIS cannot unproject it from the layer''s CRS (x %s to %s, '
@@ -96,8 +103,8 @@ EXCEPTION WHEN internal_error OR data_exception THEN  -- PostGIS's errors are XX
     detail := 'PostGIS cannot read its geometry: ' || SQLERRM;
 END
 $$;
-COMMENT ON FUNCTION registry.boundary_geometry(bytea, text, text) IS
-    'A boundary feature''s geometry (WKB; in the layer''s projected CRS p_layer_crs when that is not NULL, unprojected first) as a valid WGS-84 MultiPolygon, or the reason code (problem) and detail of why it cannot be one.';
+COMMENT ON FUNCTION registry.boundary_geometry(bytea, text, text, integer) IS
+    'A boundary feature''s geometry (WKB; in the layer''s projected CRS p_layer_crs when that is not NULL, unprojected first, by its SRID p_layer_srid where it has one) as a valid WGS-84 MultiPolygon, or the reason code (problem) and detail of why it cannot be one.';
 
 CREATE OR REPLACE FUNCTION registry.replace_districts(p_run bigint, p_crs text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -107,11 +114,15 @@ DECLARE
     v_region geometry;
     v_region_text text;  -- its text (registry.region), in the rejects' messages and the run
     v_layer_crs text;  -- the layer's projected CRS, unprojected (NULL: degrees)
+    v_layer_srid integer;  -- its SRID, where it is an EPSG code of spatial_ref_sys
 BEGIN
     SELECT ST_MakeEnvelope(west, south, east, north, 4326), description
       INTO STRICT v_region, v_region_text
       FROM registry.region;
     SELECT layer_crs INTO STRICT v_layer_crs FROM registry.load_runs WHERE load_run_id = p_run;
+    SELECT srid INTO v_layer_srid FROM spatial_ref_sys
+     WHERE auth_name = upper(split_part(v_layer_crs, ':', 1))
+       AND auth_srid::text = split_part(v_layer_crs, ':', 2);
     -- the region this load screened with: it can change later (db region)
     UPDATE registry.load_runs SET region = v_region_text WHERE load_run_id = p_run;
     DROP TABLE IF EXISTS pg_temp.district_screened;
@@ -132,7 +143,7 @@ BEGIN
                 WHEN NOT ST_Intersects(g.geom, v_region) THEN 'boundary_outside_region'
            END AS problem
     FROM district_staging s
-    CROSS JOIN LATERAL registry.boundary_geometry(s.wkb, p_crs, v_layer_crs) g
+    CROSS JOIN LATERAL registry.boundary_geometry(s.wkb, p_crs, v_layer_crs, v_layer_srid) g
     ) c;
 
     INSERT INTO registry.rejects (load_run_id, line_no, file_row, reason, message, raw)
