@@ -1345,6 +1345,20 @@ def test_a_point_layer_in_a_projected_crs_is_unprojected(tmp_path, db_url, conn)
                        "1000000000000.0) to longitude/latitude: it lies outside the domain of "
                        "EPSG:4547, a projected CRS"), message
 
+    # two layers of one export, one in Gauss-Kruger, one in degrees: each part's CRS
+    both = tmp_path / "both.gpkg"
+    for name, crs, xy, part in (("gk", "EPSG:4547", projected(4547, degrees[1:2]), rows[1:2]),
+                                ("geo", "EPSG:4490", degrees[2:], rows[2:])):
+        pyogrio.raw.write(both, shapely.to_wkb(shapely.points(xy)),
+                          [np.array([r[f] for r in part], dtype=object) for f in fields],
+                          fields, geometry_type="Point", crs=crs, driver="GPKG", layer=name,
+                          append=name == "geo")
+    out, got = loaded(both, "cgcs2000", "--layer", "gk", "--layer", "geo", "--incremental")
+    assert near(got[1:], refs["cgcs2000"][1:]) and "unprojected" not in out, (out, got)
+    layer_crs, parts = conn.execute("SELECT layer_crs, parts FROM registry.load_runs "
+                                    "ORDER BY load_run_id DESC LIMIT 1").fetchone()
+    assert layer_crs is None and [p.get("layer_crs") for p in parts] == ["EPSG:4547", None]
+
     # a CRS PROJ cannot unproject from: refused before a run is started
     runs = conn.execute("SELECT count(*) FROM registry.load_runs").fetchone()[0]
     mars = layer("mars.gpkg", "IAU_2015:49910", [(1000.0, 1000.0)])
