@@ -16,10 +16,12 @@ def insert_points(conn, xy, *, sector: str = "software", district: str | None = 
     with conn.cursor() as cur:
         for x, y in xy:
             cur.execute(
-                "INSERT INTO registry.enterprises (credit_code, name, status, active, sector_id,"
+                "INSERT INTO registry.enterprises (credit_code, name, status, active, inactive_reason,"
+                " sector_id,"
                 " source_crs, source_x, source_y, geom, district_name, registered_district,"
                 " established, size_class, first_load_run_id, last_load_run_id)"
-                " SELECT %(code)s, 'firm', '存续', %(active)s, sector_id, 'wgs84', 0, 0,"
+                " SELECT %(code)s, 'firm', '存续', %(active)s,"
+                " CASE WHEN NOT %(active)s THEN 'missing' END, sector_id, 'wgs84', 0, 0,"
                 " ST_Transform(ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4547), 4326),"
                 " %(district)s, %(district)s, %(est)s, %(size)s, 0, 0"
                 " FROM registry.sectors WHERE code = %(sector)s RETURNING enterprise_id",

@@ -784,7 +784,8 @@ def test_a_run_sees_one_state_of_the_registry(db_url, conn):
     conn.rollback()
     # (the connection is closed first on a failure here: its lock would hold the run)
     with ThreadPoolExecutor(1) as pool, psycopg.connect(db_url) as load:
-        load.execute("UPDATE registry.enterprises SET active = false WHERE enterprise_id IN "
+        load.execute("UPDATE registry.enterprises SET active = false, inactive_reason = 'missing' "
+                     "WHERE enterprise_id IN "
                      "(SELECT enterprise_id FROM registry.enterprises ORDER BY 1 LIMIT 50)")
         heard: list[str] = []
         run = pool.submit(run_clustering, db_url, jobs=2, notify=heard.append)

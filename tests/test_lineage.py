@@ -31,7 +31,8 @@ def cluster_near(conn, run: int, x: float, y: float) -> tuple[int, int, int]:
 
 
 def deactivate(conn, ids) -> None:
-    conn.execute("UPDATE registry.enterprises SET active = false, inactive_since = '2024-06-30' "
+    conn.execute("UPDATE registry.enterprises SET active = false, inactive_since = '2024-06-30', "
+                 "inactive_reason = 'closed' "
                  "WHERE enterprise_id = ANY(%s)", (list(ids),))
     conn.commit()
 
@@ -188,7 +189,8 @@ def test_snapshots_in_time_chain_by_date(db_url, conn):
     rng = random.Random(9)
     old = insert_points(conn, blob(rng, 40, 0, 0, 80), established="2019-05-01")
     insert_points(conn, blob(rng, 40, 3000, 0, 80), established="2022-03-01")
-    conn.execute("UPDATE registry.enterprises SET active = false, inactive_since = '2023-06-01' "
+    conn.execute("UPDATE registry.enterprises SET active = false, inactive_since = '2023-06-01', "
+                 "inactive_reason = 'closed' "
                  "WHERE enterprise_id = ANY(%s)", (old,))
     conn.commit()
     runs = {}

@@ -2225,6 +2225,109 @@ def test_a_closed_row_closes_its_enterprise_whatever_else_it_fails(tmp_path, db_
     counts_add_up(conn, res.load_run_id)
 
 
+@pytest.mark.parametrize("full_refresh", [False, True])
+def test_a_known_firm_no_longer_digital_leaves_the_active_ones(tmp_path, db_url, conn,
+                                                               full_refresh):
+    """A row for a known enterprise that is operating but now in no digital sector (its
+    industry and scope changed) takes it out of the active enterprises, with its reason
+    and the file's status. Under --incremental it stayed active (and clustered) with its
+    old sector; a full refresh marked it missing. A closure in the same file wins, an
+    accepted row of the same code keeps it, and a row of unknown status says nothing.
+    The next file that finds it digital again makes it active."""
+    a, b, c, d, e, f = (row() for _ in range(6))
+    load_file(db_url, write_csv(tmp_path / "1.csv", [a, b, c, d, e, f]), crs="wgs84")
+    metal = {"国标行业": "C3311", "经营范围": "金属制品"}
+    new = row(**metal)
+    rows = [dict(a, 登记状态="在业", **metal),
+            b,
+            dict(c, 登记状态="神秘状态", **metal),  # unknown status: says nothing
+            dict(d, **metal), d,  # accepted from another row
+            dict(e, **metal),  # the closure wins, by its first row
+            dict(e, 登记状态="注销", 经度="", 注销日期="2024-03-01"),
+            dict(e, 登记状态="吊销", 注销日期="2024-05-01")]
+    res = load_file(db_url, write_csv(tmp_path / "2.csv", [*rows, new], [*HEADERS, "注销日期"]),
+                    crs="wgs84", full_refresh=full_refresh, force=True)
+    got = {k: enterprise(conn, x["统一社会信用代码"])
+           for k, x in zip("abcdef", (a, b, c, d, e, f), strict=True)}
+    assert {k: (x["active"], x["inactive_reason"]) for k, x in got.items()} == {
+        "a": (False, "non_digital"), "b": (True, None),
+        "c": (not full_refresh, "missing" if full_refresh else None), "d": (True, None),
+        "e": (False, "closed"), "f": (not full_refresh, "missing" if full_refresh else None)}
+    today = conn.execute("SELECT current_date").fetchone()[0]
+    assert (got["a"]["status"], got["a"]["inactive_since"]) == ("在业", today)
+    assert got["a"]["industry_code"] == a["国标行业"]  # the digital enterprise it was
+    assert (got["e"]["status"], str(got["e"]["inactive_since"])) == ("注销", "2024-03-01")
+    assert (res.counts["no_longer_digital"], res.counts["closed"],
+            res.counts["missing"]) == (1, 1, 2 * full_refresh)
+    assert res.counts["deactivated"] == 2 + 2 * full_refresh
+    assert f"deactivated {2 + 2 * full_refresh} (closed 1, no longer digital 1" \
+        in res.summary()
+    assert conn.execute("SELECT count(*) FROM registry.enterprises WHERE credit_code = %s",
+                        (new["统一社会信用代码"],)).fetchone()[0] == 0  # never digital here
+    assert reject_reasons(conn, res.load_run_id)[a["统一社会信用代码"]] == "non_digital"
+    counts_add_up(conn, res.load_run_id)
+    conn.commit()
+    # digital again: active again, without a reason
+    res = load_file(db_url, write_csv(tmp_path / "3.csv", [dict(a, 登记状态="在业")]),
+                    crs="wgs84", full_refresh=False)
+    back = enterprise(conn, a["统一社会信用代码"])
+    assert (res.counts["updated"], back["active"], back["inactive_reason"],
+            back["inactive_since"]) == (1, True, None, None)
+
+
+def test_an_incremental_load_that_would_deactivate_most_is_refused(tmp_path, db_url, conn):
+    """The mass-deactivation guard holds for an incremental load too: a partial file
+    whose industry column is read wrong (every row non_digital) or that reports most of
+    the registry closed would take most enterprises out of the map overnight."""
+    rows = [row() for _ in range(6)]
+    load_file(db_url, write_csv(tmp_path / "full.csv", rows), crs="wgs84")
+    wrong = write_csv(tmp_path / "wrong.csv",
+                      [dict(r, 国标行业="C3311", 经营范围="金属制品") for r in rows[:4]])
+    assert_one_line_error(
+        run_cli("load", str(wrong), "--crs", "wgs84", "--incremental", url=db_url),
+        "this incremental load would mark 4 of 6 active enterprises inactive (more than "
+        "50%); 4 of the file's 4 rows were rejected, 4 as non_digital (row 2: industry "
+        "'C3311' / scope not digital (registry.sector_rules)); is the file read right "
+        "(--map, --crs)? Use --force to accept")
+    closed = write_csv(tmp_path / "closed.csv",
+                       [*rows[:2], row(), row(), row(),
+                        *(dict(r, 登记状态="注销") for r in rows[2:6])])
+    with pytest.raises(UserError, match="would mark 4 of 6 active enterprises inactive "
+                                        r"\(more than 50%\); it reports 4 closed and 0 in no "
+                                        r"digital sector; is it read right \(--map\)\? Use "
+                                        "--force to accept$"):
+        load_file(db_url, closed, crs="wgs84", full_refresh=False)
+    assert conn.execute("SELECT count(*) FROM registry.enterprises WHERE active").fetchone()[0] == 6
+    # half is allowed, and --force accepts more
+    half = write_csv(tmp_path / "half.csv", [dict(r, 登记状态="注销") for r in rows[:3]])
+    assert load_file(db_url, half, crs="wgs84", full_refresh=False).counts["deactivated"] == 3
+    res = load_file(db_url, wrong, crs="wgs84", full_refresh=False, force=True)
+    assert (res.counts["active_before"], res.counts["no_longer_digital"]) == (3, 1)
+
+
+def test_inactive_enterprises_of_earlier_revisions_get_their_reason(tmp_path, db_url, conn):
+    """Revision 0109 gives the enterprises inactive before it their reason: closed where
+    the status is one a rule excludes (or for history without a date), else missing."""
+    from industry_clusters.db import run_sql_file
+
+    a, b, c = row(), row(), row(登记状态="注销")  # c: history
+    load_file(db_url, write_csv(tmp_path / "1.csv", [a, b, c]), crs="wgs84")
+    load_file(db_url, write_csv(tmp_path / "2.csv", [dict(a, 登记状态="吊销")]), crs="wgs84",
+              force=True)  # a closed, b missing
+    conn.execute("ALTER TABLE registry.enterprises "
+                 "DROP CONSTRAINT enterprises_inactive_reason_check")
+    conn.execute("UPDATE registry.enterprises SET inactive_reason = NULL")
+    run_sql_file(conn, "load/090_inactive_reason.sql")
+    run_sql_file(conn, "load/090_inactive_reason.sql")  # re-runnable
+    assert {code: reason for code, reason in conn.execute(
+        "SELECT credit_code, inactive_reason FROM registry.enterprises")} == {
+        a["统一社会信用代码"]: "closed", b["统一社会信用代码"]: "missing",
+        c["统一社会信用代码"]: "closed"}
+    with pytest.raises(psycopg.errors.CheckViolation):  # and the constraint is back
+        conn.execute("UPDATE registry.enterprises SET active = true WHERE credit_code = %s",
+                     (a["统一社会信用代码"],))  # (active with a reason)
+
+
 def test_active_before_is_counted_without_scanning_the_registry(tmp_path, db_url, conn):
     """The guard's count of the enterprises active before a full refresh, derived by
     merge_load from what the file says about each, equals a count of the registry, in
@@ -2248,7 +2351,8 @@ def test_active_before_is_counted_without_scanning_the_registry(tmp_path, db_url
     assert enterprise(conn, act[6]["统一社会信用代码"])["status"] == "注销"
     assert conn.execute("SELECT count(*) FROM registry.enterprises WHERE active"
                         ).fetchone()[0] == 8 - 5 + 1 + 2
-    # an incremental load has no guard, and no count
+    # an incremental load whose rows say nothing of known enterprises deactivates none:
+    # no count (one that may is counted from the registry, and guarded)
     res = load_file(db_url, write_csv(tmp_path / "3.csv", [row()]), crs="wgs84",
                     full_refresh=False)
     assert "active_before" not in res.counts

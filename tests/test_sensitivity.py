@@ -130,8 +130,9 @@ def test_table_and_curves_read_one_snapshot(db_url, conn, monkeypatch):
     def then_a_load_commits(cur):
         out = real(cur)
         with psycopg.connect(db_url) as load:  # committed on leaving the block
-            load.execute("UPDATE registry.enterprises SET active = false "
-                         "WHERE enterprise_id IN (SELECT enterprise_id FROM registry.enterprises "
+            load.execute("UPDATE registry.enterprises SET active = false, "
+                         "inactive_reason = 'missing' WHERE enterprise_id IN "
+                         "(SELECT enterprise_id FROM registry.enterprises "
                          "ORDER BY enterprise_id LIMIT 120)")
         return out
 

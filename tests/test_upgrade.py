@@ -97,6 +97,8 @@ def test_a_database_of_an_earlier_revision_upgrades(empty_db_url, registry_file,
     with psycopg.connect(empty_db_url) as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == revision
         loaded = conn.execute("SELECT count(*) FROM registry.enterprises").fetchone()[0]
+        inactive = conn.execute("SELECT count(*) FROM registry.enterprises WHERE NOT active"
+                                ).fetchone()[0]
         old_run = conn.execute("SELECT max(run_id) FROM clustering.runs").fetchone()[0]
         before = groups(conn, old_run) if clustered else set()
         # the old code's styles, which QGIS did not find (type 'Vector')
@@ -110,6 +112,10 @@ def test_a_database_of_an_earlier_revision_upgrades(empty_db_url, registry_file,
     assert migrate.status(empty_db_url).up_to_date
     with psycopg.connect(empty_db_url) as conn:
         assert conn.execute("SELECT count(*) FROM registry.enterprises").fetchone()[0] == loaded
+        # the firms the old code kept as closed (history) are closed (revision 0109)
+        assert conn.execute("SELECT count(*) FILTER (WHERE inactive_reason = 'closed'), "
+                            "count(inactive_reason) FROM registry.enterprises").fetchone() \
+            == (inactive, inactive)
         if clustered:  # the old run is kept, members and all, with profiles now
             assert groups(conn, old_run) == before
             assert tier_structure(conn, f"publish.tier_structure_of({old_run})") \

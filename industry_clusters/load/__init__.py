@@ -72,6 +72,8 @@ class LoadResult:
                  f"rejected {c['rejected']}"]
         if c.get("by_reason"):
             parts.append("(" + ", ".join(f"{k} {v}" for k, v in c["by_reason"].items()) + ")")
+        why = [f"{label} {c[k]}" for k, label in DEACTIVATED_AS if c.get(k)]
+        deactivated = f"deactivated {c['deactivated']}" + (f" ({', '.join(why)})" if why else "")
         history = f", kept as history {c['history']}" if c.get("history") else ""
         above = (f"; {self.preamble} line{'s' if self.preamble > 1 else ''} above the header "
                  "skipped (registry.load_runs.preamble)" if self.preamble else "")
@@ -80,9 +82,14 @@ class LoadResult:
         unprojected = (f"; its points unprojected from {crs_name(self.layer_crs)}"
                        if self.layer_crs else "")
         return (" ".join(parts) + f"; inserted {c['inserted']}, updated {c['updated']}, "
-                f"unchanged {c['unchanged']}, deactivated {c['deactivated']}{history}"
+                f"unchanged {c['unchanged']}, {deactivated}{history}"
                 f"{above}{again}{unprojected}; {self.seconds:.1f} s "
                 f"({self.rows_per_second:,.0f} rows/s){notes}")
+
+
+# merge_load's counts of the enterprises a load deactivated, by inactive_reason
+DEACTIVATED_AS = (("closed", "closed"), ("no_longer_digital", "no longer digital"),
+                  ("missing", "missing"))
 
 
 def file_digest(path: Path) -> tuple[str, int]:
@@ -131,13 +138,18 @@ def _check_crs(crs: str | None) -> str:
     return crs
 
 
-def _why_so_few(conn: psycopg.Connection, run_id: int, counts: dict) -> str:
-    """What the mass-deactivation guard asks: whether the file is complete, or, where
+def _why_so_few(conn: psycopg.Connection, run_id: int, counts: dict,
+                full_refresh: bool) -> str:
+    """What the mass-deactivation guard asks: whether the file is complete (an
+    incremental file: whether it says so many closed or no longer digital), or, where
     the file's rows are mostly rejected, why, by its commonest reason and the first such
     row's message (coordinates in a projected CRS's metres, a column mapped wrong): the
     file may well be complete, and asking whether it was misled the operator."""
     if counts["rejected"] <= counts["accepted"]:
-        return "is the file complete?"
+        if full_refresh:
+            return "is the file complete?"
+        return (f"it reports {counts['closed']:,} closed and {counts['no_longer_digital']:,} "
+                "in no digital sector; is it read right (--map)?")
     reason, n = max(counts["by_reason"].items(), key=lambda kv: kv[1])
     row, message = conn.execute(
         "SELECT file_row, message FROM registry.rejects WHERE load_run_id = %s AND "
@@ -505,16 +517,18 @@ def _load_transaction(conn, run_id, sources, files, fields, crs, full_refresh,
         merged = conn.execute("SELECT registry.merge_load(%s, %s, %s, %s)",
                               (run_id, crs, full_refresh, counts["accepted"])).fetchone()[0]
         counts.update(merged)
-        # the mass-deactivation guard (a full refresh without --force); merge_load counts
-        # the active enterprises there were before it (active_before) on a full refresh
+        # the mass-deactivation guard (without --force); merge_load counts the active
+        # enterprises there were before it (active_before) on a full refresh, and on an
+        # incremental load whose rows say some closed or left the digital sectors
         active_before = counts.get("active_before") or 0
-        if full_refresh and not force:
-            if active_before and counts["deactivated"] > max_deactivate * active_before:
-                raise UserError(
-                    f"this full refresh would mark {counts['deactivated']} of "
-                    f"{active_before} active enterprises inactive (more than "
-                    f"{max_deactivate:.0%}); {_why_so_few(conn, run_id, counts)} Use --force "
-                    "to accept, or --incremental for a partial file")
+        if not force and active_before and \
+                counts["deactivated"] > max_deactivate * active_before:
+            kind = "full refresh" if full_refresh else "incremental load"
+            raise UserError(
+                f"this {kind} would mark {counts['deactivated']} of {active_before} active "
+                f"enterprises inactive (more than {max_deactivate:.0%}); "
+                f"{_why_so_few(conn, run_id, counts, full_refresh)} Use --force to accept"
+                + (", or --incremental for a partial file" if full_refresh else ""))
         if not counts["read"] == counts["accepted"] + counts["rejected"] == n:
             raise RuntimeError(f"row accounting broke: {n} streamed, {counts}")
         conn.execute("SELECT registry.end_load()")

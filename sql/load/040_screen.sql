@@ -263,7 +263,20 @@ BEGIN
     -- Step 3: joined back; the reason is the first rule a row fails. Points inside the
     -- region are converted to WGS-84 here, in parallel workers (the GCJ-02 inverse is the
     -- costliest per-row work of a load), rather than in a pass of their own later.
+    -- A rejected row that names a known enterprise by a valid credit code can still say
+    -- something of it (says): 'closed', that it closed (a status rule excludes it),
+    -- whatever else the row fails (no coordinates, a capital unread: a closed firm's row
+    -- is often left incomplete); 'non_digital', that it is operating but no longer in a
+    -- digital sector (its industry or scope changed: rejected as non_digital, its status
+    -- kept). merge_load takes a known enterprise out of the active ones by it. Under
+    -- --incremental both stayed active (and clustered); a full refresh marked them
+    -- missing, their status and date not taken. The check digit is computed again only
+    -- for the rows of an excluded status (a non_digital row passed it).
     CREATE UNLOGGED TABLE load_work.screened WITH (autovacuum_enabled = false) AS
+    SELECT q.*, CASE WHEN q.closes THEN 'closed'
+                     WHEN q.reason = 'non_digital' AND q.status_active THEN 'non_digital'
+                END AS says
+      FROM (
     SELECT f.line_no, f.pre_reason, f.pre_message, f.credit_code, f.name, f.status,
            f.industry_code, f.business_scope, f.capital, f.established, f.district, f.address,
            f.lon, f.lat, f.x, f.y, sec.sector_id, sec.digital_label,
@@ -273,15 +286,9 @@ BEGIN
            est.value AS established_date, dg.value AS deregistered_date,
            CASE WHEN registry.in_region(f.x, f.y, x0, y0, x1, y1)
                 THEN publish.to_wgs84(f.x, f.y, p_crs) END AS geom,
-           -- The row says its enterprise closed (a status rule excludes it) and names it
-           -- by a valid credit code, whatever else it fails (no coordinates, a capital
-           -- unread: a closed firm's row is often left incomplete). merge_load closes a
-           -- known enterprise by it; it stayed active under --incremental, and a full
-           -- refresh marked it missing, its status and date not taken. Every
-           -- status_inactive row says so; the check digit is computed again only for
-           -- the rows of an excluded status.
            CASE WHEN st.active IS FALSE AND f.pre_reason IS NULL AND f.credit_code IS NOT NULL
-                THEN registry.credit_code_valid(f.credit_code) ELSE false END AS says_closed,
+                THEN registry.credit_code_valid(f.credit_code) ELSE false END AS closes,
+           st.active AS status_active,
            -- Status comes last: a row rejected as status_inactive passed every other
            -- rule, so it can be kept as history (an inactive enterprise) by merge_load.
            CASE
@@ -315,7 +322,7 @@ BEGIN
     LEFT JOIN registry.value_aliases dt
            ON dt.kind = 'boolean' AND dt.alias = lower(f.dt_given)
     LEFT JOIN load_work.dates est ON est.raw = f.established
-    LEFT JOIN load_work.dates dg ON dg.raw = f.deregistered;
+    LEFT JOIN load_work.dates dg ON dg.raw = f.deregistered) q;
 
     ANALYZE load_work.screened;
 
@@ -323,21 +330,22 @@ BEGIN
     -- Both are found by parallel queries into scratch tables first (an UPDATE or an
     -- INSERT never runs in parallel workers), then written by line number.
     -- load_work.same_code: the rows after the first accepted one of their code (the
-    -- duplicates), and every row that says its enterprise closed (says_closed: the
-    -- status_inactive rows, and those rejected for another rule) with the first accepted
-    -- line of its code (NULL: none). merge_load takes the inactive rows from this small
-    -- table (the history and the status changes) instead of scanning all of
-    -- load_work.screened twice more.
+    -- duplicates), and every row that says something of its enterprise (says: closed,
+    -- or no longer digital) with the first accepted line of its code (NULL: none).
+    -- merge_load takes the inactive rows from this small table (the history, the
+    -- closures and the departures) instead of scanning all of load_work.screened twice
+    -- more.
     CREATE UNLOGGED TABLE load_work.same_code AS
-    SELECT s.line_no, s.reason, s.credit_code, s.status, s.deregistered_date, d.first_accepted
+    SELECT s.line_no, s.reason, s.says, s.credit_code, s.status, s.deregistered_date,
+           d.first_accepted
       FROM load_work.screened s
       JOIN (SELECT credit_code, min(line_no) FILTER (WHERE reason IS NULL) AS first_accepted
               FROM load_work.screened
-             WHERE reason IS NULL OR says_closed
+             WHERE reason IS NULL OR says IS NOT NULL
              GROUP BY credit_code
             HAVING count(*) > 1 OR bool_or(reason IS NOT NULL)) d
         ON s.credit_code = d.credit_code
-     WHERE (s.reason IS NULL AND s.line_no > d.first_accepted) OR s.says_closed;
+     WHERE (s.reason IS NULL AND s.line_no > d.first_accepted) OR s.says IS NOT NULL;
     ANALYZE load_work.same_code;
     UPDATE load_work.screened s SET reason = 'duplicate_credit_code'
       FROM load_work.same_code d WHERE d.reason IS NULL AND s.line_no = d.line_no;
@@ -459,9 +467,17 @@ DECLARE
     n_upd bigint;
     n_status bigint;
     n_hist bigint;
+    n_left bigint;
     n_missing bigint := 0;
     v_active_before bigint;
 BEGIN
+    -- The enterprises active before an incremental load that may deactivate some (its
+    -- rows say some closed or left the digital sectors), for the caller's
+    -- mass-deactivation guard: a count of the registry, rarely needed. (A full
+    -- refresh's count comes without a scan, below.)
+    IF NOT p_full AND EXISTS (SELECT FROM load_work.same_code WHERE says IS NOT NULL) THEN
+        SELECT count(*) INTO v_active_before FROM registry.enterprises WHERE active;
+    END IF;
     -- History: enterprises that first appear already deregistered (they passed every
     -- rule but the status) are kept as inactive, for as-of snapshots.
     CREATE UNLOGGED TABLE load_work.history AS
@@ -511,11 +527,11 @@ BEGIN
                         s.district, s.address, p_crs, s.x, s.y)) AS changed
           FROM load_work.screened s
           LEFT JOIN registry.enterprises e ON e.credit_code = s.credit_code
-         WHERE s.reason IS NULL OR s.says_closed;
+         WHERE s.reason IS NULL OR s.says IS NOT NULL;
         ANALYZE load_work.matched;
         UPDATE registry.enterprises e SET
             name = s.name, status = s.status, active = true, inactive_since = NULL,
-            industry_code = s.industry_code, sector_id = s.sector_id,
+            inactive_reason = NULL, industry_code = s.industry_code, sector_id = s.sector_id,
             digital_label = s.digital_label, business_scope = s.business_scope,
             capital_raw = s.capital, capital_amount = s.amount, capital_currency = s.currency,
             capital_cny = s.amount_cny, established = s.established_date,
@@ -554,8 +570,8 @@ BEGIN
     n_ins := 0;
     IF v_first OR EXISTS (SELECT FROM load_work.new) THEN
         INSERT INTO registry.enterprises (
-            enterprise_id, credit_code, name, status, active, inactive_since, industry_code,
-            sector_id, digital_label, business_scope, capital_raw, capital_amount,
+            enterprise_id, credit_code, name, status, active, inactive_since, inactive_reason,
+            industry_code, sector_id, digital_label, business_scope, capital_raw, capital_amount,
             capital_currency, capital_cny, established, size_class, size_class_source,
             employees, digital_transformation, registered_district, address, source_crs,
             source_x, source_y, geom, district_name, district_code, first_load_run_id,
@@ -564,6 +580,7 @@ BEGIN
         SELECT CASE WHEN v_first THEN v_base + s.line_no ELSE nextval(v_seq) END,
                s.credit_code, s.name, s.status, s.reason IS NULL,
                CASE WHEN s.reason IS NOT NULL THEN s.deregistered_date END,
+               CASE WHEN s.reason IS NOT NULL THEN 'closed' END,
                s.industry_code, s.sector_id,
                s.digital_label, s.business_scope, s.capital, s.amount, s.currency,
                s.amount_cny, s.established_date, s.size_class, s.size_source, s.employees,
@@ -589,27 +606,39 @@ BEGIN
         EXECUTE v_stmt;
     END LOOP;
 
-    -- Enterprises the file reports as deregistered etc.: inactive, history kept. Those
-    -- active at this point are the ones the file also accepted (first_accepted) and the
-    -- ones active before the load (load_work.matched): a small table, usually empty in
-    -- a re-load (the registry already has the closed ones as inactive), so that the
-    -- update probes the registry's index or, empty, does not read the registry at all.
-    -- A row rejected for another rule closes its enterprise too (says_closed).
+    -- Enterprises the file reports as deregistered etc. (says 'closed'): inactive,
+    -- history kept, even where the file also accepts the code (first_accepted). Those it
+    -- reports operating in no digital sector (says 'non_digital'): inactive too, unless
+    -- the file accepts the code from another row. Those active at this point are the
+    -- ones the file accepted and the ones active before the load (load_work.matched): a
+    -- small table, usually empty in a re-load (the registry already has them inactive),
+    -- so that the update probes the registry's index or, empty, does not read the
+    -- registry at all. One row per enterprise: a closure before a departure, then the
+    -- first in the file.
     CREATE UNLOGGED TABLE load_work.closing AS
-    SELECT s.credit_code, s.status, s.deregistered_date, s.first_accepted
+    SELECT DISTINCT ON (s.credit_code)
+           s.credit_code, s.says, s.status, s.deregistered_date, s.first_accepted
       FROM load_work.same_code s
-     WHERE s.reason IS NOT NULL  -- (the rows that say closed; the others are duplicates)
+     WHERE s.says IS NOT NULL AND s.reason IS NOT NULL  -- (not the duplicates)
+       AND (s.first_accepted IS NULL OR s.says = 'closed')
        AND (s.first_accepted IS NOT NULL
-            OR EXISTS (SELECT FROM load_work.matched m  -- (its rows that say closed only)
+            OR EXISTS (SELECT FROM load_work.matched m  -- (its rows that say something)
                         WHERE m.line_no = s.line_no AND m.reason IS NOT NULL
-                          AND m.was_active));
+                          AND m.was_active))
+     ORDER BY s.credit_code, s.says = 'closed' DESC, s.line_no;
     ANALYZE load_work.closing;
-    UPDATE registry.enterprises e
-       SET active = false, inactive_since = coalesce(s.deregistered_date, current_date),
-           status = s.status, last_load_run_id = p_run, updated_at = now()
-      FROM load_work.closing s
-     WHERE s.credit_code = e.credit_code AND e.active;
-    GET DIAGNOSTICS n_status = ROW_COUNT;
+    WITH closed AS (
+        UPDATE registry.enterprises e
+           SET active = false, inactive_reason = s.says,
+               inactive_since = CASE s.says WHEN 'closed'
+                                THEN coalesce(s.deregistered_date, current_date)
+                                ELSE current_date END,
+               status = s.status, last_load_run_id = p_run, updated_at = now()
+          FROM load_work.closing s
+         WHERE s.credit_code = e.credit_code AND e.active
+        RETURNING s.says)
+    SELECT count(*) FILTER (WHERE says = 'closed'), count(*) FILTER (WHERE says <> 'closed')
+      INTO n_status, n_left FROM closed;
 
     -- A full refresh: enterprises not accepted from this file are no longer active (none
     -- after a first load: every active enterprise then came from this file).
@@ -623,30 +652,31 @@ BEGIN
                            WHERE m.reason IS NULL AND m.enterprise_id = e.enterprise_id);
         ANALYZE load_work.missing;
         UPDATE registry.enterprises e
-           SET active = false, inactive_since = current_date, last_load_run_id = p_run,
-               updated_at = now()
+           SET active = false, inactive_since = current_date, inactive_reason = 'missing',
+               last_load_run_id = p_run, updated_at = now()
           FROM load_work.missing m
          WHERE e.enterprise_id = m.enterprise_id;
         GET DIAGNOSTICS n_missing = ROW_COUNT;
         -- The enterprises active before this load, for the caller's mass-deactivation
         -- guard, without a scan of the registry: those the file accepts again, those it
-        -- closes without accepting them (the only other way an active one leaves), and
-        -- the missing ones.
+        -- closes or takes out of the digital sectors without accepting them (the only
+        -- other way an active one leaves), and the missing ones.
         v_active_before := n_missing
             + (SELECT count(*) FROM load_work.matched WHERE reason IS NULL AND was_active)
-            + (SELECT count(DISTINCT credit_code) FROM load_work.closing
-                WHERE first_accepted IS NULL);
+            + (SELECT count(*) FROM load_work.closing WHERE first_accepted IS NULL);
     END IF;
 
     RETURN jsonb_build_object('inserted', n_ins, 'updated', n_upd,
                               'unchanged', p_accepted - n_ins - n_upd,
-                              'deactivated', n_status + n_missing, 'history', n_hist)
+                              'deactivated', n_status + n_left + n_missing,
+                              'closed', n_status, 'no_longer_digital', n_left,
+                              'missing', n_missing, 'history', n_hist)
            || CASE WHEN v_active_before IS NOT NULL
                    THEN jsonb_build_object('active_before', v_active_before) ELSE '{}' END;
 END
 $$;
 COMMENT ON FUNCTION registry.merge_load(bigint, text, boolean, bigint) IS
-    'Inserts new and updates changed accepted rows of load_work.screened by credit code; marks excluded or (full refresh) missing enterprises inactive; returns counts.';
+    'Inserts new and updates changed accepted rows of load_work.screened by credit code; marks inactive the enterprises the file reports closed or no longer digital, and (full refresh) those missing from it; returns counts (active_before: for the mass-deactivation guard).';
 
 -- District boundaries cut into small parts (ST_Subdivide) with a GiST index:
 -- point-in-polygon on small parts is an order of magnitude faster. p_schema 'pg_temp'

@@ -327,6 +327,9 @@ CREATE TABLE IF NOT EXISTS registry.enterprises (
 ALTER TABLE registry.enterprises ADD COLUMN IF NOT EXISTS district_name text;
 -- insured employees (参保人数), revision 0088: last, in databases made before and after
 ALTER TABLE registry.enterprises ADD COLUMN IF NOT EXISTS employees integer;
+-- why an inactive enterprise is (revision 0109; filled for the enterprises inactive
+-- before it, and checked, by load/090_inactive_reason.sql)
+ALTER TABLE registry.enterprises ADD COLUMN IF NOT EXISTS inactive_reason text;
 -- the size class from employees (revision 0088) is a third source
 DO $$
 BEGIN
@@ -350,7 +353,8 @@ COMMENT ON COLUMN registry.enterprises.enterprise_id IS 'Integer key, stable acr
 COMMENT ON COLUMN registry.enterprises.credit_code IS 'Unified social credit code (GB 32100, 18 characters, check digit verified).';
 COMMENT ON COLUMN registry.enterprises.name IS 'Enterprise name.';
 COMMENT ON COLUMN registry.enterprises.status IS 'Operating status as registered (e.g. 存续, 在业).';
-COMMENT ON COLUMN registry.enterprises.active IS 'False when deregistered or missing from the latest full refresh.';
+COMMENT ON COLUMN registry.enterprises.active IS 'False when deregistered, no longer in a digital sector, or missing from the latest full refresh (inactive_reason).';
+COMMENT ON COLUMN registry.enterprises.inactive_reason IS 'Why an inactive enterprise is: closed (a file reported an excluded status, registry.status_rules), non_digital (a file reported it operating in no digital sector, registry.sector_rules) or missing (a full refresh accepted no row of it); NULL while active.';
 COMMENT ON COLUMN registry.enterprises.inactive_since IS 'Date the enterprise became inactive: the deregistration date from the file (注销日期) when given, else the date the load marked it; NULL for history rows without a date.';
 COMMENT ON COLUMN registry.enterprises.industry_code IS 'GB/T 4754 industry code as given.';
 COMMENT ON COLUMN registry.enterprises.sector_id IS 'Sector group (registry.sectors) from the industry code or business-scope keywords.';
