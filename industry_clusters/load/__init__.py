@@ -53,7 +53,9 @@ class LoadResult:
     headerless: list[dict] = field(default_factory=list)  # parts read with another's header
     # the load run that read the same content the same way, though with other rules
     rescreened: int | None = None
-    layer_crs: str | None = None  # the projected CRS the layer was unprojected from
+    # the projected CRS each part's points were unprojected from: (None, crs) where
+    # every part's were, from one CRS; else (its label, crs) for each part that was
+    unprojected: list[tuple[str | None, str]] = field(default_factory=list)
 
     @property
     def rows_per_second(self) -> float:
@@ -79,8 +81,9 @@ class LoadResult:
                  "skipped (registry.load_runs.preamble)" if self.preamble else "")
         again = (f"; the same content as load run {self.rescreened}, loaded again: the rules, "
                  "the region or the loader changed since" if self.rescreened else "")
-        unprojected = (f"; its points unprojected from {crs_name(self.layer_crs)}"
-                       if self.layer_crs else "")
+        unprojected = "".join(
+            f"; {f'the points of {label}' if label else 'its points'} unprojected from "
+            f"{crs_name(crs)}" for label, crs in self.unprojected)
         return (" ".join(parts) + f"; inserted {c['inserted']}, updated {c['updated']}, "
                 f"unchanged {c['unchanged']}, {deactivated}{history}"
                 f"{above}{again}{unprojected}; {self.seconds:.1f} s "
@@ -326,6 +329,10 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
             by_geometry = _located_by_geometry(first, fields)
             unprojected = {s.unprojected_from for s in sources} if by_geometry else {None}
             layer_crs = unprojected.pop() if len(unprojected) == 1 else None
+            # and as the summary names them: the load's, else each part's
+            said = [(None, layer_crs)] if layer_crs else [
+                (label, s.unprojected_from) for s, label in zip(sources, labels, strict=True)
+                if by_geometry and s.unprojected_from]
             # how the content is read: the same content read the same way as by the last
             # load is not loaded again
             read = {"sha256": digest, "crs": crs, "full_refresh": full_refresh,
@@ -360,7 +367,7 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
                 src.close()
     return LoadResult(run_id, "succeeded", name, counts, time.monotonic() - t0,
                       preamble=len(preamble), not_read=not_read, headerless=headerless,
-                      rescreened=rescreened, layer_crs=layer_crs)
+                      rescreened=rescreened, unprojected=said)
 
 
 def _continuing(src, path: Path, encoding: str, export, is_rows_of):

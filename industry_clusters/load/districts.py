@@ -112,15 +112,15 @@ def load_districts(target, path, *, crs: str | None, name_field: str | None = No
             # their majority district until the next clustering run)
             conn.execute("SELECT clustering.refresh_published()")
     return _DistrictResult(run_id, "succeeded", path.name, counts, time.monotonic() - t0,
-                           layer_crs=layer_crs)
+                           unprojected=[(None, layer_crs)] if layer_crs else [])
 
 
 class _DistrictResult(LoadResult):
     def summary(self) -> str:
         c = self.counts
         return (f"load run {self.load_run_id}: {c['accepted']} district boundaries loaded from "
-                f"{self.file}" + (f" (unprojected from {crs_name(self.layer_crs)})"
-                                  if self.layer_crs else "")
+                f"{self.file}" + "".join(f" (unprojected from {crs_name(crs)})"
+                                         for _, crs in self.unprojected)
                 + (f", {c['rejected']} rejected ({c['by_reason']})" if c["rejected"] else ""))
 
 
