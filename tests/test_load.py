@@ -1029,7 +1029,7 @@ def test_title_lines_above_the_header(tmp_path, db_url, conn, fmt, encoding, par
         wb.save(path)
     r = run_cli("load", str(path), "--crs", "gcj02", url=db_url)
     assert r.exit_code == 0, r.output
-    assert "2 lines above the header skipped" in r.output
+    assert f"2 {'rows' if fmt == 'xlsx' else 'lines'} above the header skipped" in r.output
     run = conn.execute("SELECT max(load_run_id) FROM registry.load_runs").fetchone()[0]
     assert parser_of(conn, run) == parser and outcome(conn, run) == expected
     preamble = conn.execute("SELECT preamble FROM registry.load_runs WHERE load_run_id = %s",

@@ -49,6 +49,7 @@ class LoadResult:
     seconds: float = 0.0
     previous_run_id: int | None = None
     preamble: int = 0  # lines above the header, skipped (registry.load_runs.preamble)
+    workbook: bool = False  # read from a workbook: its lines are rows
     not_read: list[dict] = field(default_factory=list)  # sheets with values not read
     headerless: list[dict] = field(default_factory=list)  # parts read with another's header
     # the load run that read the same content the same way, though with other rules
@@ -77,7 +78,8 @@ class LoadResult:
         why = [f"{label} {c[k]}" for k, label in DEACTIVATED_AS if c.get(k)]
         deactivated = f"deactivated {c['deactivated']}" + (f" ({', '.join(why)})" if why else "")
         history = f", kept as history {c['history']}" if c.get("history") else ""
-        above = (f"; {self.preamble} line{'s' if self.preamble > 1 else ''} above the header "
+        unit = "row" if self.workbook else "line"
+        above = (f"; {self.preamble} {unit}{'s' if self.preamble > 1 else ''} above the header "
                  "skipped (registry.load_runs.preamble)" if self.preamble else "")
         again = (f"; the same content as load run {self.rescreened}, loaded again: the rules, "
                  "the region or the loader changed since" if self.rescreened else "")
@@ -366,7 +368,8 @@ def load_file(target, path, *, crs: str | None, fmt: str | None = None,
             for src in sources:
                 src.close()
     return LoadResult(run_id, "succeeded", name, counts, time.monotonic() - t0,
-                      preamble=len(preamble), not_read=not_read, headerless=headerless,
+                      preamble=len(preamble), workbook=first.fmt in ("xlsx", "xls"),
+                      not_read=not_read, headerless=headerless,
                       rescreened=rescreened, unprojected=said)
 
 
