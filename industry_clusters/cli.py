@@ -198,6 +198,8 @@ def db_status(app: App) -> None:
         click.echo(f"region:         {st.region}")
     if st.last_load:
         click.echo(f"last load:      {st.last_load}")
+    if st.enterprises:
+        click.echo(f"enterprises:    {st.enterprises}")
 
 
 def _extent(ctx, param, value: str | None) -> tuple[float, float, float, float] | None:

@@ -2259,8 +2259,14 @@ def test_a_known_firm_no_longer_digital_leaves_the_active_ones(tmp_path, db_url,
     assert (got["a"]["status"], got["a"]["inactive_since"]) == ("在业", today)
     assert got["a"]["industry_code"] == a["国标行业"]  # the digital enterprise it was
     assert (got["e"]["status"], str(got["e"]["inactive_since"])) == ("注销", "2024-03-01")
-    assert (res.counts["no_longer_digital"], res.counts["closed"],
-            res.counts["missing"]) == (1, 1, 2 * full_refresh)
+    assert res.counts["deactivated_by"] == {"non_digital": 1, "closed": 1,
+                                            "missing": 2 * full_refresh}
+    assert conn.execute("SELECT rows_deactivated, deactivated_by FROM registry.load_runs "
+                        "WHERE load_run_id = %s", (res.load_run_id,)).fetchone() == \
+        (res.counts["deactivated"], res.counts["deactivated_by"])
+    assert (f"enterprises:    {4 - 2 * full_refresh} active, {2 + 2 * full_refresh} inactive "
+            f"(closed 1, no longer digital 1{', missing 2' if full_refresh else ''})\n") \
+        in run_cli("db", "status", url=db_url).output
     assert res.counts["deactivated"] == 2 + 2 * full_refresh
     assert f"deactivated {2 + 2 * full_refresh} (closed 1, no longer digital 1" \
         in res.summary()
@@ -2304,7 +2310,7 @@ def test_an_incremental_load_that_would_deactivate_most_is_refused(tmp_path, db_
     half = write_csv(tmp_path / "half.csv", [dict(r, 登记状态="注销") for r in rows[:3]])
     assert load_file(db_url, half, crs="wgs84", full_refresh=False).counts["deactivated"] == 3
     res = load_file(db_url, wrong, crs="wgs84", full_refresh=False, force=True)
-    assert (res.counts["active_before"], res.counts["no_longer_digital"]) == (3, 1)
+    assert (res.counts["active_before"], res.counts["deactivated_by"]["non_digital"]) == (3, 1)
 
 
 def test_inactive_enterprises_of_earlier_revisions_get_their_reason(tmp_path, db_url, conn):

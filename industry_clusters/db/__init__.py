@@ -165,6 +165,10 @@ def sql_files(folder: str) -> list[str]:
     return [f"{folder}/{p.name}" for p in sorted((SQL_DIR / folder).glob("*.sql"))]
 
 
+# Why an enterprise is inactive (registry.enterprises.inactive_reason), as messages say
+# it: the load summary's deactivated, db status's inactive.
+INACTIVE_AS = {"closed": "closed", "non_digital": "no longer digital", "missing": "missing"}
+
 # Advisory lock keys: one per job that must not run twice at once.
 LOCKS = {"load": 0x1C_0001, "cluster": 0x1C_0002, "nightly": 0x1C_0003}
 

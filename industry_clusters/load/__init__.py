@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from industry_clusters.db import hold_registry, job_session, run_transaction
+from industry_clusters.db import INACTIVE_AS, hold_registry, job_session, run_transaction
 from industry_clusters.db.region import outside_region
 from industry_clusters.errors import UserError
 from industry_clusters.load import columns
@@ -75,7 +75,8 @@ class LoadResult:
                  f"rejected {c['rejected']}"]
         if c.get("by_reason"):
             parts.append("(" + ", ".join(f"{k} {v}" for k, v in c["by_reason"].items()) + ")")
-        why = [f"{label} {c[k]}" for k, label in DEACTIVATED_AS if c.get(k)]
+        by = c.get("deactivated_by") or {}
+        why = [f"{label} {by[k]}" for k, label in INACTIVE_AS.items() if by.get(k)]
         deactivated = f"deactivated {c['deactivated']}" + (f" ({', '.join(why)})" if why else "")
         history = f", kept as history {c['history']}" if c.get("history") else ""
         unit = "row" if self.workbook else "line"
@@ -90,11 +91,6 @@ class LoadResult:
                 f"unchanged {c['unchanged']}, {deactivated}{history}"
                 f"{above}{again}{unprojected}; {self.seconds:.1f} s "
                 f"({self.rows_per_second:,.0f} rows/s){notes}")
-
-
-# merge_load's counts of the enterprises a load deactivated, by inactive_reason
-DEACTIVATED_AS = (("closed", "closed"), ("no_longer_digital", "no longer digital"),
-                  ("missing", "missing"))
 
 
 def file_digest(path: Path) -> tuple[str, int]:
@@ -153,8 +149,9 @@ def _why_so_few(conn: psycopg.Connection, run_id: int, counts: dict,
     if counts["rejected"] <= counts["accepted"]:
         if full_refresh:
             return "is the file complete?"
-        return (f"it reports {counts['closed']:,} closed and {counts['no_longer_digital']:,} "
-                "in no digital sector; is it read right (--map)?")
+        by = counts["deactivated_by"]
+        return (f"it reports {by['closed']:,} closed and {by['non_digital']:,} in no digital "
+                "sector; is it read right (--map)?")
     reason, n = max(counts["by_reason"].items(), key=lambda kv: kv[1])
     row, message = conn.execute(
         "SELECT file_row, message FROM registry.rejects WHERE load_run_id = %s AND "

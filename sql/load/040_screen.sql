@@ -669,8 +669,9 @@ BEGIN
     RETURN jsonb_build_object('inserted', n_ins, 'updated', n_upd,
                               'unchanged', p_accepted - n_ins - n_upd,
                               'deactivated', n_status + n_left + n_missing,
-                              'closed', n_status, 'no_longer_digital', n_left,
-                              'missing', n_missing, 'history', n_hist)
+                              'deactivated_by', jsonb_build_object('closed', n_status,
+                                  'non_digital', n_left, 'missing', n_missing),
+                              'history', n_hist)
            || CASE WHEN v_active_before IS NOT NULL
                    THEN jsonb_build_object('active_before', v_active_before) ELSE '{}' END;
 END
@@ -817,6 +818,7 @@ RETURNS void LANGUAGE sql AS $$
         rows_updated = (p_counts ->> 'updated')::bigint,
         rows_unchanged = (p_counts ->> 'unchanged')::bigint,
         rows_deactivated = (p_counts ->> 'deactivated')::bigint,
+        deactivated_by = p_counts -> 'deactivated_by',
         rows_history = (p_counts ->> 'history')::bigint,
         error = p_error
     WHERE load_run_id = p_run

@@ -195,6 +195,9 @@ ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS parser text
     CHECK (parser IN ('server', 'python'));
 COMMENT ON COLUMN registry.load_runs.rows_history IS 'Enterprises stored as inactive history: they first appeared already deregistered (rejected as status_inactive, kept for as-of snapshots).';
 COMMENT ON COLUMN registry.load_runs.parser IS 'Who parsed the file: server (COPY ... FORMAT csv, a clean UTF-8 CSV) or python (every other file, and any CSV the server refused or might read differently).';
+-- added by revision 0109: the enterprises deactivated, by why
+ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS deactivated_by jsonb;
+COMMENT ON COLUMN registry.load_runs.deactivated_by IS 'rows_deactivated by why (registry.enterprises.inactive_reason): {{closed, non_digital, missing}}. NULL for a failed load, a load of district boundaries and loads before revision 0109.';
 -- added by revision 0053: the lines above the header (a title, a note), skipped
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS preamble jsonb;
 COMMENT ON COLUMN registry.load_runs.preamble IS 'The lines above the header that the load skipped (a title or a note; the header is looked for in the first 10 lines of a CSV or sheet: the first that names two known fields), each {{part, line, text}}; part is NULL for a load of one file. NULL when the header was the first line.';
@@ -224,7 +227,7 @@ COMMENT ON COLUMN registry.load_runs.rows_above IS 'The rows above the first rec
 -- added by revision 0106: a district layer in a projected CRS is unprojected, not refused
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS layer_crs text;
 COMMENT ON COLUMN registry.load_runs.layer_crs IS 'The projected CRS a layer was in (GDAL''s AUTH:CODE, EPSG:4547 say, or its WKT), unprojected to longitude/latitude (EPSG:4326), which --crs (crs) then read: a layer of district boundaries (by PostGIS, since revision 0106), or a point layer of enterprises whose points are the location (by PROJ through pyproj, since revision 0108; parts in different CRSs: NULL here, each part''s in parts). NULL for a layer in longitude/latitude, for a file of columns, and before those revisions.';
-COMMENT ON COLUMN registry.load_runs.rows_deactivated IS 'Enterprises marked inactive because a full refresh did not contain them.';
+COMMENT ON COLUMN registry.load_runs.rows_deactivated IS 'Enterprises the load marked inactive: reported closed, reported no longer digital, or (a full refresh) missing from it (deactivated_by).';
 COMMENT ON COLUMN registry.load_runs.duration_s IS 'Wall-clock duration in seconds.';
 COMMENT ON COLUMN registry.load_runs.error IS 'Error message of a failed load.';
 COMMENT ON COLUMN registry.load_runs.backend_pid IS 'Server process of the loading session (to detect abandoned runs).';
