@@ -2359,11 +2359,13 @@ def test_active_before_is_counted_without_scanning_the_registry(tmp_path, db_url
     assert enterprise(conn, act[6]["统一社会信用代码"])["status"] == "注销"
     assert conn.execute("SELECT count(*) FROM registry.enterprises WHERE active"
                         ).fetchone()[0] == 8 - 5 + 1 + 2
-    # an incremental load whose rows say nothing of known enterprises deactivates none:
-    # no count (one that may is counted from the registry, and guarded)
-    res = load_file(db_url, write_csv(tmp_path / "3.csv", [row()]), crs="wgs84",
-                    full_refresh=False)
-    assert "active_before" not in res.counts
+    # an incremental load whose rows say nothing of active enterprises (a non_digital
+    # row of a firm the registry does not have) deactivates none: no count, no scan (one
+    # that may is counted from the registry, and guarded)
+    res = load_file(db_url, write_csv(tmp_path / "3.csv",
+                                      [row(), row(国标行业="C3311", 经营范围="金属制品")]),
+                    crs="wgs84", full_refresh=False)
+    assert res.counts["by_reason"] == {"non_digital": 1} and "active_before" not in res.counts
 
 
 def test_a_file_still_being_written_loads_nothing(tmp_path, db_url, conn):

@@ -273,7 +273,9 @@ BEGIN
     -- missing, their status and date not taken. The check digit is computed again only
     -- for the rows of an excluded status (a non_digital row passed it).
     CREATE UNLOGGED TABLE load_work.screened WITH (autovacuum_enabled = false) AS
-    SELECT q.*, CASE WHEN q.closes THEN 'closed'
+    SELECT q.*, CASE WHEN q.status_active IS FALSE AND q.pre_reason IS NULL
+                          AND q.credit_code IS NOT NULL
+                     THEN CASE WHEN registry.credit_code_valid(q.credit_code) THEN 'closed' END
                      WHEN q.reason = 'non_digital' AND q.status_active THEN 'non_digital'
                 END AS says
       FROM (
@@ -286,8 +288,6 @@ BEGIN
            est.value AS established_date, dg.value AS deregistered_date,
            CASE WHEN registry.in_region(f.x, f.y, x0, y0, x1, y1)
                 THEN publish.to_wgs84(f.x, f.y, p_crs) END AS geom,
-           CASE WHEN st.active IS FALSE AND f.pre_reason IS NULL AND f.credit_code IS NOT NULL
-                THEN registry.credit_code_valid(f.credit_code) ELSE false END AS closes,
            st.active AS status_active,
            -- Status comes last: a row rejected as status_inactive passed every other
            -- rule, so it can be kept as history (an inactive enterprise) by merge_load.
@@ -465,17 +465,21 @@ DECLARE
     v_base bigint;
     n_ins bigint;
     n_upd bigint;
-    n_status bigint;
+    n_closed bigint;
     n_hist bigint;
     n_left bigint;
     n_missing bigint := 0;
     v_active_before bigint;
 BEGIN
     -- The enterprises active before an incremental load that may deactivate some (its
-    -- rows say some closed or left the digital sectors), for the caller's
-    -- mass-deactivation guard: a count of the registry, rarely needed. (A full
-    -- refresh's count comes without a scan, below.)
-    IF NOT p_full AND EXISTS (SELECT FROM load_work.same_code WHERE says IS NOT NULL) THEN
+    -- rows say of an active one that it closed or left the digital sectors), for the
+    -- caller's mass-deactivation guard: a count of the registry, only then. (Not for a
+    -- corrected rejects file whose non_digital rows name firms the registry does not
+    -- have: one index probe per such row decides. A full refresh's count comes without
+    -- a scan, below.)
+    IF NOT p_full AND EXISTS (SELECT FROM load_work.same_code s
+                                JOIN registry.enterprises e ON e.credit_code = s.credit_code
+                               WHERE s.says IS NOT NULL AND e.active) THEN
         SELECT count(*) INTO v_active_before FROM registry.enterprises WHERE active;
     END IF;
     -- History: enterprises that first appear already deregistered (they passed every
@@ -638,7 +642,7 @@ BEGIN
          WHERE s.credit_code = e.credit_code AND e.active
         RETURNING s.says)
     SELECT count(*) FILTER (WHERE says = 'closed'), count(*) FILTER (WHERE says <> 'closed')
-      INTO n_status, n_left FROM closed;
+      INTO n_closed, n_left FROM closed;
 
     -- A full refresh: enterprises not accepted from this file are no longer active (none
     -- after a first load: every active enterprise then came from this file).
@@ -668,8 +672,8 @@ BEGIN
 
     RETURN jsonb_build_object('inserted', n_ins, 'updated', n_upd,
                               'unchanged', p_accepted - n_ins - n_upd,
-                              'deactivated', n_status + n_left + n_missing,
-                              'deactivated_by', jsonb_build_object('closed', n_status,
+                              'deactivated', n_closed + n_left + n_missing,
+                              'deactivated_by', jsonb_build_object('closed', n_closed,
                                   'non_digital', n_left, 'missing', n_missing),
                               'history', n_hist)
            || CASE WHEN v_active_before IS NOT NULL
