@@ -2283,6 +2283,56 @@ def test_a_known_firm_no_longer_digital_leaves_the_active_ones(tmp_path, db_url,
             back["inactive_since"]) == (1, True, None, None)
 
 
+@pytest.mark.parametrize("full_refresh", [False, True])
+def test_what_a_file_reports_of_an_inactive_firm_is_recorded(tmp_path, db_url, conn,
+                                                             full_refresh):
+    """A file that reports an enterprise the registry already has inactive records why
+    and in what status: a missing one reported closed is closed (it kept missing and its
+    last operating status), a closed one reported operating outside the digital sectors
+    is non_digital, a new closed status is kept. It stays inactive from the day it left
+    the map, is not counted as deactivated again, and a re-load writes nothing."""
+    a, b, c, d, e = (row() for _ in range(5))
+    load_file(db_url, write_csv(tmp_path / "1.csv", [a, b, c, d, e]), crs="wgs84")
+    # b and d missing; c closed (吊销); e closed too
+    load_file(db_url, write_csv(tmp_path / "2.csv",
+                                [a, dict(c, 登记状态="吊销"), dict(e, 登记状态="吊销")]),
+              crs="wgs84", force=True)
+    conn.execute("UPDATE registry.enterprises SET inactive_since = '2024-01-02' "
+                 "WHERE NOT active")
+    conn.commit()
+    metal = {"国标行业": "C3311", "经营范围": "金属制品"}
+    rows = [a,
+            dict(b, 登记状态="注销", 注销日期="2024-03-01"),  # missing -> closed
+            dict(c, 登记状态="注销"),  # a new closed status
+            dict(d, 登记状态="神秘状态"),  # unknown status: says nothing
+            dict(e, 登记状态="在业", **metal)]  # operating, not digital
+    file = write_csv(tmp_path / "3.csv", rows, [*HEADERS, "注销日期"])
+    res = load_file(db_url, file, crs="wgs84", full_refresh=full_refresh, force=True)
+    got = {k: enterprise(conn, x["统一社会信用代码"])
+           for k, x in zip("bcde", (b, c, d, e), strict=True)}
+    assert {k: (x["active"], x["inactive_reason"], x["status"], str(x["inactive_since"]))
+            for k, x in got.items()} == {
+        "b": (False, "closed", "注销", "2024-01-02"),
+        "c": (False, "closed", "注销", "2024-01-02"),
+        "d": (False, "missing", d["登记状态"], "2024-01-02"),
+        "e": (False, "non_digital", "在业", "2024-01-02")}
+    assert {k for k, x in got.items() if x["last_load_run_id"] == res.load_run_id} == \
+        {"b", "c", "e"}
+    assert (res.counts["deactivated"], res.counts["restated"]) == (0, 3)
+    assert "deactivated 0, inactive reported anew 3;" in res.summary()
+    assert conn.execute("SELECT rows_restated FROM registry.load_runs WHERE load_run_id = %s",
+                        (res.load_run_id,)).fetchone()[0] == 3
+    assert "4 inactive (closed 2, no longer digital 1, missing 1)" in \
+        run_cli("db", "status", url=db_url).output
+    counts_add_up(conn, res.load_run_id)
+    conn.commit()
+    again = load_file(db_url, file, crs="wgs84", full_refresh=full_refresh, force=True)
+    assert (again.counts["restated"], again.counts["updated"]) == (0, 0)
+    assert "reported anew" not in again.summary()
+    assert conn.execute("SELECT count(*) FROM registry.enterprises WHERE last_load_run_id "
+                        "= %s", (again.load_run_id,)).fetchone()[0] == 0
+
+
 def test_an_incremental_load_that_would_deactivate_most_is_refused(tmp_path, db_url, conn):
     """The mass-deactivation guard holds for an incremental load too: a partial file
     whose industry column is read wrong (every row non_digital) or that reports most of

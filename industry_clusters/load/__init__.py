@@ -78,6 +78,8 @@ class LoadResult:
         by = c.get("deactivated_by") or {}
         why = [f"{label} {by[k]}" for k, label in INACTIVE_AS.items() if by.get(k)]
         deactivated = f"deactivated {c['deactivated']}" + (f" ({', '.join(why)})" if why else "")
+        # inactive before the load, their reason or status as the file now reports it
+        anew = f", inactive reported anew {c['restated']}" if c.get("restated") else ""
         history = f", kept as history {c['history']}" if c.get("history") else ""
         unit = "row" if self.workbook else "line"
         above = (f"; {self.preamble} {unit}{'s' if self.preamble > 1 else ''} above the header "
@@ -88,7 +90,7 @@ class LoadResult:
             f"; {f'the points of {label}' if label else 'its points'} unprojected from "
             f"{crs_name(crs)}" for label, crs in self.unprojected)
         return (" ".join(parts) + f"; inserted {c['inserted']}, updated {c['updated']}, "
-                f"unchanged {c['unchanged']}, {deactivated}{history}"
+                f"unchanged {c['unchanged']}, {deactivated}{anew}{history}"
                 f"{above}{again}{unprojected}; {self.seconds:.1f} s "
                 f"({self.rows_per_second:,.0f} rows/s){notes}")
 

@@ -469,6 +469,7 @@ DECLARE
     n_hist bigint;
     n_left bigint;
     n_missing bigint := 0;
+    n_restated bigint;
     v_active_before bigint;
 BEGIN
     -- The enterprises active before an incremental load that may deactivate some (its
@@ -613,22 +614,21 @@ BEGIN
     -- Enterprises the file reports as deregistered etc. (says 'closed'): inactive,
     -- history kept, even where the file also accepts the code (first_accepted). Those it
     -- reports operating in no digital sector (says 'non_digital'): inactive too, unless
-    -- the file accepts the code from another row. Those active at this point are the
-    -- ones the file accepted and the ones active before the load (load_work.matched): a
-    -- small table, usually empty in a re-load (the registry already has them inactive),
-    -- so that the update probes the registry's index or, empty, does not read the
-    -- registry at all. One row per enterprise: a closure before a departure, then the
-    -- first in the file.
+    -- the file accepts the code from another row. The enterprises concerned are the ones
+    -- the file accepted and the ones the registry knows (load_work.matched, was_active
+    -- as before the load): a table of the file's closed rows of known codes, so that the
+    -- updates probe the registry's index or, empty, do not read the registry at all.
+    -- One row per enterprise: a closure before a departure, then the first in the file.
     CREATE UNLOGGED TABLE load_work.closing AS
     SELECT DISTINCT ON (s.credit_code)
-           s.credit_code, s.says, s.status, s.deregistered_date, s.first_accepted
+           s.credit_code, s.says, s.status, s.deregistered_date, s.first_accepted,
+           m.was_active
       FROM load_work.same_code s
+      LEFT JOIN load_work.matched m  -- (its rows that say something; none on a first load)
+        ON m.line_no = s.line_no AND m.reason IS NOT NULL
      WHERE s.says IS NOT NULL AND s.reason IS NOT NULL  -- (not the duplicates)
        AND (s.first_accepted IS NULL OR s.says = 'closed')
-       AND (s.first_accepted IS NOT NULL
-            OR EXISTS (SELECT FROM load_work.matched m  -- (its rows that say something)
-                        WHERE m.line_no = s.line_no AND m.reason IS NOT NULL
-                          AND m.was_active))
+       AND (s.first_accepted IS NOT NULL OR m.enterprise_id IS NOT NULL)
      ORDER BY s.credit_code, s.says = 'closed' DESC, s.line_no;
     ANALYZE load_work.closing;
     WITH closed AS (
@@ -643,6 +643,18 @@ BEGIN
         RETURNING s.says)
     SELECT count(*) FILTER (WHERE says = 'closed'), count(*) FILTER (WHERE says <> 'closed')
       INTO n_closed, n_left FROM closed;
+    -- Enterprises inactive before the load that the file reports anew: a missing one
+    -- reported closed, a closed one reported operating outside the digital sectors, a
+    -- new closed status (吊销, then 注销). The file is taken at its word for why and in
+    -- what status; inactive_since stays the day it left the map. Only what changed is
+    -- written: a re-load of the same file writes nothing.
+    UPDATE registry.enterprises e
+       SET inactive_reason = s.says, status = s.status, last_load_run_id = p_run,
+           updated_at = now()
+      FROM load_work.closing s
+     WHERE s.credit_code = e.credit_code AND NOT e.active AND NOT s.was_active
+       AND (e.inactive_reason, e.status) IS DISTINCT FROM (s.says, s.status);
+    GET DIAGNOSTICS n_restated = ROW_COUNT;
 
     -- A full refresh: enterprises not accepted from this file are no longer active (none
     -- after a first load: every active enterprise then came from this file).
@@ -667,7 +679,8 @@ BEGIN
         -- other way an active one leaves), and the missing ones.
         v_active_before := n_missing
             + (SELECT count(*) FROM load_work.matched WHERE reason IS NULL AND was_active)
-            + (SELECT count(*) FROM load_work.closing WHERE first_accepted IS NULL);
+            + (SELECT count(*) FROM load_work.closing
+                WHERE first_accepted IS NULL AND was_active);
     END IF;
 
     RETURN jsonb_build_object('inserted', n_ins, 'updated', n_upd,
@@ -675,13 +688,13 @@ BEGIN
                               'deactivated', n_closed + n_left + n_missing,
                               'deactivated_by', jsonb_build_object('closed', n_closed,
                                   'non_digital', n_left, 'missing', n_missing),
-                              'history', n_hist)
+                              'restated', n_restated, 'history', n_hist)
            || CASE WHEN v_active_before IS NOT NULL
                    THEN jsonb_build_object('active_before', v_active_before) ELSE '{}' END;
 END
 $$;
 COMMENT ON FUNCTION registry.merge_load(bigint, text, boolean, bigint) IS
-    'Inserts new and updates changed accepted rows of load_work.screened by credit code; marks inactive the enterprises the file reports closed or no longer digital, and (full refresh) those missing from it; returns counts (active_before: for the mass-deactivation guard).';
+    'Inserts new and updates changed accepted rows of load_work.screened by credit code; marks inactive the enterprises the file reports closed or no longer digital, and (full refresh) those missing from it; records what the file reports of inactive ones (restated); returns counts (active_before: for the mass-deactivation guard).';
 
 -- District boundaries cut into small parts (ST_Subdivide) with a GiST index:
 -- point-in-polygon on small parts is an order of magnitude faster. p_schema 'pg_temp'
@@ -824,6 +837,7 @@ RETURNS void LANGUAGE sql AS $$
         rows_deactivated = (p_counts ->> 'deactivated')::bigint,
         deactivated_by = p_counts -> 'deactivated_by',
         rows_history = (p_counts ->> 'history')::bigint,
+        rows_restated = (p_counts ->> 'restated')::bigint,
         error = p_error
     WHERE load_run_id = p_run
 $$;

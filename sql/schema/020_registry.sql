@@ -198,6 +198,9 @@ COMMENT ON COLUMN registry.load_runs.parser IS 'Who parsed the file: server (COP
 -- added by revision 0109: the enterprises deactivated, by why
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS deactivated_by jsonb;
 COMMENT ON COLUMN registry.load_runs.deactivated_by IS 'rows_deactivated by why (registry.enterprises.inactive_reason): {{closed, non_digital, missing}}. NULL for a failed load, a load of district boundaries and loads before revision 0109.';
+-- added by revision 0110: the inactive enterprises a load reported anew
+ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS rows_restated bigint;
+COMMENT ON COLUMN registry.load_runs.rows_restated IS 'Enterprises inactive before the load whose inactive_reason or status it changed, as the file reported them: a missing one reported closed, a closed one reported operating outside the digital sectors, a new closed status. NULL for a failed load, a load of district boundaries and loads before revision 0110.';
 -- added by revision 0053: the lines above the header (a title, a note), skipped
 ALTER TABLE registry.load_runs ADD COLUMN IF NOT EXISTS preamble jsonb;
 COMMENT ON COLUMN registry.load_runs.preamble IS 'The lines above the header that the load skipped (a title or a note; the header is looked for in the first 10 lines of a CSV or sheet: the first that names two known fields), each {{part, line, text}}; part is NULL for a load of one file. NULL when the header was the first line.';
