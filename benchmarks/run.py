@@ -25,7 +25,12 @@ same data (machines here are noisy):
   reading the layer's query in export's batches with nothing written; peak client
   memory.
 
-``--parts load,cluster,sweep,export`` picks what to run (default: all).
+- districts: ``load-districts`` of a layer of village boundaries (``--district-features``,
+  default 1,000, of 249 vertices each) in a projected CRS, by EPSG code (EPSG:4547) and
+  as a city's own grid given only as WKT, against the same boundaries in
+  longitude/latitude (nothing to unproject), into an empty registry.
+
+``--parts load,cluster,sweep,export,districts`` picks what to run (default: all).
 
 It works in its own database (``ic_bench``, re-created) on the server the CLI would
 use (DATABASE_URL, PG*, or the project-local cluster). Results go to
@@ -235,8 +240,11 @@ def main() -> None:
                          "ending in s, 10s, is spread over ten times the area, to the "
                          "demo's density)")
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke check")
-    ap.add_argument("--parts", default="load,cluster,sweep,export",
-                    help="comma-separated: load, cluster, sweep, export")
+    ap.add_argument("--parts", default="load,cluster,sweep,export,districts",
+                    help="comma-separated: load, cluster, sweep, export, districts")
+    ap.add_argument("--district-features", type=int, default=None,
+                    help="boundaries in the districts benchmark (default 1000; 100 with "
+                         "--quick)")
     ap.add_argument("--export-scale", type=float, default=None,
                     help="registry scale of the export benchmark (default 1; 0.5 with "
                          "--quick)")
@@ -246,6 +254,7 @@ def main() -> None:
     if args.quick:
         args.load_rows, args.cluster_scales = 60_000, "0.5"
     args.load_rounds = args.load_rounds or (1 if args.quick else 3)
+    args.district_features = args.district_features or (100 if args.quick else 1000)
     lines = [f"# Benchmarks {dt.datetime.now():%Y-%m-%d %H:%M}", "",
              f"Machine: {os.cpu_count()} cores; PostgreSQL server of {resolve(None).source}.", ""]
     work = Path(args.work)
@@ -258,6 +267,8 @@ def main() -> None:
         lines += bench_sweep(args, work)
     if "export" in parts:
         lines += bench_export(args, work)
+    if "districts" in parts:
+        lines += bench_districts(args, work)
     out = ROOT / "benchmarks" / "results" / f"{dt.datetime.now():%Y%m%d-%H%M%S}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -430,6 +441,68 @@ def bench_export(args, work: Path) -> list[str]:
         lines.append(f"| export .{fmt} | {seconds:.1f} | {seconds / bare:.1f} | {peak} |")
         path.unlink()
     lines.append("")
+    print("\n".join(lines), flush=True)
+    return lines
+
+
+def local_grid_wkt() -> str:
+    """A city's own grid as a surveying office hands it out, given only as WKT: EPSG:4547
+    (CGCS2000, Gauss-Kruger 114E) with another false easting and name, no EPSG code."""
+    import re
+
+    from pyproj import CRS
+
+    wkt = CRS("EPSG:4547").to_wkt("WKT1_GDAL")
+    wkt = re.sub(r',AUTHORITY\["EPSG","4547"\]', "", wkt)
+    wkt = wkt.replace('"CGCS2000 / 3-degree Gauss-Kruger CM 114E"', '"Foshan local grid"')
+    return CRS(wkt.replace('"false_easting",500000', '"false_easting",38500')).to_wkt()
+
+
+def village_layers(folder: Path, n: int) -> dict[str, Path]:
+    """n square village boundaries across Foshan, 249 vertices each, in longitude/latitude,
+    EPSG:4547 and a local grid: {name: GeoPackage}."""
+    import numpy as np
+    import pyogrio
+    import shapely
+    from pyproj import Transformer
+
+    side = int(np.ceil(np.sqrt(n)))
+    step = 0.6 / side
+    degrees = np.array([shapely.segmentize(shapely.box(
+        112.6 + (i % side) * step, 22.7 + (i // side) * step,
+        112.6 + (i % side) * step + 0.9 * step, 22.7 + (i // side) * step + 0.9 * step),
+        step / 60) for i in range(n)])
+    codes = np.array([f"V{i:05d}" for i in range(n)], dtype=object)
+    folder.mkdir(parents=True, exist_ok=True)
+    layers = {}
+    for name, crs in (("degrees", "EPSG:4326"), ("epsg4547", "EPSG:4547"),
+                      ("local_grid", local_grid_wkt())):
+        t = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        geoms = shapely.transform(degrees, lambda c, t=t: np.column_stack(
+            t.transform(c[:, 0], c[:, 1])))
+        layers[name] = folder / f"villages_{n}_{name}.gpkg"
+        pyogrio.raw.write(layers[name], shapely.to_wkb(geoms), [codes, codes],
+                          ["name", "adcode"], geometry_type="Polygon", crs=crs,
+                          driver="GPKG")
+    return layers
+
+
+def bench_districts(args, work: Path) -> list[str]:
+    n = args.district_features
+    print(f"districts benchmark, {n:,} boundaries ...", flush=True)
+    layers = village_layers(work / "districts", n)
+    url = bench_db()
+    runs = {name: min(cli(url, "load-districts", str(path), "--crs", "cgcs2000")[0]
+                      for _ in range(2)) for name, path in layers.items()}
+    base = runs["degrees"]
+    lines = ["## District boundaries", "", f"{n:,} village boundaries (249 vertices each), "
+             "loaded into an empty registry; the better of two loads.", "",
+             "| layer | seconds | x (in longitude/latitude) |", "|---|---:|---:|",
+             f"| in longitude/latitude, EPSG:4326 (baseline) | {base:.1f} | 1.0 |",
+             f"| in EPSG:4547 (CGCS2000 / Gauss-Kruger 114E) | {runs['epsg4547']:.1f} | "
+             f"{runs['epsg4547'] / base:.1f} |",
+             f"| in a local grid given only as WKT | {runs['local_grid']:.1f} | "
+             f"{runs['local_grid'] / base:.1f} |", ""]
     print("\n".join(lines), flush=True)
     return lines
 

@@ -1457,6 +1457,78 @@ def test_district_boundaries_in_a_projected_crs_are_unprojected(tmp_path, db_url
                 .fetchall(), refs["cgcs2000"])
 
 
+@pytest.mark.parametrize("part_vertices", [None, 12])
+def test_a_projected_layers_boundaries_unprojected_at_once_keep_their_features(
+        tmp_path, db_url, conn, part_vertices):
+    """A projected layer's boundaries are unprojected a part of the layer at a time
+    (collected, then dumped back to their features): each feature gets its own parts
+    back, also where a feature before it is no polygon, a MultiPolygon has several parts
+    and holes, or a collection keeps its polygon only. Each boundary lies where the same
+    layer in longitude/latitude puts it. In parts of 12 vertices (the default is a
+    million), a feature PROJ cannot unproject is rejected alone, the rest of its part
+    unprojected one by one and the parts after it together."""
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    tm = ("+proj=tmerc +lat_0=0 +lon_0=113 +k=1 +x_0=400000 +y_0=0 +ellps=WGS84 "
+          "+units=m +no_defs")
+    x0, y0 = conn.execute("SELECT region_xmin + 0.3, region_ymin + 0.3 "
+                          "FROM registry.settings").fetchone()
+    if part_vertices:
+        conn.execute("CREATE OR REPLACE FUNCTION registry.unproject_part_vertices() "
+                     f"RETURNS bigint LANGUAGE sql IMMUTABLE AS 'SELECT {part_vertices}'")
+        conn.commit()
+
+    def box(i: int, j: int = 0):
+        return shapely.box(x0 + i * 0.05, y0 + j * 0.05, x0 + i * 0.05 + 0.04,
+                           y0 + j * 0.05 + 0.04)
+
+    holed = shapely.Polygon(box(0).exterior.coords, [box(0).buffer(-0.01).exterior.coords])
+    # each feature and the (parts, rings) it loads with; None: rejected
+    features = [(shapely.MultiPolygon([holed, box(0, 1), box(0, 2)]), (3, 4)),  # 20 vertices
+                (shapely.Point(x0, y0), None),  # no polygon: the others keep theirs
+                (box(1), (1, 1)),  # 5: the second part of 12 from here
+                ("outside", None),  # outside the projection's domain (and not degrees)
+                (shapely.GeometryCollection([box(2), shapely.LineString([(x0, y0), (x0, 0)])]),
+                 (1, 1)),
+                (shapely.MultiPolygon([box(3), box(3, 1)]), (2, 2))]  # the third part
+    if not part_vertices:
+        del features[3]
+    codes = np.array([f"44060{i}" for i in range(len(features))], dtype=object)
+    expected = {c: shape for c, (_, shape) in zip(codes, features, strict=True) if shape}
+    outside = shapely.to_wkb(shapely.box(1e10, 0, 1e10 + 1000, 1000))
+
+    def load(name: str, to: str | None) -> dict:
+        wkbs = [outside if g == "outside" else
+                conn.execute("SELECT ST_AsBinary(ST_Transform(ST_GeomFromText(%s, 4326), "
+                             "%s::text))", (g.wkt, to)).fetchone()[0] if to else
+                shapely.to_wkb(g) for g, _ in features]
+        path = tmp_path / name
+        pyogrio.raw.write(path, np.array(wkbs, dtype=object), [codes, codes],
+                          ["name", "adcode"], geometry_type="Unknown",
+                          crs=to or "EPSG:4326", driver="GPKG")
+        r = run_cli("load-districts", str(path), "--crs", "cgcs2000", url=db_url)
+        assert r.exit_code == 0, r.output
+        assert f"{len(features) - len(expected)} rejected" in r.output, r.output
+        return dict(conn.execute("SELECT code, geom FROM registry.districts").fetchall())
+
+    ref, got = load("degrees.gpkg", None), load("tm.gpkg", tm)
+    assert sorted(got) == sorted(ref) == sorted(expected)
+    if part_vertices:
+        assert conn.execute("SELECT message FROM registry.rejects WHERE load_run_id = (SELECT "
+                            "max(load_run_id) FROM registry.load_runs) AND line_no = 4"
+                            ).fetchone()[0].startswith(
+            "district feature 4: PostGIS cannot unproject it from the layer's CRS")
+    for code, g in got.items():
+        parts, rings, apart = conn.execute(
+            "SELECT ST_NumGeometries(%(g)s::geometry), ST_NRings(%(g)s::geometry), "
+            "ST_HausdorffDistance(%(g)s::geometry, %(r)s::geometry) FROM (SELECT) x",
+            {"g": g, "r": ref[code]}).fetchone()
+        assert apart < 1e-11, (code, apart)
+        assert (parts, rings) == expected[code], code
+
+
 @pytest.mark.parametrize("ext", ["geojson", "gpkg"])
 def test_point_layers_in_many_batches_with_typed_columns(tmp_path, db_url, conn, ext,
                                                          monkeypatch):

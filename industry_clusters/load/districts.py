@@ -48,7 +48,7 @@ def _pick(fields: list[str], asked: str | None, candidates: tuple[str, ...], wha
 
 def _layer_crs(conn: psycopg.Connection, declared: str | None, path: Path) -> str | None:
     """The projected CRS a layer of boundaries is in, which PostGIS unprojects them from
-    (registry.boundary_geometry); None for a layer in longitude/latitude. A UserError
+    (registry.replace_districts); None for a layer in longitude/latitude. A UserError
     where PostGIS cannot unproject from it (a CRS of another planet, say)."""
     if not is_projected(declared):
         return None

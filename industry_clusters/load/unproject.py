@@ -13,7 +13,7 @@ PostGIS 3.3's ST_Transform(geom, text, srid) builds its PROJ transformation agai
 every row (7 ms from a proj string, 130 ms from EPSG:4547 or a WKT, measured), and the
 cached path takes an SRID of spatial_ref_sys, which a city's grid given as WKT has not.
 District boundaries, a few features with curves PostGIS cuts into segments first, are
-unprojected by PostGIS (registry.boundary_geometry).
+unprojected by PostGIS, a part of the layer at a time (registry.replace_districts).
 """
 
 from __future__ import annotations

@@ -24,8 +24,9 @@ END
 $$;
 COMMENT ON FUNCTION registry.begin_district_load() IS 'Creates the temporary staging table of a district load.';
 
--- A boundary feature's geometry (WKB as GDAL read it) as a valid WGS-84 MultiPolygon, or
--- why it cannot be one: problem is a reason code, detail what was wrong with it.
+-- A boundary feature's shape (WKB as GDAL read it) as a flat polygonal geometry in the
+-- layer's coordinates, or why it cannot be one: problem is a reason code, detail what
+-- was wrong with it.
 -- Flat: boundaries with heights or measures (Polygon Z from CAD or survey exports)
 -- failed the whole load with "Geometry has Z dimension but column does not". Curves
 -- (CurvePolygon, MultiSurface: ArcGIS true curves, GDAL passes them on even where it
@@ -35,42 +36,60 @@ COMMENT ON FUNCTION registry.begin_district_load() IS 'Creates the temporary sta
 -- have no area and are dropped, and one without polygons is not a polygon.
 -- geometry_invalid: what PostGIS refuses to read (GDAL passes on a ring that is not
 -- closed, with a warning, and PostGIS then refuses it: "Polygon must have at least four
--- points in each ring"), and coordinates outside longitude/latitude degrees (1e308, a
--- projected layer labelled as degrees). Both failed the whole load with a database
--- error ("transform: Invalid coordinate" for the second) where one feature was wrong.
--- p_layer_crs: the layer's projected CRS (GDAL's AUTH:CODE or its WKT, as PROJ reads
--- them), NULL for a layer in longitude/latitude. A surveying office hands district
--- boundaries out in CGCS2000 / 3-degree Gauss-Kruger (EPSG:4547 at Foshan's 114E): they
--- are unprojected to longitude/latitude (EPSG:4326; CGCS2000 and WGS-84 differ by
--- centimetres) and then read as p_crs says, as a layer in degrees is. --crs names what
--- lies under the projection: cgcs2000 there, gcj02 for an Amap layer reprojected to Web
--- Mercator (unprojecting gives its GCJ-02 degrees back). A vertex PROJ cannot unproject
--- (outside the projection's domain) rejects that feature alone.
--- p_layer_srid: the SRID of p_layer_crs in spatial_ref_sys, when it is an EPSG code
--- there: PostGIS then builds the transformation once for the load (the whole function
--- 0.55 ms a feature), not again for every feature as it does from the text (130 ms a
--- feature, measured: two minutes more for a layer of a thousand village boundaries).
+-- points in each ring"). It failed the whole load with a database error where one
+-- feature was wrong.
 DROP FUNCTION IF EXISTS registry.boundary_geometry(bytea, text);
 DROP FUNCTION IF EXISTS registry.boundary_geometry(bytea, text, text);
-CREATE OR REPLACE FUNCTION registry.boundary_geometry(
-    p_wkb bytea, p_crs text, p_layer_crs text, p_layer_srid integer,
-    OUT geom geometry, OUT problem text, OUT detail text)
+DROP FUNCTION IF EXISTS registry.boundary_geometry(bytea, text, text, integer);
+CREATE OR REPLACE FUNCTION registry.boundary_shape(
+    p_wkb bytea, OUT shape geometry, OUT problem text, OUT detail text)
 LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE
-    g geometry;
 BEGIN
     IF p_wkb IS NULL THEN
         problem := 'geometry_not_polygon';
         RETURN;
     END IF;
-    g := ST_Force2D(ST_CurveToLine(ST_GeomFromWKB(p_wkb)));
-    IF GeometryType(g) = 'GEOMETRYCOLLECTION' THEN
-        g := ST_CollectionExtract(g, 3);
+    shape := ST_Force2D(ST_CurveToLine(ST_GeomFromWKB(p_wkb)));
+    IF GeometryType(shape) = 'GEOMETRYCOLLECTION' THEN
+        shape := ST_CollectionExtract(shape, 3);
     END IF;
-    IF g IS NULL OR GeometryType(g) NOT IN ('POLYGON', 'MULTIPOLYGON') OR ST_IsEmpty(g) THEN
+    IF shape IS NULL OR GeometryType(shape) NOT IN ('POLYGON', 'MULTIPOLYGON')
+       OR ST_IsEmpty(shape) THEN
+        shape := NULL;
         problem := 'geometry_not_polygon';
-        RETURN;
     END IF;
+EXCEPTION WHEN internal_error OR data_exception THEN  -- PostGIS's errors are XX000
+    shape := NULL;
+    problem := 'geometry_invalid';
+    detail := 'PostGIS cannot read its geometry: ' || SQLERRM;
+END
+$$;
+COMMENT ON FUNCTION registry.boundary_shape(bytea) IS
+    'A boundary feature''s geometry (WKB) as a flat Polygon or MultiPolygon in the layer''s coordinates (curves cut into segments, a collection''s polygons kept), or the reason code (problem) and detail of why it cannot be one.';
+
+-- A boundary's shape (registry.boundary_shape) as a valid WGS-84 MultiPolygon, or why it
+-- cannot be one. p_layer_crs: the layer's projected CRS (GDAL's AUTH:CODE or its WKT, as
+-- PROJ reads them), NULL for a layer in longitude/latitude or one whose shapes are
+-- unprojected already (registry.replace_districts unprojects a layer's shapes a part at a
+-- time). A surveying office hands district boundaries out in CGCS2000 / 3-degree
+-- Gauss-Kruger (EPSG:4547 at Foshan's 114E): they are unprojected to longitude/latitude
+-- (EPSG:4326; CGCS2000 and WGS-84 differ by centimetres) and then read as p_crs says, as
+-- a layer in degrees is. --crs names what lies under the projection: cgcs2000 there,
+-- gcj02 for an Amap layer reprojected to Web Mercator (unprojecting gives its GCJ-02
+-- degrees back). A vertex PROJ cannot unproject (outside the projection's domain)
+-- rejects that feature alone. p_layer_srid: the SRID of p_layer_crs in spatial_ref_sys,
+-- when it is an EPSG code there: PostGIS then builds the transformation once for the
+-- load, not again for every feature as it does from the text (130 ms a feature).
+-- geometry_invalid also for coordinates outside longitude/latitude degrees (1e308, a
+-- projected layer labelled as degrees): it failed the whole load with a database error
+-- ("transform: Invalid coordinate").
+CREATE OR REPLACE FUNCTION registry.boundary_geometry(
+    p_shape geometry, p_crs text, p_layer_crs text, p_layer_srid integer,
+    OUT geom geometry, OUT problem text, OUT detail text)
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    g geometry := p_shape;
+BEGIN
     IF p_layer_crs IS NOT NULL THEN
         BEGIN
             g := CASE WHEN p_layer_srid IS NOT NULL
@@ -97,14 +116,21 @@ BEGIN
         geom := NULL;
         problem := 'geometry_not_polygon';
     END IF;
-EXCEPTION WHEN internal_error OR data_exception THEN  -- PostGIS's errors are XX000
+EXCEPTION WHEN internal_error OR data_exception THEN
     geom := NULL;
     problem := 'geometry_invalid';
     detail := 'PostGIS cannot read its geometry: ' || SQLERRM;
 END
 $$;
-COMMENT ON FUNCTION registry.boundary_geometry(bytea, text, text, integer) IS
-    'A boundary feature''s geometry (WKB; in the layer''s projected CRS p_layer_crs when that is not NULL, unprojected first, by its SRID p_layer_srid where it has one) as a valid WGS-84 MultiPolygon, or the reason code (problem) and detail of why it cannot be one.';
+COMMENT ON FUNCTION registry.boundary_geometry(geometry, text, text, integer) IS
+    'A boundary''s shape (registry.boundary_shape; in the layer''s projected CRS p_layer_crs when that is not NULL, unprojected first, by its SRID p_layer_srid where it has one) as a valid WGS-84 MultiPolygon, or the reason code (problem) and detail of why it cannot be one.';
+
+-- About how many vertices of a layer's boundaries registry.replace_districts unprojects
+-- in one statement (16 bytes each: a part's geometry of about 16 MB).
+CREATE OR REPLACE FUNCTION registry.unproject_part_vertices()
+RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 1000000::bigint $$;
+COMMENT ON FUNCTION registry.unproject_part_vertices() IS
+    'About how many vertices of a projected layer''s boundaries registry.replace_districts unprojects in one statement.';
 
 CREATE OR REPLACE FUNCTION registry.replace_districts(p_run bigint, p_crs text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -115,6 +141,7 @@ DECLARE
     v_region_text text;  -- its text (registry.region), in the rejects' messages and the run
     v_layer_crs text;  -- the layer's projected CRS, unprojected (NULL: degrees)
     v_layer_srid integer;  -- its SRID, where it is an EPSG code of spatial_ref_sys
+    v_part integer;  -- a part of the layer's shapes, unprojected together
 BEGIN
     SELECT ST_MakeEnvelope(west, south, east, north, 4326), description
       INTO STRICT v_region, v_region_text
@@ -123,6 +150,46 @@ BEGIN
     SELECT srid INTO v_layer_srid FROM spatial_ref_sys
      WHERE auth_name = upper(split_part(v_layer_crs, ':', 1))
        AND auth_srid::text = split_part(v_layer_crs, ':', 2);
+    -- The shapes, unprojected a part of the layer at a time: PostGIS then builds the
+    -- transformation once a part, where from a CRS given as WKT or a proj string it
+    -- builds it again for each feature (107 ms from a WKT: two minutes for a layer of a
+    -- thousand village boundaries, 0.6 s in one part). A part's shapes are collected in
+    -- one geometry, unprojected, and dumped back to their features (ST_Dump's path: the
+    -- feature, then the polygon of a MultiPolygon). Parts of about
+    -- registry.unproject_part_vertices() vertices, in file order, bound the collected
+    -- geometry (a national layer of townships holds tens of millions). Where a part
+    -- fails (a vertex PROJ cannot unproject), each of its features is unprojected on its
+    -- own, so that the one is rejected alone; the vertices and the transformation are
+    -- the same either way.
+    DROP TABLE IF EXISTS pg_temp.district_shapes;
+    CREATE TEMP TABLE district_shapes ON COMMIT DROP AS
+    SELECT s.line_no, b.shape, b.problem, b.detail, false AS unprojected,
+           (sum(coalesce(ST_NPoints(b.shape), 0)) OVER (ORDER BY s.line_no)
+            / registry.unproject_part_vertices())::int AS part
+      FROM district_staging s CROSS JOIN LATERAL registry.boundary_shape(s.wkb) b;
+    IF v_layer_crs IS NOT NULL THEN
+        CREATE INDEX ON district_shapes (part);
+        FOR v_part IN SELECT DISTINCT part FROM district_shapes WHERE shape IS NOT NULL
+                       ORDER BY part LOOP
+            BEGIN
+                UPDATE district_shapes d SET shape = u.shape, unprojected = true
+                  FROM (SELECT (x.dump).path[1] AS i,
+                               ST_Collect((x.dump).geom ORDER BY (x.dump).path) AS shape
+                          FROM (SELECT ST_Dump(CASE WHEN v_layer_srid IS NOT NULL
+                                       THEN ST_Transform(ST_SetSRID(c.g, v_layer_srid), 4326)
+                                       ELSE ST_Transform(c.g, v_layer_crs, 4326) END) AS dump
+                                  FROM (SELECT ST_Collect(shape ORDER BY line_no) AS g
+                                          FROM district_shapes
+                                         WHERE part = v_part AND shape IS NOT NULL) c) x
+                         GROUP BY 1) u,
+                       (SELECT line_no, row_number() OVER (ORDER BY line_no)::int AS i
+                          FROM district_shapes WHERE part = v_part AND shape IS NOT NULL) k
+                 WHERE u.i = k.i AND d.line_no = k.line_no;
+            EXCEPTION WHEN internal_error OR data_exception THEN
+                NULL;  -- this part's features each on its own
+            END;
+        END LOOP;
+    END IF;
     -- the region this load screened with: it can change later (db region)
     UPDATE registry.load_runs SET region = v_region_text WHERE load_run_id = p_run;
     DROP TABLE IF EXISTS pg_temp.district_screened;
@@ -136,14 +203,17 @@ BEGIN
                                   ORDER BY c.line_no) > 1
                          THEN 'duplicate_district_code' END) AS reason
     FROM (
-    SELECT s.*, g.geom, g.detail,
+    SELECT s.*, g.geom, coalesce(b.detail, g.detail) AS detail,
            CASE WHEN registry.field_value(s.code) IS NULL THEN 'district_code_missing'
                 WHEN registry.field_value(s.name) IS NULL THEN 'name_missing'
+                WHEN b.problem IS NOT NULL THEN b.problem
                 WHEN g.problem IS NOT NULL THEN g.problem
                 WHEN NOT ST_Intersects(g.geom, v_region) THEN 'boundary_outside_region'
            END AS problem
     FROM district_staging s
-    CROSS JOIN LATERAL registry.boundary_geometry(s.wkb, p_crs, v_layer_crs, v_layer_srid) g
+    JOIN district_shapes b USING (line_no)
+    CROSS JOIN LATERAL registry.boundary_geometry(
+        b.shape, p_crs, CASE WHEN NOT b.unprojected THEN v_layer_crs END, v_layer_srid) g
     ) c;
 
     INSERT INTO registry.rejects (load_run_id, line_no, file_row, reason, message, raw)
