@@ -616,8 +616,9 @@ BEGIN
     -- reports operating in no digital sector (says 'non_digital'): inactive too, unless
     -- the file accepts the code from another row. The enterprises concerned are the ones
     -- the file accepted and the ones the registry knows (load_work.matched, was_active
-    -- as before the load): a table of the file's closed rows of known codes, so that the
-    -- updates probe the registry's index or, empty, do not read the registry at all.
+    -- as before the load): a table of the file's rows that say something of known
+    -- codes, so that the updates probe the registry's index or, empty, do not read the
+    -- registry at all.
     -- One row per enterprise: a closure before a departure, then the first in the file.
     CREATE UNLOGGED TABLE load_work.closing AS
     SELECT DISTINCT ON (s.credit_code)
