@@ -6,6 +6,7 @@ DROP FUNCTION IF EXISTS registry.boundary_geometry(bytea, text, text, integer);
 DROP FUNCTION IF EXISTS registry.boundary_geometry(geometry, text, text, integer);
 DROP FUNCTION IF EXISTS registry.boundary_shape(bytea);
 DROP FUNCTION IF EXISTS registry.unproject_part_vertices();
+DROP FUNCTION IF EXISTS registry.unproject(geometry, text, integer);
 DROP FUNCTION IF EXISTS registry.begin_district_load();
 DROP FUNCTION IF EXISTS registry.finish_load(bigint, text, jsonb, text);
 DROP FUNCTION IF EXISTS registry.assign_districts();

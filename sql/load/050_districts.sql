@@ -83,6 +83,18 @@ COMMENT ON FUNCTION registry.boundary_shape(bytea) IS
 -- geometry_invalid also for coordinates outside longitude/latitude degrees (1e308, a
 -- projected layer labelled as degrees): it failed the whole load with a database error
 -- ("transform: Invalid coordinate").
+-- A geometry in a layer's projected CRS (p_layer_crs as GDAL gives it, p_layer_srid its
+-- SRID in spatial_ref_sys where it is an EPSG code there) unprojected to EPSG:4326.
+CREATE OR REPLACE FUNCTION registry.unproject(p_geom geometry, p_layer_crs text,
+                                              p_layer_srid integer)
+RETURNS geometry LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN p_layer_srid IS NOT NULL
+                THEN ST_Transform(ST_SetSRID(p_geom, p_layer_srid), 4326)
+                ELSE ST_Transform(p_geom, p_layer_crs, 4326) END
+$$;
+COMMENT ON FUNCTION registry.unproject(geometry, text, integer) IS
+    'A geometry in a layer''s projected CRS (p_layer_crs: AUTH:CODE or WKT; p_layer_srid: its SRID of spatial_ref_sys where it has one, whose transformation PostGIS caches) unprojected to EPSG:4326.';
+
 CREATE OR REPLACE FUNCTION registry.boundary_geometry(
     p_shape geometry, p_crs text, p_layer_crs text, p_layer_srid integer,
     OUT geom geometry, OUT problem text, OUT detail text)
@@ -92,9 +104,7 @@ DECLARE
 BEGIN
     IF p_layer_crs IS NOT NULL THEN
         BEGIN
-            g := CASE WHEN p_layer_srid IS NOT NULL
-                      THEN ST_Transform(ST_SetSRID(g, p_layer_srid), 4326)
-                      ELSE ST_Transform(g, p_layer_crs, 4326) END;
+            g := registry.unproject(g, p_layer_crs, p_layer_srid);
         EXCEPTION WHEN internal_error OR data_exception THEN
             problem := 'geometry_invalid';
             detail := format('PostGIS cannot unproject it from the layer''s CRS (x %s to %s, '
@@ -175,9 +185,8 @@ BEGIN
                 UPDATE district_shapes d SET shape = u.shape, unprojected = true
                   FROM (SELECT (x.dump).path[1] AS i,
                                ST_Collect((x.dump).geom ORDER BY (x.dump).path) AS shape
-                          FROM (SELECT ST_Dump(CASE WHEN v_layer_srid IS NOT NULL
-                                       THEN ST_Transform(ST_SetSRID(c.g, v_layer_srid), 4326)
-                                       ELSE ST_Transform(c.g, v_layer_crs, 4326) END) AS dump
+                          FROM (SELECT ST_Dump(registry.unproject(c.g, v_layer_crs,
+                                                                  v_layer_srid)) AS dump
                                   FROM (SELECT ST_Collect(shape ORDER BY line_no) AS g
                                           FROM district_shapes
                                          WHERE part = v_part AND shape IS NOT NULL) c) x
