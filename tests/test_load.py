@@ -21,6 +21,9 @@ from industry_clusters.load import load_file
 from industry_clusters.publish import cell_text
 from registry_files import HEADERS, credit_code, row, write_csv, write_geojson
 
+# A row's industry and scope in no digital sector (metal products): rejected as non_digital
+NOT_DIGITAL = {"国标行业": "C3311", "经营范围": "金属制品"}
+
 
 def counts_add_up(conn, run_id: int) -> dict:
     """The run's counts, checked: read = accepted + rejected = accepted + rows in rejects."""
@@ -84,7 +87,7 @@ def test_good_rows_are_loaded_with_parsed_fields(tmp_path, db_url, conn):
     ({"登记状态": "非正常户"}, "status_inactive"),
     ({"登记状态": "存续（经营异常）"}, "status_inactive"),
     ({"登记状态": "Abnormal"}, "status_inactive"),
-    ({"国标行业": "C3311", "经营范围": "金属制品"}, "non_digital"),
+    (NOT_DIGITAL, "non_digital"),
     ({"国标行业": "", "经营范围": "餐饮服务"}, "non_digital"),
     ({"注册资本": ""}, "capital_irregular"),
     ({"注册资本": "0万人民币"}, "capital_irregular"),
@@ -1379,6 +1382,11 @@ def test_a_point_layer_in_a_projected_crs_is_unprojected(tmp_path, db_url, conn)
                         "LIMIT 1").fetchone()[0] is None
 
 
+# A transverse Mercator given as a proj string (no EPSG code): PostGIS unprojects it from
+# the text, as it does a city's own grid.
+TM = "+proj=tmerc +lat_0=0 +lon_0=113 +k=1 +x_0=400000 +y_0=0 +ellps=WGS84 +units=m +no_defs"
+
+
 def test_district_boundaries_in_a_projected_crs_are_unprojected(tmp_path, db_url, conn):
     """A surveying office hands district boundaries out in CGCS2000 / 3-degree
     Gauss-Kruger (EPSG:4547 at Foshan), and an Amap layer may be saved in Web Mercator.
@@ -1390,8 +1398,6 @@ def test_district_boundaries_in_a_projected_crs_are_unprojected(tmp_path, db_url
     import pyogrio
     import shapely
 
-    tm = ("+proj=tmerc +lat_0=0 +lon_0=113 +k=1 +x_0=400000 +y_0=0 +ellps=WGS84 "
-          "+units=m +no_defs")
     x0, y0 = conn.execute("SELECT region_xmin + 0.3, region_ymin + 0.3 "
                           "FROM registry.settings").fetchone()
     degrees = [shapely.segmentize(shapely.box(x0 + i * 0.1, y0, x0 + i * 0.1 + 0.1, y0 + 0.1),
@@ -1427,7 +1433,7 @@ def test_district_boundaries_in_a_projected_crs_are_unprojected(tmp_path, db_url
     for name, to, crs, said, ref in (
             ("gk.gpkg", 4547, "EPSG:4547", "EPSG:4547, a projected CRS", "cgcs2000"),
             ("mercator.gpkg", 3857, "EPSG:3857", "EPSG:3857, a projected CRS", "gcj02"),
-            ("tm.gpkg", tm, tm, "a projected CRS", "cgcs2000")):
+            ("tm.gpkg", TM, TM, "a projected CRS", "cgcs2000")):
         path = write(name, to, crs, extra=outside if to == 4547 else None)
         r = run_cli("load-districts", path, "--crs", ref, url=db_url)
         assert r.exit_code == 0 and f"unprojected from {said}" in r.output, r.output
@@ -1435,7 +1441,7 @@ def test_district_boundaries_in_a_projected_crs_are_unprojected(tmp_path, db_url
         assert same(got, refs[ref]), name
         layer_crs, run = conn.execute("SELECT layer_crs, load_run_id FROM registry.load_runs "
                                       "ORDER BY load_run_id DESC LIMIT 1").fetchone()
-        assert layer_crs == crs or to == tm and "Transverse_Mercator" in layer_crs, layer_crs
+        assert layer_crs == crs or to == TM and "Transverse_Mercator" in layer_crs, layer_crs
         if to == 4547:  # the feature off the projection's domain, alone
             assert "1 rejected" in r.output and "geometry_invalid" in r.output, r.output
             (row, message), = conn.execute("SELECT file_row, message FROM registry.rejects "
@@ -1471,8 +1477,6 @@ def test_a_projected_layers_boundaries_unprojected_at_once_keep_their_features(
     import pyogrio
     import shapely
 
-    tm = ("+proj=tmerc +lat_0=0 +lon_0=113 +k=1 +x_0=400000 +y_0=0 +ellps=WGS84 "
-          "+units=m +no_defs")
     x0, y0 = conn.execute("SELECT region_xmin + 0.3, region_ymin + 0.3 "
                           "FROM registry.settings").fetchone()
     if part_vertices:
@@ -1513,7 +1517,7 @@ def test_a_projected_layers_boundaries_unprojected_at_once_keep_their_features(
         assert f"{len(features) - len(expected)} rejected" in r.output, r.output
         return dict(conn.execute("SELECT code, geom FROM registry.districts").fetchall())
 
-    ref, got = load("degrees.gpkg", None), load("tm.gpkg", tm)
+    ref, got = load("degrees.gpkg", None), load("tm.gpkg", TM)
     assert sorted(got) == sorted(ref) == sorted(expected)
     if part_vertices:
         assert conn.execute("SELECT message FROM registry.rejects WHERE load_run_id = (SELECT "
@@ -2310,13 +2314,12 @@ def test_a_known_firm_no_longer_digital_leaves_the_active_ones(tmp_path, db_url,
     The next file that finds it digital again makes it active."""
     a, b, c, d, e, f = (row() for _ in range(6))
     load_file(db_url, write_csv(tmp_path / "1.csv", [a, b, c, d, e, f]), crs="wgs84")
-    metal = {"国标行业": "C3311", "经营范围": "金属制品"}
-    new = row(**metal)
-    rows = [dict(a, 登记状态="在业", **metal),
+    new = row(**NOT_DIGITAL)
+    rows = [dict(a, 登记状态="在业", **NOT_DIGITAL),
             b,
-            dict(c, 登记状态="神秘状态", **metal),  # unknown status: says nothing
-            dict(d, **metal), d,  # accepted from another row
-            dict(e, **metal),  # the closure wins, by its first row
+            dict(c, 登记状态="神秘状态", **NOT_DIGITAL),  # unknown status: says nothing
+            dict(d, **NOT_DIGITAL), d,  # accepted from another row
+            dict(e, **NOT_DIGITAL),  # the closure wins, by its first row
             dict(e, 登记状态="注销", 经度="", 注销日期="2024-03-01"),
             dict(e, 登记状态="吊销", 注销日期="2024-05-01")]
     res = load_file(db_url, write_csv(tmp_path / "2.csv", [*rows, new], [*HEADERS, "注销日期"]),
@@ -2372,12 +2375,11 @@ def test_what_a_file_reports_of_an_inactive_firm_is_recorded(tmp_path, db_url, c
     conn.execute("UPDATE registry.enterprises SET inactive_since = '2024-01-02' "
                  "WHERE NOT active")
     conn.commit()
-    metal = {"国标行业": "C3311", "经营范围": "金属制品"}
     rows = [a,
             dict(b, 登记状态="注销", 注销日期="2024-03-01"),  # missing -> closed
             dict(c, 登记状态="注销"),  # a new closed status
             dict(d, 登记状态="神秘状态"),  # unknown status: says nothing
-            dict(e, 登记状态="在业", **metal)]  # operating, not digital
+            dict(e, 登记状态="在业", **NOT_DIGITAL)]  # operating, not digital
     file = write_csv(tmp_path / "3.csv", rows, [*HEADERS, "注销日期"])
     res = load_file(db_url, file, crs="wgs84", full_refresh=full_refresh, force=True)
     got = {k: enterprise(conn, x["统一社会信用代码"])
@@ -2412,7 +2414,7 @@ def test_an_incremental_load_that_would_deactivate_most_is_refused(tmp_path, db_
     rows = [row() for _ in range(6)]
     load_file(db_url, write_csv(tmp_path / "full.csv", rows), crs="wgs84")
     wrong = write_csv(tmp_path / "wrong.csv",
-                      [dict(r, 国标行业="C3311", 经营范围="金属制品") for r in rows[:4]])
+                      [dict(r, **NOT_DIGITAL) for r in rows[:4]])
     assert_one_line_error(
         run_cli("load", str(wrong), "--crs", "wgs84", "--incremental", url=db_url),
         "this incremental load would mark 4 of 6 active enterprises inactive (more than "
@@ -2485,7 +2487,7 @@ def test_active_before_is_counted_without_scanning_the_registry(tmp_path, db_url
     # row of a firm the registry does not have) deactivates none: no count, no scan (one
     # that may is counted from the registry, and guarded)
     res = load_file(db_url, write_csv(tmp_path / "3.csv",
-                                      [row(), row(国标行业="C3311", 经营范围="金属制品")]),
+                                      [row(), row(**NOT_DIGITAL)]),
                     crs="wgs84", full_refresh=False)
     assert res.counts["by_reason"] == {"non_digital": 1} and "active_before" not in res.counts
 
